@@ -1,0 +1,329 @@
+"""The public entry points: :func:`run` a scenario, get a :class:`StudyResult`.
+
+>>> import gridv2x
+>>> scenario = gridv2x.read_scenario("scenarios/quickstart.yaml")  # doctest: +SKIP
+>>> result = gridv2x.run(scenario)  # doctest: +SKIP
+>>> result.summary[["strategy", "transformer_peak_kw", "v_min_pu"]]  # doctest: +SKIP
+>>> result.write("reports/quickstart")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import importlib.metadata
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gridv2x import metrics
+from gridv2x.errors import InputError, ScenarioError
+from gridv2x.execution.runner import execute
+from gridv2x.execution.store import ResultsStore, write_frame_csv, write_json, write_text
+from gridv2x.scenario import Scenario, ValidationError, read_scenario
+from gridv2x.study import Study
+
+__all__ = ["run", "StudyResult", "load_result"]
+
+_VERSIONED = (
+    "gridv2x",
+    "numpy",
+    "pandas",
+    "scipy",
+    "pandapower",
+    "power-grid-model",
+    "simbench",
+    "geopandas",
+    "dask",
+    "distributed",
+    "plotly",
+)
+
+
+@dataclass
+class StudyResult:
+    """The results of a study, backed by a results folder.
+
+    Attributes
+    ----------
+    scenario : Scenario
+    root : Path
+        The results folder (a temporary folder when :func:`run` got no ``out``).
+    summary : DataFrame
+        One row per task (DESIGN.md summary columns and more).
+    failures : dict
+        ``task_id -> error`` of tasks that failed (their rows are missing from ``summary``).
+    violation_probability, hosting_capacity : DataFrame or None
+        For ``hosting_capacity`` studies (EPRI stochastic method).
+    forecast, deferral : DataFrame or None
+        For ``adoption_forecast`` studies.
+    provenance : dict
+        Versions, seeds, input hashes, run time.
+    """
+
+    scenario: Scenario
+    root: Path
+    summary: pd.DataFrame
+    failures: dict[str, str] = field(default_factory=dict)
+    violation_probability: pd.DataFrame | None = None
+    hosting_capacity: pd.DataFrame | None = None
+    forecast: pd.DataFrame | None = None
+    deferral: pd.DataFrame | None = None
+    provenance: dict[str, Any] = field(default_factory=dict)
+    _tmp: Any = field(default=None, repr=False)
+
+    def frame(self, task_id: str, name: str) -> pd.DataFrame:
+        """One stored table of one task (``timeseries``, ``customers``, ``voltage_daily``,
+        ``elements``, ``evs`` or ``soc``)."""
+        return pd.read_parquet(self.root / "results" / task_id / f"{name}.parquet")
+
+    def timeseries(self, task_id: str) -> pd.DataFrame:
+        """Feeder time series of one task (transformer power and loading, voltages, ...)."""
+        return self.frame(task_id, "timeseries")
+
+    def write(self, out: str | Path, *, report: bool = True) -> Path:
+        """Write the output folder (DESIGN.md): summary, tables, provenance, results, report.
+
+        Parameters
+        ----------
+        out : str or Path
+            Output folder; created if needed. Results of earlier runs of *other* tasks in it
+            are left alone.
+        report : bool
+            Also build ``report.html``.
+
+        Returns
+        -------
+        Path
+            The output folder.
+        """
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        if out.resolve() != self.root.resolve():
+            shutil.copytree(self.root / "results", out / "results", dirs_exist_ok=True)
+        _write_tables(self, out)
+        if report:
+            from gridv2x.report import build_report
+
+            build_report(out)
+        return out
+
+
+def _validate_feeders(study: Study) -> None:
+    """Read every feeder before any work starts; report all problems at once."""
+    errors = []
+    for i, name in enumerate(study.feeder_names):
+        try:
+            study.feeder(name)
+        except InputError as exc:
+            errors.append(ValidationError(f"networks[{i}]", str(exc)))
+    if errors:
+        raise ScenarioError(errors, str(study.scenario.source or "<scenario>"))
+
+
+def run(
+    scenario: Scenario | str | Path,
+    *,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    out: str | Path | None = None,
+    progress: bool = True,
+) -> StudyResult:
+    """Run a study.
+
+    Parameters
+    ----------
+    scenario : Scenario or path
+        A scenario (:func:`gridv2x.read_scenario`) or the path of a scenario file.
+    scheduler : str, optional
+        Address of an existing dask scheduler (``tcp://host:8786``). Default: a local
+        dask.distributed cluster.
+    workers : int, optional
+        Worker processes of the local cluster (default: one per core); ``0`` runs in this
+        process without dask.
+    out : str or Path, optional
+        Output folder used as checkpoint: each finished task is written there at once, and a
+        run started again with the same folder continues where it stopped. Default: a
+        temporary folder (use :meth:`StudyResult.write` to keep the results).
+    progress : bool
+        Show progress (bar on a terminal, log lines otherwise).
+
+    Returns
+    -------
+    StudyResult
+
+    Raises
+    ------
+    gridv2x.errors.InputError
+        Invalid scenario or network; raised before any work starts and before anything is
+        written.
+    """
+    if not isinstance(scenario, Scenario):
+        scenario = read_scenario(scenario)
+    started = time.perf_counter()
+    started_at = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+    study = Study(scenario)
+    _validate_feeders(study)
+    tmp = None
+    if out is None:
+        tmp = tempfile.TemporaryDirectory(prefix="gridv2x-")
+        root = Path(tmp.name)
+    else:
+        root = Path(out)
+    store = ResultsStore(root, scenario.digest())
+    tasks = study.tasks()
+    todo = [task for task in tasks if not store.is_done(task)]
+    root.mkdir(parents=True, exist_ok=True)
+    from gridv2x.network import feeder_geojson
+
+    for name in study.feeder_names:
+        store.write_feeder_geojson(name, feeder_geojson(study.feeder(name)))
+    if progress and len(todo) < len(tasks):
+        print(
+            f"gridv2x: resuming in {root}: {len(tasks) - len(todo)} of {len(tasks)} tasks done before",
+            file=sys.stderr,
+        )
+    failures = execute(
+        scenario,
+        todo,
+        store.write_task,
+        scheduler=scheduler,
+        workers=workers,
+        progress=progress,
+        already_done=len(tasks) - len(todo),
+        first_strategy=study.strategies[0],
+    )
+    rows = [store.read_summary_row(task) for task in tasks if store.is_done(task)]
+    summary = pd.DataFrame(rows)
+    result = StudyResult(scenario=scenario, root=root, summary=summary, failures=failures, _tmp=tmp)
+    _study_tables(result)
+    result.provenance = _provenance(
+        scenario, study, started_at, time.perf_counter() - started, scheduler, workers, len(todo)
+    )
+    if out is not None:
+        _write_tables(result, root)
+    return result
+
+
+def load_result(out: str | Path) -> StudyResult:
+    """Read a study's output folder back (e.g. to rebuild the report)."""
+    from gridv2x.scenario import scenario_from_dict
+
+    out = Path(out)
+    resolved = out / "scenario.resolved.yaml"
+    if not resolved.is_file():
+        raise InputError(f"{out}: not a gridv2x output folder (no scenario.resolved.yaml)")
+    import yaml
+
+    scenario = scenario_from_dict(yaml.safe_load(resolved.read_text()))
+    summary = pd.read_csv(out / "summary.csv") if (out / "summary.csv").is_file() else pd.DataFrame()
+    result = StudyResult(scenario=scenario, root=out, summary=summary)
+    _study_tables(result)
+    provenance = out / "provenance.json"
+    if provenance.is_file():
+        import json
+
+        result.provenance = json.loads(provenance.read_text())
+    return result
+
+
+def _study_tables(result: StudyResult) -> None:
+    """Hosting capacity and adoption-forecast tables from the summary."""
+    study = result.scenario.study
+    summary = result.summary
+    if summary.empty or "violation" not in summary:
+        return
+    table = summary.assign(violation=summary["violation"].astype(bool))
+    if study["kind"] == "hosting_capacity":
+        table = table.assign(ev_share=table["ev_share_target"])
+        result.violation_probability = metrics.violation_probability(table)
+        result.hosting_capacity = metrics.hosting_capacity(table, risk=study["risk"])
+    elif study["kind"] == "adoption_forecast":
+        result.forecast = metrics.violation_probability(
+            table.assign(ev_share=table["year"]).rename(columns={})
+        ).rename(columns={"ev_share": "year"})
+        first = metrics.first_violation_year(table, risk=study["risk"])
+        result.deferral = metrics.deferral_years(first)
+
+
+def _write_tables(result: StudyResult, out: Path) -> None:
+    summary = result.summary
+    write_frame_csv(out / "summary.csv", summary)
+    write_text(
+        out / "summary.json",
+        summary.to_json(orient="records", indent=2, date_format="iso", default_handler=str),
+    )
+    for name in ("violation_probability", "hosting_capacity", "forecast", "deferral"):
+        table = getattr(result, name)
+        if table is not None:
+            write_frame_csv(out / f"{name}.csv", table)
+    write_text(out / "scenario.resolved.yaml", result.scenario.to_yaml())
+    provenance = dict(result.provenance)
+    if result.failures:
+        provenance["failures"] = result.failures
+    write_json(out / "provenance.json", provenance)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _input_files(data: Any, prefix: str = "") -> dict[str, str]:
+    files = {}
+    if isinstance(data, dict):
+        for key, value in data.items():
+            files.update(_input_files(value, f"{prefix}.{key}" if prefix else key))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            files.update(_input_files(value, f"{prefix}[{i}]"))
+    elif isinstance(data, str) and Path(data).is_absolute() and Path(data).is_file():
+        files[prefix] = data
+    return files
+
+
+def _provenance(scenario, study, started_at, seconds, scheduler, workers, n_run) -> dict[str, Any]:
+    versions = {"python": platform.python_version()}
+    for package in _VERSIONED:
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:  # pragma: no cover
+            versions[package] = None
+    inputs = {}
+    if scenario.source is not None:
+        inputs["scenario"] = {"path": str(scenario.source), "sha256": _sha256(scenario.source)}
+    for key, path in _input_files(scenario.to_dict()).items():
+        inputs[key] = {"path": path, "sha256": _sha256(Path(path))}
+    return {
+        "scenario_name": scenario.name,
+        "scenario_digest": scenario.digest(),
+        "started_at": started_at,
+        "run_seconds": round(seconds, 3),
+        "tasks": len(study.tasks()),
+        "tasks_run_now": n_run,
+        "seeds": {
+            "base_seed": scenario.study["seed"],
+            "draws": scenario.study["seeds"],
+            "rule": "numpy SeedSequence([seed, draw, sha256(feeder), stage, *level])",
+        },
+        "execution": {
+            "scheduler": scheduler or "local",
+            "workers": workers,
+            "host": platform.node(),
+            "platform": platform.platform(),
+            "numpy_blas": np.__version__,
+        },
+        "versions": versions,
+        "inputs": inputs,
+    }

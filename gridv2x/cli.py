@@ -1,0 +1,165 @@
+"""The ``gridv2x`` command line: a thin layer over the public API.
+
+Exit codes: 0 success; 2 invalid input (the message names the key or file, what was given and
+what is allowed; no traceback, nothing written); 1 an internal error.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import click
+
+from gridv2x.errors import InputError, ScenarioError
+
+EXIT_INVALID = 2
+EXIT_INTERNAL = 1
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
+def _guard(func):
+    """Turn bad input into exit code 2 with a clear message, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except ScenarioError as exc:
+            _fail(f"error: {exc}", EXIT_INVALID)
+        except InputError as exc:
+            _fail(f"error: {exc}", EXIT_INVALID)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="gridv2x")
+def main() -> None:
+    """gridv2x: how many EVs can my LV feeders take, and what do V1G and V2G buy?"""
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), help="Output folder [reports/<name>/].")
+@click.option("--scheduler", help="Address of an existing dask scheduler, e.g. tcp://host:8786.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    help="Worker processes of the local dask cluster [one per core]; 0 = no dask.",
+)
+@click.option("--quiet", is_flag=True, help="No progress output.")
+@_guard
+def run(scenario: Path, out: Path | None, scheduler: str | None, workers: int | None, quiet: bool):
+    """Run the study in SCENARIO (a YAML file) and write the report."""
+    import gridv2x
+
+    resolved = gridv2x.read_scenario(scenario)
+    out = out or Path("reports") / resolved.name
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: exists and is not a folder")
+    result = gridv2x.run(
+        resolved, scheduler=scheduler, workers=workers, out=out, progress=not quiet
+    )
+    result.write(out)
+    if not quiet:
+        _print_summary(result)
+    click.echo(f"report: {out / 'report.html'}")
+    if result.failures:
+        lines = [f"  - {task}: {error}" for task, error in result.failures.items()]
+        _fail(
+            f"error: {len(result.failures)} task(s) failed (see provenance.json):\n"
+            + "\n".join(lines),
+            EXIT_INTERNAL,
+        )
+
+
+def _print_summary(result) -> None:
+    summary = result.summary
+    if summary.empty:
+        return
+    columns = [
+        c
+        for c in (
+            "feeder",
+            "strategy",
+            "n_evs",
+            "transformer_peak_kw",
+            "transformer_max_loading_pct",
+            "v_min_pu",
+            "ev_unmet_kwh",
+            "converged_share",
+        )
+        if c in summary
+    ]
+    group = [c for c in ("feeder", "strategy") if c in summary]
+    table = summary[columns].groupby(group, sort=False).mean(numeric_only=True).round(3)
+    click.echo(table.to_string())
+    if result.hosting_capacity is not None:
+        click.echo("\nhosting capacity (EV share at the study's risk level):")
+        click.echo(result.hosting_capacity.to_string(index=False))
+    if result.deferral is not None:
+        click.echo("\ninvestment deferral:")
+        click.echo(result.deferral.to_string(index=False))
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(path_type=Path))
+@_guard
+def validate(scenario: Path):
+    """Check SCENARIO without running it (exit 2 and every problem listed if invalid)."""
+    import gridv2x
+    from gridv2x.api import _validate_feeders
+    from gridv2x.study import Study
+
+    resolved = gridv2x.read_scenario(scenario)
+    study = Study(resolved)
+    _validate_feeders(study)
+    click.echo(
+        f"{scenario}: valid — {resolved.study['kind']} study, {len(study.feeder_names)} "
+        f"feeder(s), {len(study.tasks())} task(s)"
+    )
+
+
+@main.command()
+@click.argument("outdir", type=click.Path(path_type=Path))
+@_guard
+def report(outdir: Path):
+    """Rebuild OUTDIR/report.html from stored results, without rerunning the study."""
+    from gridv2x.report import build_report
+
+    if not (outdir / "summary.csv").is_file():
+        raise InputError(
+            f"{outdir}: not a gridv2x output folder (no summary.csv); run `gridv2x run` first"
+        )
+    path = build_report(outdir)
+    click.echo(f"report: {path}")
+
+
+@main.command()
+@click.option("--docs", is_flag=True, help="A table of every key with its default and meaning.")
+def defaults(docs: bool):
+    """Print the shipped scenario defaults (every key a scenario may set)."""
+    from gridv2x.scenario import defaults as shipped
+
+    if docs:
+        click.echo(shipped.markdown_table())
+    else:
+        click.echo(shipped.defaults_yaml())
+
+
+try:  # the networks command group (list, show, check, export)
+    from gridv2x.cli_networks import networks
+
+    main.add_command(networks)
+except ImportError:  # pragma: no cover - during development only
+    pass
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,256 @@
+"""Run a study's tasks on dask.distributed, checkpointing each finished task.
+
+* Without ``scheduler`` a local cluster is started: ``workers`` processes (default: one per
+  core) with one thread each. With ``scheduler`` (``tcp://host:8786``) the tasks go to that
+  existing cluster; the workers must have gridv2x installed and see the scenario's input files
+  under the same paths.
+* What the strategies of one draw share (weather, household load, fleet, driving) is one dask
+  task; the strategies are tasks that depend on it, so dask runs them where those inputs are.
+* Each finished task is written to the results store as soon as it arrives; a run started
+  again with the same output folder skips tasks already done for the same scenario. If a
+  worker dies, dask reruns its tasks elsewhere; a task that fails is reported as data (its
+  error message in the summary's ``error`` column) and the others go on.
+* Every task's numbers depend only on the scenario and the task (``gridv2x.study.stage_rng``),
+  so results are the same for any number of workers, after a resume and on a remote cluster.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from typing import Any
+
+from gridv2x.scenario import Scenario
+from gridv2x.study import Study, StudyInputs, Task, TaskOutput
+
+__all__ = ["execute", "default_workers"]
+
+log = logging.getLogger("gridv2x")
+
+# Per worker process: one Study (feeders and load-flow engines built once) per scenario.
+_WORKER_STUDIES: dict[str, Study] = {}
+
+
+def _study(scenario: Scenario) -> Study:
+    key = scenario.digest()
+    if key not in _WORKER_STUDIES:
+        _WORKER_STUDIES.clear()
+        _WORKER_STUDIES[key] = Study(scenario)
+    return _WORKER_STUDIES[key]
+
+
+def prepare_task(scenario: Scenario, task: Task) -> StudyInputs:
+    """Worker side: the inputs shared by the strategies of ``task``'s draw."""
+    study = _study(scenario)
+    return study.prepare(study.feeder(task.feeder), task)
+
+
+def simulate_task(scenario: Scenario, task: Task, inputs: StudyInputs, keep_sessions: bool) -> TaskOutput:
+    """Worker side: one strategy on prepared inputs."""
+    study = _study(scenario)
+    output = study.simulate(study.feeder(task.feeder), task, inputs)
+    if keep_sessions:
+        output.sessions = inputs.sessions.assign(
+            customer_id=inputs.sessions["ev_id"].map(inputs.fleet.set_index("ev_id")["customer_id"])
+        )
+    return output
+
+
+def default_workers() -> int:
+    """One worker process per available core."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@contextmanager
+def _client(scheduler: str | None, workers: int | None):
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler:
+        client = Client(scheduler, timeout="30s")
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    n = workers or default_workers()
+    cluster = LocalCluster(
+        n_workers=n,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    )
+    client = Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        cluster.close()
+
+
+class _Progress:
+    """A progress bar with ETA on a terminal; one log line per task otherwise."""
+
+    def __init__(self, total: int, done: int, enabled: bool) -> None:
+        self.total = total
+        self.count = done
+        self.start = time.perf_counter()
+        self.enabled = enabled
+        self.bar = None
+        if enabled and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, initial=done, unit="task", desc="gridv2x", file=sys.stderr)
+
+    def update(self, task: Task, seconds: float, failed: bool = False) -> None:
+        self.count += 1
+        if self.bar is not None:
+            self.bar.update(1)
+        elif self.enabled:
+            elapsed = time.perf_counter() - self.start
+            rate = elapsed / max(1, self.count)
+            eta = rate * (self.total - self.count)
+            state = "FAILED" if failed else "done"
+            print(
+                f"[{self.count}/{self.total}] {task.task_id} {state} "
+                f"(elapsed {elapsed:.0f} s, ETA {eta:.0f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _groups(tasks: Iterable[Task]) -> dict[tuple, list[Task]]:
+    groups: dict[tuple, list[Task]] = {}
+    for task in tasks:
+        groups.setdefault(task.inputs_key, []).append(task)
+    return groups
+
+
+def execute(
+    scenario: Scenario,
+    tasks: list[Task],
+    on_result: Callable[[TaskOutput], None],
+    *,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    progress: bool = True,
+    already_done: int = 0,
+    first_strategy: str | None = None,
+) -> dict[str, str]:
+    """Run ``tasks`` and hand each finished :class:`TaskOutput` to ``on_result`` at once.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    tasks : list of Task
+        Tasks still to do.
+    on_result : callable
+        Called in the client process with each finished task (e.g. writes the checkpoint).
+    scheduler : str, optional
+        Address of an existing dask scheduler; default: a local cluster.
+    workers : int, optional
+        Worker processes of the local cluster (default: one per core). ``workers=0`` runs in
+        this process without dask (for debugging and profiling).
+    progress : bool
+        Show a progress bar (terminal) or per-task log lines.
+    already_done : int
+        Tasks skipped because they were done before (for the progress count).
+    first_strategy : str, optional
+        Strategy whose task also returns the driving sessions (fleet statistics).
+
+    Returns
+    -------
+    dict
+        ``task_id -> error message`` of failed tasks (empty when all succeeded).
+    """
+    bar = _Progress(len(tasks) + already_done, already_done, progress)
+    failures: dict[str, str] = {}
+    try:
+        if workers == 0 and not scheduler:
+            _execute_inline(scenario, tasks, on_result, bar, failures, first_strategy)
+        else:
+            _execute_dask(scenario, tasks, on_result, bar, failures, first_strategy, scheduler, workers)
+    finally:
+        bar.close()
+    return failures
+
+
+def _execute_inline(scenario, tasks, on_result, bar, failures, first_strategy) -> None:
+    for group in _groups(tasks).values():
+        try:
+            inputs = prepare_task(scenario, group[0])
+        except Exception as exc:  # reported as data, the study goes on
+            for task in group:
+                failures[task.task_id] = _describe(exc)
+                bar.update(task, 0.0, failed=True)
+            continue
+        for task in group:
+            start = time.perf_counter()
+            try:
+                output = simulate_task(scenario, task, inputs, task.strategy == first_strategy)
+            except Exception as exc:
+                failures[task.task_id] = _describe(exc)
+                bar.update(task, time.perf_counter() - start, failed=True)
+                continue
+            on_result(output)
+            bar.update(task, time.perf_counter() - start)
+
+
+def _execute_dask(scenario, tasks, on_result, bar, failures, first_strategy, scheduler, workers) -> None:
+    from dask.distributed import as_completed
+
+    with _client(scheduler, workers) as client:
+        [scenario_future] = client.scatter([scenario], broadcast=True)
+        futures = {}
+        for key, group in _groups(tasks).items():
+            inputs = client.submit(
+                prepare_task, scenario_future, group[0], key=f"prepare-{_key(key)}", pure=False
+            )
+            for task in group:
+                future = client.submit(
+                    simulate_task,
+                    scenario_future,
+                    task,
+                    inputs,
+                    task.strategy == first_strategy,
+                    key=f"simulate-{task.task_id}",
+                    pure=False,
+                )
+                futures[future] = task
+        start = time.perf_counter()
+        for future in as_completed(futures):
+            task = futures[future]
+            try:
+                output = future.result()
+            except Exception as exc:
+                failures[task.task_id] = _describe(exc)
+                bar.update(task, time.perf_counter() - start, failed=True)
+                continue
+            on_result(output)
+            bar.update(task, time.perf_counter() - start)
+            future.release()
+
+
+def _key(key: tuple) -> str:
+    return "-".join(str(part) for part in key)
+
+
+def _describe(exc: BaseException) -> str:
+    last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+    return last
+
+
+def _noop(*_: Any) -> None:  # pragma: no cover
+    return None

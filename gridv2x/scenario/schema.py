@@ -1,0 +1,282 @@
+"""The whole scenario schema, composed of the sections owned by each domain package.
+
+``SCHEMA`` maps each top-level key to a :class:`~gridv2x.scenario.spec.Field` or
+:class:`~gridv2x.scenario.spec.Section`; ``networks`` is a list validated by
+:func:`validate_networks`. :func:`validate` returns every problem at once (power-grid-model
+style); :func:`assert_valid` raises them together as one
+:class:`~gridv2x.errors.ScenarioError`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+from gridv2x.scenario.sections.core import PERIOD, STUDY, TOP
+from gridv2x.scenario.spec import MISSING, Field, Section, ValidationError
+
+__all__ = [
+    "SCHEMA",
+    "NETWORK_KINDS",
+    "defaults",
+    "validate",
+    "describe",
+]
+
+_DOMAIN_SECTIONS = (
+    "climate",
+    "demand",
+    "adoption",
+    "vehicles",
+    "mobility",
+    "charging",
+    "powerflow",
+    "limits",
+)
+
+NETWORK_KINDS = {
+    "builtin": "a feeder shipped with gridv2x (`gridv2x networks list`)",
+    "gis": "a GeoPackage / GeoJSON with layers substation, lines, customers",
+    "pandapower_json": "a pandapower network file",
+    "simbench": "a SimBench LV grid code, e.g. 1-LV-rural1--0-sw",
+}
+_NETWORK_OPTIONS = {"name", "options"}
+
+
+def _load_sections() -> dict[str, Field | Section]:
+    schema: dict[str, Field | Section] = dict(TOP)
+    schema["study"] = STUDY
+    schema["period"] = PERIOD
+    for name in _DOMAIN_SECTIONS:
+        module = importlib.import_module(f"gridv2x.scenario.sections.{name}")
+        schema[name] = module.SECTION
+    return schema
+
+
+SCHEMA: dict[str, Field | Section] = _load_sections()
+ROOT = Section(doc="A gridv2x scenario.", fields=SCHEMA)
+DEFAULT_NETWORKS = [{"builtin": "se-suburban-villa"}]
+
+
+def defaults() -> dict[str, Any]:
+    """Return the shipped defaults of every section (the resolved empty scenario)."""
+    data = ROOT.defaults()
+    data["networks"] = [dict(entry) for entry in DEFAULT_NETWORKS]
+    return _ordered(data)
+
+
+def _ordered(data: dict[str, Any]) -> dict[str, Any]:
+    order = ["name", "description", "study", "period", "climate", "networks"]
+    out = {k: data[k] for k in order if k in data}
+    out.update({k: v for k, v in data.items() if k not in out})
+    return out
+
+
+def validate_networks(value: Any, base_dir: Path | None) -> tuple[list[ValidationError], Any]:
+    """Validate the ``networks`` list; resolve file paths against ``base_dir``."""
+    if value is None:
+        return [], [dict(entry) for entry in DEFAULT_NETWORKS]
+    if not isinstance(value, list) or not value:
+        return [
+            ValidationError(
+                "networks",
+                "must be a non-empty list of entries, each with one of the keys "
+                + ", ".join(NETWORK_KINDS),
+                value,
+            )
+        ], value
+    errors: list[ValidationError] = []
+    out = []
+    names: dict[str, int] = {}
+    for i, entry in enumerate(value):
+        path = f"networks[{i}]"
+        if isinstance(entry, str):  # shorthand: a built-in name
+            entry = {"builtin": entry}
+        if not isinstance(entry, dict):
+            errors.append(
+                ValidationError(path, "must be a mapping like {builtin: se-suburban-villa}", entry)
+            )
+            continue
+        kinds = [k for k in entry if k in NETWORK_KINDS]
+        unknown = [k for k in entry if k not in NETWORK_KINDS and k not in _NETWORK_OPTIONS]
+        for key in unknown:
+            errors.append(
+                ValidationError(
+                    f"{path}.{key}",
+                    "unknown key; allowed: one of "
+                    + ", ".join(NETWORK_KINDS)
+                    + ", plus optional "
+                    + ", ".join(sorted(_NETWORK_OPTIONS)),
+                )
+            )
+        if len(kinds) != 1:
+            errors.append(
+                ValidationError(
+                    path,
+                    "must have exactly one of "
+                    + "; ".join(f"{k} ({d})" for k, d in NETWORK_KINDS.items()),
+                    entry,
+                )
+            )
+            continue
+        kind = kinds[0]
+        source = entry[kind]
+        if not isinstance(source, str) or not source:
+            errors.append(ValidationError(f"{path}.{kind}", "must be a text", source))
+            continue
+        resolved = dict(entry)
+        if kind in ("gis", "pandapower_json"):
+            file = Path(source).expanduser()
+            if not file.is_absolute() and base_dir is not None:
+                file = base_dir / file
+            if not file.is_file():
+                errors.append(ValidationError(f"{path}.{kind}", f"file not found: {file}", source))
+                continue
+            resolved[kind] = str(file.resolve())
+        elif kind == "builtin":
+            from gridv2x.network import list_builtin
+
+            available = list(list_builtin()["name"])
+            if source not in available:
+                errors.append(
+                    ValidationError(
+                        f"{path}.builtin",
+                        "unknown built-in feeder; available: " + ", ".join(available),
+                        source,
+                    )
+                )
+                continue
+        if "options" in entry and not isinstance(entry["options"], dict):
+            errors.append(ValidationError(f"{path}.options", "must be a mapping", entry["options"]))
+        name = entry.get("name") or network_name(resolved)
+        if not isinstance(name, str):
+            errors.append(ValidationError(f"{path}.name", "must be a text", name))
+            continue
+        if name in names:
+            errors.append(
+                ValidationError(
+                    f"{path}.name",
+                    f"feeder name already used by networks[{names[name]}]; give each entry a "
+                    "distinct `name`",
+                    name,
+                )
+            )
+        names[name] = i
+        resolved["name"] = name
+        out.append(resolved)
+    return errors, out
+
+
+def network_name(entry: dict[str, Any]) -> str:
+    """Default feeder name of a networks entry: the built-in name, SimBench code or file stem."""
+    if "name" in entry and entry["name"]:
+        return str(entry["name"])
+    for kind in NETWORK_KINDS:
+        if kind in entry:
+            source = str(entry[kind])
+            return Path(source).stem if kind in ("gis", "pandapower_json") else source
+    raise KeyError("networks entry without a kind")  # pragma: no cover - validated before
+
+
+def _resolve_paths(
+    section: Section, data: dict[str, Any], path: str, base_dir: Path | None
+) -> list[ValidationError]:
+    """Resolve ``"path"`` fields against ``base_dir`` in place; report missing files."""
+    errors = []
+    for key, spec in section.fields.items():
+        sub = f"{path}.{key}" if path else key
+        if isinstance(spec, Section):
+            if isinstance(data.get(key), dict):
+                errors += _resolve_paths(spec, data[key], sub, base_dir)
+        elif spec.type == "path" and isinstance(data.get(key), str):
+            file = Path(data[key]).expanduser()
+            if not file.is_absolute() and base_dir is not None:
+                file = base_dir / file
+            if not file.exists():
+                errors.append(ValidationError(sub, f"file not found: {file}", data[key]))
+            else:
+                data[key] = str(file.resolve())
+    return errors
+
+
+def _cross_checks(data: dict[str, Any]) -> list[ValidationError]:
+    """Checks that involve more than one key."""
+    errors = []
+    study = data.get("study", {})
+    if study.get("kind") == "adoption_forecast" and not isinstance(
+        data.get("adoption", {}).get("curve"), dict
+    ):
+        errors.append(
+            ValidationError("adoption.curve", "adoption_forecast needs an adoption curve")
+        )
+    limits = data.get("limits", {})
+    if {"v_min_pu", "v_max_pu"} <= set(limits) and limits["v_min_pu"] >= limits["v_max_pu"]:
+        errors.append(
+            ValidationError(
+                "limits.v_min_pu",
+                f"must be below limits.v_max_pu ({limits['v_max_pu']})",
+                limits["v_min_pu"],
+            )
+        )
+    return errors
+
+
+def validate(
+    data: Any, base_dir: Path | None = None
+) -> tuple[list[ValidationError], dict[str, Any]]:
+    """Validate a scenario mapping and fill in defaults.
+
+    Parameters
+    ----------
+    data : mapping
+        The scenario as read from YAML (or built in Python).
+    base_dir : Path, optional
+        Folder that relative file paths are resolved against (the scenario file's folder).
+
+    Returns
+    -------
+    errors : list of ValidationError
+        Every problem found; empty when the scenario is valid.
+    resolved : dict
+        The scenario with every default filled in and file paths made absolute.
+    """
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        return [ValidationError("(top level)", "must be a mapping of sections", data)], {}
+    data = dict(data)
+    networks = data.pop("networks", None)
+    errors, resolved = ROOT.validate("", data)
+    for error in errors:  # ROOT lists allowed keys without networks; add it to the message
+        if error.message.startswith("unknown key") and "." not in error.path:
+            idx = errors.index(error)
+            errors[idx] = ValidationError(
+                error.path, error.message + ", networks", error.given
+            )
+    net_errors, resolved["networks"] = validate_networks(networks, base_dir)
+    errors += net_errors
+    errors += _resolve_paths(ROOT, resolved, "", base_dir)
+    if not errors:
+        errors += _cross_checks(resolved)
+    return errors, _ordered(resolved)
+
+
+def describe() -> list[tuple[str, Any, str, str]]:
+    """``(key path, default, allowed, doc)`` for every key, for documentation."""
+    rows = ROOT.describe()
+    rows.insert(
+        2,
+        (
+            "networks",
+            DEFAULT_NETWORKS,
+            "a list of entries",
+            "Feeders to study; each entry one of: "
+            + "; ".join(f"{k}: {d}" for k, d in NETWORK_KINDS.items())
+            + ". Optional `name` (feeder name in results) and `options` (reader options).",
+        ),
+    )
+    return rows
+
+
+_ = MISSING  # re-exported marker used by section modules

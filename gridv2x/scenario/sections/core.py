@@ -1,0 +1,102 @@
+"""Core scenario sections: ``study``, ``period`` and the top-level keys.
+
+The ``networks`` list is validated in :mod:`gridv2x.scenario.schema` because each entry is one
+of several kinds (``builtin``, ``gis``, ``pandapower_json``, ``simbench``).
+"""
+
+from __future__ import annotations
+
+from gridv2x.scenario.spec import Field, Section
+
+STUDY_KINDS = ("compare", "hosting_capacity", "adoption_forecast")
+RESOLUTIONS = ("15min", "30min", "60min")
+
+
+def _increasing(values: list) -> str | None:
+    if len(values) == 0:
+        return "must not be empty"
+    if any(b <= a for a, b in zip(values, values[1:], strict=False)):
+        return "must be strictly increasing"
+    return None
+
+
+STUDY = Section(
+    doc="What the study asks: compare strategies, sweep EV shares for hosting capacity, or "
+    "step through adoption-curve years.",
+    fields={
+        "kind": Field(
+            "compare",
+            str,
+            "compare: strategies side by side at the adoption share; hosting_capacity: sweep "
+            "`ev_shares` x `seeds`; adoption_forecast: step through `years` x `seeds`.",
+            choices=STUDY_KINDS,
+        ),
+        "seeds": Field(
+            1,
+            int,
+            "Monte-Carlo draws per feeder (and per share or year). Each draw has its own "
+            "household behaviour, EV owners and driving [-].",
+            min=1,
+            max=10000,
+        ),
+        "seed": Field(
+            0,
+            int,
+            "Base seed; draw k uses the random streams derived from (seed, k, feeder, stage), "
+            "never from execution order, so results do not depend on the number of workers.",
+            min=0,
+        ),
+        "ev_shares": Field(
+            [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0],
+            list,
+            "hosting_capacity only: EV shares to sweep (EVs per customer, see adoption.share) [-].",
+            items=float,
+            min=0.0,
+            max=2.0,
+            check=_increasing,
+        ),
+        "risk": Field(
+            0.05,
+            float,
+            "hosting_capacity and adoption_forecast: acceptable probability of violating any "
+            "criterion in limits.criteria (EPRI stochastic hosting capacity) [-].",
+            min=0.0,
+            max=1.0,
+        ),
+        "years": Field(
+            [2025, 2030, 2035, 2040, 2045],
+            list,
+            "adoption_forecast only: years on the adoption curve (adoption.curve) [year].",
+            items=int,
+            min=2000,
+            max=2100,
+            check=_increasing,
+        ),
+    },
+)
+
+PERIOD = Section(
+    doc="Simulated period, in local time (Europe/Stockholm).",
+    fields={
+        "start": Field("2030-01-01", "date", "First day simulated, YYYY-MM-DD."),
+        "days": Field(365, int, "Number of days simulated [d].", min=1, max=366),
+        "resolution": Field(
+            "15min",
+            str,
+            "Time step. 15 min is the Nordic market time unit since 1 Oct 2025 (sweden.md §6).",
+            choices=RESOLUTIONS,
+        ),
+    },
+)
+
+TOP = {
+    "name": Field(
+        "gridv2x-study",
+        str,
+        "Name of the study; also the default output folder reports/<name>/.",
+        check=lambda v: None
+        if all(c.isalnum() or c in "-_." for c in v)
+        else "may contain only letters, digits, '-', '_' and '.' (it names a folder)",
+    ),
+    "description": Field("", "any", "Free text shown in the report.", nullable=True),
+}

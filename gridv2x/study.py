@@ -1,0 +1,410 @@
+"""The study: one line per stage, from a scenario to the numbers a planner signs on.
+
+A study is a set of tasks, one per feeder x strategy x Monte-Carlo draw (x EV share or
+adoption year). :meth:`Study.prepare` draws what the strategies of one draw share (weather,
+household load, EV owners, fleet, driving); :meth:`Study.simulate` charges the fleet with one
+strategy, runs the time-series load flow and computes the metrics. Both are pure functions of
+the scenario, the feeder and the task: every random number comes from a stream derived from
+``(study.seed, draw, feeder, stage)``, never from execution order, so a task gives the same
+numbers on any worker, after a resume and on a remote cluster.
+
+Execution (dask, checkpointing, progress) lives in :mod:`gridv2x.execution`; this module knows
+nothing about it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gridv2x import adoption, charging, demand, metrics, mobility, powerflow
+from gridv2x.conventions import KW_PER_MW, PHASES, period_index
+from gridv2x.network import Feeder, read_network
+from gridv2x.scenario import Scenario
+
+__all__ = ["Task", "Study", "StudyInputs", "TaskOutput", "stage_rng"]
+
+_STAGES = ("climate", "demand", "adoption", "fleet", "mobility", "charging")
+N_SOC_TRACES = 5
+"""Number of example EVs whose state of charge is kept for the report."""
+
+
+def _stable_int(text: str) -> int:
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
+
+
+def stage_rng(seed: int, draw: int, feeder: str, stage: str, *extra: Any) -> np.random.Generator:
+    """The random stream of one stage of one draw on one feeder.
+
+    Parameters
+    ----------
+    seed : int
+        ``study.seed`` of the scenario.
+    draw : int
+        Monte-Carlo draw number (0 .. study.seeds - 1).
+    feeder : str
+        Feeder name.
+    stage : str
+        One of ``climate, demand, adoption, fleet, mobility, charging``.
+    *extra
+        More identity (e.g. the EV share) where the stage depends on it.
+
+    Returns
+    -------
+    numpy.random.Generator
+        Independent of execution order and of every other stage's stream.
+    """
+    if stage not in _STAGES:
+        raise ValueError(f"unknown stage {stage!r}")
+    key = [seed, draw, _stable_int(feeder), _STAGES.index(stage)]
+    key += [_stable_int(repr(x)) for x in extra]
+    return np.random.default_rng(np.random.SeedSequence(key))
+
+
+@dataclass(frozen=True)
+class Task:
+    """One unit of work: a feeder, a strategy, a draw, and the EV share or adoption year."""
+
+    feeder: str
+    strategy: str
+    draw: int
+    ev_share: float | None = None
+    year: int | None = None
+
+    @property
+    def inputs_key(self) -> tuple:
+        """What the strategies of one draw share (same key, same inputs)."""
+        return (self.feeder, self.draw, self.ev_share, self.year)
+
+    @property
+    def task_id(self) -> str:
+        """A file-name-safe identity, stable across runs."""
+        parts = [self.feeder, self.strategy, f"d{self.draw:04d}"]
+        if self.ev_share is not None:
+            parts.append(f"share{self.ev_share:.4f}")
+        if self.year is not None:
+            parts.append(f"y{self.year}")
+        return "__".join(parts)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "task_id": self.task_id,
+            "feeder": self.feeder,
+            "strategy": self.strategy,
+            "draw": self.draw,
+            "ev_share_target": self.ev_share,
+            "year": self.year,
+        }
+
+
+@dataclass
+class StudyInputs:
+    """What every strategy of one draw shares: weather, base load, fleet and driving."""
+
+    key: tuple
+    temperature_c: pd.Series
+    base_p_kw: pd.DataFrame
+    base_q_kvar: pd.DataFrame
+    fleet: pd.DataFrame
+    sessions: pd.DataFrame
+
+
+@dataclass
+class TaskOutput:
+    """The result of one task: its summary row and the compact data the report needs."""
+
+    task: Task
+    summary: dict[str, Any]
+    timeseries: pd.DataFrame
+    customers: pd.DataFrame
+    voltage_daily: pd.DataFrame
+    elements: pd.DataFrame
+    evs: pd.DataFrame
+    soc: pd.DataFrame
+    sessions: pd.DataFrame | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Study:
+    """A scenario turned into tasks, and the physics of each task.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A validated scenario (:func:`gridv2x.read_scenario`).
+
+    Examples
+    --------
+    >>> study = Study(read_scenario("scenarios/quickstart.yaml"))  # doctest: +SKIP
+    >>> feeder = study.feeder(study.feeder_names[0])  # doctest: +SKIP
+    >>> task = study.tasks()[0]  # doctest: +SKIP
+    >>> out = study.simulate(feeder, task, study.prepare(feeder, task))  # doctest: +SKIP
+    """
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        period = scenario.period
+        self.index = period_index(period["start"], period["days"], period["resolution"])
+        self._feeders: dict[str, Feeder] = {}
+        self._engines: dict[str, Any] = {}
+
+    # ------------------------------------------------------------------ plan
+    @property
+    def feeder_names(self) -> list[str]:
+        return [entry["name"] for entry in self.scenario.networks]
+
+    @property
+    def strategies(self) -> list[str]:
+        return list(self.scenario["charging"]["strategies"])
+
+    def tasks(self) -> list[Task]:
+        """Every task of the study, strategies of one draw next to each other."""
+        study = self.scenario.study
+        draws = range(study["seeds"])
+        if study["kind"] == "hosting_capacity":
+            levels = [{"ev_share": float(s)} for s in study["ev_shares"]]
+        elif study["kind"] == "adoption_forecast":
+            levels = [{"year": int(y)} for y in study["years"]]
+        else:
+            levels = [{}]
+        return [
+            Task(feeder=name, strategy=strategy, draw=draw, **level)
+            for name in self.feeder_names
+            for level in levels
+            for draw in draws
+            for strategy in self.strategies
+        ]
+
+    def feeder(self, name: str) -> Feeder:
+        """The feeder called ``name``, read once and cached, with the scenario's slack and tap."""
+        if name not in self._feeders:
+            entry = next(e for e in self.scenario.networks if e["name"] == name)
+            feeder = read_network(entry, None)
+            feeder.name = name
+            powerflow_cfg = self.scenario["powerflow"]
+            net = feeder.net
+            if powerflow_cfg.get("slack_vm_pu") is not None:
+                net.ext_grid["vm_pu"] = powerflow_cfg["slack_vm_pu"]
+            if powerflow_cfg.get("trafo_tap_pos") is not None and len(net.trafo):
+                net.trafo["tap_pos"] = powerflow_cfg["trafo_tap_pos"]
+            self._feeders[name] = feeder
+        return self._feeders[name]
+
+    # ---------------------------------------------------------------- stages
+    def _rng(self, task: Task, stage: str, *extra: Any) -> np.random.Generator:
+        return stage_rng(self.scenario.study["seed"], task.draw, task.feeder, stage, *extra)
+
+    def _adoption_options(self, task: Task) -> dict[str, Any]:
+        options = self.scenario.section("adoption")
+        if task.ev_share is not None:
+            options.update(share=task.ev_share, year=None, areas=None)
+        if task.year is not None:
+            options.update(year=task.year)
+        return options
+
+    def prepare(self, feeder: Feeder, task: Task) -> StudyInputs:
+        """Weather, household load, EV owners, fleet and driving of one draw."""
+        sc = self.scenario
+        index = self.index
+        level = (task.ev_share, task.year)
+        temperature_c = demand.outdoor_temperature(
+            index, rng=self._rng(task, "climate"), **sc.section("climate")
+        )
+        demand_options = sc.section("demand")
+        if demand_options.get("model") == "profiles":
+            demand_options["base_profiles"] = feeder.base_profiles
+        base_p_kw, base_q_kvar = demand.base_load(
+            feeder.customers, index, temperature_c, rng=self._rng(task, "demand"), **demand_options
+        )
+        owners = adoption.allocate_evs(
+            feeder.customers, rng=self._rng(task, "adoption", *level), **self._adoption_options(task)
+        )
+        fleet = mobility.draw_fleet(owners, rng=self._rng(task, "fleet", *level), **sc.section("vehicles"))
+        sessions = mobility.sessions_for_fleet(
+            fleet, index, temperature_c, rng=self._rng(task, "mobility", *level), **sc.section("mobility")
+        )
+        return StudyInputs(task.inputs_key, temperature_c, base_p_kw, base_q_kvar, fleet, sessions)
+
+    def simulate(self, feeder: Feeder, task: Task, inputs: StudyInputs) -> TaskOutput:
+        """Charge the fleet with the task's strategy, run the load flow, compute the metrics."""
+        sc = self.scenario
+        index = self.index
+        charging_options = sc.section("charging")
+        charging_options.pop("strategies", None)
+        ev = charging.schedule(
+            task.strategy,
+            inputs.sessions,
+            inputs.fleet,
+            index,
+            inputs.base_p_kw.sum(axis=1),
+            **charging_options,
+        )
+        asymmetric = bool(sc["powerflow"].get("asymmetric", False))
+        ev_kw = charging.power_by_customer(ev, inputs.fleet, phases=asymmetric)
+        load_p_mw, load_q_mvar, customer_p_kw = customer_loads(
+            feeder, inputs.base_p_kw, inputs.base_q_kvar, ev_kw, asymmetric=asymmetric
+        )
+        pf = self._run_powerflow(feeder, load_p_mw, load_q_mvar)
+        summary = metrics.summarize(
+            pf,
+            feeder.customers,
+            ev.per_ev,
+            index,
+            limits=sc.section("limits"),
+            customer_p_kw=customer_p_kw,
+            customer_q_kvar=inputs.base_q_kvar,
+        )
+        n_customers = len(feeder.customers)
+        summary = {
+            "task_id": task.task_id,
+            "feeder": task.feeder,
+            "strategy": task.strategy,
+            "seed": task.draw,
+            "ev_share": len(inputs.fleet) / n_customers if n_customers else 0.0,
+            "n_evs": len(inputs.fleet),
+            "ev_share_target": task.ev_share,
+            "year": task.year,
+            "n_customers": n_customers,
+            **summary,
+        }
+        return TaskOutput(
+            task=task,
+            summary=summary,
+            timeseries=_timeseries(pf, feeder, inputs.base_p_kw, ev.power_kw),
+            customers=_customer_table(pf, feeder, inputs.fleet, customer_p_kw, inputs.base_q_kvar, sc),
+            voltage_daily=metrics.daily_min_voltage(_customer_voltage(pf, feeder)),
+            elements=metrics.element_table(pf),
+            evs=ev.per_ev.join(inputs.fleet.set_index("ev_id"), rsuffix="_fleet").reset_index(),
+            soc=ev.soc_kwh[sorted(ev.soc_kwh.columns)[:N_SOC_TRACES]],
+        )
+
+    def run_task(self, task: Task) -> TaskOutput:
+        """Prepare and simulate one task (no sharing across strategies)."""
+        feeder = self.feeder(task.feeder)
+        return self.simulate(feeder, task, self.prepare(feeder, task))
+
+    def _run_powerflow(self, feeder: Feeder, load_p_mw: pd.DataFrame, load_q_mvar: pd.DataFrame):
+        cfg = self.scenario["powerflow"]
+        asymmetric = bool(cfg.get("asymmetric", False))
+        if cfg["engine"] == "pgm":
+            key = (feeder.name, asymmetric)
+            if key not in self._engines:
+                self._engines[key] = powerflow.TimeseriesEngine(feeder.net, asymmetric=asymmetric)
+            return self._engines[key].run(load_p_mw, load_q_mvar)
+        return powerflow.run_timeseries(
+            feeder.net, load_p_mw, load_q_mvar, engine=cfg["engine"], asymmetric=asymmetric
+        )
+
+
+def customer_loads(
+    feeder: Feeder,
+    base_p_kw: pd.DataFrame,
+    base_q_kvar: pd.DataFrame,
+    ev_kw: pd.DataFrame,
+    *,
+    asymmetric: bool = False,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Household plus EV power per pandapower load element.
+
+    EV chargers run at unity power factor, so they add active power only (load positive,
+    V2G discharge negative).
+
+    Parameters
+    ----------
+    feeder : Feeder
+    base_p_kw, base_q_kvar : DataFrame
+        Household load [time x customer_id] [kW], [kvar].
+    ev_kw : DataFrame
+        EV power [time x customer_id] [kW]; for ``asymmetric`` columns are
+        ``(customer_id, phase)``.
+    asymmetric : bool
+        Build per-phase inputs (columns ``(load index, phase)``): three-phase customers split
+        evenly, single-phase ones on their phase.
+
+    Returns
+    -------
+    load_p_mw, load_q_mvar : DataFrame
+        Inputs of :func:`gridv2x.powerflow.run_timeseries` [MW], [Mvar].
+    customer_p_kw : DataFrame
+        Total active power per customer [time x customer_id] [kW].
+    """
+    customers = feeder.customers
+    ids = list(customers["customer_id"])
+    base_p = base_p_kw.reindex(columns=ids, fill_value=0.0)
+    base_q = base_q_kvar.reindex(columns=ids, fill_value=0.0)
+    if not asymmetric:
+        ev = ev_kw.reindex(index=base_p.index, columns=ids, fill_value=0.0)
+        total_p = base_p + ev.to_numpy()
+        loads = list(customers["load"])
+        load_p = pd.DataFrame(total_p.to_numpy() / KW_PER_MW, index=base_p.index, columns=loads)
+        load_q = pd.DataFrame(base_q.to_numpy() / KW_PER_MW, index=base_p.index, columns=loads)
+        return load_p, load_q, total_p
+    # per phase: household share per phase, then EV per phase
+    n_t = len(base_p.index)
+    p = np.zeros((n_t, len(ids), 3))
+    q = np.zeros((n_t, len(ids), 3))
+    for j, phase in enumerate(customers["phase"].astype(str)):
+        if phase in PHASES:
+            k = PHASES.index(phase)
+            p[:, j, k] = base_p.iloc[:, j].to_numpy()
+            q[:, j, k] = base_q.iloc[:, j].to_numpy()
+        else:
+            p[:, j, :] = base_p.iloc[:, j].to_numpy()[:, None] / 3.0
+            q[:, j, :] = base_q.iloc[:, j].to_numpy()[:, None] / 3.0
+    if len(ev_kw.columns):
+        position = {cid: j for j, cid in enumerate(ids)}
+        values = ev_kw.reindex(index=base_p.index, fill_value=0.0)
+        for (cid, phase), column in values.items():
+            p[:, position[cid], PHASES.index(phase)] += column.to_numpy()
+    columns = pd.MultiIndex.from_product([list(customers["load"]), list(PHASES)])
+    load_p = pd.DataFrame(p.reshape(n_t, -1) / KW_PER_MW, index=base_p.index, columns=columns)
+    load_q = pd.DataFrame(q.reshape(n_t, -1) / KW_PER_MW, index=base_p.index, columns=columns)
+    total_p = pd.DataFrame(p.sum(axis=2), index=base_p.index, columns=ids)
+    return load_p, load_q, total_p
+
+
+def _customer_voltage(pf: Any, feeder: Feeder) -> pd.DataFrame:
+    """Voltage at each customer's connection [time x customer_id] [pu] (lowest phase)."""
+    buses = feeder.customers["bus"].to_numpy()
+    values = pf.vm_pu[buses].to_numpy()
+    return pd.DataFrame(values, index=pf.vm_pu.index, columns=list(feeder.customers["customer_id"]))
+
+
+def _timeseries(pf: Any, feeder: Feeder, base_p_kw: pd.DataFrame, ev_power_kw: pd.DataFrame) -> pd.DataFrame:
+    vm = _customer_voltage(pf, feeder)
+    out = pd.DataFrame(index=pf.vm_pu.index)
+    out["transformer_p_kw"] = pf.trafo_p_mw.sum(axis=1) * KW_PER_MW
+    out["transformer_loading_pct"] = pf.trafo_loading_percent.max(axis=1)
+    out["base_load_kw"] = base_p_kw.sum(axis=1).to_numpy()
+    out["ev_load_kw"] = ev_power_kw.sum(axis=1).to_numpy() if len(ev_power_kw.columns) else 0.0
+    out["v_min_pu"] = vm.min(axis=1)
+    out["v_max_pu"] = vm.max(axis=1)
+    out["line_max_loading_pct"] = (
+        pf.line_loading_percent.max(axis=1) if len(pf.line_loading_percent.columns) else 0.0
+    )
+    out["losses_kw"] = pf.losses_mw * KW_PER_MW
+    vuf = getattr(pf, "vuf_pct", None)
+    out["unbalance_max_pct"] = vuf.max(axis=1) if vuf is not None else 0.0
+    out["converged"] = pf.converged.astype(bool)
+    out.index.name = "time"
+    return out
+
+
+def _customer_table(pf, feeder, fleet, customer_p_kw, customer_q_kvar, scenario) -> pd.DataFrame:
+    table = metrics.customer_table(
+        pf,
+        feeder.customers,
+        customer_p_kw=customer_p_kw,
+        customer_q_kvar=customer_q_kvar,
+        limits=scenario.section("limits"),
+    )
+    counts = fleet.groupby("customer_id").size() if len(fleet) else pd.Series(dtype=int)
+    table["n_evs"] = table["customer_id"].map(counts).fillna(0).astype(int)
+    for column in ("dwelling", "heating", "fuse_a", "x", "y"):
+        if column in feeder.customers and column not in table:
+            table[column] = table["customer_id"].map(feeder.customers.set_index("customer_id")[column])
+    return table
