@@ -1,0 +1,470 @@
+"""Planner-facing judgements from the summary: traffic lights, comparison table, one-line answers.
+
+Pure functions (DataFrames and dicts in, DataFrames and strings out); no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "STRATEGY_ORDER",
+    "STATUS_LABELS",
+    "AT_RISK_MARGIN",
+    "Metric",
+    "COMPARISON_METRICS",
+    "order_strategies",
+    "representative_rows",
+    "violation_reasons",
+    "traffic_lights",
+    "status_rule_text",
+    "comparison_table",
+    "feeder_answer",
+    "hosting_gain_table",
+    "first_violation_years",
+]
+
+STRATEGY_ORDER = ("uncontrolled", "v1g", "v2g")
+STATUS_LABELS = {"ok": "within limits", "risk": "at risk", "violated": "violated"}
+AT_RISK_MARGIN = 0.10
+"""A result within this fraction of a limit (10 % of the loading or unbalance limit; 10 % of the
+distance between 1 pu and the voltage limit) is "at risk"."""
+
+
+def order_strategies(strategies: Any) -> list[str]:
+    """Strategies in the planner's order: uncontrolled, v1g, v2g, then any others by name."""
+    names = list(dict.fromkeys(str(s) for s in strategies))
+    known = [s for s in STRATEGY_ORDER if s in names]
+    return known + sorted(s for s in names if s not in STRATEGY_ORDER)
+
+
+def representative_rows(summary: pd.DataFrame) -> pd.DataFrame:
+    """Rows shown in the comparison and detail charts: per feeder the highest EV share studied.
+
+    A compare study has one EV share, so this keeps every row. A hosting-capacity or forecast
+    study has many; the highest share (or last forecast year) is the most stressed case.
+    """
+    if summary.empty or "ev_share" not in summary.columns:
+        return summary
+    share = pd.to_numeric(summary["ev_share"], errors="coerce")
+    top = share.groupby(summary["feeder"]).transform("max")
+    keep = (share == top) | top.isna()
+    return summary[keep]
+
+
+def _num(row: Mapping[str, Any], key: str) -> float:
+    try:
+        value = float(row.get(key, np.nan))
+    except (TypeError, ValueError):
+        return float("nan")
+    return value
+
+
+def _truthy(value: Any) -> bool | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes")
+    return bool(value)
+
+
+def violation_reasons(row: Mapping[str, Any], limits: Mapping[str, Any]) -> list[str]:
+    """Which limits one task breaks, in planner words.
+
+    Uses the summary's ``violates_<criterion>`` columns when present, otherwise compares the
+    summary numbers with ``limits`` (voltage band, loading, unbalance, convergence).
+    """
+    reasons: list[str] = []
+    flags = {k[len("violates_") :]: _truthy(v) for k, v in row.items() if k.startswith("violates_")}
+    vmin, vmax = float(limits["v_min_pu"]), float(limits["v_max_pu"])
+    checks = {
+        "voltage": (
+            _num(row, "v_min_pu") < vmin or _num(row, "v_max_pu") > vmax,
+            f"voltage outside {vmin:.2f}-{vmax:.2f} pu (min {_num(row, 'v_min_pu'):.3f}, "
+            f"max {_num(row, 'v_max_pu'):.3f} pu)",
+        ),
+        "transformer_loading": (
+            _num(row, "transformer_max_loading_pct") > float(limits["transformer_loading_pct"]),
+            f"transformer loaded {_num(row, 'transformer_max_loading_pct'):.0f} % "
+            f"(limit {float(limits['transformer_loading_pct']):.0f} %)",
+        ),
+        "line_loading": (
+            _num(row, "line_max_loading_pct") > float(limits["line_loading_pct"]),
+            f"cable loaded {_num(row, 'line_max_loading_pct'):.0f} % "
+            f"(limit {float(limits['line_loading_pct']):.0f} %)",
+        ),
+        "unbalance": (
+            _num(row, "unbalance_max_pct") > float(limits["unbalance_pct"]),
+            f"unbalance {_num(row, 'unbalance_max_pct'):.1f} % "
+            f"(limit {float(limits['unbalance_pct']):.1f} %)",
+        ),
+        "convergence": (
+            _num(row, "converged_share") < 1.0,
+            f"load flow did not converge in {100 * (1 - _num(row, 'converged_share')):.1f} % "
+            "of the steps",
+        ),
+        "fuse": (False, "a customer's main fuse overloaded"),
+    }
+    criteria = set(limits.get("criteria") or checks)
+    if flags:
+        for name, flag in flags.items():
+            if flag:
+                reasons.append(checks[name][1] if name in checks else name.replace("_", " "))
+        return reasons
+    for name, (hit, text) in checks.items():
+        if name in criteria and hit:
+            reasons.append(text)
+    return reasons
+
+
+def _risk_reasons(row: Mapping[str, Any], limits: Mapping[str, Any]) -> list[str]:
+    m = AT_RISK_MARGIN
+    out = []
+    vmin, vmax = float(limits["v_min_pu"]), float(limits["v_max_pu"])
+    if _num(row, "v_min_pu") < vmin + m * (1.0 - vmin):
+        out.append(f"lowest voltage {_num(row, 'v_min_pu'):.3f} pu close to {vmin:.2f} pu")
+    if _num(row, "v_max_pu") > vmax - m * (vmax - 1.0):
+        out.append(f"highest voltage {_num(row, 'v_max_pu'):.3f} pu close to {vmax:.2f} pu")
+    for key, limit_key, what in (
+        ("transformer_max_loading_pct", "transformer_loading_pct", "transformer"),
+        ("line_max_loading_pct", "line_loading_pct", "cable"),
+    ):
+        limit = float(limits[limit_key])
+        if _num(row, key) >= (1 - m) * limit:
+            out.append(f"{what} loaded {_num(row, key):.0f} % (limit {limit:.0f} %)")
+    if _num(row, "unbalance_max_pct") >= (1 - m) * float(limits["unbalance_pct"]):
+        out.append(f"unbalance {_num(row, 'unbalance_max_pct'):.1f} %")
+    return out
+
+
+def status_rule_text(limits: Mapping[str, Any]) -> str:
+    """The rule behind the traffic lights, in one paragraph for the report."""
+    vmin, vmax = float(limits["v_min_pu"]), float(limits["v_max_pu"])
+    pct = int(round(100 * AT_RISK_MARGIN))
+    return (
+        f"Violated: in at least one simulated case a limit is broken: a customer voltage outside "
+        f"{vmin:.2f}-{vmax:.2f} pu of 230 V (EIFS 2023:3 / EN 50160 band), transformer loading "
+        f"above {float(limits['transformer_loading_pct']):.0f} % or cable loading above "
+        f"{float(limits['line_loading_pct']):.0f} % of rating, voltage unbalance above "
+        f"{float(limits['unbalance_pct']):.1f} %, or a load flow that did not converge. "
+        f"At risk: within every limit but within {pct} % of one (loading or unbalance at "
+        f"{100 - pct} % of its limit or more; voltage within {pct} % of the distance from 1 pu to "
+        f"the band edge). Within limits: everything else."
+    )
+
+
+def traffic_lights(summary: pd.DataFrame, limits: Mapping[str, Any]) -> pd.DataFrame:
+    """Status per feeder and strategy over the representative rows (all seeds).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``feeder, strategy, status`` (``ok | risk | violated``), ``label`` and ``why``
+        (short planner text), one row per feeder × strategy.
+    """
+    rows = representative_rows(summary)
+    out = []
+    for (feeder, strategy), group in rows.groupby(["feeder", "strategy"], sort=False):
+        records = group.to_dict("records")
+        n = len(records)
+        violated = [r for r in records if _row_violated(r, limits)]
+        if violated:
+            reasons = []
+            for r in violated:
+                for reason in violation_reasons(r, limits) or ["a violation criterion"]:
+                    if reason not in reasons:
+                        reasons.append(reason)
+            how_often = "" if n == 1 else f" in {len(violated)} of {n} runs"
+            status, why = "violated", "; ".join(reasons[:3]) + how_often
+        else:
+            risks = []
+            for r in records:
+                for reason in _risk_reasons(r, limits):
+                    if reason not in risks:
+                        risks.append(reason)
+            status = "risk" if risks else "ok"
+            why = "; ".join(risks[:3]) if risks else "all limits kept with margin"
+        out.append(
+            {
+                "feeder": feeder,
+                "strategy": strategy,
+                "status": status,
+                "label": STATUS_LABELS[status],
+                "why": why,
+            }
+        )
+    frame = pd.DataFrame(out, columns=["feeder", "strategy", "status", "label", "why"])
+    return frame
+
+
+def _row_violated(row: Mapping[str, Any], limits: Mapping[str, Any]) -> bool:
+    flag = _truthy(row.get("violation"))
+    if flag is not None:
+        return flag or _num(row, "converged_share") < 1.0
+    return bool(violation_reasons(row, limits))
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One row of the strategy comparison table."""
+
+    label: str
+    unit: str
+    candidates: tuple[str, ...]
+    agg: str = "mean"  # mean | min | max | all
+    fmt: str = "{:,.1f}"
+    scale: float = 1.0
+
+
+COMPARISON_METRICS: tuple[Metric, ...] = (
+    Metric("EVs", "", ("n_evs",), "mean", "{:,.0f}"),
+    Metric("EV share", "% of customers", ("ev_share",), "mean", "{:.0f}", 100.0),
+    Metric("Transformer peak", "kW", ("transformer_peak_kw",), "max"),
+    Metric("Transformer max loading", "%", ("transformer_max_loading_pct",), "max", "{:,.0f}"),
+    Metric("Cable max loading", "%", ("line_max_loading_pct",), "max", "{:,.0f}"),
+    Metric("Lowest customer voltage", "pu", ("v_min_pu",), "min", "{:.3f}"),
+    Metric("Highest customer voltage", "pu", ("v_max_pu",), "max", "{:.3f}"),
+    Metric(
+        "Steps with a voltage violation", "%", ("voltage_violation_share",), "max", "{:.2f}", 100.0
+    ),
+    Metric("EN 50160 compliant", "", ("en50160_compliant",), "all", ""),
+    Metric("Swedish rule (EIFS 2023:3) compliant", "", ("swedish_rule_compliant",), "all", ""),
+    Metric("Max voltage unbalance", "%", ("unbalance_max_pct",), "max", "{:.2f}"),
+    Metric("Network losses", "kWh", ("losses_kwh",), "mean", "{:,.0f}"),
+    Metric("EV energy charged", "kWh", ("ev_charged_kwh",), "mean", "{:,.0f}"),
+    Metric(
+        "EV energy discharged (V2G throughput)", "kWh", ("ev_discharged_kwh",), "mean", "{:,.0f}"
+    ),
+    Metric("EV driving energy", "kWh", ("ev_driving_kwh",), "mean", "{:,.0f}"),
+    Metric("Unmet EV energy", "kWh", ("ev_unmet_kwh",), "max", "{:,.1f}"),
+    Metric("V2G virtual km", "km", ("v2g_virtual_km",), "mean", "{:,.0f}"),
+    Metric(
+        "Battery degradation per EV",
+        "%",
+        ("ev_degradation_pct_mean", "degradation_pct_mean", "ev_degradation_pct"),
+        "mean",
+        "{:.3f}",
+    ),
+    Metric("Load-flow steps converged", "%", ("converged_share",), "min", "{:.1f}", 100.0),
+)
+"""Rows of the strategy comparison table (label, unit, summary column, aggregation over seeds)."""
+
+
+def _aggregate(values: pd.Series, agg: str) -> Any:
+    if agg == "all":
+        flags = [_truthy(v) for v in values]
+        flags = [f for f in flags if f is not None]
+        if not flags:
+            return None
+        return all(flags)
+    numeric = pd.to_numeric(values, errors="coerce").dropna()
+    if numeric.empty:
+        return None
+    return float(getattr(numeric, agg)())
+
+
+def _format(value: Any, metric: Metric) -> str:
+    if value is None:
+        return "–"
+    if metric.agg == "all":
+        return "yes" if value else "no"
+    return metric.fmt.format(value * metric.scale)
+
+
+def comparison_table(summary: pd.DataFrame, feeder: str) -> pd.DataFrame:
+    """Strategy comparison of one feeder: metrics as rows, strategies side by side.
+
+    Values are aggregated over the seeds of the representative rows (worst case for extremes,
+    mean for energies). Metrics whose summary column is missing are left out; the hours above
+    limits (``hours_*`` columns), if present, are added at the end.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``"<label> [unit]"``, one column per strategy, formatted strings.
+    """
+    rows = representative_rows(summary)
+    rows = rows[rows["feeder"] == feeder]
+    strategies = order_strategies(rows["strategy"])
+    metrics = list(COMPARISON_METRICS)
+    for col in rows.columns:
+        if str(col).startswith("hours_"):
+            label = str(col)[len("hours_") :].replace("_", " ")
+            metrics.append(Metric(f"Hours {label}", "h", (col,), "max", "{:,.1f}"))
+    table: dict[str, dict[str, str]] = {}
+    for metric in metrics:
+        column = next((c for c in metric.candidates if c in rows.columns), None)
+        if column is None:
+            continue
+        label = f"{metric.label} [{metric.unit}]" if metric.unit else metric.label
+        table[label] = {}
+        for strategy in strategies:
+            values = rows.loc[rows["strategy"] == strategy, column]
+            table[label][strategy] = _format(_aggregate(values, metric.agg), metric)
+    return pd.DataFrame.from_dict(table, orient="index", columns=strategies)
+
+
+def feeder_answer(
+    summary: pd.DataFrame,
+    lights: pd.DataFrame,
+    feeder: str,
+    *,
+    hosting_capacity: pd.DataFrame | None = None,
+    deferral: pd.DataFrame | None = None,
+    risk: float = 0.05,
+) -> str:
+    """The one-sentence answer for one feeder (plain text; the template escapes it)."""
+    if hosting_capacity is not None and {"feeder", "strategy"} <= set(hosting_capacity.columns):
+        col = next(
+            (c for c in ("hosting_capacity_share", "hosting_capacity") if c in hosting_capacity),
+            None,
+        )
+        hc = hosting_capacity[hosting_capacity["feeder"] == feeder]
+        if col and not hc.empty:
+            parts = []
+            for strategy in order_strategies(hc["strategy"]):
+                value = pd.to_numeric(hc.loc[hc["strategy"] == strategy, col]).iloc[0]
+                text = "none of the studied shares" if pd.isna(value) else f"{value:.0%} EVs"
+                parts.append(f"{text} with {strategy}")
+            return (
+                f"At {risk:.0%} accepted risk of a violation, {feeder} can host "
+                + ", ".join(parts)
+                + "."
+            )
+    years = first_violation_years(None, deferral)
+    if years is not None:
+        fy = years[years["feeder"] == feeder]
+        if not fy.empty:
+            parts = []
+            for strategy in order_strategies(fy["strategy"]):
+                year = fy.loc[fy["strategy"] == strategy, "first_violation_year"].iloc[0]
+                parts.append(
+                    f"{strategy}: {'no violation in the studied years' if pd.isna(year) else int(year)}"
+                )
+            return f"First year with a violation on {feeder}: " + "; ".join(parts) + "."
+    rows = representative_rows(summary)
+    rows = rows[rows["feeder"] == feeder]
+    fl = lights[lights["feeder"] == feeder].set_index("strategy")
+    if rows.empty or fl.empty:
+        return f"No results for {feeder}."
+    strategies = order_strategies(fl.index)
+    share = (
+        pd.to_numeric(rows.get("ev_share"), errors="coerce").max() if "ev_share" in rows else None
+    )
+    intro = f"With {share:.0%} EVs, " if share is not None and not pd.isna(share) else ""
+    peaks = (
+        pd.to_numeric(rows["transformer_peak_kw"], errors="coerce").groupby(rows["strategy"]).max()
+        if "transformer_peak_kw" in rows
+        else pd.Series(dtype=float)
+    )
+    phrases = []
+    for s in strategies:
+        label = fl.loc[s, "label"]
+        phrase = f"{s} is {label}"
+        if fl.loc[s, "status"] == "violated":
+            phrase += f" ({fl.loc[s, 'why'].split(';')[0]})"
+        base = peaks.get(strategies[0]) if len(peaks) else None
+        if s != strategies[0] and base and s in peaks and base > 0 and not pd.isna(peaks[s]):
+            change = 1 - peaks[s] / base
+            if abs(change) >= 0.005:
+                phrase += (
+                    f", peak {'-' if change > 0 else '+'}{abs(change):.0%} "
+                    f"({peaks[s]:,.0f} kW vs {base:,.0f} kW)"
+                )
+        phrases.append(phrase)
+    ok = [s for s in strategies if fl.loc[s, "status"] != "violated"]
+    verdict = (
+        "every strategy keeps the limits"
+        if len(ok) == len(strategies)
+        else ("no strategy keeps the limits" if not ok else f"{ok[0]} is the first that keeps them")
+    )
+    return f"{intro}{feeder}: " + "; ".join(phrases) + f" — {verdict}."
+
+
+def hosting_gain_table(hosting_capacity: pd.DataFrame) -> pd.DataFrame | None:
+    """Hosting capacity per feeder and strategy, and the gain of V1G/V2G over uncontrolled.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        One row per feeder: ``hosting capacity [% EVs] <strategy>`` per strategy and
+        ``gain <strategy> [percentage points]`` against ``uncontrolled``; ``None`` when the
+        table has no hosting-capacity column.
+    """
+    col = next(
+        (c for c in ("hosting_capacity_share", "hosting_capacity") if c in hosting_capacity),
+        None,
+    )
+    if col is None or not {"feeder", "strategy"} <= set(hosting_capacity.columns):
+        return None
+    wide = hosting_capacity.pivot_table(
+        index="feeder", columns="strategy", values=col, aggfunc="first"
+    )
+    strategies = order_strategies(wide.columns)
+    out = pd.DataFrame(index=wide.index)
+    for s in strategies:
+        out[f"Hosting capacity {s} [% of customers with EV]"] = wide[s].map(
+            lambda v: "–" if pd.isna(v) else f"{100 * v:.0f}"
+        )
+    for extra, label in (
+        ("first_violation_share", "first violating draw"),
+        ("all_violate_share", "every draw violates"),
+    ):
+        if extra in hosting_capacity.columns and "uncontrolled" in strategies:
+            sub = hosting_capacity[hosting_capacity["strategy"] == "uncontrolled"]
+            values = sub.set_index("feeder")[extra]
+            out[f"Uncontrolled: {label} [% EVs]"] = values.reindex(out.index).map(
+                lambda v: "–" if pd.isna(v) else f"{100 * v:.0f}"
+            )
+    if "uncontrolled" in wide.columns:
+        for s in strategies:
+            if s == "uncontrolled":
+                continue
+            gain = 100 * (wide[s] - wide["uncontrolled"])
+            out[f"Gain of {s} over uncontrolled [percentage points]"] = gain.map(
+                lambda v: "–" if pd.isna(v) else f"{v:+.0f}"
+            )
+    out.index.name = "Feeder"
+    return out
+
+
+def first_violation_years(
+    forecast: pd.DataFrame | None, deferral: pd.DataFrame | None, risk: float = 0.05
+) -> pd.DataFrame | None:
+    """First year of violation per feeder and strategy.
+
+    Taken from ``deferral.csv`` (column ``first_violation_year``) when present, else from
+    ``forecast.csv``: the first year whose violation probability exceeds ``risk`` (or whose
+    ``violation`` flag is true).
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        Columns ``feeder, strategy, first_violation_year`` (NaN: no violation in the studied years).
+    """
+    if deferral is not None and {"feeder", "strategy", "first_violation_year"} <= set(deferral):
+        return deferral[["feeder", "strategy", "first_violation_year"]].copy()
+    if forecast is None or not {"feeder", "strategy", "year"} <= set(forecast.columns):
+        return None
+    if "probability" in forecast.columns:
+        hit = pd.to_numeric(forecast["probability"], errors="coerce") > risk
+    elif "violation" in forecast.columns:
+        hit = forecast["violation"].map(lambda v: bool(_truthy(v)))
+    else:
+        return None
+    rows = []
+    for (feeder, strategy), group in forecast.assign(_hit=hit).groupby(["feeder", "strategy"]):
+        years = pd.to_numeric(group.loc[group["_hit"], "year"], errors="coerce")
+        rows.append(
+            {
+                "feeder": feeder,
+                "strategy": strategy,
+                "first_violation_year": years.min() if not years.empty else np.nan,
+            }
+        )
+    return pd.DataFrame(rows)

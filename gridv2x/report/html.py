@@ -1,0 +1,513 @@
+"""Assemble the self-contained HTML report of a study's output folder.
+
+:func:`build_report` reads the output folder (``docs/architecture.md``, "Results store"),
+builds the figures of :mod:`gridv2x.report.figures` and renders the Jinja2 template
+``templates/report.html.j2`` with autoescaping. The file embeds ONE copy of plotly.js and
+requests nothing from outside (no CDN, no MathJax, no web fonts, no map tiles), so it opens
+offline and can be attached to an e-mail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from gridv2x.report import assess
+from gridv2x.report import figures as figs
+from gridv2x.report.load import ReportData, load_results
+
+__all__ = ["build_report", "render_report", "REPORT_NAME"]
+
+REPORT_NAME = "report.html"
+PLOTLY_CONFIG = {
+    "displaylogo": False,
+    "responsive": True,
+    "modeBarButtonsToRemove": ["sendDataToCloud"],
+}
+
+
+@dataclass
+class _Figure:
+    title: str
+    html: Markup
+    caption: str = ""
+
+
+@dataclass
+class _Table:
+    caption: str
+    header: list[str]
+    rows: list[list[str]]
+    first_is_label: bool = True
+
+
+@dataclass
+class _Section:
+    anchor: str
+    title: str
+    intro: str = ""
+    tables: list[_Table] = field(default_factory=list)
+    figures: list[_Figure] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    subsections: list[_Section] = field(default_factory=list)
+
+
+class _FigureCounter:
+    """Gives each embedded figure a unique div id and renders it without plotly.js."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def __call__(self, fig: go.Figure | None, title: str, caption: str = "") -> _Figure | None:
+        if fig is None:
+            return None
+        self.n += 1
+        div = pio.to_html(
+            fig,
+            include_plotlyjs=False,
+            include_mathjax=False,
+            full_html=False,
+            div_id=f"fig-{self.n}",
+            config=PLOTLY_CONFIG,
+            default_width="100%",
+            default_height=f"{int(fig.layout.height or 400)}px",
+            validate=False,
+        )
+        # plotly's JSON escapes "<", ">" and "/" inside strings, so user text cannot close the
+        # script element; the markup is therefore safe to embed as is.
+        return _Figure(title=title, html=Markup(div), caption=caption)
+
+
+def _table_from_frame(frame: pd.DataFrame, caption: str, index_label: str = "") -> _Table:
+    header = [index_label or (frame.index.name or "")] + [str(c) for c in frame.columns]
+    rows = [[str(i)] + ["" if pd.isna(v) else str(v) for v in row] for i, row in frame.iterrows()]
+    return _Table(caption=caption, header=header, rows=rows)
+
+
+def _flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
+    if isinstance(value, dict):
+        out: list[tuple[str, str]] = []
+        for key, sub in value.items():
+            out.extend(_flatten(sub, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    if isinstance(value, list) and value and any(isinstance(v, dict | list) for v in value):
+        out = []
+        for i, sub in enumerate(value):
+            out.extend(_flatten(sub, f"{prefix}[{i}]"))
+        return out
+    if isinstance(value, list):
+        return [(prefix, ", ".join(str(v) for v in value))]
+    return [(prefix, "" if value is None else str(value))]
+
+
+def _nonconverged(summary: pd.DataFrame) -> list[str]:
+    if "converged_share" not in summary.columns:
+        return []
+    share = pd.to_numeric(summary["converged_share"], errors="coerce")
+    bad = summary[share < 1.0]
+    out = []
+    for _, row in bad.iterrows():
+        bits = [f"{row['feeder']} / {row['strategy']}"]
+        for key in ("seed", "ev_share"):
+            if key in row and pd.notna(row[key]):
+                bits.append(f"{key} {row[key]}")
+        bits.append(f"{100 * (1 - float(row['converged_share'])):.2f} % of steps not converged")
+        out.append(", ".join(bits))
+    return out
+
+
+def _detail_tasks(summary: pd.DataFrame, feeder: str) -> dict[str, str]:
+    """Per strategy the task shown in detail charts: highest EV share, lowest seed."""
+    rows = assess.representative_rows(summary)
+    rows = rows[(rows["feeder"] == feeder) & rows["task_id"].notna()]
+    if "seed" in rows.columns:
+        rows = rows.assign(_seed=pd.to_numeric(rows["seed"], errors="coerce")).sort_values("_seed")
+    out: dict[str, str] = {}
+    for strategy in assess.order_strategies(rows["strategy"]):
+        sub = rows[rows["strategy"] == strategy]
+        if not sub.empty:
+            out[strategy] = str(sub["task_id"].iloc[0])
+    return out
+
+
+def _feeder_section(data: ReportData, feeder: str, index: int, fig: _FigureCounter) -> _Section:
+    limits = data.limits
+    section = _Section(anchor=f"feeder-{index}", title=f"Feeder {feeder}")
+    table = assess.comparison_table(data.summary, feeder)
+    if not table.empty:
+        section.tables.append(
+            _table_from_frame(
+                table,
+                "Strategies side by side (worst case over seeds for extremes, mean for energies)",
+                index_label="Metric",
+            )
+        )
+    tasks = _detail_tasks(data.summary, feeder)
+    if not tasks:
+        section.notes.append("No stored per-task results for this feeder: detail charts omitted.")
+        return section
+    loaded = {s: data.task(t) for s, t in tasks.items()}
+    seed_text = ""
+    rep = assess.representative_rows(data.summary)
+    rep = rep[rep["feeder"] == feeder]
+    if "seed" in rep.columns and rep["seed"].nunique() > 1:
+        seed_text = " Detail charts show the lowest seed."
+    if "ev_share" in rep.columns and data.kind != "compare":
+        share = pd.to_numeric(rep["ev_share"], errors="coerce").max()
+        seed_text += f" They show the highest EV share studied ({share:.0%})."
+    section.intro = seed_text.strip()
+
+    ts = {s: t.timeseries for s, t in loaded.items() if t.timeseries is not None}
+    missing = [s for s, t in loaded.items() if t.timeseries is None]
+    if missing:
+        section.notes.append(f"timeseries.parquet missing for {', '.join(missing)}.")
+    items = [
+        fig(
+            figs.transformer_loading_figure(
+                ts, limit_pct=float(limits["transformer_loading_pct"]), feeder=feeder
+            ),
+            "Transformer loading over time",
+            "Daily maximum (solid) and mean (dotted) of the 15-minute loading; the full series "
+            "is in results/<task>/timeseries.parquet.",
+        ),
+        fig(
+            figs.duration_curve_figure(
+                ts, limit_pct=float(limits["transformer_loading_pct"]), feeder=feeder
+            ),
+            "Transformer loading duration curve",
+            "How much of the time each loading is exceeded, from every step of the period.",
+        ),
+    ]
+    daily = {s: t.voltage_daily for s, t in loaded.items() if t.voltage_daily is not None}
+    items.append(
+        fig(
+            figs.voltage_heatmap_figure(daily, v_min_pu=float(limits["v_min_pu"]), feeder=feeder),
+            "Voltage heat map",
+            "Each customer's lowest voltage of each day; use the buttons to switch strategy.",
+        )
+    )
+    cust = {s: t.customers for s, t in loaded.items() if t.customers is not None}
+    items.append(
+        fig(
+            figs.voltage_envelope_figure(
+                cust,
+                v_min_pu=float(limits["v_min_pu"]),
+                v_max_pu=float(limits["v_max_pu"]),
+                planning_band=(
+                    float(limits["planning_v_min_pu"]),
+                    float(limits["planning_v_max_pu"]),
+                ),
+                feeder=feeder,
+            ),
+            "Voltage envelope per customer",
+            "Bars span each customer's lowest to highest voltage over the period; the tick marks "
+            "the 5th percentile.",
+        )
+    )
+    geo = data.feeders_geo.get(feeder)
+    if geo is not None:
+        worst = next(iter(loaded))  # uncontrolled first: the most stressed case
+        items.append(
+            fig(
+                figs.feeder_map_figure(
+                    geo,
+                    elements=loaded[worst].elements,
+                    customers=loaded[worst].customers,
+                    v_min_pu=float(limits["v_min_pu"]),
+                    feeder=feeder,
+                    strategy=worst,
+                ),
+                "Feeder map",
+                "Coordinates in SWEREF 99 TM (EPSG:3006), equal scale on both axes.",
+            )
+        )
+    else:
+        section.notes.append(f"results/feeders/{feeder}.geojson missing: feeder map omitted.")
+    unb = figs.unbalance_figure(ts, limit_pct=float(limits["unbalance_pct"]), feeder=feeder)
+    if unb is None:
+        section.notes.append("No unbalance values (balanced load flow): unbalance chart omitted.")
+    items.append(fig(unb, "Voltage unbalance", "Highest voltage unbalance factor in the feeder."))
+    soc = {s: t.soc for s, t in loaded.items() if t.soc is not None}
+    items.append(
+        fig(
+            figs.soc_figure(soc, feeder=feeder),
+            "Example EV state of charge",
+            "Up to five example EVs over the first week; use the buttons to switch strategy.",
+        )
+    )
+    section.figures = [f for f in items if f is not None]
+
+    fleet = _Section(anchor=f"fleet-{index}", title=f"EV fleet and driving – {feeder}")
+    sessions = data.sessions.get(feeder)
+    evs = next((t.evs for t in loaded.values() if t.evs is not None), None)
+    fleet_items = [
+        fig(figs.daily_distance_figure(sessions, feeder=feeder), "Daily driving distance"),
+        fig(figs.arrival_departure_figure(sessions, feeder=feeder), "Arrivals and departures"),
+        fig(figs.evs_per_area_figure(evs, feeder=feeder), "EVs per area"),
+        fig(
+            figs.base_load_duration_figure(data.base_load.get(feeder), feeder=feeder),
+            "Base load per dwelling type",
+        ),
+    ]
+    fleet.figures = [f for f in fleet_items if f is not None]
+    if sessions is None:
+        fleet.notes.append(
+            f"results/fleet/{feeder}-seed<k>.parquet missing: driving statistics omitted."
+        )
+    ev_table = _ev_table(loaded)
+    if ev_table is not None:
+        fleet.tables.append(ev_table)
+    if fleet.figures or fleet.tables or fleet.notes:
+        section.subsections.append(fleet)
+    return section
+
+
+def _ev_table(loaded: dict) -> _Table | None:
+    rows = []
+    for strategy, task in loaded.items():
+        evs = task.evs
+        if evs is None or evs.empty:
+            continue
+
+        def total(col: str, frame: pd.DataFrame = evs) -> str:
+            if col not in frame.columns:
+                return "–"
+            return f"{pd.to_numeric(frame[col], errors='coerce').sum():,.0f}"
+
+        def mean(col: str, fmt: str, frame: pd.DataFrame = evs) -> str:
+            if col not in frame.columns:
+                return "–"
+            return fmt.format(pd.to_numeric(frame[col], errors="coerce").mean())
+
+        rows.append(
+            [
+                strategy,
+                str(len(evs)),
+                total("charged_kwh"),
+                total("discharged_kwh"),
+                total("throughput_kwh"),
+                total("unmet_kwh"),
+                total("virtual_km"),
+                mean("degradation_pct", "{:.3f}"),
+            ]
+        )
+    if not rows:
+        return None
+    return _Table(
+        caption="EV energy per strategy (all EVs of the detail run)",
+        header=[
+            "Strategy",
+            "EVs",
+            "Charged [kWh]",
+            "Discharged to grid [kWh]",
+            "Battery throughput [kWh]",
+            "Unmet [kWh]",
+            "V2G virtual km [km]",
+            "Mean degradation per EV [%]",
+        ],
+        rows=rows,
+    )
+
+
+def _study_sections(data: ReportData, fig: _FigureCounter) -> list[_Section]:
+    out = []
+    feeders = list(dict.fromkeys(data.summary["feeder"]))
+    if data.violation_probability is not None or data.hosting_capacity is not None:
+        sec = _Section(
+            anchor="hosting-capacity",
+            title="Hosting capacity",
+            intro=(
+                f"Probability that any violation criterion is hit, per EV share, over the "
+                f"Monte-Carlo draws; the band is the 95 % confidence interval. The hosting capacity "
+                f"is the largest share whose probability stays at or below {data.risk:.0%}."
+            ),
+        )
+        if data.hosting_capacity is not None:
+            gains = assess.hosting_gain_table(data.hosting_capacity)
+            if gains is not None:
+                sec.tables.append(
+                    _table_from_frame(gains, "Hosting capacity and the gain of V1G / V2G", "Feeder")
+                )
+        else:
+            sec.notes.append("hosting_capacity.csv missing: gain table omitted.")
+        if data.violation_probability is not None:
+            vp_feeders = list(dict.fromkeys(data.violation_probability.get("feeder", [])))
+            for feeder in vp_feeders or feeders:
+                f = fig(
+                    figs.hosting_capacity_figure(
+                        data.violation_probability, feeder=feeder, risk=data.risk
+                    ),
+                    f"Hosting capacity – {feeder}",
+                )
+                if f is not None:
+                    sec.figures.append(f)
+        else:
+            sec.notes.append("violation_probability.csv missing: hosting-capacity curves omitted.")
+        out.append(sec)
+    if data.forecast is not None or data.deferral is not None:
+        sec = _Section(anchor="forecast", title="Adoption forecast and investment deferral")
+        years = assess.first_violation_years(data.forecast, data.deferral, data.risk)
+        last = None
+        if data.forecast is not None and "year" in data.forecast.columns:
+            last = int(pd.to_numeric(data.forecast["year"], errors="coerce").max())
+        f = fig(figs.first_violation_year_figure(years, last_year=last), "First violation year")
+        if f is not None:
+            sec.figures.append(f)
+        if data.deferral is not None:
+            sec.tables.append(
+                _Table(
+                    caption="Deferral of grid investment",
+                    header=[str(c) for c in data.deferral.columns],
+                    rows=[
+                        ["" if pd.isna(v) else str(v) for v in row]
+                        for row in data.deferral.itertuples(index=False)
+                    ],
+                    first_is_label=False,
+                )
+            )
+        if data.forecast is not None:
+            for feeder in dict.fromkeys(data.forecast.get("feeder", [])):
+                f = fig(
+                    figs.forecast_probability_figure(data.forecast, feeder=feeder, risk=data.risk),
+                    f"Forecast – {feeder}",
+                )
+                if f is not None:
+                    sec.figures.append(f)
+        out.append(sec)
+    return out
+
+
+def _environment() -> Environment:
+    return Environment(
+        loader=PackageLoader("gridv2x.report", "templates"),
+        autoescape=select_autoescape(["html", "j2", "html.j2"], default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_report(data: ReportData) -> str:
+    """Render the report of already loaded results to an HTML string.
+
+    Parameters
+    ----------
+    data : gridv2x.report.load.ReportData
+        Results read with :func:`gridv2x.report.load.load_results`.
+
+    Returns
+    -------
+    str
+        The complete, self-contained HTML document.
+    """
+    from plotly.offline import get_plotlyjs
+
+    import gridv2x
+
+    fig = _FigureCounter()
+    summary = data.summary
+    limits = data.limits
+    feeders = list(dict.fromkeys(summary["feeder"]))
+    lights = assess.traffic_lights(summary, limits)
+    strategies = assess.order_strategies(summary["strategy"])
+    light_rows = []
+    for feeder in feeders:
+        fl = lights[lights["feeder"] == feeder].set_index("strategy")
+        cells = [
+            fl.loc[s].to_dict() | {"strategy": s} if s in fl.index else None for s in strategies
+        ]
+        light_rows.append(
+            {
+                "feeder": feeder,
+                "cells": cells,
+                "answer": assess.feeder_answer(
+                    summary,
+                    lights,
+                    feeder,
+                    hosting_capacity=data.hosting_capacity,
+                    deferral=data.deferral,
+                    risk=data.risk,
+                ),
+            }
+        )
+    study_sections = _study_sections(data, fig)
+    feeder_sections = [_feeder_section(data, f, i, fig) for i, f in enumerate(feeders)]
+
+    scenario = data.scenario if isinstance(data.scenario, dict) else {}
+    period = scenario.get("period") if isinstance(scenario.get("period"), dict) else {}
+    extra_cols = [c for c in summary.columns if c not in ("task_id",) and not c.startswith("_")]
+    all_rows = _Table(
+        caption="Every task of the study (summary.csv)",
+        header=[str(c) for c in extra_cols],
+        rows=[
+            ["" if pd.isna(v) else (f"{v:.4g}" if isinstance(v, float) else str(v)) for v in row]
+            for row in summary[extra_cols].itertuples(index=False)
+        ],
+        first_is_label=False,
+    )
+    context = {
+        "title": str(scenario.get("name") or data.outdir.name),
+        "description": str(scenario.get("description") or ""),
+        "kind": data.kind,
+        "period": period,
+        "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "version": getattr(gridv2x, "__version__", "?"),
+        "strategies": strategies,
+        "light_rows": light_rows,
+        "rule_text": assess.status_rule_text(limits),
+        "nonconverged": _nonconverged(summary),
+        "study_sections": study_sections,
+        "feeder_sections": feeder_sections,
+        "all_rows": all_rows,
+        "provenance": _flatten(data.provenance) if data.provenance else [],
+        "scenario_text": data.scenario_text,
+        "notes": data.notes,
+        "plotlyjs": Markup(get_plotlyjs()),
+        "n_figures": fig.n,
+    }
+    return _environment().get_template("report.html.j2").render(**context)
+
+
+def build_report(outdir: str | os.PathLike[str]) -> Path:
+    """Build ``outdir/report.html`` from a study's stored results, without rerunning anything.
+
+    Parameters
+    ----------
+    outdir : str or os.PathLike
+        Output folder of ``gridv2x run`` (``summary.csv``, ``results/``, ... as in
+        ``docs/architecture.md``). Missing optional pieces (hosting-capacity tables, geodata,
+        fleet data, per-task parquet files) leave their section out with a short note.
+
+    Returns
+    -------
+    pathlib.Path
+        Path of the written ``report.html`` (self-contained: one embedded plotly.js, no request
+        to anything outside the file).
+
+    Raises
+    ------
+    gridv2x.errors.InputError
+        If ``outdir`` holds no ``summary.csv``.
+    """
+    outdir = Path(outdir)
+    html_text = render_report(load_results(outdir))
+    target = outdir / REPORT_NAME
+    # write atomically: a reader never sees half a report, an old report survives a failure
+    fd, tmp = tempfile.mkstemp(prefix=".report-", suffix=".html", dir=outdir)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(html_text)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target

@@ -1,0 +1,328 @@
+"""Read a study's output folder into memory for the report (the I/O edge of ``report``).
+
+Everything here is tolerant: a missing or unreadable optional piece becomes ``None`` (or an
+empty mapping) plus a short note in :attr:`ReportData.notes`, never an exception. Only a folder
+without ``summary.csv`` is an error, because then there is nothing to report.
+
+The layout is the results store of ``docs/architecture.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gridv2x.errors import InputError
+
+__all__ = ["ReportData", "TaskData", "load_results", "DEFAULT_LIMITS"]
+
+DEFAULT_LIMITS: dict[str, Any] = {
+    "v_min_pu": 0.90,
+    "v_max_pu": 1.10,
+    "planning_v_min_pu": 0.92,
+    "planning_v_max_pu": 1.06,
+    "unbalance_pct": 2.0,
+    "line_loading_pct": 100.0,
+    "transformer_loading_pct": 100.0,
+    "fuse_loading_pct": 100.0,
+    "voltage_rule": "swedish",
+    "criteria": ["voltage", "transformer_loading", "line_loading", "unbalance", "convergence"],
+}
+"""Limits used when ``scenario.resolved.yaml`` has none (the shipped defaults of ``limits``)."""
+
+
+@dataclass
+class TaskData:
+    """Stored results of one task (``results/<task_id>/``); any part may be missing (``None``)."""
+
+    task_id: str
+    timeseries: pd.DataFrame | None = None
+    customers: pd.DataFrame | None = None
+    voltage_daily: pd.DataFrame | None = None
+    elements: pd.DataFrame | None = None
+    evs: pd.DataFrame | None = None
+    soc: pd.DataFrame | None = None
+    task: dict = field(default_factory=dict)
+
+
+@dataclass
+class ReportData:
+    """Everything the report shows, read from one output folder."""
+
+    outdir: Path
+    summary: pd.DataFrame
+    scenario: dict = field(default_factory=dict)
+    scenario_text: str = ""
+    provenance: dict = field(default_factory=dict)
+    hosting_capacity: pd.DataFrame | None = None
+    violation_probability: pd.DataFrame | None = None
+    forecast: pd.DataFrame | None = None
+    deferral: pd.DataFrame | None = None
+    feeders_geo: dict[str, dict] = field(default_factory=dict)
+    sessions: dict[str, pd.DataFrame] = field(default_factory=dict)
+    """Charging sessions per feeder (first seed found)."""
+    base_load: dict[str, pd.DataFrame] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def limits(self) -> dict[str, Any]:
+        """The scenario's limits with the shipped defaults for any key it lacks."""
+        limits = dict(DEFAULT_LIMITS)
+        given = self.scenario.get("limits") if isinstance(self.scenario, dict) else None
+        if isinstance(given, dict):
+            limits.update({k: v for k, v in given.items() if v is not None})
+        return limits
+
+    @property
+    def kind(self) -> str:
+        """Study kind: ``compare``, ``hosting_capacity`` or ``adoption_forecast``."""
+        study = self.scenario.get("study") if isinstance(self.scenario, dict) else None
+        if isinstance(study, dict) and study.get("kind"):
+            return str(study["kind"])
+        return "compare"
+
+    @property
+    def risk(self) -> float:
+        """Accepted violation probability of a hosting-capacity study [-] (default 0.05)."""
+        study = self.scenario.get("study") if isinstance(self.scenario, dict) else None
+        try:
+            return float(study.get("risk", 0.05))  # type: ignore[union-attr]
+        except (AttributeError, TypeError, ValueError):
+            return 0.05
+
+    def task(self, task_id: str) -> TaskData:
+        """Read one task's stored results (parts that are missing are ``None``)."""
+        return _read_task(self.outdir / "results" / str(task_id), str(task_id))
+
+
+def _read_parquet(path: Path, notes: list[str] | None = None) -> pd.DataFrame | None:
+    if not path.is_file():
+        return None
+    try:
+        return pd.read_parquet(path)
+    except Exception as exc:  # noqa: BLE001 - a broken optional file must not stop the report
+        if notes is not None:
+            notes.append(f"{path.name} could not be read ({type(exc).__name__}); skipped.")
+        return None
+
+
+def _read_csv(path: Path, notes: list[str]) -> pd.DataFrame | None:
+    if not path.is_file():
+        return None
+    try:
+        return pd.read_csv(path)
+    except Exception as exc:  # noqa: BLE001
+        notes.append(f"{path.name} could not be read ({type(exc).__name__}); skipped.")
+        return None
+
+
+def _read_task(folder: Path, task_id: str) -> TaskData:
+    data = TaskData(task_id=task_id)
+    if not folder.is_dir():
+        return data
+    ts = _read_parquet(folder / "timeseries.parquet")
+    if ts is not None:
+        if "time" in ts.columns:
+            ts = ts.set_index("time")
+        if not isinstance(ts.index, pd.DatetimeIndex):
+            try:
+                ts.index = pd.to_datetime(ts.index)
+            except (TypeError, ValueError):
+                ts = None
+    data.timeseries = ts
+    data.customers = _read_parquet(folder / "customers.parquet")
+    vd = _read_parquet(folder / "voltage_daily.parquet")
+    if vd is not None:
+        for col in ("day", "date", "time"):
+            if col in vd.columns:
+                vd = vd.set_index(col)
+                break
+    data.voltage_daily = vd
+    data.elements = _read_parquet(folder / "elements.parquet")
+    data.evs = _read_parquet(folder / "evs.parquet")
+    soc = _read_parquet(folder / "soc.parquet")
+    if soc is not None and "time" in soc.columns:
+        soc = soc.set_index("time")
+    data.soc = soc
+    task_json = folder / "task.json"
+    if task_json.is_file():
+        try:
+            data.task = json.loads(task_json.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data.task = {}
+    return data
+
+
+def _clean_json(value: Any) -> Any:
+    """Replace NaN/inf (not valid JSON for the browser) with ``None``, recursively."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean_json(v) for v in value]
+    return value
+
+
+def _task_ids_from_store(results: Path) -> pd.DataFrame | None:
+    """Identity of each stored task from ``results/*/task.json`` (when summary has no task_id)."""
+    rows = []
+    if not results.is_dir():
+        return None
+    for task_json in sorted(results.glob("*/task.json")):
+        try:
+            info = json.loads(task_json.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        flat = dict(info.get("summary", {})) if isinstance(info.get("summary"), dict) else {}
+        flat.update({k: v for k, v in info.items() if not isinstance(v, dict | list)})
+        flat["task_id"] = task_json.parent.name
+        rows.append(flat)
+    return pd.DataFrame(rows) if rows else None
+
+
+def _attach_task_ids(summary: pd.DataFrame, results: Path, notes: list[str]) -> pd.DataFrame:
+    if "task_id" in summary.columns:
+        summary["task_id"] = summary["task_id"].astype(str)
+        return summary
+    stored = _task_ids_from_store(results)
+    keys = [k for k in ("feeder", "strategy", "seed", "ev_share") if k in summary.columns]
+    if stored is not None and keys and all(k in stored.columns for k in keys):
+        stored = stored[keys + ["task_id"]].drop_duplicates(keys)
+        for key in keys:
+            if key in ("seed",):
+                stored[key] = pd.to_numeric(stored[key], errors="coerce")
+                summary[key] = pd.to_numeric(summary[key], errors="coerce")
+            elif key == "ev_share":
+                stored[key] = pd.to_numeric(stored[key], errors="coerce").round(9)
+                summary[key] = pd.to_numeric(summary[key], errors="coerce").round(9)
+            else:
+                stored[key] = stored[key].astype(str)
+                summary[key] = summary[key].astype(str)
+        return summary.merge(stored, on=keys, how="left")
+    notes.append(
+        "summary.csv has no task_id and results/*/task.json do not identify the tasks: "
+        "time-series charts are omitted."
+    )
+    summary["task_id"] = np.nan
+    return summary
+
+
+def _read_geojson(path: Path, notes: list[str]) -> dict | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        notes.append(f"{path.name} could not be read ({type(exc).__name__}); map skipped.")
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("features"), list):
+        notes.append(f"{path.name} is not a GeoJSON FeatureCollection; map skipped.")
+        return None
+    return data
+
+
+_SEED_RE = re.compile(r"^(?P<feeder>.+)-seed(?P<seed>\d+)$")
+
+
+def load_results(outdir: str | Path) -> ReportData:
+    """Read an output folder for the report.
+
+    Parameters
+    ----------
+    outdir : str or pathlib.Path
+        A study's output folder (``summary.csv``, ``results/``, ... as in
+        ``docs/architecture.md``).
+
+    Returns
+    -------
+    ReportData
+        Summary, scenario, provenance, optional study tables, feeder geodata and fleet data.
+        Per-task time series are read lazily with :meth:`ReportData.task`.
+
+    Raises
+    ------
+    gridv2x.errors.InputError
+        If ``outdir`` is not a folder or has no readable ``summary.csv``.
+    """
+    outdir = Path(outdir)
+    summary_path = outdir / "summary.csv"
+    if not summary_path.is_file():
+        raise InputError(
+            f"{outdir}: no summary.csv found; give the output folder of a finished "
+            "'gridv2x run' (it holds summary.csv and results/)."
+        )
+    try:
+        summary = pd.read_csv(summary_path)
+    except Exception as exc:  # noqa: BLE001
+        raise InputError(f"{summary_path}: cannot be read as CSV ({exc}).") from exc
+    notes: list[str] = []
+    if summary.empty:
+        notes.append("summary.csv has no rows: the study produced no results.")
+    for col in ("feeder", "strategy"):
+        if col not in summary.columns:
+            summary[col] = "(unknown)"
+        summary[col] = summary[col].astype(str)
+    summary = _attach_task_ids(summary, outdir / "results", notes)
+
+    data = ReportData(outdir=outdir, summary=summary, notes=notes)
+
+    resolved = outdir / "scenario.resolved.yaml"
+    if resolved.is_file():
+        data.scenario_text = resolved.read_text(encoding="utf-8", errors="replace")
+        try:
+            import yaml
+
+            loaded = yaml.safe_load(data.scenario_text)
+            data.scenario = loaded if isinstance(loaded, dict) else {}
+        except Exception:  # noqa: BLE001
+            notes.append("scenario.resolved.yaml could not be parsed; default limits are used.")
+    else:
+        notes.append("scenario.resolved.yaml is missing; default limits are used.")
+
+    prov = outdir / "provenance.json"
+    if prov.is_file():
+        try:
+            data.provenance = _clean_json(json.loads(prov.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            notes.append("provenance.json could not be read.")
+    else:
+        notes.append("provenance.json is missing.")
+
+    data.hosting_capacity = _read_csv(outdir / "hosting_capacity.csv", notes)
+    data.violation_probability = _read_csv(outdir / "violation_probability.csv", notes)
+    data.forecast = _read_csv(outdir / "forecast.csv", notes)
+    data.deferral = _read_csv(outdir / "deferral.csv", notes)
+    for frame in (data.hosting_capacity, data.violation_probability, data.forecast, data.deferral):
+        if frame is not None:
+            for col in ("feeder", "strategy"):
+                if col in frame.columns:
+                    frame[col] = frame[col].astype(str)
+
+    feeders_dir = outdir / "results" / "feeders"
+    if feeders_dir.is_dir():
+        for path in sorted(feeders_dir.glob("*.geojson")):
+            geo = _read_geojson(path, notes)
+            if geo is not None:
+                data.feeders_geo[path.stem] = geo
+
+    fleet_dir = outdir / "results" / "fleet"
+    if fleet_dir.is_dir():
+        for path in sorted(fleet_dir.glob("*.parquet")):
+            stem = path.stem
+            if stem.endswith("-base_load"):
+                frame = _read_parquet(path, notes)
+                if frame is not None:
+                    data.base_load[stem[: -len("-base_load")]] = frame
+                continue
+            match = _SEED_RE.match(stem)
+            if match and match["feeder"] not in data.sessions:
+                frame = _read_parquet(path, notes)
+                if frame is not None:
+                    data.sessions[match["feeder"]] = frame
+    return data
