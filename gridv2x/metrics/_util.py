@@ -1,0 +1,59 @@
+"""Small helpers shared by the metric modules (not public)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from gridv2x.errors import InputError
+
+
+def infer_step_hours(index: pd.Index, step_h: float | None = None) -> float:
+    """Step length [h] of a time index: ``step_h`` if given, else the index's freq or median step.
+
+    Raises
+    ------
+    InputError
+        When the step cannot be determined (not a time index and no ``step_h``, or fewer than
+        two steps without a freq).
+    """
+    if step_h is not None:
+        step_h = float(step_h)
+        if not np.isfinite(step_h) or step_h <= 0:
+            raise InputError(f"step length must be a positive number of hours, got {step_h!r}")
+        return step_h
+    if isinstance(index, pd.DatetimeIndex):
+        if index.freq is not None:
+            return pd.Timedelta(index.freq).total_seconds() / 3600.0
+        if len(index) >= 2:
+            diffs = np.diff(index.asi8)
+            return float(np.median(diffs)) / 1e9 / 3600.0
+    raise InputError(
+        "cannot tell the step length: give a time index with a frequency (period_index) "
+        "or pass step_h [h]"
+    )
+
+
+def require_frame(obj: object, name: str) -> pd.DataFrame:
+    """Return ``obj`` as a float DataFrame or raise :class:`InputError` naming ``name``."""
+    if isinstance(obj, pd.Series):
+        obj = obj.to_frame()
+    if not isinstance(obj, pd.DataFrame):
+        raise InputError(f"{name} must be a pandas DataFrame [time x element], got {type(obj)!r}")
+    try:
+        return obj.astype(float)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{name} must hold numbers: {exc}") from exc
+
+
+def local_days(index: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """Local calendar day (wall-clock midnight, timezone dropped) of every time stamp."""
+    if index.tz is not None:
+        index = index.tz_localize(None)
+    return index.normalize()
+
+
+def local_weeks(index: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """Monday (wall-clock midnight) of the ISO calendar week of every time stamp."""
+    days = local_days(index)
+    return days - pd.to_timedelta(days.dayofweek, unit="D")

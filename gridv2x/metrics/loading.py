@@ -1,0 +1,364 @@
+"""Loading of transformers, lines and main fuses; duration curves; losses.
+
+References
+----------
+.. [1] IEC 60076-7:2018, *Loading guide for mineral-oil-immersed power transformers* (loading
+   in % of rated power, time above a limit).
+.. [2] SS-EN 60269-1 / IEC 60269-1, low-voltage fuses (gG fuse rated current; a fuse carries
+   its rated current indefinitely and trips above about 1.25-1.6 times it within an hour).
+.. [3] gridv2x reference data, ``sweden.md §1.5`` (main fuse per customer type) and ``§3``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from gridv2x.conventions import NOMINAL_PHASE_VOLTAGE_V
+from gridv2x.errors import InputError
+from gridv2x.metrics._util import infer_step_hours, require_frame
+
+__all__ = [
+    "duration_curve",
+    "hours_above",
+    "share_above",
+    "loading_statistics",
+    "energy_above_limit_kwh",
+    "losses_kwh",
+    "fuse_current_a",
+    "fuse_loading",
+]
+
+
+def _check_limit(limit: float, name: str) -> float:
+    limit = float(limit)
+    if not np.isfinite(limit) or limit < 0:
+        raise InputError(f"{name} must be a number >= 0, got {limit!r}")
+    return limit
+
+
+def duration_curve(series: pd.Series, *, step_h: float | None = None) -> pd.DataFrame:
+    """Load-duration curve: values sorted from highest to lowest against share of time.
+
+    Parameters
+    ----------
+    series : pandas.Series
+        Values over time (e.g. transformer loading [%] or power [kW]); NaN steps are dropped.
+    step_h : float, optional
+        Step length [h]; taken from the index when omitted and the index is a time index.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``value`` (sorted, highest first), ``share_of_time`` [-] and ``hours`` [h]:
+        the value is reached or exceeded during ``share_of_time`` of the (valid) period, i.e.
+        ``(rank + 1) / n`` with rank 0 for the highest value. ``hours`` is
+        ``(rank + 1) × step_h`` (NaN when the step is unknown).
+
+    References
+    ----------
+    .. [1] IEC 60076-7:2018 (load-duration representation of transformer loading).
+    """
+    if isinstance(series, pd.DataFrame):
+        if series.shape[1] != 1:
+            raise InputError("duration_curve takes one series; reduce the DataFrame first")
+        series = series.iloc[:, 0]
+    if not isinstance(series, pd.Series):
+        raise InputError(f"duration_curve takes a pandas Series, got {type(series)!r}")
+    try:
+        h = infer_step_hours(series.index, step_h)
+    except InputError:
+        h = float("nan")
+    values = np.sort(series.dropna().to_numpy(dtype=float))[::-1]
+    n = len(values)
+    rank = np.arange(1, n + 1, dtype=float)
+    return pd.DataFrame(
+        {"value": values, "share_of_time": rank / n if n else rank, "hours": rank * h}
+    )
+
+
+def _any_above(values: pd.DataFrame | pd.Series, limit: float) -> np.ndarray:
+    arr = np.asarray(values, dtype=float)
+    above = np.nan_to_num(arr, nan=-np.inf) > limit
+    return above if above.ndim == 1 else above.any(axis=1)
+
+
+def hours_above(
+    values: pd.DataFrame | pd.Series, limit: float, *, step_h: float | None = None
+) -> float:
+    """Hours in which the value (for a DataFrame: any column) is strictly above ``limit`` [h].
+
+    Parameters
+    ----------
+    values : pandas.Series or pandas.DataFrame
+        Values over time; NaN never counts as above.
+    limit : float
+        Limit in the unit of ``values``.
+    step_h : float, optional
+        Step length [h]; taken from the index when omitted.
+
+    Returns
+    -------
+    float
+        Number of steps above × step length [h].
+
+    References
+    ----------
+    .. [1] IEC 60076-7:2018 (time above a loading limit).
+    """
+    if len(values) == 0:
+        return 0.0
+    h = infer_step_hours(values.index, step_h)
+    return float(_any_above(values, float(limit)).sum()) * h
+
+
+def share_above(values: pd.DataFrame | pd.Series, limit: float) -> float:
+    """Share of valid steps in which the value (any column) is strictly above ``limit`` [-].
+
+    Steps where every column is NaN are not counted. NaN when there is no valid step.
+
+    References
+    ----------
+    .. [1] IEC 60076-7:2018.
+    """
+    arr = np.asarray(values, dtype=float)
+    valid = np.isfinite(arr) if arr.ndim == 1 else np.isfinite(arr).any(axis=1)
+    n = int(valid.sum())
+    if n == 0:
+        return float("nan")
+    return float(_any_above(values, float(limit))[valid].sum()) / n
+
+
+def loading_statistics(
+    loading_pct: pd.DataFrame, *, limit_pct: float = 100.0, step_h: float | None = None
+) -> pd.DataFrame:
+    """Per element: highest loading, and hours and share of time above the limit.
+
+    Parameters
+    ----------
+    loading_pct : pandas.DataFrame
+        Loading ``[time x element]`` [% of rating]; NaN steps are skipped.
+    limit_pct : float
+        Loading limit [%] (``limits.line_loading_pct`` or ``limits.transformer_loading_pct``).
+    step_h : float, optional
+        Step length [h]; taken from the index when omitted.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per element: ``max_loading_pct`` [%], ``hours_above`` [h], ``share_above`` [-].
+
+    References
+    ----------
+    .. [1] IEC 60076-7:2018; sweden.md §1 (cable and transformer ratings).
+    """
+    loading_pct = require_frame(loading_pct, "loading_pct")
+    limit_pct = _check_limit(limit_pct, "loading limit [%]")
+    h = infer_step_hours(loading_pct.index, step_h) if len(loading_pct) else 0.0
+    above = loading_pct > limit_pct
+    n = loading_pct.notna().sum(axis=0)
+    out = pd.DataFrame(
+        {
+            "max_loading_pct": loading_pct.max(axis=0),
+            "hours_above": above.sum(axis=0) * h,
+            "share_above": (above.sum(axis=0) / n.where(n > 0)).astype(float),
+        }
+    )
+    out.index.name = loading_pct.columns.name
+    return out
+
+
+def energy_above_limit_kwh(
+    p_kw: pd.DataFrame,
+    loading_pct: pd.DataFrame,
+    *,
+    limit_pct: float = 100.0,
+    step_h: float | None = None,
+) -> float:
+    """Active energy beyond a loading limit [kWh]: what would have to be shaved.
+
+    For each element and step loaded above the limit, the share ``1 - limit / loading`` of the
+    active power flowing through it is beyond the limit (loading is proportional to apparent
+    power, so at an unchanged power factor that share of the active power must go).
+
+    Parameters
+    ----------
+    p_kw : pandas.DataFrame
+        Active power through each element ``[time x element]`` [kW] (sign ignored).
+    loading_pct : pandas.DataFrame
+        Loading of the same elements ``[time x element]`` [%].
+    limit_pct : float
+        Loading limit [%].
+    step_h : float, optional
+        Step length [h]; taken from the index when omitted.
+
+    Returns
+    -------
+    float
+        ``sum(max(0, 1 - limit / loading) × |P| × step_h)`` over elements and steps [kWh].
+
+    References
+    ----------
+    .. [1] IEC 60076-7:2018 (loading in % of rated apparent power).
+    """
+    p_kw = require_frame(p_kw, "p_kw")
+    loading_pct = require_frame(loading_pct, "loading_pct")
+    limit_pct = _check_limit(limit_pct, "loading limit [%]")
+    if p_kw.shape != loading_pct.shape:
+        raise InputError(
+            f"p_kw {p_kw.shape} and loading_pct {loading_pct.shape} must have the same shape"
+        )
+    if len(p_kw) == 0:
+        return 0.0
+    h = infer_step_hours(loading_pct.index, step_h)
+    loading = loading_pct.to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        excess = np.where(loading > limit_pct, 1.0 - limit_pct / loading, 0.0)
+    energy = np.nansum(excess * np.abs(p_kw.to_numpy())) * h
+    return float(energy)
+
+
+def losses_kwh(losses_mw: pd.Series, *, step_h: float | None = None) -> float:
+    """Energy lost in lines and transformers over the period [kWh].
+
+    Parameters
+    ----------
+    losses_mw : pandas.Series
+        Active-power losses of the feeder per step [MW] (``TimeseriesResult.losses_mw``);
+        NaN steps (not converged) count as 0.
+    step_h : float, optional
+        Step length [h]; taken from the index when omitted.
+
+    Returns
+    -------
+    float
+        ``sum(losses_mw) × 1000 × step_h`` [kWh].
+
+    References
+    ----------
+    .. [1] sweden.md §1 (cable resistances that cause the losses).
+    """
+    if not isinstance(losses_mw, pd.Series):
+        raise InputError(f"losses_mw must be a pandas Series [MW], got {type(losses_mw)!r}")
+    if len(losses_mw) == 0:
+        return 0.0
+    h = infer_step_hours(losses_mw.index, step_h)
+    return float(np.nansum(losses_mw.to_numpy(dtype=float))) * 1000.0 * h
+
+
+def fuse_current_a(
+    p_kw: pd.DataFrame,
+    q_kvar: pd.DataFrame | None,
+    vm_pu: pd.DataFrame,
+    phases: pd.Series,
+) -> pd.DataFrame:
+    """Highest phase current of each customer's connection [A].
+
+    Parameters
+    ----------
+    p_kw : pandas.DataFrame
+        Customer active power ``[time x customer_id]`` [kW]; or, when the split over phases is
+        known, columns ``MultiIndex (customer_id, phase)`` with the power per phase.
+    q_kvar : pandas.DataFrame or None
+        Reactive power of the same shape [kvar]; None means 0.
+    vm_pu : pandas.DataFrame
+        Voltage at each customer ``[time x customer_id]`` [pu of 230 V]; NaN -> 1.0.
+    phases : pandas.Series
+        1 or 3 per ``customer_id``: how the customer is connected.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``[time x customer_id]`` current of the most loaded phase [A]:
+        ``S / (n × vm × 230 V)`` with ``S = sqrt(P² + Q²)`` and ``n`` the number of phases the
+        total is spread over. Without a per-phase split a three-phase customer is assumed
+        balanced (``n = 3``), which underestimates the phase current of a customer with a
+        single-phase EV charger; give the per-phase columns for the exact value.
+
+    References
+    ----------
+    .. [1] sweden.md §1.5 (main fuse ratings; power = 3 × 230 V × I).
+    """
+    if isinstance(p_kw.columns, pd.MultiIndex):
+        p = require_frame(p_kw, "p_kw")
+        q = p * 0.0 if q_kvar is None else require_frame(q_kvar, "q_kvar").reindex_like(p)
+        s_kva = np.sqrt(p**2 + q.fillna(0.0) ** 2)
+        customers = p.columns.get_level_values(0)
+        vm = require_frame(vm_pu, "vm_pu").reindex(columns=customers).fillna(1.0)
+        current = s_kva.to_numpy() * 1000.0 / (vm.to_numpy() * NOMINAL_PHASE_VOLTAGE_V)
+        per_phase = pd.DataFrame(current, index=p.index, columns=p.columns)
+        return per_phase.T.groupby(level=0, sort=False).max().T
+    p = require_frame(p_kw, "p_kw")
+    q = p * 0.0 if q_kvar is None else require_frame(q_kvar, "q_kvar")
+    if q.shape != p.shape:
+        raise InputError(f"q_kvar {q.shape} must have the shape of p_kw {p.shape}")
+    q = q.reindex(columns=p.columns)
+    missing = [c for c in p.columns if c not in phases.index]
+    if missing:
+        raise InputError(f"phases missing for customers {missing[:5]}")
+    n_phases = phases.reindex(p.columns).to_numpy(dtype=float)
+    if not np.isin(n_phases, (1.0, 3.0)).all():
+        raise InputError("phases must be 1 or 3 for every customer")
+    vm = require_frame(vm_pu, "vm_pu").reindex(index=p.index, columns=p.columns).fillna(1.0)
+    s_kva = np.sqrt(p.to_numpy() ** 2 + q.fillna(0.0).to_numpy() ** 2)
+    current = s_kva * 1000.0 / (n_phases * vm.to_numpy() * NOMINAL_PHASE_VOLTAGE_V)
+    return pd.DataFrame(current, index=p.index, columns=p.columns)
+
+
+def fuse_loading(
+    p_kw: pd.DataFrame,
+    q_kvar: pd.DataFrame | None,
+    vm_pu: pd.DataFrame,
+    fuse_a: pd.Series,
+    phases: pd.Series,
+    *,
+    limit_pct: float = 100.0,
+    step_h: float | None = None,
+) -> pd.DataFrame:
+    """Main-fuse loading per customer: phase current against the fuse rating.
+
+    Parameters
+    ----------
+    p_kw, q_kvar, vm_pu, phases
+        As in :func:`fuse_current_a`.
+    fuse_a : pandas.Series
+        Main fuse rating per ``customer_id`` [A] (sweden.md §1.5).
+    limit_pct : float
+        Check limit [% of the fuse rating] (``limits.fuse_loading_pct``).
+    step_h : float, optional
+        Step length [h]; taken from the index when omitted.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per customer: ``max_current_a`` [A], ``fuse_a`` [A], ``fuse_max_loading_pct`` [%],
+        ``hours_above`` [h] (steps above the limit × step), ``overloaded`` (bool). A step mean
+        above 100 % indicates an overload risk; a gG fuse trips only above about 1.25-1.6 ×
+        its rating within an hour, so this is a planning check, not a trip simulation.
+
+    References
+    ----------
+    .. [1] IEC 60269-1 (gG conventional non-fusing and fusing currents).
+    .. [2] sweden.md §1.5.
+    """
+    limit_pct = _check_limit(limit_pct, "fuse loading limit [%]")
+    current = fuse_current_a(p_kw, q_kvar, vm_pu, phases)
+    rating = fuse_a.reindex(current.columns).to_numpy(dtype=float)
+    if not (np.isfinite(rating) & (rating > 0)).all():
+        raise InputError("fuse_a must be a positive rating [A] for every customer")
+    loading = current / rating * 100.0
+    h = infer_step_hours(current.index, step_h) if len(current) else 0.0
+    above = loading > limit_pct
+    max_loading = loading.max(axis=0)
+    out = pd.DataFrame(
+        {
+            "max_current_a": current.max(axis=0),
+            "fuse_a": rating,
+            "fuse_max_loading_pct": max_loading,
+            "hours_above": above.sum(axis=0) * h,
+            "overloaded": above.any(axis=0),
+        },
+        index=current.columns,
+    )
+    out.index.name = "customer_id"
+    return out

@@ -1,0 +1,237 @@
+"""Names, units and descriptions of every metric gridv2x reports.
+
+The registry :data:`METRICS` is the single place where a summary column is explained: the report
+uses it for axis labels and table headers, the documentation lists it, and a test checks that
+every column :func:`gridv2x.metrics.summarize` returns is registered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Metric", "METRICS", "label"]
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A reported quantity.
+
+    Attributes
+    ----------
+    label : str
+        Short planner-readable name (axis label, table header).
+    unit : str
+        Unit (``"kW"``, ``"pu"``, ``"%"``, ``"-"`` for a share or count, ``""`` for a flag).
+    description : str
+        One sentence on what it is and how it is computed.
+    """
+
+    label: str
+    unit: str
+    description: str
+
+
+def _m(label: str, unit: str, description: str) -> Metric:
+    return Metric(label, unit, description)
+
+
+METRICS: dict[str, Metric] = {
+    # identity
+    "feeder": _m("Feeder", "", "Name of the feeder."),
+    "strategy": _m("Charging strategy", "", "uncontrolled, v1g (smart charging) or v2g."),
+    "seed": _m("Seed", "", "Monte-Carlo draw."),
+    "ev_share": _m("EV share", "-", "Share of customers that own an EV."),
+    "n_evs": _m("EVs", "-", "Number of EVs on the feeder."),
+    # transformer
+    "transformer_peak_kw": _m(
+        "Transformer peak",
+        "kW",
+        "Highest active power drawn from the 10 kV side through all secondary transformers "
+        "(import positive), over converged steps.",
+    ),
+    "transformer_reverse_peak_kw": _m(
+        "Transformer reverse peak",
+        "kW",
+        "Highest active power fed back to the 10 kV side (0 when power never flows back).",
+    ),
+    "transformer_max_loading_pct": _m(
+        "Transformer max loading", "%", "Highest transformer loading of any step [% of rated kVA]."
+    ),
+    "transformer_hours_above": _m(
+        "Transformer hours above limit",
+        "h",
+        "Hours in which any transformer is loaded above limits.transformer_loading_pct.",
+    ),
+    "transformer_energy_above_kwh": _m(
+        "Transformer energy above limit",
+        "kWh",
+        "Active energy that would have to be shaved (at the same power factor) to keep every "
+        "transformer at limits.transformer_loading_pct.",
+    ),
+    # lines
+    "line_max_loading_pct": _m(
+        "Line max loading", "%", "Highest loading of any cable/line of any step [% of rating]."
+    ),
+    "line_hours_above": _m(
+        "Line hours above limit",
+        "h",
+        "Hours in which any line is loaded above limits.line_loading_pct.",
+    ),
+    # voltage
+    "v_min_pu": _m("Lowest voltage", "pu", "Lowest voltage at any customer connection."),
+    "v_max_pu": _m("Highest voltage", "pu", "Highest voltage at any customer connection."),
+    "v_p05_pu": _m(
+        "5th-percentile voltage",
+        "pu",
+        "Lowest per-customer 5th percentile of the voltage (the worst customer's p05).",
+    ),
+    "voltage_violation_share": _m(
+        "Voltage violation share",
+        "-",
+        "Share of (customer, step) pairs outside [limits.v_min_pu, limits.v_max_pu].",
+    ),
+    "voltage_hours_outside": _m(
+        "Hours outside voltage band",
+        "h",
+        "Hours in which at least one customer is outside [v_min_pu, v_max_pu].",
+    ),
+    "planning_band_violation_share": _m(
+        "Outside planning band",
+        "-",
+        "Share of (customer, step) pairs outside the DSO planning band "
+        "[limits.planning_v_min_pu, limits.planning_v_max_pu].",
+    ),
+    "en50160_compliant": _m(
+        "EN 50160 compliant",
+        "",
+        "Every customer has >= limits.en50160_share of the 10-minute means of every calendar "
+        "week within the band (EN 50160:2022).",
+    ),
+    "en50160_worst_week_share": _m(
+        "EN 50160 worst week",
+        "-",
+        "Lowest weekly share of 10-minute means within the band, over customers and weeks.",
+    ),
+    "swedish_rule_compliant": _m(
+        "Swedish rule compliant",
+        "",
+        "Every 10-minute mean of every customer within the band (EIFS 2023:3).",
+    ),
+    "customers_outside_band": _m(
+        "Customers outside band",
+        "-",
+        "Customers with at least one 10-minute mean outside the band.",
+    ),
+    # unbalance
+    "unbalance_max_pct": _m(
+        "Max voltage unbalance",
+        "%",
+        "Highest voltage unbalance factor of any bus (NaN for balanced load flows).",
+    ),
+    "unbalance_hours_above": _m(
+        "Unbalance hours above limit",
+        "h",
+        "Hours in which any bus has unbalance above limits.unbalance_pct.",
+    ),
+    # losses
+    "losses_kwh": _m("Losses", "kWh", "Energy lost in lines and transformers over the period."),
+    "losses_share": _m(
+        "Losses share", "-", "Losses divided by the energy drawn through the transformers."
+    ),
+    # fuses
+    "fuse_max_loading_pct": _m(
+        "Max main-fuse loading",
+        "%",
+        "Highest phase current of any customer relative to its main fuse [% of rating].",
+    ),
+    "fuse_overloads": _m(
+        "Main-fuse overloads",
+        "-",
+        "Customers whose phase current exceeds limits.fuse_loading_pct at least once.",
+    ),
+    "fuse_hours_above": _m(
+        "Main-fuse hours above limit",
+        "h",
+        "Hours in which at least one customer's main fuse is above limits.fuse_loading_pct.",
+    ),
+    # EVs
+    "ev_charged_kwh": _m("EV charged energy", "kWh", "Energy drawn from the grid by all EVs."),
+    "ev_discharged_kwh": _m(
+        "EV discharged energy", "kWh", "Energy fed back to the grid by all EVs (V2G)."
+    ),
+    "ev_driving_kwh": _m("EV driving energy", "kWh", "Energy all EVs used for driving."),
+    "ev_unmet_kwh": _m(
+        "EV unmet energy", "kWh", "Energy the EVs needed but did not get before departure."
+    ),
+    "v2g_virtual_km": _m(
+        "V2G virtual km",
+        "km",
+        "Battery wear of V2G throughput expressed as the driving distance that wears the same.",
+    ),
+    "ev_degradation_mean_pct": _m(
+        "Mean EV degradation",
+        "%",
+        "Mean capacity fade of the EV batteries over the period [% of capacity].",
+    ),
+    # solver
+    "converged_share": _m("Converged share", "-", "Share of time steps whose load flow converged."),
+    # violations
+    "violates_voltage": _m(
+        "Voltage violation", "", "The voltage rule chosen in limits.voltage_rule is broken."
+    ),
+    "violates_transformer_loading": _m(
+        "Transformer overload", "", "A transformer exceeds limits.transformer_loading_pct."
+    ),
+    "violates_line_loading": _m("Line overload", "", "A line exceeds limits.line_loading_pct."),
+    "violates_unbalance": _m("Unbalance violation", "", "A bus exceeds limits.unbalance_pct."),
+    "violates_fuse": _m("Main-fuse overload", "", "A customer exceeds limits.fuse_loading_pct."),
+    "violates_convergence": _m(
+        "Load flow diverged", "", "At least one load-flow step did not converge."
+    ),
+    "violation": _m(
+        "Violation", "", "Any criterion listed in limits.criteria is violated (hosting capacity)."
+    ),
+    "first_violation_time": _m(
+        "First violation", "", "Time of the first step that violates a counted criterion."
+    ),
+    "first_violation_criterion": _m("First violating criterion", "", "Criterion violated first."),
+    "first_violation_element": _m(
+        "First violating element",
+        "",
+        "Element violated first: 'customer <id>', 'bus <i>', 'line <i>' or 'trafo <i>'.",
+    ),
+    # hosting capacity
+    "n": _m("Draws", "-", "Monte-Carlo draws."),
+    "violations": _m("Violating draws", "-", "Draws with a violation."),
+    "probability": _m("Violation probability", "-", "Share of draws with a violation."),
+    "probability_low": _m("Probability (lower bound)", "-", "Wilson interval lower bound."),
+    "probability_high": _m("Probability (upper bound)", "-", "Wilson interval upper bound."),
+    "hosting_capacity_share": _m(
+        "Hosting capacity",
+        "-",
+        "Largest EV share such that it and every smaller share have violation probability <= risk.",
+    ),
+    "first_violation_share": _m(
+        "First violation share", "-", "Smallest EV share with at least one violating draw."
+    ),
+    "all_violate_share": _m(
+        "All-violate share", "-", "Smallest EV share at which every draw violates."
+    ),
+    "first_violation_year": _m(
+        "First violation year", "", "First year whose violation probability exceeds the risk."
+    ),
+    "deferral_years": _m(
+        "Deferral",
+        "years",
+        "Years by which a strategy postpones the first violation compared with uncontrolled.",
+    ),
+}
+"""Every reported metric by column name."""
+
+
+def label(name: str) -> str:
+    """Return ``"Label [unit]"`` for a metric (the name itself when unregistered)."""
+    metric = METRICS.get(name)
+    if metric is None:
+        return name
+    return f"{metric.label} [{metric.unit}]" if metric.unit else metric.label

@@ -1,0 +1,701 @@
+"""One summary row per task, per-customer and per-element tables, the first violation.
+
+The load-flow result ``pf`` is any object with the attributes of
+``gridv2x.powerflow.TimeseriesResult`` (docs/architecture.md, "Load flow"): ``vm_pu``
+``[time x bus]``, ``line_loading_percent`` ``[time x line]``, ``trafo_loading_percent`` and
+``trafo_p_mw`` ``[time x trafo]`` (HV side, import positive), ``losses_mw`` (Series [MW]),
+``converged`` (bool Series) and optionally ``vuf_pct`` ``[time x bus]`` (None when balanced) and
+``vm_a_pu``, ``vm_b_pu``, ``vm_c_pu`` (per-phase voltages of an unbalanced load flow).
+
+Steps whose load flow did not converge are left out of every voltage, loading and loss
+statistic; ``converged_share`` reports how many there were and the ``convergence`` criterion
+can count them as a violation.
+
+References
+----------
+.. [1] EN 50160:2022, voltage characteristics of public networks (§4.2.2, §4.2.5).
+.. [2] EIFS 2013:1 / EIFS 2023:3 ch. 7 (Energimarknadsinspektionen), Swedish voltage rules.
+.. [3] gridv2x reference data, ``sweden.md §3`` (voltage quality) and ``§7`` (defaults).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gridv2x.conventions import KW_PER_MW
+from gridv2x.errors import InputError
+from gridv2x.metrics._util import infer_step_hours
+from gridv2x.metrics.loading import (
+    energy_above_limit_kwh,
+    fuse_loading,
+    hours_above,
+    losses_kwh,
+)
+from gridv2x.metrics.voltage import to_window_means, voltage_quality, voltage_violation_share
+from gridv2x.scenario.sections.limits import SECTION as LIMITS_SECTION
+
+__all__ = [
+    "resolve_limits",
+    "converged_mask",
+    "customer_voltage",
+    "summarize",
+    "first_violation",
+    "customer_table",
+    "element_table",
+    "timeseries_table",
+]
+
+EV_COLUMNS = {
+    "ev_charged_kwh": "charged_kwh",
+    "ev_discharged_kwh": "discharged_kwh",
+    "ev_driving_kwh": "driving_kwh",
+    "ev_unmet_kwh": "unmet_kwh",
+    "v2g_virtual_km": "virtual_km",
+}
+"""Summary column -> column of ``ChargingResult.per_ev`` that is summed over EVs."""
+
+
+def resolve_limits(limits: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Validate a ``limits`` section and fill in its defaults.
+
+    Parameters
+    ----------
+    limits : mapping or None
+        The scenario's ``limits`` section (possibly partial); None gives all defaults.
+
+    Returns
+    -------
+    dict
+        Every key of ``gridv2x.scenario.sections.limits.SECTION`` with its value.
+
+    Raises
+    ------
+    InputError
+        Listing every invalid or unknown key at once.
+
+    References
+    ----------
+    .. [1] sweden.md §3, §7 (the defaults).
+    """
+    errors, resolved = LIMITS_SECTION.validate("limits", dict(limits or {}))
+    if not errors and resolved["v_min_pu"] >= resolved["v_max_pu"]:
+        errors = ["limits.v_min_pu must be below limits.v_max_pu"]
+    if errors:
+        raise InputError("invalid limits:\n" + "\n".join(f"  - {e}" for e in errors))
+    return resolved
+
+
+def converged_mask(pf: Any, index: pd.Index | None = None) -> pd.Series:
+    """Boolean Series: True for the steps whose load flow converged."""
+    converged = getattr(pf, "converged", None)
+    if converged is None:
+        ref = pf.vm_pu.index if index is None else index
+        return pd.Series(True, index=ref)
+    converged = pd.Series(converged).astype(bool)
+    if index is not None and len(converged) != len(index):
+        raise InputError(
+            f"load-flow result has {len(converged)} steps but the time index has {len(index)}"
+        )
+    return converged
+
+
+def _mask(frame: pd.DataFrame | None, converged: pd.Series) -> pd.DataFrame | None:
+    if frame is None:
+        return None
+    if len(frame) != len(converged):
+        raise InputError(
+            f"load-flow result tables disagree on the number of steps ({len(frame)} vs "
+            f"{len(converged)})"
+        )
+    values = frame.to_numpy(dtype=float, copy=True)
+    values[~converged.to_numpy(dtype=bool)] = np.nan
+    return pd.DataFrame(values, index=frame.index, columns=frame.columns)
+
+
+def _mask_power(frame: pd.DataFrame | None, converged: pd.Series) -> pd.DataFrame | None:
+    """Customer power with the non-converged steps blanked (left out of the fuse check)."""
+    if frame is None:
+        return None
+    if not isinstance(frame, pd.DataFrame):
+        raise InputError(
+            f"customer power must be a DataFrame [time x customer_id], got {type(frame)!r}"
+        )
+    return _mask(frame, converged)
+
+
+def _customers(customers: pd.DataFrame) -> pd.DataFrame:
+    if not isinstance(customers, pd.DataFrame) or not {"customer_id", "bus"} <= set(
+        customers.columns
+    ):
+        raise InputError("customers must be a DataFrame with at least customer_id and bus")
+    if customers["customer_id"].duplicated().any():
+        raise InputError("customers.customer_id must be unique")
+    return customers
+
+
+def customer_voltage(
+    pf: Any, customers: pd.DataFrame, *, converged: pd.Series | None = None
+) -> pd.DataFrame:
+    """Voltage at every customer connection ``[time x customer_id]`` [pu].
+
+    Balanced load flow: the voltage of the customer's bus. Unbalanced load flow with per-phase
+    voltages (``vm_a_pu`` ...) and a ``phase`` column: a single-phase customer sees its own
+    phase; a three-phase customer the phase furthest outside the middle of the band (lowest
+    or highest). Without per-phase voltages ``vm_pu`` (the lowest phase) is used. Steps that
+    did not converge are NaN.
+
+    References
+    ----------
+    .. [1] EIFS 2023:3 ch. 7 (voltage at the customer's connection point); sweden.md §3.
+    """
+    customers = _customers(customers)
+    if converged is None:
+        converged = converged_mask(pf)
+    vm = pf.vm_pu
+    missing = sorted(set(customers["bus"]) - set(vm.columns))
+    if missing:
+        raise InputError(f"customer buses {missing[:5]} are not in the load-flow result")
+    ids = customers["customer_id"].to_numpy()
+    buses = customers["bus"].to_numpy()
+    per_phase = [getattr(pf, f"vm_{p}_pu", None) for p in "abc"]
+    if all(isinstance(f, pd.DataFrame) for f in per_phase) and "phase" in customers:
+        stack = np.stack([f[buses].to_numpy(dtype=float) for f in per_phase])  # 3 x T x C
+        low, high = np.nanmin(stack, axis=0), np.nanmax(stack, axis=0)
+        worst = np.where(np.abs(low - 1.0) >= np.abs(high - 1.0), low, high)
+        phase_pos = customers["phase"].map({"a": 0, "b": 1, "c": 2}).to_numpy()
+        single = pd.notna(phase_pos)
+        values = worst.copy()
+        if single.any():
+            pos = phase_pos[single].astype(int)
+            cols = np.flatnonzero(single)
+            values[:, cols] = stack[pos, :, cols].T
+    else:
+        values = vm[buses].to_numpy(dtype=float)
+    out = pd.DataFrame(values, index=vm.index, columns=pd.Index(ids, name="customer_id"))
+    return _mask(out, converged)
+
+
+def _total_trafo_kw(pf: Any, converged: pd.Series) -> pd.Series:
+    p = _mask(pf.trafo_p_mw, converged) * KW_PER_MW
+    return p.sum(axis=1, min_count=1)
+
+
+def _fuse(
+    customers: pd.DataFrame,
+    vm_customers: pd.DataFrame,
+    customer_p_kw: pd.DataFrame | None,
+    customer_q_kvar: pd.DataFrame | None,
+    limit_pct: float,
+    step_h: float,
+) -> pd.DataFrame | None:
+    if customer_p_kw is None:
+        return None
+    for col in ("fuse_a", "phases"):
+        if col not in customers:
+            raise InputError(f"customers needs a {col!r} column for the main-fuse check")
+    by_id = customers.set_index("customer_id")
+    return fuse_loading(
+        customer_p_kw,
+        customer_q_kvar,
+        vm_customers,
+        by_id["fuse_a"],
+        by_id["phases"],
+        limit_pct=limit_pct,
+        step_h=step_h,
+    )
+
+
+def _first_in(
+    above: pd.DataFrame, exceedance: pd.DataFrame, values: pd.DataFrame, prefix: str
+) -> tuple[Any, str, float]:
+    rows = np.flatnonzero(above.to_numpy().any(axis=1))
+    if len(rows) == 0:
+        return pd.NaT, "", float("nan")
+    r = rows[0]
+    ex = np.where(above.to_numpy()[r], exceedance.to_numpy(dtype=float)[r], -np.inf)
+    c = int(np.argmax(ex))
+    return above.index[r], f"{prefix} {above.columns[c]}", float(values.to_numpy()[r, c])
+
+
+def first_violation(
+    pf: Any,
+    customers: pd.DataFrame,
+    *,
+    limits: Mapping[str, Any] | None = None,
+    customer_p_kw: pd.DataFrame | None = None,
+    customer_q_kvar: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """When and where each criterion is first violated.
+
+    Parameters
+    ----------
+    pf : TimeseriesResult-like
+        Load-flow result (module docstring).
+    customers : pandas.DataFrame
+        ``conventions.CUSTOMER_COLUMNS`` (at least ``customer_id``, ``bus``; ``fuse_a`` and
+        ``phases`` for the fuse check).
+    limits : mapping, optional
+        The scenario's ``limits`` section (defaults filled in).
+    customer_p_kw, customer_q_kvar : pandas.DataFrame, optional
+        Customer power ``[time x customer_id]`` [kW, kvar] for the main-fuse check.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per criterion (``voltage``, ``transformer_loading``, ``line_loading``,
+        ``unbalance``, ``fuse``, ``convergence``; those that cannot be evaluated are left out)
+        with ``time`` (first violating step, NaT if none), ``element`` (``"customer <id>"``,
+        ``"trafo <i>"``, ``"line <i>"``, ``"bus <i>"``; the worst one when several violate in
+        that step), ``value`` (its value: voltage [pu], loading [%], unbalance [%]), ``limit``
+        and ``counted`` (the criterion is in ``limits.criteria``); sorted by time, never-
+        violated criteria last. For voltage the first window mean outside the band counts
+        (for either voltage rule: it is the first time the band is left).
+
+    References
+    ----------
+    .. [1] EN 50160:2022; EIFS 2023:3 ch. 7; sweden.md §3.
+    """
+    lim = resolve_limits(limits)
+    converged = converged_mask(pf)
+    customer_p_kw = _mask_power(customer_p_kw, converged)
+    customer_q_kvar = _mask_power(customer_q_kvar, converged)
+    rows = []
+
+    vm = customer_voltage(pf, customers, converged=converged)
+    vm_w = to_window_means(vm, lim["en50160_window"])
+    dev = np.maximum(lim["v_min_pu"] - vm_w, vm_w - lim["v_max_pu"])
+    t, el, v = _first_in(dev > 0, dev, vm_w, "customer")
+    rows.append(("voltage", t, el, v, f"[{lim['v_min_pu']}, {lim['v_max_pu']}]"))
+
+    for crit, frame, prefix, key in (
+        ("transformer_loading", pf.trafo_loading_percent, "trafo", "transformer_loading_pct"),
+        ("line_loading", pf.line_loading_percent, "line", "line_loading_pct"),
+        ("unbalance", getattr(pf, "vuf_pct", None), "bus", "unbalance_pct"),
+    ):
+        if frame is None:
+            continue
+        masked = _mask(frame, converged)
+        t, el, v = _first_in(masked > lim[key], masked, masked, prefix)
+        rows.append((crit, t, el, v, lim[key]))
+
+    if customer_p_kw is not None:
+        fuse_vm = vm.reindex(index=customer_p_kw.index)
+        fl = _fuse_loading_frame(customers, fuse_vm, customer_p_kw, customer_q_kvar)
+        t, el, v = _first_in(fl > lim["fuse_loading_pct"], fl, fl, "customer")
+        rows.append(("fuse", t, el, v, lim["fuse_loading_pct"]))
+
+    bad = np.flatnonzero(~converged.to_numpy())
+    t = converged.index[bad[0]] if len(bad) else pd.NaT
+    rows.append(("convergence", t, "feeder" if len(bad) else "", float("nan"), "converged"))
+
+    out = pd.DataFrame(rows, columns=["criterion", "time", "element", "value", "limit"])
+    out["counted"] = out["criterion"].isin(lim["criteria"])
+    out = out.sort_values("time", na_position="last", kind="stable").reset_index(drop=True)
+    return out
+
+
+def _fuse_loading_frame(
+    customers: pd.DataFrame,
+    vm_customers: pd.DataFrame,
+    customer_p_kw: pd.DataFrame,
+    customer_q_kvar: pd.DataFrame | None,
+) -> pd.DataFrame:
+    from gridv2x.metrics.loading import fuse_current_a
+
+    for col in ("fuse_a", "phases"):
+        if col not in customers:
+            raise InputError(f"customers needs a {col!r} column for the main-fuse check")
+    by_id = _customers(customers).set_index("customer_id")
+    current = fuse_current_a(customer_p_kw, customer_q_kvar, vm_customers, by_id["phases"])
+    return current / by_id["fuse_a"].reindex(current.columns).to_numpy(dtype=float) * 100.0
+
+
+def summarize(
+    pf: Any,
+    customers: pd.DataFrame,
+    per_ev: pd.DataFrame | None,
+    index: pd.DatetimeIndex,
+    *,
+    limits: Mapping[str, Any] | None = None,
+    customer_p_kw: pd.DataFrame | None = None,
+    customer_q_kvar: pd.DataFrame | None = None,
+) -> dict[str, Any]:
+    """One summary row of a task: peak, voltage quality, loading, losses, fuses, EV energy.
+
+    Parameters
+    ----------
+    pf : TimeseriesResult-like
+        Load-flow result on ``index`` (module docstring).
+    customers : pandas.DataFrame
+        ``conventions.CUSTOMER_COLUMNS`` of the feeder (``customer_id``, ``bus``; ``fuse_a``,
+        ``phases`` and ``phase`` where used).
+    per_ev : pandas.DataFrame or None
+        ``ChargingResult.per_ev`` (``charged_kwh, discharged_kwh, driving_kwh, unmet_kwh,
+        virtual_km, degradation_pct``); empty or None without EVs.
+    index : pandas.DatetimeIndex
+        The study's time index (``conventions.period_index``); gives the step length [h].
+    limits : mapping, optional
+        The scenario's ``limits`` section; missing keys take their defaults (sweden.md §3, §7).
+    customer_p_kw, customer_q_kvar : pandas.DataFrame, optional
+        Customer power including EVs ``[time x customer_id]`` [kW, kvar] (or columns
+        ``(customer_id, phase)`` per phase) for the main-fuse check; without them the fuse
+        metrics are NaN and the ``fuse`` criterion cannot be counted.
+
+    Returns
+    -------
+    dict
+        Every non-identity column of ``conventions.SUMMARY_COLUMNS`` plus the further columns
+        registered in ``gridv2x.metrics.METRICS``: hours and energy beyond limits, EN 50160
+        and Swedish-rule compliance, planning-band share, fuse overloads, mean EV degradation,
+        ``violates_<criterion>`` for every criterion, ``violation`` (any criterion listed in
+        ``limits.criteria``) and the first counted violation (time, criterion, element).
+
+        ``transformer_peak_kw`` is the highest total active power drawn from the 10 kV side
+        through the secondary transformer(s) [kW] (``trafo_p_mw``, import positive);
+        ``transformer_reverse_peak_kw`` the highest power fed back. Voltages are taken at the
+        customers' connections.
+
+    Raises
+    ------
+    InputError
+        Invalid limits; ``fuse`` counted without customer power; inconsistent tables.
+
+    References
+    ----------
+    .. [1] EN 50160:2022 §4.2.2, §4.2.5.
+    .. [2] EIFS 2013:1 / EIFS 2023:3 ch. 7.
+    .. [3] sweden.md §3 (limits), §7 (defaults).
+    """
+    lim = resolve_limits(limits)
+    if "fuse" in lim["criteria"] and customer_p_kw is None:
+        raise InputError(
+            "limits.criteria counts 'fuse' but no customer power was given for the main-fuse "
+            "check (customer_p_kw)"
+        )
+    step_h = infer_step_hours(index)
+    converged = converged_mask(pf, index)
+    customer_p_kw = _mask_power(customer_p_kw, converged)
+    customer_q_kvar = _mask_power(customer_q_kvar, converged)
+    row: dict[str, Any] = {}
+
+    # transformer
+    total_kw = _total_trafo_kw(pf, converged)
+    trafo_loading = _mask(pf.trafo_loading_percent, converged)
+    trafo_p_kw = _mask(pf.trafo_p_mw, converged) * KW_PER_MW
+    row["transformer_peak_kw"] = float(total_kw.max())
+    row["transformer_reverse_peak_kw"] = (
+        float(max(0.0, -total_kw.min())) if total_kw.notna().any() else float("nan")
+    )
+    row["transformer_max_loading_pct"] = _max(trafo_loading)
+    row["transformer_hours_above"] = hours_above(
+        trafo_loading, lim["transformer_loading_pct"], step_h=step_h
+    )
+    row["transformer_energy_above_kwh"] = energy_above_limit_kwh(
+        trafo_p_kw, trafo_loading, limit_pct=lim["transformer_loading_pct"], step_h=step_h
+    )
+
+    # lines
+    line_loading = _mask(pf.line_loading_percent, converged)
+    row["line_max_loading_pct"] = _max(line_loading)
+    row["line_hours_above"] = hours_above(line_loading, lim["line_loading_pct"], step_h=step_h)
+
+    # voltage at the customers
+    vm = customer_voltage(pf, customers, converged=converged)
+    vq = voltage_quality(
+        vm,
+        v_min_pu=lim["v_min_pu"],
+        v_max_pu=lim["v_max_pu"],
+        en50160_share=lim["en50160_share"],
+        window=lim["en50160_window"],
+    )
+    row["v_min_pu"] = _min(vm)
+    row["v_max_pu"] = _max(vm)
+    row["v_p05_pu"] = float(vq["v_p05_pu"].min()) if len(vq) else float("nan")
+    row["voltage_violation_share"] = voltage_violation_share(vm, lim["v_min_pu"], lim["v_max_pu"])
+    vm_w = to_window_means(vm, lim["en50160_window"])
+    row["voltage_hours_outside"] = _hours_outside(vm_w, lim["v_min_pu"], lim["v_max_pu"])
+    row["planning_band_violation_share"] = voltage_violation_share(
+        vm, lim["planning_v_min_pu"], lim["planning_v_max_pu"]
+    )
+    row["en50160_compliant"] = bool(vq["en50160_compliant"].all()) if len(vq) else False
+    row["en50160_worst_week_share"] = float(vq["en50160_worst_week_share"].min())
+    row["swedish_rule_compliant"] = bool(vq["swedish_rule_compliant"].all()) if len(vq) else False
+    row["customers_outside_band"] = int((vq["values_outside"] > 0).sum())
+
+    # unbalance
+    vuf = _mask(getattr(pf, "vuf_pct", None), converged)
+    if vuf is None:
+        row["unbalance_max_pct"] = float("nan")
+        row["unbalance_hours_above"] = 0.0
+    else:
+        row["unbalance_max_pct"] = _max(vuf)
+        row["unbalance_hours_above"] = hours_above(vuf, lim["unbalance_pct"], step_h=step_h)
+
+    # losses
+    losses = pd.Series(pf.losses_mw, dtype=float).where(converged.to_numpy())
+    row["losses_kwh"] = losses_kwh(losses, step_h=step_h)
+    drawn_kwh = float(np.nansum(total_kw.to_numpy())) * step_h
+    row["losses_share"] = row["losses_kwh"] / drawn_kwh if drawn_kwh > 0 else float("nan")
+
+    # main fuses
+    fuse = _fuse(customers, vm, customer_p_kw, customer_q_kvar, lim["fuse_loading_pct"], step_h)
+    if fuse is None:
+        row["fuse_max_loading_pct"] = float("nan")
+        row["fuse_overloads"] = 0
+        row["fuse_hours_above"] = 0.0
+    else:
+        row["fuse_max_loading_pct"] = float(fuse["fuse_max_loading_pct"].max())
+        row["fuse_overloads"] = int(fuse["overloaded"].sum())
+        row["fuse_hours_above"] = hours_above(
+            _fuse_loading_frame(customers, vm, customer_p_kw, customer_q_kvar),
+            lim["fuse_loading_pct"],
+            step_h=step_h,
+        )
+
+    # EVs
+    per_ev = pd.DataFrame() if per_ev is None else per_ev
+    for column, source in EV_COLUMNS.items():
+        row[column] = float(per_ev[source].sum()) if source in per_ev else 0.0
+    row["ev_degradation_mean_pct"] = (
+        float(per_ev["degradation_pct"].mean())
+        if "degradation_pct" in per_ev and len(per_ev)
+        else float("nan")
+    )
+
+    row["converged_share"] = float(converged.mean()) if len(converged) else float("nan")
+
+    # violations
+    rule = "swedish_rule_compliant" if lim["voltage_rule"] == "swedish" else "en50160_compliant"
+    flags = {
+        "voltage": not row[rule],
+        "transformer_loading": _gt(
+            row["transformer_max_loading_pct"], lim["transformer_loading_pct"]
+        ),
+        "line_loading": _gt(row["line_max_loading_pct"], lim["line_loading_pct"]),
+        "unbalance": _gt(row["unbalance_max_pct"], lim["unbalance_pct"]),
+        "fuse": row["fuse_overloads"] > 0,
+        "convergence": row["converged_share"] < 1.0,
+    }
+    for crit, flag in flags.items():
+        row[f"violates_{crit}"] = bool(flag)
+    row["violation"] = any(flags[c] for c in lim["criteria"])
+
+    first = first_violation(
+        pf,
+        customers,
+        limits=lim,
+        customer_p_kw=customer_p_kw,
+        customer_q_kvar=customer_q_kvar,
+    )
+    counted = first[first["counted"] & first["time"].notna()]
+    if len(counted):
+        row["first_violation_time"] = counted["time"].iloc[0]
+        row["first_violation_criterion"] = counted["criterion"].iloc[0]
+        row["first_violation_element"] = counted["element"].iloc[0]
+    else:
+        row["first_violation_time"] = pd.NaT
+        row["first_violation_criterion"] = ""
+        row["first_violation_element"] = ""
+    return row
+
+
+def _max(frame: pd.DataFrame | None) -> float:
+    if frame is None or frame.size == 0:
+        return float("nan")
+    values = frame.to_numpy(dtype=float)
+    return float(np.nanmax(values)) if np.isfinite(values).any() else float("nan")
+
+
+def _min(frame: pd.DataFrame | None) -> float:
+    if frame is None or frame.size == 0:
+        return float("nan")
+    values = frame.to_numpy(dtype=float)
+    return float(np.nanmin(values)) if np.isfinite(values).any() else float("nan")
+
+
+def _gt(value: float, limit: float) -> bool:
+    return bool(np.isfinite(value) and value > limit)
+
+
+def _hours_outside(vm_w: pd.DataFrame, v_min_pu: float, v_max_pu: float) -> float:
+    if len(vm_w) < 2:
+        return 0.0
+    values = vm_w.to_numpy(dtype=float)
+    outside = (np.isfinite(values) & ((values < v_min_pu) | (values > v_max_pu))).any(axis=1)
+    return float(outside.sum()) * infer_step_hours(vm_w.index)
+
+
+def customer_table(
+    pf: Any,
+    customers: pd.DataFrame,
+    *,
+    limits: Mapping[str, Any] | None = None,
+    customer_p_kw: pd.DataFrame | None = None,
+    customer_q_kvar: pd.DataFrame | None = None,
+    evs: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """One row per customer for the results store and the map.
+
+    Parameters
+    ----------
+    pf : TimeseriesResult-like
+        Load-flow result.
+    customers : pandas.DataFrame
+        ``conventions.CUSTOMER_COLUMNS``.
+    limits : mapping, optional
+        The scenario's ``limits`` section.
+    customer_p_kw, customer_q_kvar : pandas.DataFrame, optional
+        Customer power ``[time x customer_id]`` for the main-fuse loading.
+    evs : pandas.DataFrame, optional
+        Table with a ``customer_id`` column, one row per EV (fleet or ``per_ev`` with owners),
+        to count ``n_evs``; without it ``n_evs`` is 0.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``customer_id, bus, v_min_pu, v_max_pu, v_p05_pu, n_evs,
+        fuse_max_loading_pct`` [pu, %] plus ``swedish_rule_compliant``,
+        ``en50160_compliant`` and ``hours_outside`` [h]; NaN fuse loading without power.
+
+    References
+    ----------
+    .. [1] EN 50160:2022; EIFS 2023:3 ch. 7; sweden.md §1.5, §3.
+    """
+    lim = resolve_limits(limits)
+    customers = _customers(customers)
+    converged = converged_mask(pf)
+    customer_p_kw = _mask_power(customer_p_kw, converged)
+    customer_q_kvar = _mask_power(customer_q_kvar, converged)
+    vm = customer_voltage(pf, customers, converged=converged)
+    vq = voltage_quality(
+        vm,
+        v_min_pu=lim["v_min_pu"],
+        v_max_pu=lim["v_max_pu"],
+        en50160_share=lim["en50160_share"],
+        window=lim["en50160_window"],
+    )
+    ids = customers["customer_id"]
+    out = pd.DataFrame(
+        {
+            "customer_id": ids.to_numpy(),
+            "bus": customers["bus"].to_numpy(),
+            "v_min_pu": vq["v_min_pu"].reindex(ids).to_numpy(),
+            "v_max_pu": vq["v_max_pu"].reindex(ids).to_numpy(),
+            "v_p05_pu": vq["v_p05_pu"].reindex(ids).to_numpy(),
+        }
+    )
+    if evs is not None and len(evs):
+        if "customer_id" not in evs:
+            raise InputError("evs must have a customer_id column")
+        counts = evs["customer_id"].value_counts()
+        out["n_evs"] = counts.reindex(ids).fillna(0).astype(int).to_numpy()
+    else:
+        out["n_evs"] = 0
+    fuse = _fuse(customers, vm, customer_p_kw, customer_q_kvar, lim["fuse_loading_pct"], None)
+    out["fuse_max_loading_pct"] = (
+        np.nan if fuse is None else fuse["fuse_max_loading_pct"].reindex(ids).to_numpy()
+    )
+    out["swedish_rule_compliant"] = vq["swedish_rule_compliant"].reindex(ids).to_numpy()
+    out["en50160_compliant"] = vq["en50160_compliant"].reindex(ids).to_numpy()
+    out["hours_outside"] = vq["hours_outside"].reindex(ids).to_numpy()
+    return out
+
+
+def element_table(pf: Any) -> pd.DataFrame:
+    """One row per bus, line and transformer with its extreme values (map colouring).
+
+    Parameters
+    ----------
+    pf : TimeseriesResult-like
+        Load-flow result; non-converged steps are left out.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``element`` (label ``"bus 3"``, ``"line 2"``, ``"trafo 0"``), ``index``
+        (pandapower index, int), ``kind`` (``"bus"``, ``"line"``, ``"trafo"``),
+        ``max_loading_pct`` [%] (lines, transformers; NaN for buses), ``v_min_pu``,
+        ``v_max_pu`` [pu] (buses; NaN otherwise).
+
+    References
+    ----------
+    .. [1] sweden.md §1, §3.
+    """
+    converged = converged_mask(pf)
+    vm = _mask(pf.vm_pu, converged)
+    parts = [
+        pd.DataFrame(
+            {
+                "kind": "bus",
+                "index": vm.columns,
+                "max_loading_pct": np.nan,
+                "v_min_pu": vm.min(axis=0).to_numpy(),
+                "v_max_pu": vm.max(axis=0).to_numpy(),
+            }
+        )
+    ]
+    for kind, frame in (("line", pf.line_loading_percent), ("trafo", pf.trafo_loading_percent)):
+        masked = _mask(frame, converged)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "kind": kind,
+                    "index": masked.columns,
+                    "max_loading_pct": masked.max(axis=0).to_numpy(),
+                    "v_min_pu": np.nan,
+                    "v_max_pu": np.nan,
+                }
+            )
+        )
+    out = pd.concat(parts, ignore_index=True)
+    out["index"] = out["index"].astype(int)
+    out.insert(0, "element", out["kind"] + " " + out["index"].astype(str))
+    return out
+
+
+def timeseries_table(pf: Any, customers: pd.DataFrame) -> pd.DataFrame:
+    """Compact per-step aggregates of a load flow (``timeseries.parquet`` columns).
+
+    Parameters
+    ----------
+    pf : TimeseriesResult-like
+        Load-flow result.
+    customers : pandas.DataFrame
+        ``conventions.CUSTOMER_COLUMNS`` (voltages are taken at customer connections).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by time: ``transformer_p_kw`` [kW] (total, import positive),
+        ``transformer_loading_pct`` [%] (most loaded transformer), ``v_min_pu``,
+        ``v_max_pu`` [pu] (over customers), ``line_max_loading_pct`` [%], ``losses_kw`` [kW],
+        ``unbalance_max_pct`` [%] (NaN when balanced), ``converged`` (bool). The caller adds
+        ``base_load_kw`` and ``ev_load_kw``. Non-converged steps are NaN.
+
+    References
+    ----------
+    .. [1] docs/architecture.md, "Results store".
+    """
+    converged = converged_mask(pf)
+    vm = customer_voltage(pf, customers, converged=converged)
+    vuf = _mask(getattr(pf, "vuf_pct", None), converged)
+    out = pd.DataFrame(
+        {
+            "transformer_p_kw": _total_trafo_kw(pf, converged),
+            "transformer_loading_pct": _mask(pf.trafo_loading_percent, converged).max(axis=1),
+            "v_min_pu": vm.min(axis=1),
+            "v_max_pu": vm.max(axis=1),
+            "line_max_loading_pct": _mask(pf.line_loading_percent, converged).max(axis=1),
+            "losses_kw": pd.Series(pf.losses_mw, dtype=float).where(converged.to_numpy()).to_numpy()
+            * KW_PER_MW,
+            "unbalance_max_pct": np.nan if vuf is None else vuf.max(axis=1),
+            "converged": converged.to_numpy(),
+        },
+        index=pf.vm_pu.index,
+    )
+    out.index.name = "time"
+    return out

@@ -1,0 +1,261 @@
+"""Voltage quality: EN 50160 and the Swedish rule, voltage unbalance, daily minima.
+
+All functions take voltages as a DataFrame ``[time x customer or bus]`` in per unit of the
+nominal phase voltage (230 V); steps that should not count (a load flow that did not converge)
+are NaN and are left out of every statistic.
+
+References
+----------
+.. [1] EN 50160:2022, *Voltage characteristics of electricity supplied by public electricity
+   networks*, §4.2.2 (supply voltage variations) and §4.2.5 (supply voltage unbalance).
+.. [2] Energimarknadsinspektionen, EIFS 2013:1 and its successor EIFS 2023:3 (in force
+   1 Jan 2024), ch. 7: every 10-minute mean within ±10 % of 230 V at the customer's connection.
+.. [3] gridv2x reference data, ``sweden.md §3`` (voltage-quality limits).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from gridv2x.errors import InputError
+from gridv2x.metrics._util import infer_step_hours, local_days, local_weeks, require_frame
+
+__all__ = [
+    "to_window_means",
+    "within_band",
+    "voltage_quality",
+    "voltage_violation_share",
+    "unbalance",
+    "daily_min_voltage",
+]
+
+
+def _check_band(v_min_pu: float, v_max_pu: float) -> None:
+    if not (np.isfinite(v_min_pu) and np.isfinite(v_max_pu)) or v_min_pu >= v_max_pu:
+        raise InputError(
+            f"voltage band must have v_min_pu < v_max_pu, got [{v_min_pu}, {v_max_pu}]"
+        )
+
+
+def to_window_means(values: pd.DataFrame, window: str | pd.Timedelta = "10min") -> pd.DataFrame:
+    """Average a time series to the rule's window when its steps are shorter.
+
+    Parameters
+    ----------
+    values : pandas.DataFrame
+        ``[time x element]`` values on a DatetimeIndex.
+    window : str or pandas.Timedelta
+        Averaging window of the rule [duration], 10 minutes for EN 50160 and EIFS.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Window means when the step is shorter than ``window`` (windows aligned to local
+        midnight; a window without any valid value is NaN); otherwise ``values`` unchanged:
+        a 15-minute step mean is used as it is, as one value of the rule (documented
+        approximation; a 15-minute mean smooths the 10-minute extremes slightly).
+
+    References
+    ----------
+    .. [1] EN 50160:2022 §4.2.2; sweden.md §3.
+    """
+    window = pd.Timedelta(window)
+    if not isinstance(values.index, pd.DatetimeIndex) or len(values.index) < 2:
+        return values
+    step = pd.Timedelta(hours=infer_step_hours(values.index))
+    if step >= window:
+        return values
+    return values.resample(window, origin="start_day").mean()
+
+
+def within_band(vm_pu: pd.DataFrame, v_min_pu: float, v_max_pu: float) -> pd.DataFrame:
+    """Boolean mask of values inside the closed band ``[v_min_pu, v_max_pu]`` (NaN -> False)."""
+    return (vm_pu >= v_min_pu) & (vm_pu <= v_max_pu)
+
+
+def voltage_quality(
+    vm_pu: pd.DataFrame,
+    *,
+    v_min_pu: float = 0.90,
+    v_max_pu: float = 1.10,
+    en50160_share: float = 0.95,
+    window: str | pd.Timedelta = "10min",
+) -> pd.DataFrame:
+    """Voltage quality per customer (or bus): EN 50160 and the Swedish rule, side by side.
+
+    Parameters
+    ----------
+    vm_pu : pandas.DataFrame
+        Voltage ``[time x customer]`` [pu of 230 V] on a DatetimeIndex; NaN steps are skipped.
+    v_min_pu, v_max_pu : float
+        Band of allowed window means [pu] (``limits.v_min_pu``, ``limits.v_max_pu``).
+    en50160_share : float
+        Share of the window means of each calendar week that must lie in the band [-].
+    window : str or pandas.Timedelta
+        Averaging window of the rules [duration]; see :func:`to_window_means`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per column of ``vm_pu`` with
+
+        - ``v_min_pu``, ``v_max_pu``, ``v_p05_pu`` [pu]: lowest, highest, 5th percentile of the
+          raw values;
+        - ``values``: number of valid window means; ``values_outside``: how many lie outside
+          the band; ``share_outside`` [-]; ``hours_outside`` [h] (values outside × window);
+        - ``en50160_worst_week_share`` [-]: lowest share within the band over calendar weeks
+          (Monday 00:00 local time; a partial first or last week counts on its own values);
+        - ``en50160_compliant``: every week reaches ``en50160_share`` (EN 50160, 95 %);
+        - ``swedish_rule_compliant``: every window mean is in the band (EIFS 2023:3, 100 %).
+
+        A column without any valid value is reported as not compliant with either rule.
+
+    References
+    ----------
+    .. [1] EN 50160:2022 §4.2.2: 95 % of the 10-min mean r.m.s. values of each week within
+       Un ±10 %.
+    .. [2] EIFS 2013:1 / EIFS 2023:3 ch. 7: every 10-min mean within ±10 % of 230 V.
+    .. [3] sweden.md §3.
+    """
+    vm_pu = require_frame(vm_pu, "vm_pu")
+    _check_band(v_min_pu, v_max_pu)
+    if not 0.0 <= en50160_share <= 1.0:
+        raise InputError(f"en50160_share must be between 0 and 1, got {en50160_share!r}")
+    if not isinstance(vm_pu.index, pd.DatetimeIndex):
+        raise InputError("vm_pu must be indexed by time (DatetimeIndex)")
+    window_means = to_window_means(vm_pu, window)
+    window_h = infer_step_hours(window_means.index) if len(window_means) >= 2 else 0.0
+    valid = window_means.notna()
+    inside = within_band(window_means, v_min_pu, v_max_pu)
+    outside = valid & ~inside
+
+    weeks = local_weeks(window_means.index)
+    weekly_in = inside.groupby(weeks).sum()
+    weekly_n = valid.groupby(weeks).sum()
+    weekly_share = (weekly_in / weekly_n.where(weekly_n > 0)).astype(float)
+    worst_week = weekly_share.min(axis=0, skipna=True)
+
+    n_values = valid.sum(axis=0)
+    n_outside = outside.sum(axis=0)
+    has_data = n_values > 0
+    out = pd.DataFrame(
+        {
+            "v_min_pu": vm_pu.min(axis=0),
+            "v_max_pu": vm_pu.max(axis=0),
+            "v_p05_pu": vm_pu.quantile(0.05, axis=0),
+            "values": n_values.astype(int),
+            "values_outside": n_outside.astype(int),
+            "share_outside": (n_outside / n_values.where(has_data)).astype(float),
+            "hours_outside": n_outside * window_h,
+            "en50160_worst_week_share": worst_week,
+            "en50160_compliant": has_data & (worst_week >= en50160_share),
+            "swedish_rule_compliant": has_data & (n_outside == 0),
+        }
+    )
+    out.index.name = vm_pu.columns.name
+    return out
+
+
+def voltage_violation_share(vm_pu: pd.DataFrame, v_min_pu: float, v_max_pu: float) -> float:
+    """Share of (customer, step) pairs outside ``[v_min_pu, v_max_pu]`` [-].
+
+    Parameters
+    ----------
+    vm_pu : pandas.DataFrame
+        Voltage ``[time x customer]`` [pu]; NaN pairs (non-converged steps) are not counted.
+    v_min_pu, v_max_pu : float
+        Allowed band [pu].
+
+    Returns
+    -------
+    float
+        Outside pairs / valid pairs; NaN when there is no valid pair.
+
+    References
+    ----------
+    .. [1] sweden.md §3 (band ±10 % of 230 V, EN 50160 and EIFS 2023:3).
+    """
+    vm_pu = require_frame(vm_pu, "vm_pu")
+    _check_band(v_min_pu, v_max_pu)
+    values = vm_pu.to_numpy()
+    valid = np.isfinite(values)
+    n = int(valid.sum())
+    if n == 0:
+        return float("nan")
+    outside = valid & ((values < v_min_pu) | (values > v_max_pu))
+    return float(outside.sum()) / n
+
+
+def unbalance(
+    vuf_pct: pd.DataFrame,
+    *,
+    limit_pct: float = 2.0,
+    step_h: float | None = None,
+) -> pd.DataFrame:
+    """Voltage unbalance per bus against the limit.
+
+    Parameters
+    ----------
+    vuf_pct : pandas.DataFrame
+        Voltage unbalance factor (negative- / positive-sequence voltage) ``[time x bus]`` [%].
+    limit_pct : float
+        Limit [%] (``limits.unbalance_pct``, 2 %).
+    step_h : float, optional
+        Step length [h]; taken from the index when omitted.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per bus: ``unbalance_max_pct`` [%], ``unbalance_p95_pct`` [%] (the EN 50160 95 %
+        statistic over the whole period), ``share_above`` [-] and ``hours_above`` [h] of steps
+        strictly above the limit.
+
+    References
+    ----------
+    .. [1] EN 50160:2022 §4.2.5: 95 % of 10-min means of each week within 0-2 %.
+    .. [2] EIFS 2023:3 ch. 7; sweden.md §3 (2 %).
+    """
+    vuf_pct = require_frame(vuf_pct, "vuf_pct")
+    if not np.isfinite(limit_pct) or limit_pct < 0:
+        raise InputError(f"unbalance limit must be a number >= 0 [%], got {limit_pct!r}")
+    h = infer_step_hours(vuf_pct.index, step_h) if len(vuf_pct) else 0.0
+    valid = vuf_pct.notna()
+    above = vuf_pct > limit_pct
+    n = valid.sum(axis=0)
+    out = pd.DataFrame(
+        {
+            "unbalance_max_pct": vuf_pct.max(axis=0),
+            "unbalance_p95_pct": vuf_pct.quantile(0.95, axis=0),
+            "share_above": (above.sum(axis=0) / n.where(n > 0)).astype(float),
+            "hours_above": above.sum(axis=0) * h,
+        }
+    )
+    out.index.name = vuf_pct.columns.name
+    return out
+
+
+def daily_min_voltage(vm_customers: pd.DataFrame) -> pd.DataFrame:
+    """Lowest voltage of each local calendar day per customer (heat map input).
+
+    Parameters
+    ----------
+    vm_customers : pandas.DataFrame
+        Voltage ``[time x customer_id]`` [pu] on a (timezone-aware) DatetimeIndex.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``[day x customer_id]`` daily minimum [pu]; index ``day`` is the local date (midnight,
+        timezone dropped); a day without valid values is NaN.
+
+    References
+    ----------
+    .. [1] sweden.md §3 (the band the heat map is read against).
+    """
+    vm_customers = require_frame(vm_customers, "vm_customers")
+    if not isinstance(vm_customers.index, pd.DatetimeIndex):
+        raise InputError("vm_customers must be indexed by time (DatetimeIndex)")
+    out = vm_customers.groupby(local_days(vm_customers.index)).min()
+    out.index.name = "day"
+    return out

@@ -1,0 +1,138 @@
+"""Hosting capacity (EPRI stochastic method) and adoption forecast on crafted tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gridv2x.errors import InputError
+from gridv2x.metrics import (
+    deferral_years,
+    first_violation_year,
+    hosting_capacity,
+    violation_probability,
+    wilson_interval,
+)
+
+
+def test_wilson_interval_known_values():
+    # k = 5 of n = 10 at 95 %: (0.2366, 0.7634) (Agresti & Coull 1998, Wilson 1927)
+    low, high = wilson_interval(5, 10, confidence=0.95)
+    assert float(low) == pytest.approx(0.2366, abs=1e-4)
+    assert float(high) == pytest.approx(0.7634, abs=1e-4)
+    # k = 0: lower bound 0, upper bound z^2 / (n + z^2) = 3.8415 / 13.8415 = 0.27753
+    low, high = wilson_interval(0, 10)
+    assert float(low) == 0.0
+    assert float(high) == pytest.approx(1.959964**2 / (10 + 1.959964**2), rel=1e-6)
+    with pytest.raises(InputError):
+        wilson_interval(3, 2)
+
+
+def draws(feeder, strategy, violations_per_share, n=20, shares=(0.1, 0.2, 0.3, 0.4, 0.5)):
+    rows = []
+    for share, k in zip(shares, violations_per_share, strict=True):
+        for seed in range(n):
+            rows.append(
+                {
+                    "feeder": feeder,
+                    "strategy": strategy,
+                    "ev_share": share,
+                    "seed": seed,
+                    "violation": seed < k,
+                    "violates_voltage": seed < k,
+                    "violates_transformer_loading": False,
+                }
+            )
+    return rows
+
+
+@pytest.fixture
+def sweep():
+    rows = (
+        draws("F", "uncontrolled", [0, 1, 4, 0, 20])  # 0, 5 %, 20 %, 0 % (noise), 100 %
+        + draws("F", "v2g", [0, 0, 0, 0, 0])
+        + draws("F", "v1g", [2, 0, 0, 0, 0])  # 10 % already at the smallest share
+    )
+    return pd.DataFrame(rows)
+
+
+def test_violation_probability_per_share(sweep):
+    probs = violation_probability(sweep)
+    u = probs[probs.strategy == "uncontrolled"].set_index("ev_share")
+    assert u["n"].tolist() == [20] * 5
+    assert u["violations"].tolist() == [0, 1, 4, 0, 20]
+    assert u.loc[0.3, "probability"] == pytest.approx(0.2)
+    low, high = wilson_interval(4, 20)
+    assert u.loc[0.3, "probability_low"] == pytest.approx(float(low))
+    assert u.loc[0.3, "probability_high"] == pytest.approx(float(high))
+    assert u.loc[0.3, "probability_voltage"] == pytest.approx(0.2)
+    assert u.loc[0.3, "probability_transformer_loading"] == 0.0
+
+
+def test_hosting_capacity_monotone_rule(sweep):
+    hc = hosting_capacity(sweep, risk=0.05).set_index("strategy")
+    # uncontrolled: 0.1 (0 %) and 0.2 (5 % <= 5 %) pass, 0.3 fails; 0.4 passes again but the
+    # monotone rule stops at the first failure -> 0.2
+    assert hc.loc["uncontrolled", "hosting_capacity_share"] == 0.2
+    assert hc.loc["uncontrolled", "first_violation_share"] == 0.2
+    assert hc.loc["uncontrolled", "all_violate_share"] == 0.5
+    assert hc.loc["uncontrolled", "hosting_capacity_reached"]
+    # v2g never violates: capacity at least the largest share, EPRI shares not reached
+    assert hc.loc["v2g", "hosting_capacity_share"] == 0.5
+    assert not hc.loc["v2g", "hosting_capacity_reached"]
+    assert np.isnan(hc.loc["v2g", "first_violation_share"])
+    assert np.isnan(hc.loc["v2g", "all_violate_share"])
+    # v1g fails at the smallest share -> 0
+    assert hc.loc["v1g", "hosting_capacity_share"] == 0.0
+    assert hc.loc["v1g", "first_violation_share"] == 0.1
+    # with a 25 % risk the uncontrolled capacity is 0.4 (0.3 has 20 %)
+    hc25 = hosting_capacity(sweep, risk=0.25).set_index("strategy")
+    assert hc25.loc["uncontrolled", "hosting_capacity_share"] == 0.4
+
+
+def test_hosting_capacity_rejects_bad_tables(sweep):
+    with pytest.raises(InputError):
+        hosting_capacity(sweep.drop(columns="ev_share"))
+    bad = sweep.astype({"violation": object})
+    bad.loc[0, "violation"] = None
+    with pytest.raises(InputError):
+        hosting_capacity(bad)
+    with pytest.raises(InputError):
+        hosting_capacity(sweep, risk=1.5)
+
+
+def test_first_violation_year_and_deferral():
+    rows = []
+    years = [2025, 2026, 2027, 2028, 2029, 2030]
+    first = {"uncontrolled": 2027, "v1g": 2029, "v2g": None}
+    for strategy, year0 in first.items():
+        for year in years:
+            for seed in range(10):
+                # from year0 on, 3 of 10 draws violate (30 % > 5 %); before it one draw in
+                # 2026 only for uncontrolled... kept at 0 %
+                violation = year0 is not None and year >= year0 and seed < 3
+                rows.append(
+                    {
+                        "feeder": "F",
+                        "strategy": strategy,
+                        "year": year,
+                        "seed": seed,
+                        "violation": violation,
+                    }
+                )
+    table = pd.DataFrame(rows)
+    fy = first_violation_year(table, risk=0.05).set_index("strategy")
+    assert fy.loc["uncontrolled", "first_violation_year"] == 2027
+    assert fy.loc["v1g", "first_violation_year"] == 2029
+    assert np.isnan(fy.loc["v2g", "first_violation_year"])
+    assert fy.loc["v2g", "last_year"] == 2030
+    d = deferral_years(fy.reset_index()).set_index("strategy")
+    assert d.loc["v1g", "deferral_years"] == 2
+    assert not d.loc["v1g", "deferral_is_lower_bound"]
+    assert d.loc["v2g", "deferral_years"] == 3  # more than 2030 - 2027
+    assert d.loc["v2g", "deferral_is_lower_bound"]
+    # a 30 % risk is never exceeded -> no first year, nothing to defer
+    fy30 = first_violation_year(table, risk=0.3)
+    assert fy30["first_violation_year"].isna().all()
+    assert deferral_years(fy30)["deferral_years"].isna().all()
