@@ -1,0 +1,776 @@
+"""Swedish LV feeder builder: a deterministic layout generator and a planner's cable sizing.
+
+A feeder is one 10/0.4 kV secondary substation (nätstation) with radial branches. Each branch is
+a street of one *area type* (urban apartment blocks, suburban villas, rural cable, rural
+overhead/aerial cable). Along a branch the builder places connection points (cable cabinets,
+kabelskåp; a building's intake; a pole) at a fixed spacing after a lead-in from the
+substation; each connection point feeds its customers through service cables.
+
+Layout (deterministic for a given ``seed``)
+    Branch ``b`` of ``B`` leaves the substation at heading ``direction_deg`` (default
+    ``90 - 360 b / B`` degrees, i.e. spread evenly, clockwise from east) plus a seeded jitter of
+    +-10°; after ``lead_m`` it reaches the first connection point; every next one is
+    ``spacing_m`` further along a street whose heading changes by a seeded normal step of
+    ``turn_deg``. Customers sit ``setback_m`` to the left and right of the street, spread
+    along it. Line lengths are the straight distances between the points, so the geometry
+    *is* the route.
+
+Cable sizing (the planner's procedure)
+    1. Every line gets the smallest allowed cable whose rating covers the Velander current of
+       its downstream customers (:func:`gridv2x.network.design.line_design_current_a`).
+    2. While a customer's earth-fault loop impedance exceeds 0.65 ohm, the line on that
+       customer's path whose next larger size lowers the loop impedance most is upsized.
+    3. While the lowest voltage at the design peak is below the planning band, the line on the
+       path to that bus with the largest voltage-drop reduction (delta R x design current) is
+       upsized.
+    The transformer is the smallest standard size >= 1.8 x the Velander peak [kVA]
+    (sweden.md §1.1 [F]) unless given.
+
+References
+----------
+.. [1] Hartvigsson, E. et al., Open LV-Grid Generator, MethodsX (2021) (sweden.md §1.1-1.4).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandapower as pp
+import pandas as pd
+
+from gridv2x.conventions import CUSTOMER_COLUMNS
+from gridv2x.errors import InputError
+from gridv2x.network.catalogue import (
+    CABLES,
+    cable,
+    main_fuse_a,
+    standard_transformer_kva,
+    transformer,
+)
+from gridv2x.network.design import (
+    DESIGN_POWER_FACTOR,
+    MAX_LOOP_IMPEDANCE_OHM,
+    PLANNING_BAND_PU,
+    group_design_peak_kw,
+    line_design_current_a,
+    loop_impedance_ohm,
+    run_design_peak,
+    tree,
+)
+from gridv2x.network.feeder import Feeder
+
+__all__ = [
+    "AreaType",
+    "AREA_TYPES",
+    "ANNUAL_KWH",
+    "SLACK_VM_PU",
+    "GRID_SK_MVA",
+    "build_feeder",
+    "new_net",
+    "add_line",
+    "add_customer_load",
+]
+
+SLACK_VM_PU = 1.03
+"""Voltage at the 10 kV bus [pu] as set by DSO tap practice, sweden.md §7 [E]."""
+
+GRID_SK_MVA = 100.0
+"""Short-circuit power at the 10 kV bus [MVA] [E] (typical Swedish 10 kV network)."""
+
+ANNUAL_KWH: dict[tuple[str, str], float] = {
+    ("villa", "district"): 5_000,
+    ("villa", "none"): 5_000,
+    ("villa", "heat_pump"): 11_000,
+    ("villa", "direct_electric"): 20_000,
+    ("apartment", "district"): 2_500,
+    ("apartment", "none"): 2_500,
+    ("farm", "heat_pump"): 25_000,
+    ("farm", "direct_electric"): 35_000,
+    ("farm", "district"): 15_000,
+    ("farm", "none"): 15_000,
+}
+"""Mean annual electricity use without EV [kWh] by (dwelling, heating), sweden.md §2 and §7
+[F]; farms [E] (villa heating plus ~10-15 MWh farm operations)."""
+
+ANNUAL_SPREAD = 0.15
+"""Lognormal sigma of a customer's annual use around the mean of its type [E]."""
+
+APARTMENT_SINGLE_PHASE_SHARE = 0.5
+"""Share of apartments connected single-phase 25 A (rest three-phase 16 A); both options are
+named by Degerfors Energi (sweden.md §1.5 [F]), the share is [E]."""
+
+
+@dataclass(frozen=True)
+class AreaType:
+    """Layout and equipment of one kind of street.
+
+    Attributes
+    ----------
+    name : str
+    dwelling : str
+        Main dwelling type (``villa`` or ``apartment``).
+    customers_per_connection : int
+        Customers fed from one connection point (villas per cable cabinet, apartments per
+        building, customers per pole).
+    spacing_m : float
+        Distance between connection points along the street [m].
+    setback_m : float
+        Distance of a house/building from the street [m] (service cable length).
+    lead_m : float
+        Route from the substation to the first connection point [m].
+    turn_deg : float
+        Standard deviation of the street's change of heading per connection point [deg].
+    trunk_cables, service_cables : tuple of str
+        Allowed catalogue types, small to large.
+    heating_mix : dict
+        Share of customers per heating type.
+    farm_share : float
+        Share of customers that are farms (rural areas).
+    lead_cable : str, optional
+        Smallest cable leaving the substation (DSOs lay the first stretch of a feeder for the
+        full outgoing fuse, not the present load) [E].
+    """
+
+    name: str
+    dwelling: str
+    customers_per_connection: int
+    spacing_m: float
+    setback_m: float
+    lead_m: float
+    turn_deg: float
+    trunk_cables: tuple[str, ...]
+    service_cables: tuple[str, ...]
+    heating_mix: dict = field(default_factory=dict)
+    farm_share: float = 0.0
+    description: str = ""
+    lead_cable: str | None = None
+
+
+AREA_TYPES: dict[str, AreaType] = {
+    "urban_apartments": AreaType(
+        "urban_apartments",
+        dwelling="apartment",
+        customers_per_connection=18,
+        spacing_m=45.0,
+        setback_m=12.0,
+        lead_m=60.0,
+        turn_deg=4.0,
+        trunk_cables=("N1XV 4x150", "N1XV 4x240"),
+        service_cables=("N1XV 4x95", "N1XV 4x150", "N1XV 4x240"),
+        heating_mix={"district": 1.0},
+        lead_cable="N1XV 4x240",
+        description="apartment blocks (~18 flats each), district heated, short N1XV routes",
+    ),
+    "suburban_villa": AreaType(
+        "suburban_villa",
+        dwelling="villa",
+        customers_per_connection=4,
+        spacing_m=55.0,
+        setback_m=20.0,
+        lead_m=80.0,
+        turn_deg=8.0,
+        trunk_cables=("AXQJ 4x50/15", "N1XV 4x95", "N1XV 4x150", "N1XV 4x240"),
+        service_cables=("N1XE 4x16", "N1XE 4x25"),
+        heating_mix={"district": 0.3, "heat_pump": 0.5, "direct_electric": 0.2},
+        lead_cable="N1XV 4x150",
+        description="detached villas, 4 per cable cabinet, underground Al cables",
+    ),
+    "rural_cable": AreaType(
+        "rural_cable",
+        dwelling="villa",
+        customers_per_connection=1,
+        spacing_m=130.0,
+        setback_m=35.0,
+        lead_m=120.0,
+        turn_deg=12.0,
+        trunk_cables=("AXQJ 4x95/29", "AXQJ 4x150/41", "AXQJ 4x240/72"),
+        service_cables=("N1XE 4x25", "AXQJ 4x50/15", "AXQJ 4x95/29"),
+        heating_mix={"heat_pump": 0.5, "direct_electric": 0.4, "none": 0.1},
+        farm_share=0.2,
+        lead_cable="AXQJ 4x150/41",
+        description="scattered houses and farms on a weather-proofed (cabled) rural network",
+    ),
+    "rural_overhead": AreaType(
+        "rural_overhead",
+        dwelling="villa",
+        customers_per_connection=1,
+        spacing_m=110.0,
+        setback_m=30.0,
+        lead_m=100.0,
+        turn_deg=12.0,
+        trunk_cables=("ALUS 4x50", "ALUS 4x95"),
+        service_cables=("ALUS 4x25", "ALUS 4x50"),
+        heating_mix={"heat_pump": 0.5, "direct_electric": 0.4, "none": 0.1},
+        farm_share=0.2,
+        description="scattered houses and farms on aerial bundled (hanging) cable on poles",
+    ),
+}
+"""Area types of Swedish LV networks; spacings and lengths [E] within sweden.md §1.4 (urban
+<= 300 m, villa 300-600 m, rural 0.5-1.5 km feeders), cable choices as in Swedish DSO maps
+(sweden.md §1.2-1.3 [F])."""
+
+
+# --------------------------------------------------------------------------------------------
+# low-level net construction (also used by the readers)
+
+
+def new_net(
+    x: float,
+    y: float,
+    sn_kva: float,
+    *,
+    vk_percent: float | None = None,
+    vkr_percent: float | None = None,
+    vn_hv_kv: float = 10.0,
+    slack_vm_pu: float = SLACK_VM_PU,
+    sk_mva: float = GRID_SK_MVA,
+    name: str = "substation",
+) -> tuple[pp.pandapowerNet, int]:
+    """Empty LV net with a 10 kV ext_grid, a catalogue transformer and the 0.4 kV busbar.
+
+    Returns
+    -------
+    (net, lv_bus)
+    """
+    spec = transformer(sn_kva)
+    vk = spec.vk_percent if vk_percent is None else float(vk_percent)
+    vkr = spec.vkr_percent if vkr_percent is None else float(vkr_percent)
+    if not 0 < vkr < vk:
+        raise InputError(
+            f"substation {name!r}: vkr_percent {vkr} must be > 0 and < vk_percent {vk}"
+        )
+    net = pp.create_empty_network(name=name, f_hz=50.0)
+    hv = pp.create_bus(net, vn_kv=vn_hv_kv, name=f"{name} {vn_hv_kv:g} kV", geodata=(x, y))
+    lv = pp.create_bus(net, vn_kv=0.4, name=f"{name} 0.4 kV", geodata=(x, y))
+    pp.create_ext_grid(
+        net,
+        hv,
+        vm_pu=slack_vm_pu,
+        name="10 kV grid",
+        s_sc_max_mva=sk_mva,
+        s_sc_min_mva=sk_mva,
+        rx_max=0.1,
+        rx_min=0.1,
+        x0x_max=1.0,
+        r0x0_max=0.1,
+    )
+    pp.create_transformer_from_parameters(
+        net,
+        hv,
+        lv,
+        sn_mva=float(sn_kva) / 1000,
+        vn_hv_kv=vn_hv_kv,
+        vn_lv_kv=0.4,
+        vkr_percent=vkr,
+        vk_percent=vk,
+        pfe_kw=spec.pfe_kw,
+        i0_percent=spec.i0_percent,
+        shift_degree=150,
+        vector_group="Dyn",
+        vk0_percent=vk,
+        vkr0_percent=vkr,
+        mag0_percent=100.0,
+        mag0_rx=0.0,
+        si0_hv_partial=0.9,
+        name=f"{name} T1",
+    )
+    return net, lv
+
+
+def _ensure_std_type(net: pp.pandapowerNet, name: str) -> None:
+    if pp.std_type_exists(net, name, element="line"):
+        return
+    c = cable(name)
+    pp.create_std_type(
+        net,
+        {
+            "r_ohm_per_km": c.r_ohm_per_km,
+            "x_ohm_per_km": c.x_ohm_per_km,
+            "c_nf_per_km": c.c_nf_per_km,
+            "max_i_ka": c.max_i_a / 1000,
+            "type": "ol" if c.kind == "aerial" else "cs",
+            "q_mm2": 0,
+            "alpha": 0.00403,
+        },
+        name,
+        element="line",
+    )
+
+
+def add_line(
+    net: pp.pandapowerNet,
+    from_bus: int,
+    to_bus: int,
+    coords: list[tuple[float, float]],
+    *,
+    name: str,
+    cable_type: str | None = None,
+    length_m: float | None = None,
+    r_ohm_per_km: float | None = None,
+    x_ohm_per_km: float | None = None,
+    max_i_a: float | None = None,
+    r_pen_ohm_per_km: float | None = None,
+) -> int:
+    """Add one LV line, from the catalogue (``cable_type``) or from its parameters.
+
+    The length is ``length_m`` or the length of ``coords`` [m]. Zero-sequence data for
+    asymmetric load flows: r0 = r + 3 r_pen, x0 = 4 x [E] (4-core cable, PEN return).
+    """
+    if length_m is None:
+        pts = np.asarray(coords, dtype=float)
+        length_m = float(np.hypot(*np.diff(pts, axis=0).T).sum())
+    length_km = max(float(length_m), 0.1) / 1000
+    if cable_type is not None and cable_type in CABLES:
+        _ensure_std_type(net, cable_type)
+        c = CABLES[cable_type]
+        li = pp.create_line(
+            net, from_bus, to_bus, length_km, cable_type, name=name, geodata=list(coords)
+        )
+        r_pen = c.r_pen_ohm_per_km
+    else:
+        if r_ohm_per_km is None or x_ohm_per_km is None or max_i_a is None:
+            raise InputError(
+                f"line {name!r}: cable_type {cable_type!r} is not in the catalogue and "
+                "r_ohm_per_km, x_ohm_per_km, max_i_a are not all given"
+            )
+        li = pp.create_line_from_parameters(
+            net,
+            from_bus,
+            to_bus,
+            length_km,
+            r_ohm_per_km=float(r_ohm_per_km),
+            x_ohm_per_km=float(x_ohm_per_km),
+            c_nf_per_km=0.0,
+            max_i_ka=float(max_i_a) / 1000,
+            name=name,
+            geodata=list(coords),
+        )
+        net.line.at[li, "std_type"] = cable_type if cable_type else "custom"
+        r_pen = float(r_pen_ohm_per_km) if r_pen_ohm_per_km is not None else float(r_ohm_per_km)
+    r = float(net.line.at[li, "r_ohm_per_km"])
+    net.line.at[li, "r_pen_ohm_per_km"] = r_pen
+    net.line.at[li, "r0_ohm_per_km"] = r + 3 * r_pen
+    net.line.at[li, "x0_ohm_per_km"] = 4 * float(net.line.at[li, "x_ohm_per_km"])
+    net.line.at[li, "c0_nf_per_km"] = 0.0
+    return li
+
+
+def _set_cable(net: pp.pandapowerNet, li: int, name: str) -> None:
+    """Change line ``li`` to catalogue type ``name`` (keeps length and geometry)."""
+    c = cable(name)
+    _ensure_std_type(net, name)
+    net.line.loc[li, ["r_ohm_per_km", "x_ohm_per_km", "max_i_ka"]] = [
+        c.r_ohm_per_km,
+        c.x_ohm_per_km,
+        c.max_i_a / 1000,
+    ]
+    net.line.at[li, "std_type"] = name
+    net.line.at[li, "type"] = "ol" if c.kind == "aerial" else "cs"
+    net.line.at[li, "r_pen_ohm_per_km"] = c.r_pen_ohm_per_km
+    net.line.at[li, "r0_ohm_per_km"] = c.r_ohm_per_km + 3 * c.r_pen_ohm_per_km
+    net.line.at[li, "x0_ohm_per_km"] = 4 * c.x_ohm_per_km
+
+
+def add_customer_load(net: pp.pandapowerNet, bus: int, customer_id: str) -> int:
+    """One pandapower load per customer, p_mw = q_mvar = 0 (placeholder)."""
+    return int(pp.create_load(net, bus, p_mw=0.0, q_mvar=0.0, name=str(customer_id)))
+
+
+# --------------------------------------------------------------------------------------------
+# customers
+
+
+def _allocate(mix: dict[str, float], n: int, rng: np.random.Generator) -> list[str]:
+    """Exactly ``round(share * n)`` of each category (largest remainder), seeded order."""
+    keys = list(mix)
+    shares = np.array([mix[k] for k in keys], dtype=float)
+    shares = shares / shares.sum()
+    raw = shares * n
+    counts = np.floor(raw).astype(int)
+    for i in np.argsort(-(raw - counts), kind="stable")[: n - counts.sum()]:
+        counts[i] += 1
+    out = [k for k, c in zip(keys, counts, strict=True) for _ in range(c)]
+    rng.shuffle(out)
+    return out
+
+
+def _customer_attributes(
+    area: AreaType, n: int, rng: np.random.Generator, heating_mix: dict | None
+) -> list[dict]:
+    heat = _allocate(heating_mix or area.heating_mix, n, rng)
+    n_farms = int(round(area.farm_share * n))
+    farm = np.zeros(n, dtype=bool)
+    if n_farms:
+        farm[rng.choice(n, n_farms, replace=False)] = True
+    out = []
+    for i in range(n):
+        dwelling = "farm" if farm[i] else area.dwelling
+        heating = heat[i]
+        mean = ANNUAL_KWH.get((dwelling, heating), ANNUAL_KWH[(area.dwelling, "district")])
+        factor = float(np.clip(rng.lognormal(0.0, ANNUAL_SPREAD), 0.6, 1.6))
+        annual = float(round(mean * factor / 100) * 100)
+        if dwelling == "apartment":
+            single = rng.random() < APARTMENT_SINGLE_PHASE_SHARE
+            phases, fuse = (1, 25) if single else (3, 16)
+        else:
+            phases, fuse = 3, main_fuse_a(annual, heating)
+        out.append(
+            {
+                "dwelling": dwelling,
+                "heating": heating,
+                "fuse_a": int(fuse),
+                "annual_kwh": annual,
+                "phases": phases,
+            }
+        )
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# the builder
+
+
+@dataclass(frozen=True)
+class _Branch:
+    area: AreaType
+    customers: int
+    direction_deg: float | None
+    heating_mix: dict | None
+    side_streets: int = 0
+
+
+def _branch_specs(branches: list[dict]) -> list[_Branch]:
+    out = []
+    for i, spec in enumerate(branches):
+        if not isinstance(spec, dict):
+            raise InputError(f"branches[{i}] must be a mapping, got {spec!r}")
+        area_name = spec.get("area")
+        if area_name not in AREA_TYPES:
+            raise InputError(
+                f"branches[{i}].area {area_name!r} is unknown; allowed: {', '.join(AREA_TYPES)}"
+            )
+        n = spec.get("customers")
+        if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= 500:
+            raise InputError(f"branches[{i}].customers {n!r} must be an integer 1-500")
+        unknown = set(spec) - {
+            "area",
+            "customers",
+            "direction_deg",
+            "heating_mix",
+            "spacing_m",
+            "setback_m",
+            "lead_m",
+            "customers_per_connection",
+            "side_streets",
+        }
+        if unknown:
+            raise InputError(f"branches[{i}]: unknown key(s) {sorted(unknown)}")
+        overrides = {
+            k: spec[k]
+            for k in ("spacing_m", "setback_m", "lead_m", "customers_per_connection")
+            if k in spec
+        }
+        area = replace(AREA_TYPES[area_name], **overrides)
+        side = spec.get("side_streets", 0)
+        if not isinstance(side, int) or isinstance(side, bool) or not 0 <= side <= 10:
+            raise InputError(f"branches[{i}].side_streets {side!r} must be an integer 0-10")
+        out.append(_Branch(area, n, spec.get("direction_deg"), spec.get("heating_mix"), side))
+    if not out:
+        raise InputError("branches must list at least one branch")
+    return out
+
+
+def build_feeder(
+    name: str,
+    branches: list[dict],
+    *,
+    origin: tuple[float, float] = (667_000.0, 6_591_000.0),
+    transformer_kva: float | None = None,
+    seed: int = 0,
+    description: str = "",
+    slack_vm_pu: float = SLACK_VM_PU,
+    max_loop_impedance_ohm: float = MAX_LOOP_IMPEDANCE_OHM,
+    v_band_pu: tuple[float, float] = PLANNING_BAND_PU,
+    sizing_factor: float = 1.8,
+) -> Feeder:
+    """Build a Swedish LV feeder from branch specifications.
+
+    Parameters
+    ----------
+    name : str
+        Feeder name.
+    branches : list of dict
+        One mapping per branch: ``area`` (a key of :data:`AREA_TYPES`), ``customers`` (int),
+        optional ``direction_deg`` (heading, counter-clockwise from east [deg]),
+        ``heating_mix`` ({heating: share}), and overrides of the area's ``spacing_m``,
+        ``setback_m``, ``lead_m``, ``customers_per_connection``.
+    origin : (float, float)
+        Substation position, SWEREF 99 TM (EPSG:3006) easting, northing [m].
+    transformer_kva : float, optional
+        Transformer rating [kVA]; default the smallest standard size >= ``sizing_factor`` x
+        the Velander peak [kVA] (sweden.md §1.1 [F]).
+    seed : int
+        Seed of the layout and customer attributes (same seed, same feeder).
+    description : str
+    slack_vm_pu : float
+        Voltage of the 10 kV bus [pu] (default 1.03, sweden.md §7 [E]).
+    max_loop_impedance_ohm : float
+        Loop impedance the sizing must meet at every customer [ohm] (sweden.md §1.4 [F]).
+    v_band_pu : (float, float)
+        Planning band at the design peak [pu] (sweden.md §1.4 [F]).
+    sizing_factor : float
+        Transformer sizing factor alpha (sweden.md §1.1 [F], default 1.8).
+
+    Returns
+    -------
+    Feeder
+        Cables sized as described in the module docstring; passes
+        :func:`gridv2x.network.design.design_check` or raises ``InputError`` saying why the
+        layout cannot be made to pass.
+    """
+    specs = _branch_specs(branches)
+    rng = np.random.default_rng(seed)
+    x0, y0 = float(origin[0]), float(origin[1])
+
+    # --- customers and layout (pure geometry first) ---------------------------------------
+    rows: list[dict] = []
+    points: list[dict] = []  # connection points
+    services: list[dict] = []  # service connections: point -> house position, customers
+    n_branch = len(specs)
+    cid = 0
+    for b, spec in enumerate(specs, start=1):
+        area = spec.area
+        heading = (
+            float(spec.direction_deg)
+            if spec.direction_deg is not None
+            else 90.0 - 360.0 * (b - 1) / n_branch + rng.uniform(-10, 10)
+        )
+        attrs = _customer_attributes(area, spec.customers, rng, spec.heating_mix)
+        per = max(1, int(area.customers_per_connection))
+        groups = [attrs[i : i + per] for i in range(0, len(attrs), per)]
+        n_side = int(spec.side_streets)
+        n_main = math.ceil(len(groups) / (1 + n_side))
+        rest = len(groups) - n_main
+        side_sizes = [rest // n_side + (1 if j < rest % n_side else 0) for j in range(n_side)]
+        attach = [max(1, round((j + 1) * n_main / (n_side + 1))) for j in range(n_side)]
+        streets = [(0, n_main)] + [(j + 1, size) for j, size in enumerate(side_sizes) if size]
+        main_pts: dict[int, tuple[int, float, float, float]] = {}
+        g = 0
+        for street, size in streets:
+            if street == 0:
+                parent_point, px, py, sh = None, x0, y0, heading
+            else:
+                parent_point, px, py, mh = main_pts[attach[street - 1]]
+                sh = mh + (90.0 if street % 2 else -90.0)
+            for k in range(1, size + 1):
+                group = groups[g]
+                g += 1
+                if street == 0:
+                    step = area.lead_m if k == 1 else area.spacing_m
+                else:
+                    step = area.spacing_m
+                if k > 1:
+                    sh += rng.normal(0.0, area.turn_deg)
+                h = math.radians(sh)
+                px, py = px + step * math.cos(h), py + step * math.sin(h)
+                label = f"B{b}-{k:02d}" if street == 0 else f"B{b}S{street}-{k:02d}"
+                points.append(
+                    {
+                        "branch": b,
+                        "k": k,
+                        "x": px,
+                        "y": py,
+                        "area": area,
+                        "label": label,
+                        "parent": parent_point if k == 1 else len(points) - 1,
+                    }
+                )
+                if street == 0:
+                    main_pts[k] = (len(points) - 1, px, py, sh)
+                self_point = len(points) - 1
+                ux, uy = math.cos(h), math.sin(h)  # along street
+                nx, ny = -uy, ux  # left of street
+                if area.dwelling == "apartment" and area.customers_per_connection > 1:
+                    side = 1 if k % 2 else -1
+                    hx, hy = px + side * area.setback_m * nx, py + side * area.setback_m * ny
+                    ids = []
+                    for a in group:
+                        cid += 1
+                        ids.append(f"c{cid:03d}")
+                        rows.append({**a, "customer_id": ids[-1], "x": hx, "y": hy, "branch": b})
+                    services.append(
+                        {"point": self_point, "x": hx, "y": hy, "ids": ids, "area": area}
+                    )
+                else:
+                    m = len(group)
+                    for j, a in enumerate(group):
+                        side = 1 if j % 2 == 0 else -1
+                        along = (j // 2 - (math.ceil(m / 2) - 1) / 2) * area.spacing_m / 2
+                        if m == 1:
+                            along = 0.0
+                        hx = px + side * area.setback_m * nx + along * ux
+                        hy = py + side * area.setback_m * ny + along * uy
+                        cid += 1
+                        ident = f"c{cid:03d}"
+                        rows.append({**a, "customer_id": ident, "x": hx, "y": hy, "branch": b})
+                        services.append(
+                            {"point": self_point, "x": hx, "y": hy, "ids": [ident], "area": area}
+                        )
+    customers = pd.DataFrame(rows)
+
+    # --- transformer -----------------------------------------------------------------------
+    peak_kw = group_design_peak_kw(customers)
+    if transformer_kva is None:
+        transformer_kva = standard_transformer_kva(
+            peak_kw / DESIGN_POWER_FACTOR, sizing_factor=sizing_factor
+        )
+    net, lv = new_net(x0, y0, transformer_kva, slack_vm_pu=slack_vm_pu, name=name)
+
+    # --- buses and lines -------------------------------------------------------------------
+    allowed: dict[int, tuple[str, ...]] = {}
+    minimum: dict[int, str] = {}
+    point_bus: list[int] = []
+    for p in points:
+        area = p["area"]
+        bus = pp.create_bus(net, 0.4, name=f"K{p['label']}", geodata=(p["x"], p["y"]))
+        if p["parent"] is None:
+            up, ux_, uy_ = lv, x0, y0
+        else:
+            q = points[p["parent"]]
+            up, ux_, uy_ = point_bus[p["parent"]], q["x"], q["y"]
+        li = add_line(
+            net,
+            up,
+            bus,
+            [(ux_, uy_), (p["x"], p["y"])],
+            name=f"T{p['label']}",
+            cable_type=area.trunk_cables[0],
+        )
+        allowed[li] = area.trunk_cables
+        if p["parent"] is None and area.lead_cable:
+            minimum[li] = area.lead_cable
+        point_bus.append(bus)
+    customers["bus"] = -1
+    customers["load"] = -1
+    index_of = {c: i for i, c in enumerate(customers["customer_id"])}
+    for s in services:
+        pbus = point_bus[s["point"]]
+        p = points[s["point"]]
+        label = s["ids"][0] if len(s["ids"]) == 1 else f"{p['label']}-house"
+        hbus = pp.create_bus(net, 0.4, name=f"H-{label}", geodata=(s["x"], s["y"]))
+        li = add_line(
+            net,
+            pbus,
+            hbus,
+            [(p["x"], p["y"]), (s["x"], s["y"])],
+            name=f"S-{label}",
+            cable_type=s["area"].service_cables[0],
+        )
+        allowed[li] = s["area"].service_cables
+        for ident in s["ids"]:
+            i = index_of[ident]
+            customers.at[i, "bus"] = hbus
+            customers.at[i, "load"] = add_customer_load(net, hbus, ident)
+    customers["phase"] = "abc"
+    single = customers["phases"] == 1
+    customers.loc[single, "phase"] = [("a", "b", "c")[i % 3] for i in range(int(single.sum()))]
+    cols = list(CUSTOMER_COLUMNS) + ["branch"]
+    customers = customers[cols].reset_index(drop=True)
+    customers["bus"] = customers["bus"].astype(int)
+    customers["load"] = customers["load"].astype(int)
+
+    # --- cable sizing ----------------------------------------------------------------------
+    _size_cables(net, customers, allowed, minimum, max_loop_impedance_ohm, v_band_pu, name)
+
+    n_cust = len(customers)
+    if not description:
+        areas = sorted({s.area.name for s in specs})
+        description = (
+            f"{n_cust} customers, {n_branch} branch(es) of {', '.join(areas)}, "
+            f"{transformer_kva:g} kVA"
+        )
+    return Feeder(name=name, net=net, customers=customers, description=description)
+
+
+def _size_cables(
+    net: pp.pandapowerNet,
+    customers: pd.DataFrame,
+    allowed: dict[int, tuple[str, ...]],
+    minimum: dict[int, str],
+    max_loop: float,
+    band: tuple[float, float],
+    name: str,
+) -> None:
+    """Planner's cable sizing in place (module docstring, steps 1-3)."""
+    current = line_design_current_a(net, customers)
+    for li, options in allowed.items():
+        first = options.index(minimum[li]) if li in minimum else 0
+        for option in options[first:]:
+            if CABLES[option].max_i_a >= current[li]:
+                _set_cable(net, li, option)
+                break
+        else:
+            raise InputError(
+                f"feeder {name!r}: line {net.line.at[li, 'name']} carries "
+                f"{current[li]:.0f} A at the design peak, more than the largest allowed cable "
+                f"{options[-1]}; use fewer customers per branch or more branches"
+            )
+    _, parent = tree(net)
+
+    def path(bus: int) -> list[int]:
+        out = []
+        while bus in parent:
+            bus, li = parent[bus][0], parent[bus][1]
+            out.append(li)
+        return out
+
+    def upsize_options(lines: list[int]) -> list[tuple[int, str, float]]:
+        out = []
+        for li in lines:
+            opts = allowed[li]
+            pos = opts.index(net.line.at[li, "std_type"])
+            if pos + 1 < len(opts):
+                old, new = CABLES[opts[pos]], CABLES[opts[pos + 1]]
+                gain = (
+                    (old.r_ohm_per_km + old.r_pen_ohm_per_km)
+                    - (new.r_ohm_per_km + new.r_pen_ohm_per_km)
+                ) * net.line.at[li, "length_km"]
+                out.append((li, opts[pos + 1], gain))
+        return out
+
+    cust_buses = sorted(set(customers["bus"].astype(int)))
+    for _ in range(500):
+        z = loop_impedance_ohm(net)
+        zc = z.loc[cust_buses]
+        if zc.max() <= max_loop:
+            break
+        worst = int(zc.idxmax())
+        options = upsize_options(path(worst))
+        if not options:
+            raise InputError(
+                f"feeder {name!r}: loop impedance {zc.max():.3f} ohm at bus "
+                f"{net.bus.at[worst, 'name']} exceeds {max_loop} ohm with the largest allowed "
+                "cables; shorten the branch (fewer customers or smaller spacing)"
+            )
+        li, new, _ = max(options, key=lambda t: t[2])
+        _set_cable(net, li, new)
+
+    feeder = Feeder(name=name, net=net, customers=customers)
+    for _ in range(500):
+        res = run_design_peak(feeder)
+        vm = res.res_bus.vm_pu[net.bus.vn_kv < 1.0]
+        if vm.min() >= band[0]:
+            break
+        worst = int(vm.idxmin())
+        current = line_design_current_a(net, customers)
+        options = [(li, new, g * current[li]) for li, new, g in upsize_options(path(worst))]
+        if not options:
+            raise InputError(
+                f"feeder {name!r}: voltage {vm.min():.3f} pu at bus {net.bus.at[worst, 'name']}"
+                f" is below {band[0]} pu at the design peak with the largest allowed cables; "
+                "shorten the branch or add a branch"
+            )
+        li, new, _ = max(options, key=lambda t: t[2])
+        _set_cable(net, li, new)
