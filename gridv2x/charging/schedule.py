@@ -1,0 +1,701 @@
+"""Charging strategies: uncontrolled, smart charging (V1G) and vehicle-to-grid (V2G).
+
+The model
+---------
+Each EV has one battery with stored energy ``e`` [kWh] (``0 <= e <= battery_kwh``). It starts
+the period at ``initial_soc x battery_kwh``. At each session's arrival the stored energy drops
+by the session's ``energy_kwh`` (what it drove since it last left home; if the battery did not
+hold that much, the stored energy drops to zero and the rest is reported as unmet). The
+*mobility guarantee*: by departure the stored energy is back at the departure target,
+``target_soc x battery_kwh`` (default: the starting level, so every met session is
+energy-neutral: it restores exactly what was driven).
+
+Time steps: an EV may use a step for the share of the step it is plugged in (pro-rated): the
+charger limit in a step is ``charger_kw x plugged-in share``, so arrival and departure may fall
+inside a step. A session that runs past the end of the period must reach, by the end, the share
+of its need in proportion to the plugged-in time inside the period (V1G/V2G; uncontrolled
+charges at full power anyway). A session that arrives before the period starts arrives at the
+first step.
+
+Strategies (grid-side power ``p``; + charging, - discharging)
+- ``uncontrolled``: full charger power from plug-in until the energy is restored.
+- ``v1g``: charging rescheduled within each plug-in window. Objective ``peak``: coordinated
+  valley filling of the feeder load ``base_load_kw + EV load`` (each session fills the lowest
+  points of the load of everything else, EV after EV, ``passes`` times, starting from the
+  uncontrolled schedule; each update lowers ``sum(load**2)`` and never raises the peak).
+  Objective ``price``: the same filling on an effective load ``feeder load + price / price
+  weight``, i.e. minimum energy cost with flattening as tie-breaker.
+- ``v2g``: as ``v1g``, and may also discharge above a discharge level ``S = L / round-trip
+  efficiency`` (the optimality condition of the lossy problem), never below the reserve, with at
+  most ``max_discharge_kw``, at most ``daily_throughput_cap_kwh`` discharged per day, and only for
+  owners who did not opt out. Starts from the V1G schedule, so its peak is never above V1G's.
+
+Energy balance per EV (exact by construction, tested to 0.1 %)::
+
+    charged - discharged = driving + (stored_end - stored_start) + losses
+
+with ``losses = (1 - eta_c) charged + (1 / eta_d - 1) discharged``.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gridv2x.charging import _fill
+from gridv2x.charging.battery import (
+    CALENDAR_FADE_PCT_PER_YEAR,
+    CYCLE_FADE_PCT_PER_EFC,
+    degradation_pct,
+    virtual_km,
+)
+from gridv2x.conventions import SESSION_COLUMNS, step_hours
+from gridv2x.errors import InputError
+
+__all__ = [
+    "ChargingResult",
+    "schedule",
+    "STRATEGIES",
+    "V1G_DEFAULTS",
+    "V2G_DEFAULTS",
+    "BATTERY_DEFAULTS",
+]
+
+STRATEGIES = ("uncontrolled", "v1g", "v2g")
+OBJECTIVES = ("peak", "price")
+
+V1G_DEFAULTS: dict[str, Any] = {"objective": "peak"}
+"""Defaults of the ``v1g`` options."""
+
+V2G_DEFAULTS: dict[str, Any] = {
+    "objective": "peak",
+    "reserve_soc": 0.4,
+    "max_discharge_kw": None,
+    "round_trip_efficiency": 0.85,
+    "daily_throughput_cap_kwh": 20.0,
+    "opt_out_share": 0.2,
+}
+"""Defaults of the ``v2g`` options ([E] estimates, see ``scenario/sections/charging.py``)."""
+
+BATTERY_DEFAULTS: dict[str, Any] = {
+    "calendar_fade_pct_per_year": CALENDAR_FADE_PCT_PER_YEAR,
+    "cycle_fade_pct_per_efc": CYCLE_FADE_PCT_PER_EFC,
+}
+"""Defaults of the battery-wear options (sweden.md §6 [E])."""
+
+_TOL_KWH = 1e-6
+
+
+@dataclass
+class ChargingResult:
+    """Result of :func:`schedule`.
+
+    Attributes
+    ----------
+    strategy : str
+        ``"uncontrolled"``, ``"v1g"`` or ``"v2g"``.
+    power_kw : pandas.DataFrame
+        ``[time x ev_id]`` grid-side power [kW]; charging positive, discharging negative.
+    soc_kwh : pandas.DataFrame
+        ``[time x ev_id]`` stored energy at the end of each step [kWh].
+    per_ev : pandas.DataFrame
+        Indexed by ``ev_id``: ``customer_id, charged_kwh, discharged_kwh, driving_kwh,
+        unmet_kwh, losses_kwh, stored_start_kwh, stored_end_kwh, throughput_kwh, virtual_km,
+        degradation_pct, energy_cost_sek`` (energy cost only when prices were used).
+    sessions : pandas.DataFrame
+        The input sessions (sorted by ``ev_id``, ``arrival``) plus ``delivered_kwh`` (net
+        battery-side energy restored during the session), ``unmet_kwh`` (shortfall against the
+        departure target plus driving energy the battery did not hold) and ``in_period``.
+    """
+
+    strategy: str
+    power_kw: pd.DataFrame
+    soc_kwh: pd.DataFrame
+    per_ev: pd.DataFrame
+    sessions: pd.DataFrame
+
+    @property
+    def ev_load_kw(self) -> pd.Series:
+        """Total EV load of the feeder [kW] (sum over EVs)."""
+        return self.power_kw.sum(axis=1).rename("ev_load_kw")
+
+
+# ---------------------------------------------------------------------------------------------
+# input checks
+
+
+def _options(name: str, given: Mapping[str, Any] | None, defaults: Mapping[str, Any]) -> dict:
+    out = dict(defaults)
+    if given is None:
+        return out
+    if not isinstance(given, Mapping):
+        raise InputError(f"charging.{name}: must be a mapping of options, given {given!r}")
+    unknown = sorted(set(given) - set(defaults))
+    if unknown:
+        raise InputError(
+            f"charging.{name}: unknown key(s) {unknown}; allowed keys: {', '.join(defaults)}"
+        )
+    out.update(given)
+    return out
+
+
+def _check_fraction(key: str, value: Any, low: float = 0.0, high: float = 1.0) -> float:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise InputError(
+            f"charging.{key}: must be a number in [{low}, {high}], given {value!r}"
+        ) from None
+    if not (low <= value <= high):
+        raise InputError(f"charging.{key}: must be in [{low}, {high}], given {value!r}")
+    return value
+
+
+def _check_inputs(strategy, sessions, fleet, index, base_load_kw):
+    if strategy not in STRATEGIES:
+        raise InputError(
+            f"charging strategy: must be one of {', '.join(STRATEGIES)}, given {strategy!r}"
+        )
+    if not isinstance(index, pd.DatetimeIndex) or index.tz is None or index.freq is None:
+        raise InputError("charging index: must be a timezone-aware DatetimeIndex with a freq")
+    for name, frame, columns in (
+        ("sessions", sessions, SESSION_COLUMNS),
+        ("fleet", fleet, ("ev_id", "battery_kwh", "charger_kw")),
+    ):
+        if not isinstance(frame, pd.DataFrame):
+            raise InputError(f"charging {name}: must be a DataFrame, given {type(frame).__name__}")
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            raise InputError(
+                f"charging {name}: missing column(s) {missing}; required: {list(columns)}"
+            )
+    if fleet["ev_id"].duplicated().any():
+        dup = fleet.loc[fleet["ev_id"].duplicated(), "ev_id"].tolist()[:5]
+        raise InputError(f"charging fleet: ev_id must be unique, duplicated: {dup}")
+    for col in ("battery_kwh", "charger_kw"):
+        bad = ~(pd.to_numeric(fleet[col], errors="coerce") > 0)
+        if bad.any():
+            raise InputError(
+                f"charging fleet: {col} must be > 0, given {fleet.loc[bad, col].tolist()[:5]} "
+                f"for {fleet.loc[bad, 'ev_id'].tolist()[:5]}"
+            )
+    unknown = sorted(set(sessions["ev_id"]) - set(fleet["ev_id"]))
+    if unknown:
+        raise InputError(f"charging sessions: ev_id not in the fleet: {unknown[:5]}")
+    for col in ("arrival", "departure"):
+        if not isinstance(sessions[col].dtype, pd.DatetimeTZDtype):
+            raise InputError(
+                f"charging sessions: column {col} must hold timezone-aware timestamps, "
+                f"given dtype {sessions[col].dtype}"
+            )
+    if (sessions["departure"] <= sessions["arrival"]).any():
+        bad = sessions.loc[sessions["departure"] <= sessions["arrival"], "ev_id"].tolist()[:5]
+        raise InputError(f"charging sessions: departure must be after arrival (ev_id {bad})")
+    energy = pd.to_numeric(sessions["energy_kwh"], errors="coerce")
+    if not (energy >= 0).all():
+        raise InputError("charging sessions: energy_kwh must be a number >= 0 in every row")
+    if not isinstance(base_load_kw, pd.Series) or len(base_load_kw) != len(index):
+        raise InputError(
+            f"charging base_load_kw: must be a Series of length {len(index)} on the study index"
+        )
+    if not base_load_kw.index.equals(index):
+        raise InputError("charging base_load_kw: its index must equal the study index")
+
+
+def _opt_out(ev_ids: pd.Series, share: float) -> np.ndarray:
+    """Deterministic opt-out draw: a stable hash of ``ev_id`` mapped to [0, 1) below ``share``."""
+    u = np.array([zlib.crc32(str(e).encode()) / 2**32 for e in ev_ids])
+    return u < share
+
+
+# ---------------------------------------------------------------------------------------------
+# the plug-in windows as flat arrays
+
+
+@dataclass
+class _Windows:
+    n_steps: int
+    dt_h: float
+    sess: pd.DataFrame  # sorted sessions with ev (int), ordinal, k0, in_period, share
+    s_idx: np.ndarray  # in-period sessions (row positions in sess)
+    starts: np.ndarray  # flat start of each in-period session
+    seg: np.ndarray  # flat -> in-period session number
+    step: np.ndarray  # flat -> time step
+    cap: np.ndarray  # flat -> charger limit [kW] (pro-rated)
+    ev_of: np.ndarray  # flat -> ev column
+    frac: np.ndarray  # flat -> plugged-in share of the step [-]
+    charger: np.ndarray  # per EV: effective charger limit [kW]
+    ev_slices: list  # per EV: (ev, flat slice, session slice) over in-period sessions
+    day_of_step: np.ndarray  # per step: calendar day number (local time)
+
+
+def _windows(sessions, fleet, index, charger_cap_kw) -> _Windows:
+    n = len(index)
+    dt_h = step_hours(index)
+    ev_col = pd.Series(np.arange(len(fleet)), index=fleet["ev_id"].to_numpy())
+    sess = sessions.copy()
+    sess["ev"] = ev_col.loc[sess["ev_id"].to_numpy()].to_numpy()
+    sess = sess.sort_values(["ev", "arrival"], kind="stable").reset_index(drop=True)
+    same_ev = sess["ev"].to_numpy()[1:] == sess["ev"].to_numpy()[:-1]
+    if (same_ev & (sess["arrival"].to_numpy()[1:] < sess["departure"].to_numpy()[:-1])).any():
+        bad = sess.loc[
+            np.r_[
+                False,
+                same_ev & (sess["arrival"].to_numpy()[1:] < sess["departure"].to_numpy()[:-1]),
+            ],
+            "ev_id",
+        ].tolist()[:5]
+        raise InputError(f"charging sessions: sessions of one EV overlap in time (ev_id {bad})")
+    sess["ordinal"] = sess.groupby("ev").cumcount()
+    t0 = index[0]
+    step = pd.Timedelta(hours=dt_h)
+    a = ((sess["arrival"] - t0) / step).to_numpy(dtype=float)
+    b = ((sess["departure"] - t0) / step).to_numpy(dtype=float)
+    a_c, b_c = np.clip(a, 0, n), np.clip(b, 0, n)
+    in_period = b_c > a_c
+    sess["in_period"] = in_period
+    # share of the plug-in time inside the period (need is pro-rated for sessions cut at the end)
+    sess["share"] = np.where(
+        b > n, np.clip((n - np.maximum(a, 0)) / (b - np.maximum(a, 0)), 0, 1), 1.0
+    )
+    k0 = np.floor(a_c).astype(np.int64)
+    k1 = np.ceil(b_c).astype(np.int64)
+    k0 = np.minimum(k0, n - 1)
+    sess["k0"] = k0
+    s_idx = np.flatnonzero(in_period)
+    lengths = (k1 - k0)[s_idx]
+    lengths = np.maximum(lengths, 1)
+    starts = np.r_[0, np.cumsum(lengths)[:-1]].astype(np.int64)
+    total = int(lengths.sum())
+    seg = np.repeat(np.arange(len(s_idx)), lengths)
+    flat_step = np.arange(total) - starts[seg] + k0[s_idx][seg]
+    frac = np.minimum(b_c[s_idx][seg], flat_step + 1) - np.maximum(a_c[s_idx][seg], flat_step)
+    frac = np.clip(frac, 0.0, 1.0)
+    charger = fleet["charger_kw"].to_numpy(dtype=float)
+    if charger_cap_kw is not None:
+        charger = np.minimum(charger, float(charger_cap_kw))
+    ev_of = sess["ev"].to_numpy()[s_idx][seg]
+    cap = charger[ev_of] * frac
+    # per-EV slices (in-period sessions are sorted by EV)
+    ev_sess = sess["ev"].to_numpy()[s_idx]
+    first = np.searchsorted(ev_sess, np.arange(len(fleet)), side="left")
+    last = np.searchsorted(ev_sess, np.arange(len(fleet)), side="right")
+    ev_slices = []
+    for i in range(len(fleet)):
+        if last[i] > first[i]:
+            f0 = starts[first[i]]
+            f1 = starts[last[i]] if last[i] < len(starts) else total
+            ev_slices.append((i, slice(f0, f1), slice(first[i], last[i])))
+    day_of_step = pd.factorize(index.normalize())[0]
+    return _Windows(
+        n,
+        dt_h,
+        sess,
+        s_idx,
+        starts,
+        seg,
+        flat_step,
+        cap,
+        ev_of,
+        frac,
+        charger,
+        ev_slices,
+        day_of_step,
+    )
+
+
+def _energy_chain(w: _Windows, fleet, e0, e_target, eta_c):
+    """Stored energy at each arrival and the battery-side need of each session.
+
+    Every strategy delivers ``min(need, capacity)`` per session, so the chain of arrival
+    levels is the same for all of them. Returns per session (all rows of ``w.sess``):
+    ``e_arr, driving, external, need`` [kWh] and the in-period capacity [kWh].
+    """
+    sess = w.sess
+    m = len(sess)
+    cap_batt = np.zeros(m)
+    cap_batt[w.s_idx] = eta_c * w.dt_h * _fill.segment_sum(w.cap, w.starts)
+    energy = sess["energy_kwh"].to_numpy(dtype=float)
+    ev = sess["ev"].to_numpy()
+    ordinal = sess["ordinal"].to_numpy()
+    if m == 0:
+        z = np.zeros(0)
+        return z, z, z, z, z
+    in_period = sess["in_period"].to_numpy()
+    e_arr = np.zeros(m)
+    driving = np.zeros(m)
+    need = np.zeros(m)
+    level = e0.copy()  # stored energy at the last departure, per EV
+    order = np.argsort(ordinal, kind="stable")
+    bounds = np.searchsorted(ordinal[order], np.arange(ordinal.max() + 2 if m else 1))
+    for j in range(len(bounds) - 1):
+        rows = order[bounds[j] : bounds[j + 1]]
+        rows = rows[in_period[rows]]
+        if len(rows) == 0:
+            continue
+        evs = ev[rows]
+        drove = np.minimum(energy[rows], level[evs])
+        arr = level[evs] - drove
+        nd = np.maximum(e_target[evs] - arr, 0.0)
+        e_arr[rows], driving[rows], need[rows] = arr, drove, nd
+        level[evs] = arr + np.minimum(nd, cap_batt[rows])
+    external = np.where(in_period, energy - driving, 0.0)
+    return e_arr, driving, external, need, cap_batt
+
+
+# ---------------------------------------------------------------------------------------------
+# strategies on flat arrays
+
+
+def _block_groups(w: _Windows):
+    """Per EV, the groups of its sessions that can be updated together.
+
+    Sessions of one EV never overlap, but the departure of one and the arrival of the next
+    may share a step; such neighbours go into different groups (even / odd ordinal).
+    """
+    groups = []
+    for i, fl, sl in w.ev_slices:
+        idx = np.arange(fl.start, fl.stop)
+        seg_local = w.seg[idx] - sl.start
+        sess_starts = w.starts[sl] - fl.start
+        steps = w.step[idx]
+        firsts = steps[sess_starts]
+        lasts = np.r_[steps[sess_starts[1:] - 1], steps[-1]] if len(sess_starts) else firsts
+        shared = len(firsts) > 1 and bool(np.any(firsts[1:] <= lasts[:-1]))
+        parts = [np.ones(len(sess_starts), bool)]
+        if shared:
+            even = np.arange(len(sess_starts)) % 2 == 0
+            parts = [even, ~even]
+        for part in parts:
+            keep = part[seg_local]
+            el = idx[keep]
+            sessions_in = np.flatnonzero(part) + sl.start
+            seg_g = np.cumsum(np.r_[0, np.diff(w.seg[el]) != 0])
+            starts_g = np.flatnonzero(np.r_[True, np.diff(w.seg[el]) != 0])
+            groups.append((i, el, sessions_in, starts_g, seg_g))
+    return groups
+
+
+def _valley_passes(w, p, load, signal, need_steps, passes, groups):
+    """Coordinated valley filling: EV after EV, ``passes`` times (updates ``p`` and ``load``)."""
+    for _ in range(passes):
+        for _i, el, sessions_in, starts_g, seg_g in groups:
+            k = w.step[el]
+            other = load[k] - p[el]
+            new = _fill.valley_fill(
+                other + signal[k], w.cap[el], need_steps[sessions_in], starts_g, seg_g
+            )
+            load[k] += new - p[el]
+            p[el] = new
+    return p
+
+
+def _v2g_passes(w, p, load, signal, need_batt, e_arr, opts, fleet, groups, eta_c, eta_d):
+    """V2G updates on top of a V1G schedule; every update is checked against the SoC path."""
+    battery = fleet["battery_kwh"].to_numpy(dtype=float)
+    reserve = opts["reserve_soc"] * battery
+    charger = w.charger
+    dmax = (
+        charger
+        if opts["max_discharge_kw"] is None
+        else np.minimum(charger, float(opts["max_discharge_kw"]))
+    )
+    opted_out = _opt_out(fleet["ev_id"], float(opts["opt_out_share"]))
+    cap_day = opts["daily_throughput_cap_kwh"]
+    dt = w.dt_h
+    need_steps_b = need_batt / dt  # battery side [kW x steps]
+    day_of_step = w.day_of_step
+    factors = (1.0, 0.5, 0.25, 0.0)
+    for _ in range(1):
+        for i, el, sessions_in, starts_g, seg_g in groups:
+            if opted_out[i]:
+                continue
+            k = w.step[el]
+            other = load[k] - p[el] + signal[k]
+            frac = w.frac[el]
+            nb = need_steps_b[sessions_in]
+            factor = np.full(len(sessions_in), factors[0])
+            todo = np.ones(len(sessions_in), bool)
+            best_c = np.zeros(len(el))
+            best_q = np.zeros(len(el))
+            for level in range(len(factors)):
+                dcap = dmax[i] * frac * factor[seg_g]
+                c, q = _fill.v2g_fill(other, w.cap[el], dcap, nb, starts_g, seg_g, eta_c, eta_d)
+                # state-of-charge path of each session
+                delta = (eta_c * c - q / eta_d) * dt
+                path = e_arr[sessions_in][seg_g] + _fill.segment_cumsum(delta, starts_g, seg_g)
+                bad_el = ((q > 0) & (path < reserve[i] - _TOL_KWH)) | (path > battery[i] + _TOL_KWH)
+                if cap_day is not None:
+                    day = day_of_step[k]
+                    per_day = np.bincount(day, weights=q * dt, minlength=day_of_step[-1] + 1)
+                    bad_el |= (q > 0) & (per_day[day] > cap_day + _TOL_KWH)
+                bad = np.zeros(len(sessions_in), bool)
+                np.logical_or.at(bad, seg_g, bad_el)
+                ok_el = (todo & ~bad)[seg_g]
+                best_c[ok_el], best_q[ok_el] = c[ok_el], q[ok_el]
+                todo &= bad
+                if not todo.any() or level == len(factors) - 1:
+                    break
+                factor = np.where(todo, factors[level + 1], factor)
+            if todo.any():  # cannot happen: factor 0 is plain valley filling
+                raise RuntimeError("v2g: no feasible schedule for a session")
+            new = best_c - best_q
+            load[k] += new - p[el]
+            p[el] = new
+    return p
+
+
+# ---------------------------------------------------------------------------------------------
+# the public function
+
+
+def schedule(
+    strategy: str,
+    sessions: pd.DataFrame,
+    fleet: pd.DataFrame,
+    index: pd.DatetimeIndex,
+    base_load_kw: pd.Series,
+    *,
+    initial_soc: float = 0.8,
+    target_soc: float | None = None,
+    charge_efficiency: float = 0.92,
+    charger_cap_kw: float | None = None,
+    transformer_limit_kw: float | None = None,
+    price_file: str | Path | None = None,
+    prices: pd.Series | None = None,
+    price_weight_kw_per_sek: float = 1000.0,
+    passes: int = 2,
+    v1g: Mapping[str, Any] | None = None,
+    v2g: Mapping[str, Any] | None = None,
+    battery: Mapping[str, Any] | None = None,
+) -> ChargingResult:
+    """Schedule home charging of a feeder's EVs with one strategy.
+
+    Parameters
+    ----------
+    strategy : {"uncontrolled", "v1g", "v2g"}
+        Charging strategy (see the module documentation).
+    sessions : pandas.DataFrame
+        Home-charging sessions, columns ``conventions.SESSION_COLUMNS`` (tz-aware ``arrival``
+        and ``departure``; ``energy_kwh`` [kWh] driven since the EV last left home).
+    fleet : pandas.DataFrame
+        EVs, columns ``conventions.FLEET_COLUMNS`` (at least ``ev_id, battery_kwh [kWh],
+        charger_kw [kW]``; ``kwh_per_km`` [kWh/km] for virtual km).
+    index : pandas.DatetimeIndex
+        Study time index (``conventions.period_index``).
+    base_load_kw : pandas.Series
+        Total base load of the feeder on ``index`` [kW]; what V1G/V2G flatten.
+    initial_soc : float
+        Stored energy at the start, share of usable capacity [-]. Default 0.8 [E].
+    target_soc : float or None
+        Departure target, share of usable capacity [-]; ``None`` = ``initial_soc`` (every met
+        session restores exactly the energy driven).
+    charge_efficiency : float
+        Grid-to-battery efficiency of AC home charging [-]. Default 0.92 [E].
+    charger_cap_kw : float or None
+        Optional cap on the charging power of every home charger [kW].
+    transformer_limit_kw : float or None
+        Grid-aware option for ``v1g``/``v2g``: keep base + EV load at or below this [kW]
+        wherever the mobility guarantee allows it (``None`` = off).
+    price_file : path or None
+        Day-ahead price file (see :func:`gridv2x.charging.prices.read_prices`); ``None`` = the
+        shipped synthetic SE3 example (:func:`gridv2x.charging.prices.example_prices`).
+    prices : pandas.Series or None
+        Prices on ``index`` [SEK/kWh] given directly (Python use; overrides ``price_file``).
+    price_weight_kw_per_sek : float
+        For objective ``price``: how many kW of feeder load one SEK/kWh of price is worth in
+        the filling; large values make cost dominate, the load only breaks ties [kW per SEK/kWh].
+    passes : int
+        Coordination passes over the fleet for ``v1g``/``v2g`` [-].
+    v1g : mapping, optional
+        ``{"objective": "peak" | "price"}``.
+    v2g : mapping, optional
+        ``objective`` ("peak" | "price"), ``reserve_soc`` [-], ``max_discharge_kw`` [kW] (None =
+        charger power), ``round_trip_efficiency`` [-], ``daily_throughput_cap_kwh`` [kWh/day]
+        discharged (None = no cap), ``opt_out_share`` [-] of owners who never discharge (they
+        behave as V1G).
+    battery : mapping, optional
+        ``calendar_fade_pct_per_year`` [%/yr] and ``cycle_fade_pct_per_efc`` [%/cycle].
+
+    Returns
+    -------
+    ChargingResult
+
+    Raises
+    ------
+    gridv2x.errors.InputError
+        For inconsistent sessions, fleet, index or options.
+
+    References
+    ----------
+    L. Gan, U. Topcu, S. H. Low, "Optimal decentralized protocol for electric vehicle charging",
+    IEEE Trans. Power Systems 28(2), 2013 (valley filling).
+    """
+    _check_inputs(strategy, sessions, fleet, index, base_load_kw)
+    v1g_opts = _options("v1g", v1g, V1G_DEFAULTS)
+    v2g_opts = _options("v2g", v2g, V2G_DEFAULTS)
+    bat_opts = _options("battery", battery, BATTERY_DEFAULTS)
+    for key, opts in (("v1g.objective", v1g_opts), ("v2g.objective", v2g_opts)):
+        if opts["objective"] not in OBJECTIVES:
+            raise InputError(
+                f"charging.{key}: must be one of {', '.join(OBJECTIVES)}, "
+                f"given {opts['objective']!r}"
+            )
+    initial_soc = _check_fraction("initial_soc", initial_soc)
+    target = initial_soc if target_soc is None else _check_fraction("target_soc", target_soc)
+    eta_c = _check_fraction("charge_efficiency", charge_efficiency, 0.01, 1.0)
+    rte = _check_fraction("v2g.round_trip_efficiency", v2g_opts["round_trip_efficiency"], 0.01)
+    if rte > eta_c:
+        raise InputError(
+            f"charging.v2g.round_trip_efficiency: must not exceed charge_efficiency "
+            f"({eta_c}), given {rte}"
+        )
+    eta_d = rte / eta_c
+    v2g_opts["reserve_soc"] = _check_fraction("v2g.reserve_soc", v2g_opts["reserve_soc"])
+    v2g_opts["opt_out_share"] = _check_fraction("v2g.opt_out_share", v2g_opts["opt_out_share"])
+    for key in ("max_discharge_kw", "daily_throughput_cap_kwh"):
+        val = v2g_opts[key]
+        if val is not None and not (isinstance(val, int | float) and val >= 0):
+            raise InputError(f"charging.v2g.{key}: must be a number >= 0 or null, given {val!r}")
+    if charger_cap_kw is not None and not charger_cap_kw > 0:
+        raise InputError(f"charging.charger_cap_kw: must be > 0 or null, given {charger_cap_kw!r}")
+    if not (isinstance(passes, int) and passes >= 1):
+        raise InputError(f"charging.passes: must be an integer >= 1, given {passes!r}")
+
+    fleet = fleet.reset_index(drop=True)
+    w = _windows(sessions, fleet, index, charger_cap_kw)
+    battery_kwh = fleet["battery_kwh"].to_numpy(dtype=float)
+    e0 = initial_soc * battery_kwh
+    e_target = target * battery_kwh
+    e_arr, driving, external, need_full, cap_batt = _energy_chain(w, fleet, e0, e_target, eta_c)
+    share = w.sess["share"].to_numpy()
+    need_ctrl = need_full * share  # pro-rated for sessions cut at the end of the period
+    base = base_load_kw.to_numpy(dtype=float)
+
+    price_series = None
+    objective = {"v1g": v1g_opts["objective"], "v2g": v2g_opts["objective"]}.get(strategy)
+    if prices is not None or price_file is not None or objective == "price":
+        from gridv2x.charging.prices import prices_on_index
+
+        price_series = prices_on_index(index, price_file=price_file, prices=prices)
+    signal = np.zeros(len(index))
+    if objective == "price":
+        signal = price_weight_kw_per_sek * price_series.to_numpy(dtype=float)
+
+    si = w.s_idx
+    dt = w.dt_h
+    need_unc_steps = need_full[si] / (eta_c * dt)
+    p = _fill.uncontrolled_fill(w.cap, need_unc_steps, w.starts, w.seg)
+    if strategy != "uncontrolled":
+        groups = _block_groups(w)
+        need_steps = need_ctrl[si] / (eta_c * dt)
+        # restart from uncontrolled at the controlled need (differs only for cut sessions)
+        p = _fill.uncontrolled_fill(w.cap, need_steps, w.starts, w.seg)
+        load = base + np.bincount(w.step, weights=p, minlength=len(index))
+        p = _valley_passes(w, p, load, signal, need_steps, passes, groups)
+        if strategy == "v2g":
+            need_b = np.minimum(need_ctrl, cap_batt)[si]
+            p = _v2g_passes(
+                w, p, load, signal, need_b, e_arr[si], v2g_opts, fleet, groups, eta_c, eta_d
+            )
+    return _assemble(
+        strategy,
+        w,
+        p,
+        fleet,
+        index,
+        e0,
+        e_arr,
+        driving,
+        external,
+        need_full if strategy == "uncontrolled" else need_ctrl,
+        need_ctrl,
+        eta_c,
+        eta_d,
+        price_series,
+        bat_opts,
+    )
+
+
+def _assemble(
+    strategy,
+    w,
+    p,
+    fleet,
+    index,
+    e0,
+    e_arr,
+    driving,
+    external,
+    need_used,
+    need_ctrl,
+    eta_c,
+    eta_d,
+    price_series,
+    bat_opts,
+) -> ChargingResult:
+    n, n_ev, dt = w.n_steps, len(fleet), w.dt_h
+    key = w.step * n_ev + w.ev_of
+    power = np.bincount(key, weights=p, minlength=n * n_ev).reshape(n, n_ev)
+    charge = np.maximum(p, 0.0)
+    dis = np.maximum(-p, 0.0)
+    delta = (eta_c * charge - dis / eta_d) * dt
+    stored = np.bincount(key, weights=delta, minlength=n * n_ev).reshape(n, n_ev)
+    sess = w.sess
+    in_period = sess["in_period"].to_numpy()
+    ev = sess["ev"].to_numpy()
+    drop_key = sess["k0"].to_numpy()[in_period] * n_ev + ev[in_period]
+    stored -= np.bincount(drop_key, weights=driving[in_period], minlength=n * n_ev).reshape(n, n_ev)
+    soc = e0[None, :] + np.cumsum(stored, axis=0)
+    soc = np.maximum(soc, 0.0)  # rounding only: the model never goes below zero
+
+    ev_ids = fleet["ev_id"].to_numpy()
+    power_kw = pd.DataFrame(power, index=index, columns=pd.Index(ev_ids, name="ev_id"))
+    soc_kwh = pd.DataFrame(soc, index=index, columns=pd.Index(ev_ids, name="ev_id"))
+
+    # per session: net battery-side energy restored and unmet
+    net = np.zeros(len(sess))
+    net[w.s_idx] = _fill.segment_sum(delta, w.starts)
+    out_sess = sess.drop(columns=["ev", "ordinal", "k0", "share"]).copy()
+    out_sess["delivered_kwh"] = net
+    shortfall = np.maximum(np.minimum(need_used, need_ctrl) - net, 0.0)
+    shortfall[shortfall < _TOL_KWH] = 0.0
+    out_sess["unmet_kwh"] = np.where(in_period, shortfall + external, 0.0)
+
+    charged = np.bincount(w.ev_of, weights=charge * dt, minlength=n_ev)
+    discharged = np.bincount(w.ev_of, weights=dis * dt, minlength=n_ev)
+    drove = np.bincount(ev[in_period], weights=driving[in_period], minlength=n_ev)
+    unmet = np.bincount(ev, weights=out_sess["unmet_kwh"].to_numpy(), minlength=n_ev)
+    losses = (1 - eta_c) * charged + (1 / eta_d - 1) * discharged
+    stored_end = soc[-1] if n else e0
+    throughput = eta_c * charged + discharged / eta_d + drove
+    per_ev = pd.DataFrame(
+        {
+            "customer_id": fleet["customer_id"].to_numpy() if "customer_id" in fleet else None,
+            "charged_kwh": charged,
+            "discharged_kwh": discharged,
+            "driving_kwh": drove,
+            "unmet_kwh": unmet,
+            "losses_kwh": losses,
+            "stored_start_kwh": e0,
+            "stored_end_kwh": stored_end,
+            "throughput_kwh": throughput,
+            "virtual_km": virtual_km(
+                discharged,
+                fleet["kwh_per_km"].to_numpy(dtype=float) if "kwh_per_km" in fleet else np.nan,
+            ),
+            "degradation_pct": degradation_pct(
+                throughput, fleet["battery_kwh"].to_numpy(dtype=float), n * dt, **bat_opts
+            ),
+        },
+        index=pd.Index(ev_ids, name="ev_id"),
+    )
+    if price_series is not None:
+        per_ev["energy_cost_sek"] = price_series.to_numpy(dtype=float) @ power * dt
+    return ChargingResult(strategy, power_kw, soc_kwh, per_ev, out_sess.reset_index(drop=True))

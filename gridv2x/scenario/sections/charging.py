@@ -1,0 +1,176 @@
+"""Scenario section ``charging``: configures :func:`gridv2x.charging.schedule`.
+
+The keys are the keyword arguments of ``schedule`` plus ``strategies`` (which strategies to
+compare; ``Study`` pops it and calls ``schedule(strategy, ...)`` once per strategy).
+"""
+
+from __future__ import annotations
+
+from gridv2x.scenario.spec import Field, Section
+
+STRATEGY_CHOICES = ("uncontrolled", "v1g", "v2g")
+OBJECTIVE_CHOICES = ("peak", "price")
+
+
+def _unique(value):
+    if len(set(value)) != len(value):
+        return "must not repeat a strategy"
+    if not value:
+        return "must name at least one strategy"
+    return None
+
+
+SECTION = Section(
+    doc="How EVs charge: the strategies to compare and their options (gridv2x.charging.schedule).",
+    fields={
+        "strategies": Field(
+            default=["uncontrolled", "v1g", "v2g"],
+            type=list,
+            items=str,
+            choices=STRATEGY_CHOICES,
+            check=_unique,
+            doc="Strategies compared, each a task: uncontrolled (full power from plug-in), v1g "
+            "(smart charging within the plug-in window), v2g (v1g plus discharging).",
+        ),
+        "initial_soc": Field(
+            default=0.8,
+            type=float,
+            min=0.0,
+            max=1.0,
+            doc="Stored energy at the start of the period, share of usable battery [-]. [E]",
+        ),
+        "target_soc": Field(
+            default=None,
+            type=float,
+            min=0.0,
+            max=1.0,
+            nullable=True,
+            doc="Departure target, share of usable battery [-]; null = the starting level, so "
+            "every session restores exactly what was driven (the mobility guarantee).",
+        ),
+        "charge_efficiency": Field(
+            default=0.92,
+            type=float,
+            min=0.01,
+            max=1.0,
+            doc="Grid-to-battery efficiency of AC home charging [-]. [E] typical 0.88-0.95.",
+        ),
+        "charger_cap_kw": Field(
+            default=None,
+            type=float,
+            min=0.0,
+            nullable=True,
+            doc="Optional cap on every home charger's power [kW] (e.g. a DSO connection rule); "
+            "null = the charger's own rating (vehicles section).",
+        ),
+        "transformer_limit_kw": Field(
+            default=None,
+            type=float,
+            min=0.0,
+            nullable=True,
+            doc="Grid-aware v1g/v2g: keep base + EV load at or below this [kW] wherever the "
+            "mobility guarantee allows; null = off.",
+        ),
+        "price_file": Field(
+            default=None,
+            type="path",
+            nullable=True,
+            doc="Day-ahead price CSV (time, price_sek_per_kwh; or a month/day_type/quarter "
+            "profile) [SEK/kWh]; null = the shipped synthetic SE3 example (not market data).",
+        ),
+        "price_weight_kw_per_sek": Field(
+            default=1000.0,
+            type=float,
+            min=0.0,
+            doc="Objective price: kW of feeder load one SEK/kWh of price is worth when filling; "
+            "large = cost first, load flattening only breaks ties [kW per SEK/kWh]. [E]",
+        ),
+        "passes": Field(
+            default=2,
+            type=int,
+            min=1,
+            max=20,
+            doc="Coordination passes over the fleet for v1g/v2g [-]; more = flatter, slower.",
+        ),
+        "v1g": Section(
+            doc="Smart charging (V1G) options.",
+            fields={
+                "objective": Field(
+                    default="peak",
+                    type=str,
+                    choices=OBJECTIVE_CHOICES,
+                    doc="peak: flatten the feeder load (valley filling); price: lowest energy "
+                    "cost with the day-ahead prices.",
+                ),
+            },
+        ),
+        "v2g": Section(
+            doc="Vehicle-to-grid (V2G) options.",
+            fields={
+                "objective": Field(
+                    default="peak",
+                    type=str,
+                    choices=OBJECTIVE_CHOICES,
+                    doc="peak: shave the transformer peak; price: arbitrage on day-ahead prices.",
+                ),
+                "reserve_soc": Field(
+                    default=0.4,
+                    type=float,
+                    min=0.0,
+                    max=1.0,
+                    doc="V2G never discharges below this share of usable battery [-]. [E]",
+                ),
+                "max_discharge_kw": Field(
+                    default=None,
+                    type=float,
+                    min=0.0,
+                    nullable=True,
+                    doc="Maximum discharge power [kW]; null = the charger's rating. [E]",
+                ),
+                "round_trip_efficiency": Field(
+                    default=0.85,
+                    type=float,
+                    min=0.01,
+                    max=1.0,
+                    doc="Grid-battery-grid efficiency [-], counted as losses; must not exceed "
+                    "charge_efficiency. [E] 0.85-0.90 for AC bidirectional chargers.",
+                ),
+                "daily_throughput_cap_kwh": Field(
+                    default=20.0,
+                    type=float,
+                    min=0.0,
+                    nullable=True,
+                    doc="Most energy an EV discharges per day [kWh/day]; null = no cap. [E] "
+                    "about a third of a 60 kWh battery, to limit wear (sweden.md §6).",
+                ),
+                "opt_out_share": Field(
+                    default=0.2,
+                    type=float,
+                    min=0.0,
+                    max=1.0,
+                    doc="Share of owners who never allow discharging (they behave as v1g) [-]. "
+                    "[E] Drawn per EV from a stable hash of ev_id.",
+                ),
+            },
+        ),
+        "battery": Section(
+            doc="Battery wear estimate (screening model, sweden.md §6 [E]).",
+            fields={
+                "calendar_fade_pct_per_year": Field(
+                    default=1.5,
+                    type=float,
+                    min=0.0,
+                    doc="Calendar capacity fade [%/yr]. [E] sweden.md §6: 1.5-2 %/yr at 25 °C, "
+                    "less in the Nordic climate.",
+                ),
+                "cycle_fade_pct_per_efc": Field(
+                    default=0.004,
+                    type=float,
+                    min=0.0,
+                    doc="Cycle capacity fade [% per equivalent full cycle]. [E] sweden.md §6: "
+                    "0.003-0.005 % (NMC).",
+                ),
+            },
+        ),
+    },
+)

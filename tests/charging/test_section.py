@@ -1,0 +1,42 @@
+"""The scenario section ``charging`` matches the keyword arguments of ``schedule``."""
+
+from __future__ import annotations
+
+import inspect
+
+from gridv2x.charging import schedule
+from gridv2x.charging.schedule import BATTERY_DEFAULTS, V1G_DEFAULTS, V2G_DEFAULTS
+from gridv2x.scenario.sections.charging import SECTION
+
+from .inputs import make_case
+
+
+def test_keys_are_schedule_keywords_with_same_defaults():
+    params = inspect.signature(schedule).parameters
+    defaults = SECTION.defaults()
+    assert defaults.pop("strategies") == ["uncontrolled", "v1g", "v2g"]
+    for key, value in defaults.items():
+        assert key in params and params[key].kind is inspect.Parameter.KEYWORD_ONLY, key
+        if key == "v1g":
+            assert value == V1G_DEFAULTS
+        elif key == "v2g":
+            assert value == V2G_DEFAULTS
+        elif key == "battery":
+            assert value == BATTERY_DEFAULTS
+        else:
+            assert params[key].default == value, key
+
+
+def test_validation_collects_errors_and_defaults_run():
+    errors, _ = SECTION.validate(
+        "charging", {"strategies": ["v1g", "v9g"], "v2g": {"reserve_soc": 2}, "typo": 1}
+    )
+    paths = {e.path for e in errors}
+    assert {"charging.strategies[1]", "charging.v2g.reserve_soc", "charging.typo"} <= paths
+    errors, resolved = SECTION.validate("charging", {"v2g": {"objective": "price"}})
+    assert errors == []
+    strategies = resolved.pop("strategies")
+    sessions, fleet, index, base = make_case(4, 2, 0)
+    for s in strategies:
+        r = schedule(s, sessions, fleet, index, base, **resolved)
+        assert r.per_ev["unmet_kwh"].sum() >= 0
