@@ -1,0 +1,306 @@
+"""Which customers own EVs: a share, a year on the adoption curve, or an area layer."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from gridv2x.adoption.areas import areas_of_customers, read_areas
+from gridv2x.adoption.curve import DEFAULT_CURVE, expit, fleet_share, logit
+from gridv2x.errors import InputError
+
+__all__ = [
+    "allocate_evs",
+    "customer_weights",
+    "ev_count",
+    "local_fleet_share",
+    "DEFAULT_DWELLING_WEIGHTS",
+    "DEFAULT_FUSE_WEIGHTS",
+    "OWNER_COLUMNS",
+]
+
+OWNER_COLUMNS = ("ev_id", "customer_id")
+"""Columns of the table returned by :func:`allocate_evs` (docs/architecture.md)."""
+
+DEFAULT_DWELLING_WEIGHTS = {"villa": 1.0, "farm": 1.0, "apartment": 0.15, "business": 0.0}
+"""Relative chance of a household owning an EV by dwelling [-] [E].
+
+Villas far above apartments: home-charging access is 29 % of all Swedes but far higher for
+villa owners, and 38 % of EV owners charge at home (sweden.md §4); a weight 0.15 for apartments
+(shared garage chargers only) is an estimate. Businesses get no private EVs by default."""
+
+DEFAULT_FUSE_WEIGHTS = {16: 0.7, 20: 1.0, 25: 1.15, 35: 1.3}
+"""Relative chance by main fuse [-] [E]: weight of the largest key <= the customer's fuse [A].
+
+A 16 A fuse (11 kW, sweden.md §1.5) makes an 11 kW charger next to household load awkward, and
+larger fuses go with larger, wealthier villas (income predicts adoption, sweden.md §5)."""
+
+CARS_PER_CUSTOMER = 1.05
+"""Cars in traffic per household [-]: 471 cars per 1000 inhabitants × 2.22 persons per
+dwelling (sweden.md §1.4, §5) [F]/derived."""
+
+
+def _fuse_weight(fuse_a: np.ndarray, fuse_weights: Mapping) -> np.ndarray:
+    try:
+        table = sorted((float(k), float(v)) for k, v in fuse_weights.items())
+    except (TypeError, ValueError) as exc:
+        raise InputError(
+            f"adoption.fuse_weights: given {dict(fuse_weights)!r}; allowed: a mapping of main "
+            "fuse [A] (number) to weight (number >= 0)"
+        ) from exc
+    if not table or any(w < 0 for _, w in table):
+        raise InputError(
+            f"adoption.fuse_weights: given {dict(fuse_weights)!r}; allowed: a non-empty mapping "
+            "of main fuse [A] to weight >= 0"
+        )
+    keys = np.array([k for k, _ in table])
+    values = np.array([w for _, w in table])
+    pos = np.searchsorted(keys, np.asarray(fuse_a, dtype=float), side="right") - 1
+    return values[np.clip(pos, 0, len(values) - 1)]
+
+
+def _dwelling_weight(dwelling: np.ndarray, dwelling_weights: Mapping) -> np.ndarray:
+    unknown = sorted(set(map(str, dwelling)) - set(dwelling_weights))
+    if unknown:
+        raise InputError(
+            f"adoption.dwelling_weights: no weight for dwelling type(s) {unknown}; given keys "
+            f"{sorted(dwelling_weights)}; allowed: a weight >= 0 for every dwelling type"
+        )
+    bad = {k: v for k, v in dwelling_weights.items() if not (float(v) >= 0)}
+    if bad:
+        raise InputError(f"adoption.dwelling_weights: given {bad!r}; allowed: weights >= 0")
+    return np.array([float(dwelling_weights[str(d)]) for d in dwelling])
+
+
+def customer_weights(
+    customers: pd.DataFrame,
+    *,
+    dwelling_weights: Mapping[str, float] | None = None,
+    fuse_weights: Mapping[float, float] | None = None,
+) -> np.ndarray:
+    """Relative chance of each customer to own an EV, from dwelling and main fuse [-].
+
+    Parameters
+    ----------
+    customers : pandas.DataFrame
+        With columns ``dwelling`` and ``fuse_a`` [A].
+    dwelling_weights, fuse_weights : mapping, optional
+        See :data:`DEFAULT_DWELLING_WEIGHTS` and :data:`DEFAULT_FUSE_WEIGHTS`.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``dwelling weight × fuse weight`` per customer, in row order.
+    """
+    dw = _dwelling_weight(
+        customers["dwelling"].to_numpy(), dwelling_weights or DEFAULT_DWELLING_WEIGHTS
+    )
+    fw = _fuse_weight(customers["fuse_a"].to_numpy(), fuse_weights or DEFAULT_FUSE_WEIGHTS)
+    return dw * fw
+
+
+def local_fleet_share(
+    bev_share: np.ndarray,
+    *,
+    year: float | None,
+    areas_year: float,
+    curve: Mapping | None = None,
+) -> np.ndarray:
+    """Project each area's BEV fleet share from ``areas_year`` to ``year`` [-].
+
+    The rule: an area keeps its lead or lag on the national curve in log-odds,
+    ``logit(s_a(year)) = logit(bev_share_a) + logit(F(year)) - logit(F(areas_year))`` where F is
+    :func:`gridv2x.adoption.fleet_share`. This is the national logistic curve shifted in time
+    per area ("rescale per municipality", sweden.md §5 [E]); it stays between 0 and 1. Without
+    ``year`` the shares are returned as they are.
+    """
+    bev_share = np.asarray(bev_share, dtype=float)
+    if year is None:
+        return bev_share
+    curve = {**DEFAULT_CURVE, **(curve or {})}
+    shift = logit(fleet_share(year, **curve)) - logit(fleet_share(areas_year, **curve))
+    return expit(logit(bev_share) + shift)
+
+
+def ev_count(expected: float, rng: np.random.Generator) -> int:
+    """Round an expected EV count stochastically: ``floor(x)`` plus one with chance ``x - floor(x)``.
+
+    Unbiased: over many draws the mean count equals ``expected``.
+    """
+    base = int(np.floor(expected))
+    return base + int(rng.random() < expected - base)
+
+
+def _pick(keys_weight: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """Weighted sampling of ``k`` rows without replacement (Efraimidis & Spirakis 2006).
+
+    Each row gets the key ``E / w`` with ``E ~ Exp(1)``; the ``k`` smallest keys win. Rows
+    with weight 0 are never picked. Returns a boolean mask.
+    """
+    with np.errstate(divide="ignore"):
+        keys = rng.exponential(size=len(keys_weight)) / keys_weight
+    mask = np.zeros(len(keys_weight), dtype=bool)
+    if k > 0:
+        mask[np.argsort(keys, kind="stable")[:k]] = True
+    return mask
+
+
+def allocate_evs(
+    customers: pd.DataFrame,
+    *,
+    rng: np.random.Generator,
+    share: float = 0.3,
+    year: float | None = None,
+    curve: Mapping | None = None,
+    areas: str | Path | None = None,
+    areas_year: float = 2023,
+    dwelling_weights: Mapping[str, float] | None = None,
+    fuse_weights: Mapping[float, float] | None = None,
+    second_ev_share: float = 0.1,
+    cars_per_customer: float = CARS_PER_CUSTOMER,
+    income_elasticity: float = 0.5,
+) -> pd.DataFrame:
+    """Decide which customers own EVs (0, 1 or 2 per household).
+
+    **How many.** ``share`` is the number of EVs per customer of the feeder [EV/customer]: the
+    EV count is ``share × n_customers`` rounded stochastically (:func:`ev_count`), so the mean
+    over many draws is exact. With ``year`` the count instead is ``cars_per_customer ×
+    fleet_share(year) × n_customers`` (national curve, :func:`gridv2x.adoption.fleet_share`)
+    or, with ``areas``, the sum over customers of ``cars_per_customer × s_a × d_i / d̄_a``: the
+    local fleet share ``s_a`` of the customer's area projected to ``year``
+    (:func:`local_fleet_share`), times its dwelling weight ``d_i`` over the area's mean dwelling
+    weight ``d̄_a`` (from ``villa_share``: ``v d_villa + (1 - v) d_apartment``; without it the
+    mean over the feeder's customers in that area). To use a layer's current shares as they
+    are, give ``year = areas_year``.
+
+    **Who.** Households are drawn without replacement with chance proportional to ``dwelling
+    weight × fuse weight`` (:func:`customer_weights`) and, with ``areas``, × ``s_a ×
+    income_index_a ** income_elasticity / d̄_a``. Of the EVs, a share ``second_ev_share`` are
+    second cars of a household that already has one (drawn with the same weights).
+
+    Parameters
+    ----------
+    customers : pandas.DataFrame
+        ``Feeder.customers`` (conventions.CUSTOMER_COLUMNS; needs ``customer_id``,
+        ``dwelling``, ``fuse_a``, and ``x``, ``y`` in EPSG:3006 with ``areas``).
+    rng : numpy.random.Generator
+        Source of randomness.
+    share : float
+        EVs per customer [-], 0..2; ignored when ``year`` is given. Default 0.3.
+    year : float, optional
+        Year on the fleet-share curve (end of year); overrides ``share``.
+    curve : mapping, optional
+        Keyword arguments of :func:`gridv2x.adoption.fleet_share` (model, midpoint, scale, ...).
+    areas : str or Path, optional
+        Area layer (GeoPackage/GeoJSON polygons, any CRS) with ``bev_share`` and optional
+        ``income_index``, ``villa_share`` (:func:`gridv2x.adoption.read_areas`).
+    areas_year : float
+        Year the layer's ``bev_share`` refers to (end of year) [yr]. Default 2023.
+    dwelling_weights : mapping, optional
+        Weight per dwelling type (:data:`DEFAULT_DWELLING_WEIGHTS`, [E]).
+    fuse_weights : mapping, optional
+        Weight by main fuse [A] (:data:`DEFAULT_FUSE_WEIGHTS`, [E]).
+    second_ev_share : float
+        Share of the EVs that are a household's second EV [-], 0..0.5. Default 0.1 [E].
+    cars_per_customer : float
+        Cars per household [-] turning a fleet share into EVs per customer; default 1.05
+        (sweden.md §1.4, §5).
+    income_elasticity : float
+        Exponent on the area's ``income_index`` in the placement weight [-]; default 0.5 [E]
+        (regional income is among the best predictors of adoption, sweden.md §5).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per EV: ``ev_id`` (``"<customer_id>-ev1"`` / ``"-ev2"``), ``customer_id``, plus
+        the owner's ``dwelling``, ``fuse_a``, ``phases``, ``phase`` when present in
+        ``customers`` (used by :func:`gridv2x.mobility.draw_fleet`), and ``area_id`` with
+        ``areas``. Rows follow the customer order. ``len(result)`` is ``n_evs`` and
+        ``len(result) / len(customers)`` the realised ``ev_share``.
+
+    Raises
+    ------
+    gridv2x.errors.InputError
+        Share out of range, more EVs than households with a positive weight can take (two
+        each), unknown dwelling types, bad area files.
+
+    References
+    ----------
+    .. [1] P. S. Efraimidis and P. G. Spirakis, "Weighted random sampling with a reservoir",
+       Information Processing Letters 97(5), 181-185, 2006.
+    """
+    for column in ("customer_id", "dwelling", "fuse_a"):
+        if column not in customers.columns:
+            raise InputError(f"customers: column {column!r} missing; needed to allocate EVs")
+    if not (isinstance(share, int | float) and 0.0 <= share <= 2.0):
+        raise InputError(f"adoption.share: given {share!r}; allowed: 0 to 2 EVs per customer")
+    if not 0.0 <= second_ev_share <= 0.5:
+        raise InputError(f"adoption.second_ev_share: given {second_ev_share!r}; allowed: 0 to 0.5")
+    n_customers = len(customers)
+    dwelling_weights = dwelling_weights or DEFAULT_DWELLING_WEIGHTS
+    dwelling = customers["dwelling"].astype(str).to_numpy()
+    d_weight = _dwelling_weight(dwelling, dwelling_weights)
+    weight = d_weight * _fuse_weight(
+        customers["fuse_a"].to_numpy(), fuse_weights or DEFAULT_FUSE_WEIGHTS
+    )
+    area_id = None
+    if areas is not None:
+        joined = areas_of_customers(customers, read_areas(areas), source=str(areas))
+        area_id = joined["area_id"].to_numpy()
+        level = local_fleet_share(
+            joined["bev_share"].to_numpy(), year=year, areas_year=areas_year, curve=curve
+        )
+        villa = joined["villa_share"].to_numpy()
+        mean_d = villa * float(dwelling_weights.get("villa", 1.0)) + (1 - villa) * float(
+            dwelling_weights.get("apartment", 1.0)
+        )
+        feeder_mean = pd.Series(d_weight).groupby(area_id).transform("mean").to_numpy()
+        mean_d = np.where(np.isfinite(mean_d), mean_d, feeder_mean)
+        mean_d = np.where(mean_d > 0, mean_d, 1.0)
+        relative = d_weight / mean_d
+        weight = weight * level * joined["income_index"].to_numpy() ** income_elasticity / mean_d
+        if year is not None:
+            expected = cars_per_customer * float(np.sum(level * relative))
+        else:
+            expected = share * n_customers
+    elif year is not None:
+        expected = cars_per_customer * fleet_share(year, **{**DEFAULT_CURVE, **(curve or {})})
+        expected *= n_customers
+    else:
+        expected = share * n_customers
+
+    eligible = int(np.count_nonzero(weight > 0))
+    n_evs = ev_count(expected, rng)
+    if n_evs > 2 * eligible:
+        raise InputError(
+            f"adoption: {n_evs} EVs requested (share {n_evs / max(n_customers, 1):.2f} per "
+            f"customer) but only {eligible} of {n_customers} customers may own EVs (weight > 0), "
+            "at most 2 each; allowed: a smaller share or positive dwelling_weights"
+        )
+    # first EVs: n / (1 + second share), at least half of all EVs, at most one per household
+    n_first = max(int(round(n_evs / (1.0 + second_ev_share))), (n_evs + 1) // 2)
+    n_first = min(n_first, eligible)
+    n_second = n_evs - n_first
+    first = _pick(weight, n_first, rng)
+    second = _pick(np.where(first, weight, 0.0), n_second, rng)
+
+    ids = customers["customer_id"].astype(str).to_numpy()
+    rows = np.concatenate([np.flatnonzero(first), np.flatnonzero(second)])
+    number = np.concatenate([np.ones(first.sum(), int), np.full(second.sum(), 2)])
+    order = np.lexsort((number, rows))
+    rows, number = rows[order], number[order]
+    out = pd.DataFrame(
+        {
+            "ev_id": [f"{c}-ev{k}" for c, k in zip(ids[rows], number, strict=True)],
+            "customer_id": customers["customer_id"].to_numpy()[rows],
+        }
+    )
+    for column in ("dwelling", "fuse_a", "phases", "phase"):
+        if column in customers.columns:
+            out[column] = customers[column].to_numpy()[rows]
+    if area_id is not None:
+        out["area_id"] = area_id[rows]
+    return out

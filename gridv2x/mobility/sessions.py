@@ -1,0 +1,364 @@
+"""Synthetic driving (trip chains) and the home-charging sessions it leaves behind.
+
+Model, per vehicle and day (all arrays vehicles × days, vectorised with numpy):
+
+1. **Driver type**: ``commuter`` (share ``commuter_share``) or ``other``. Commuters drive to
+   work on working days and leave 07-08, home 16-18 (sweden.md §4); on weekends, Swedish
+   holidays and during a summer vacation block they drive like others (midday trips).
+2. **Day driven?** About ``days_not_driven`` of all days have no trip (sweden.md §4: ~20 % [E]);
+   fewer for commuters on working days, more on free days.
+3. **Daily distance**: lognormal with shape ``daily_distance_sigma`` (median ~25 km, mean
+   31 km gives 0.66, sweden.md §4 [E]) times a day-kind factor and a monthly season factor,
+   scaled per vehicle so that its expected mileage over the period equals ``km_per_year ×
+   h_v × (season-weighted days) / 365.25``, where ``h_v`` is a per-vehicle lognormal factor
+   (mean 1, spread ``mileage_spread``) for heavy and light drivers.
+4. **Trips**: one outing per driven day, and a second, evening outing with chance
+   ``second_trip_share``; the day's distance is split between them.
+5. **Absences**: ``absences_per_year`` multi-day trips (summer-weighted), 1 + Poisson nights;
+   the car is away, no session; the trip's distance (lognormal, median
+   ``absence_km_median``) is counted on the return.
+6. **Energy** per outing = distance × ``kwh_per_km`` × (1 + ``cold_factor_per_k`` ×
+   max(0, ``reference_temperature_c`` − T)) with T the outdoor temperature at departure
+   (mean of departure and return for absences). The default 0.008 /K gives +20 % at −5 °C,
+   the mean of Nordic winter tests between 0 and −10 °C (sweden.md §4 [F]).
+7. **Public charging**: an outing needing more than ``max_trip_depth`` × the usable battery is
+   restored at home only up to that, the rest is counted as ``public_kwh`` (fast charging on
+   the way, assumed).
+
+A session is one stay at home: it starts when the car comes home and ends when it leaves next.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from gridv2x.conventions import SESSION_COLUMNS, step_hours
+from gridv2x.errors import InputError
+from gridv2x.mobility.swedish_calendar import is_free_day
+
+__all__ = ["sessions_for_fleet", "cold_factor", "SEASON_FACTORS", "DRIVER_TYPES"]
+
+DRIVER_TYPES = ("commuter", "other")
+
+SEASON_FACTORS = np.array([0.90, 0.92, 0.96, 1.00, 1.04, 1.08, 1.10, 1.06, 1.02, 0.99, 0.95, 0.98])
+"""Relative daily distance by month Jan..Dec [-], mean 1 [E] (more leisure driving in summer)."""
+
+_ABSENCE_MONTH_WEIGHT = np.array([1, 1, 1, 1, 1, 2.5, 2.5, 2.5, 1, 1, 1, 1.5])
+_ABSENCE_MONTH_WEIGHT = _ABSENCE_MONTH_WEIGHT / _ABSENCE_MONTH_WEIGHT.mean()
+"""Relative chance that a multi-day absence starts, by month [-], mean 1 [E]."""
+
+# day kinds: 0 commuter working day, 1 other driver's working day, 2 free day (anyone)
+_NOT_DRIVEN_REL = np.array([0.4, 1.25, 1.5])
+"""Chance of not driving per day kind relative to ``days_not_driven`` [E]: with the default
+0.2 a commuter skips 8 % of working days, others 25 %, anyone 30 % of free days (≈20 % over a
+week for a 55/45 mix)."""
+_DISTANCE_REL = np.array([1.0, 0.8, 1.0])
+"""Relative distance of a driven day per day kind [-] [E] (normalised away per vehicle)."""
+
+
+def cold_factor(
+    temperature_c: np.ndarray | float,
+    *,
+    cold_factor_per_k: float = 0.008,
+    reference_temperature_c: float = 20.0,
+) -> np.ndarray:
+    """Consumption relative to 20 °C driving [-]: ``1 + k × max(0, T_ref − T)``.
+
+    The default ``k = 0.008 /K`` gives 1.20 at −5 °C (NAF/Motor tests, range −20 % between 0 and
+    −10 °C, sweden.md §4 [F]), 1.13 at 4 °C (Model Y measured 1.09, sweden.md §4) and 1.32 at
+    −20 °C (planning figure there −50 % range: this is a mean, not a worst case).
+    """
+    t = np.asarray(temperature_c, dtype=float)
+    return 1.0 + cold_factor_per_k * np.maximum(0.0, reference_temperature_c - t)
+
+
+def _check(name: str, value: float, low: float, high: float = np.inf) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        allowed = f">= {low}" if high == np.inf else f"between {low} and {high}"
+        raise InputError(f"mobility.{name}: given {value!r}; allowed: a number {allowed}")
+
+
+def sessions_for_fleet(
+    fleet: pd.DataFrame,
+    index: pd.DatetimeIndex,
+    temperature_c: pd.Series,
+    *,
+    rng: np.random.Generator,
+    km_per_year: float = 11260.0,
+    commuter_share: float = 0.55,
+    days_not_driven: float = 0.2,
+    daily_distance_sigma: float = 0.66,
+    mileage_spread: float = 0.35,
+    second_trip_share: float = 0.3,
+    absences_per_year: float = 5.0,
+    absence_nights_mean: float = 2.5,
+    absence_km_median: float = 250.0,
+    vacation_weeks: float = 4.0,
+    cold_factor_per_k: float = 0.008,
+    reference_temperature_c: float = 20.0,
+    max_trip_depth: float = 0.9,
+) -> pd.DataFrame:
+    """Home-charging sessions of every EV of a fleet over a study period.
+
+    Parameters
+    ----------
+    fleet : pandas.DataFrame
+        From :func:`gridv2x.mobility.draw_fleet` (needs ``ev_id``, ``battery_kwh``,
+        ``kwh_per_km``).
+    index : pandas.DatetimeIndex
+        The study's time index (``conventions.period_index``), tz Europe/Stockholm.
+    temperature_c : pandas.Series
+        Outdoor temperature on ``index`` [°C].
+    rng : numpy.random.Generator
+        Source of randomness.
+    km_per_year : float
+        Mean mileage per car [km/yr]; default 11 260 (Trafikanalys 2023, sweden.md §4 [F]).
+    commuter_share : float
+        Share of EVs driven to work on working days [-]; default 0.55 [E].
+    days_not_driven : float
+        Share of days the car is not driven [-]; default 0.2 (sweden.md §4 [E]).
+    daily_distance_sigma : float
+        Shape σ of the lognormal daily distance [-]; default 0.66 (median 25 km, mean 31 km,
+        sweden.md §4 [E]).
+    mileage_spread : float
+        σ of the per-vehicle lognormal mileage factor (mean 1) [-]; default 0.35 [E]
+        (diesel cars drive 14 260 km/yr, petrol 8 690, sweden.md §4).
+    second_trip_share : float
+        Chance of a second (evening) outing on a driven day [-]; default 0.3 [E].
+    absences_per_year : float
+        Multi-day trips per car and year (car away overnight) [1/yr]; default 5 [E], 2.5 times
+        as likely to start in June-August.
+    absence_nights_mean : float
+        Mean nights away per absence [nights], ≥ 1; default 2.5 [E].
+    absence_km_median : float
+        Median round-trip distance of an absence [km]; default 250 [E] (lognormal σ 0.6).
+    vacation_weeks : float
+        Commuters' summer vacation block, in weeks starting between 22 June and 20 July [wk];
+        default 4 (four consecutive weeks in June-August, semesterlagen [R]).
+    cold_factor_per_k : float
+        Extra consumption per kelvin below ``reference_temperature_c`` [1/K]; default 0.008
+        (:func:`cold_factor`, sweden.md §4).
+    reference_temperature_c : float
+        Temperature at which ``kwh_per_km`` applies [°C]; default 20.
+    max_trip_depth : float
+        Largest share of the usable battery an outing draws before the driver charges on the
+        way [-]; default 0.9 [E]. The excess is reported as ``public_kwh``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``conventions.SESSION_COLUMNS`` plus ``driver_type`` and ``public_kwh``, sorted by EV
+        (fleet order) and arrival. ``arrival`` and ``departure`` are tz-aware timestamps;
+        the first session of each EV starts at the period start with ``energy_kwh = 0`` (car at
+        home), the last ends at the period end (end of the last step) or when the car leaves;
+        ``arrival < departure``; sessions of one EV never overlap; ``energy_kwh`` [kWh] is what
+        the EV used since it last left home minus ``public_kwh``, ``distance_km`` [km] that
+        distance (all of it, so per EV the sum of ``distance_km`` is the distance driven and
+        returned home within the period).
+
+    References
+    ----------
+    .. [1] Trafikanalys, Körsträckor 2023 (via sweden.md §4).
+    .. [2] S. Karlsson, "The Swedish car movement data project", Chalmers, 2013 (sweden.md §4;
+       the data set was not available: distributions are estimates).
+    """
+    for column in ("ev_id", "battery_kwh", "kwh_per_km"):
+        if column not in fleet.columns:
+            raise InputError(f"fleet: column {column!r} missing; allowed: draw_fleet output")
+    if not isinstance(index, pd.DatetimeIndex) or index.tz is None or len(index) == 0:
+        raise InputError("mobility: index must be a non-empty tz-aware DatetimeIndex")
+    if not isinstance(temperature_c, pd.Series) or len(temperature_c) != len(index):
+        raise InputError(
+            f"mobility: temperature_c must be a Series on the study index ({len(index)} steps), "
+            f"given {type(temperature_c).__name__} of length {len(temperature_c)}"
+        )
+    _check("km_per_year", km_per_year, 0.0, 200000.0)
+    _check("commuter_share", commuter_share, 0.0, 1.0)
+    _check("days_not_driven", days_not_driven, 0.0, 0.6)
+    _check("daily_distance_sigma", daily_distance_sigma, 0.0, 2.0)
+    _check("mileage_spread", mileage_spread, 0.0, 2.0)
+    _check("second_trip_share", second_trip_share, 0.0, 1.0)
+    _check("absences_per_year", absences_per_year, 0.0, 100.0)
+    _check("absence_nights_mean", absence_nights_mean, 1.0, 30.0)
+    _check("absence_km_median", absence_km_median, 0.0, 5000.0)
+    _check("vacation_weeks", vacation_weeks, 0.0, 10.0)
+    _check("cold_factor_per_k", cold_factor_per_k, 0.0, 0.1)
+    _check("reference_temperature_c", reference_temperature_c, -50.0, 50.0)
+    _check("max_trip_depth", max_trip_depth, 0.05, 1.0)
+
+    n = len(fleet)
+    start = index[0]
+    end = index[-1] + pd.Timedelta(hours=step_hours(index))
+    t_end = (end - start).total_seconds() / 3600.0
+    day0 = start.normalize()
+    n_days = int(np.ceil((end.tz_localize(None) - day0.tz_localize(None)) / pd.Timedelta(days=1)))
+    # local midnights (calendar days) and their absolute offset from the period start [h]
+    days = pd.date_range(day0.tz_localize(None), periods=n_days + 1, freq="D").tz_localize(
+        index.tz, ambiguous="NaT", nonexistent="shift_forward"
+    )
+    midnight_h = (days - start).total_seconds().to_numpy() / 3600.0
+    local_days = days[:-1].tz_localize(None)
+    month = local_days.month.to_numpy() - 1
+    doy = local_days.dayofyear.to_numpy()
+    year = local_days.year.to_numpy()
+    free = is_free_day(local_days)
+
+    def at(d: np.ndarray, hour: np.ndarray) -> np.ndarray:
+        """Absolute hours since the period start of local wall time ``hour`` on day ``d``.
+
+        Exact across DST changes for hours >= 3 (the change happens at 02-03 local time).
+        """
+        return midnight_h[d + 1] - (24.0 - hour)
+
+    # --- per-vehicle properties -------------------------------------------------------------
+    commuter = rng.random(n) < commuter_share
+    mileage = rng.lognormal(-0.5 * mileage_spread**2, mileage_spread, size=n)
+    dep_mean = np.clip(rng.normal(7.4, 0.6, size=n), 5.5, 9.5)  # commuters' usual departure
+    work_mean = np.clip(rng.normal(9.0, 0.7, size=n), 6.0, 11.0)  # hours away on a workday
+    vacation = np.zeros((n, n_days), dtype=bool)
+    if vacation_weeks > 0:
+        for y in np.unique(year):
+            first = int(pd.Timestamp(f"{y}-06-22").dayofyear)
+            begin = rng.integers(first, first + 29, size=n)
+            in_year = year == y
+            rel = doy[None, :] - begin[:, None]
+            vacation |= in_year[None, :] & (rel >= 0) & (rel < vacation_weeks * 7)
+
+    # day kind per vehicle and day: 0 commuter workday, 1 other's workday, 2 free day
+    kind = np.where(free[None, :] | vacation, 2, np.where(commuter[:, None], 0, 1))
+    p_not = np.clip(_NOT_DRIVEN_REL * days_not_driven, 0.0, 0.95)[kind]
+
+    # --- multi-day absences (sequential in days, vectorised over vehicles) -----------------
+    p_start = absences_per_year / 365.25 * _ABSENCE_MONTH_WEIGHT[month]
+    u_start = rng.random((n, n_days))
+    nights_draw = 1 + rng.poisson(absence_nights_mean - 1.0, size=(n, n_days))
+    away = np.zeros((n, n_days), dtype=bool)  # car away (or leaving/returning) that day
+    abs_start = np.zeros((n, n_days), dtype=bool)
+    abs_nights = np.zeros((n, n_days), dtype=int)
+    free_from = np.zeros(n, dtype=int)
+    for d in range(n_days):
+        go = (free_from <= d) & (u_start[:, d] < p_start[d]) & (d + nights_draw[:, d] < n_days)
+        if go.any():
+            rows = np.flatnonzero(go)
+            nights = nights_draw[rows, d]
+            abs_start[rows, d] = True
+            abs_nights[rows, d] = nights
+            for k in range(int(nights.max()) + 1):
+                sel = nights >= k
+                away[rows[sel], d + k] = True
+            free_from[rows] = d + nights + 1
+    abs_e, abs_d = np.nonzero(abs_start)
+    abs_ret_d = abs_d + abs_nights[abs_e, abs_d]
+    abs_km = rng.lognormal(np.log(max(absence_km_median, 1e-9)), 0.6, size=len(abs_e))
+    abs_dep_h = at(abs_d, np.clip(rng.normal(10.0, 2.0, size=len(abs_e)), 6.0, 20.0))
+    abs_ret_h = at(abs_ret_d, np.clip(rng.normal(16.0, 2.5, size=len(abs_e)), 8.0, 23.0))
+
+    # --- daily distance, normalised to the mileage ---------------------------------------------
+    season = SEASON_FACTORS[month]
+    expected_day = (1.0 - p_not) * _DISTANCE_REL[kind] * season[None, :]
+    expected_day = np.where(away, 0.0, expected_day)
+    target = km_per_year * mileage * season.sum() / 365.25
+    absence_total = np.bincount(abs_e, weights=abs_km, minlength=n)
+    daily_budget = np.maximum(target - absence_total, 0.25 * target)
+    scale = daily_budget / np.maximum(expected_day.sum(axis=1), 1e-9)
+    driven = (rng.random((n, n_days)) >= p_not) & ~away
+    distance = (
+        scale[:, None]
+        * _DISTANCE_REL[kind]
+        * season[None, :]
+        * rng.lognormal(-0.5 * daily_distance_sigma**2, daily_distance_sigma, size=(n, n_days))
+    )
+
+    # --- trip times (local hours of the day) --------------------------------------------------
+    is_commute = kind == 0
+    dep1 = np.where(
+        is_commute,
+        np.clip(dep_mean[:, None] + rng.normal(0.0, 0.35, (n, n_days)), 5.0, 10.0),
+        np.clip(rng.normal(10.5, 2.2, (n, n_days)), 6.0, 19.0),
+    )
+    stay1 = np.where(
+        is_commute,
+        np.clip(work_mean[:, None] + rng.normal(0.0, 0.5, (n, n_days)), 4.0, 12.0),
+        np.clip(rng.lognormal(np.log(2.5), 0.6, (n, n_days)), 0.25, 10.0),
+    )
+    arr1 = np.minimum(dep1 + stay1, 22.5)
+    gap = rng.uniform(0.5, 3.0, (n, n_days))
+    dep2 = arr1 + gap
+    arr2 = dep2 + np.clip(rng.lognormal(np.log(1.2), 0.5, (n, n_days)), 0.25, 4.0)
+    second = driven & (rng.random((n, n_days)) < second_trip_share) & (arr2 <= 23.5)
+    split = np.where(
+        is_commute, rng.uniform(0.55, 0.85, (n, n_days)), rng.uniform(0.3, 0.7, (n, n_days))
+    )
+    split = np.where(second, split, 1.0)
+
+    # --- assemble trips: (vehicle, departure, return, km, temperature-day) -----------------------
+    e1, d1 = np.nonzero(driven)
+    e2, d2 = np.nonzero(second)
+    trip_e = np.concatenate([e1, e2, abs_e])
+    trip_dep = np.concatenate([at(d1, dep1[e1, d1]), at(d2, dep2[e2, d2]), abs_dep_h])
+    trip_ret = np.concatenate([at(d1, arr1[e1, d1]), at(d2, arr2[e2, d2]), abs_ret_h])
+    trip_km = np.concatenate(
+        [distance[e1, d1] * split[e1, d1], distance[e2, d2] * (1.0 - split[e2, d2]), abs_km]
+    )
+    trip_is_abs = np.concatenate([np.zeros(len(e1) + len(e2), bool), np.ones(len(abs_e), bool)])
+    # minutes, inside the period (a period that does not start at midnight drops earlier trips)
+    trip_dep = np.round(trip_dep * 60.0) / 60.0
+    trip_ret = np.round(trip_ret * 60.0) / 60.0
+    keep = (trip_dep > 0.0) & (trip_ret < t_end) & (trip_km > 0.0)
+    trip_e, trip_dep, trip_ret = trip_e[keep], trip_dep[keep], trip_ret[keep]
+    trip_km, trip_is_abs = trip_km[keep], trip_is_abs[keep]
+    order = np.lexsort((trip_dep, trip_e))
+    trip_e, trip_dep, trip_ret = trip_e[order], trip_dep[order], trip_ret[order]
+    trip_km, trip_is_abs = trip_km[order], trip_is_abs[order]
+
+    # energy: consumption × cold factor at departure (mean of both ends for absences)
+    step_h = step_hours(index)
+    temp = temperature_c.to_numpy(dtype=float)
+    pos_dep = np.clip((trip_dep // step_h).astype(int), 0, len(temp) - 1)
+    pos_ret = np.clip((trip_ret // step_h).astype(int), 0, len(temp) - 1)
+    trip_temp = np.where(trip_is_abs, 0.5 * (temp[pos_dep] + temp[pos_ret]), temp[pos_dep])
+    kwh_per_km = fleet["kwh_per_km"].to_numpy(dtype=float)[trip_e]
+    battery = fleet["battery_kwh"].to_numpy(dtype=float)[trip_e]
+    energy = (
+        trip_km
+        * kwh_per_km
+        * cold_factor(
+            trip_temp,
+            cold_factor_per_k=cold_factor_per_k,
+            reference_temperature_c=reference_temperature_c,
+        )
+    )
+    home = np.minimum(energy, max_trip_depth * battery)
+
+    # --- sessions: first stay from the period start, then one per return ------------------------
+    last_of_ev = np.r_[trip_e[1:] != trip_e[:-1], True] if len(trip_e) else np.zeros(0, bool)
+    next_dep = np.where(last_of_ev, t_end, np.r_[trip_dep[1:], t_end])
+    first_dep = np.full(n, t_end)
+    if len(trip_e):
+        firsts = np.r_[True, trip_e[1:] != trip_e[:-1]]
+        first_dep[trip_e[firsts]] = trip_dep[firsts]
+    ev_index = np.concatenate([np.arange(n), trip_e])
+    arrival_h = np.concatenate([np.zeros(n), trip_ret])
+    departure_h = np.concatenate([first_dep, next_dep])
+    order = np.lexsort((arrival_h, ev_index))
+    ev_index, arrival_h, departure_h = ev_index[order], arrival_h[order], departure_h[order]
+    energy_kwh = np.concatenate([np.zeros(n), home])[order]
+    public_kwh = np.concatenate([np.zeros(n), energy - home])[order]
+    distance_km = np.concatenate([np.zeros(n), trip_km])[order]
+
+    def stamp(hours: np.ndarray) -> pd.DatetimeIndex:
+        return start + pd.to_timedelta(np.round(hours * 3600.0), unit="s")
+
+    out = pd.DataFrame(
+        {
+            "ev_id": fleet["ev_id"].to_numpy()[ev_index],
+            "arrival": stamp(arrival_h),
+            "departure": stamp(departure_h),
+            "energy_kwh": energy_kwh,
+            "distance_km": distance_km,
+            "driver_type": np.where(commuter, "commuter", "other")[ev_index],
+            "public_kwh": public_kwh,
+        }
+    )
+    return out[[*SESSION_COLUMNS, "driver_type", "public_kwh"]]

@@ -1,0 +1,97 @@
+"""EV allocation: realised share, 0/1/2 EVs per household, dwelling and fuse weights."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gridv2x.adoption import allocate_evs, fleet_share
+from gridv2x.adoption.allocate import CARS_PER_CUSTOMER
+from gridv2x.errors import InputError
+from tests.adoption.conftest import make_customers
+
+
+@pytest.mark.parametrize("share", [0.05, 0.33, 0.75, 1.37])
+def test_realised_share_over_200_draws_within_1pct(customers, share):
+    # stochastic rounding makes the mean count exact; tolerance 1 % relative (issue 4)
+    rng = np.random.default_rng(11)
+    counts = [len(allocate_evs(customers, rng=rng, share=share)) for _ in range(200)]
+    realised = np.mean(counts) / len(customers)
+    assert realised == pytest.approx(share, rel=0.01)
+    # every single draw is within one EV of share × n
+    assert np.all(np.abs(np.array(counts) - share * len(customers)) < 1.0)
+
+
+def test_zero_one_or_two_evs_per_household(customers):
+    rng = np.random.default_rng(1)
+    owners = allocate_evs(customers, rng=rng, share=1.2, second_ev_share=0.4)
+    assert list(owners.columns[:2]) == ["ev_id", "customer_id"]
+    assert owners["ev_id"].is_unique
+    per_customer = owners.groupby("customer_id").size()
+    assert per_customer.max() == 2
+    seconds = owners.loc[owners["ev_id"].str.endswith("-ev2"), "customer_id"]
+    firsts = set(owners.loc[owners["ev_id"].str.endswith("-ev1"), "customer_id"])
+    assert set(seconds) <= firsts
+    # with share 1.2 and 1/(1+0.4) first cars: about 0.29 × 72 EVs are second cars
+    assert len(seconds) == pytest.approx(len(owners) * 0.4 / 1.4, abs=1.5)
+    # rows follow the customer order and carry the owner's connection
+    order = owners["customer_id"].map({c: i for i, c in enumerate(customers["customer_id"])})
+    assert order.is_monotonic_increasing
+    assert {"dwelling", "fuse_a", "phases", "phase"} <= set(owners.columns)
+
+
+def test_villas_far_above_apartments_and_fuse_matters():
+    customers = make_customers(n=200, apartment_every=2)
+    rng = np.random.default_rng(5)
+    owned = pd.Series(0.0, index=customers["customer_id"])
+    for _ in range(200):
+        o = allocate_evs(customers, rng=rng, share=0.2, second_ev_share=0.0)
+        owned[o["customer_id"]] += 1
+    rate = owned.to_numpy() / 200
+    villa = customers["dwelling"].to_numpy() == "villa"
+    # default weights villa 1.0 vs apartment 0.15 (×0.7 for the 16 A fuse): the ratio of
+    # ownership rates is > 3 (weighted sampling without replacement compresses 1/0.15)
+    assert rate[villa].mean() > 3 * rate[~villa].mean()
+    fuse = customers["fuse_a"].to_numpy()
+    assert rate[villa & (fuse == 25)].mean() > rate[villa & (fuse == 16)].mean()
+
+
+def test_zero_weight_dwellings_never_get_evs(customers):
+    rng = np.random.default_rng(2)
+    weights = {"villa": 1.0, "apartment": 0.0, "farm": 1.0, "business": 0.0}
+    for _ in range(20):
+        o = allocate_evs(customers, rng=rng, share=0.5, dwelling_weights=weights)
+        assert (o["dwelling"] == "villa").all()
+
+
+def test_year_overrides_share_on_the_national_curve():
+    customers = make_customers(n=400)
+    rng = np.random.default_rng(3)
+    counts = [len(allocate_evs(customers, rng=rng, share=0.9, year=2030)) for _ in range(100)]
+    expected = 400 * CARS_PER_CUSTOMER * fleet_share(2030)
+    assert np.mean(counts) == pytest.approx(expected, rel=0.01)
+
+
+def test_same_seed_same_owners(customers):
+    a = allocate_evs(customers, rng=np.random.default_rng(9), share=0.4)
+    b = allocate_evs(customers, rng=np.random.default_rng(9), share=0.4)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_bad_input_raises_input_error(customers):
+    rng = np.random.default_rng(0)
+    with pytest.raises(InputError, match="adoption.share"):
+        allocate_evs(customers, rng=rng, share=2.5)
+    with pytest.raises(InputError, match="may own EVs"):
+        allocate_evs(
+            customers,
+            rng=rng,
+            share=1.9,
+            dwelling_weights={"villa": 0.0, "apartment": 1.0, "farm": 0, "business": 0},
+        )
+    odd = customers.assign(dwelling=["castle"] + list(customers["dwelling"][1:]))
+    with pytest.raises(InputError, match="castle"):
+        allocate_evs(odd, rng=rng, share=0.3)
+    with pytest.raises(InputError, match="fuse_a"):
+        allocate_evs(customers.drop(columns="fuse_a"), rng=rng)
