@@ -260,7 +260,8 @@ def fuse_current_a(
         Customer active power ``[time x customer_id]`` [kW]; or, when the split over phases is
         known, columns ``MultiIndex (customer_id, phase)`` with the power per phase.
     q_kvar : pandas.DataFrame or None
-        Reactive power of the same shape [kvar]; None means 0.
+        Reactive power of the same shape [kvar]; None means 0. With per-phase ``p_kw`` a
+        per-customer ``q_kvar`` is spread evenly over the customer's phase columns.
     vm_pu : pandas.DataFrame
         Voltage at each customer ``[time x customer_id]`` [pu of 230 V]; NaN -> 1.0.
     phases : pandas.Series
@@ -281,7 +282,21 @@ def fuse_current_a(
     """
     if isinstance(p_kw.columns, pd.MultiIndex):
         p = require_frame(p_kw, "p_kw")
-        q = p * 0.0 if q_kvar is None else require_frame(q_kvar, "q_kvar").reindex_like(p)
+        if q_kvar is None:
+            q = p * 0.0
+        elif isinstance(q_kvar.columns, pd.MultiIndex):
+            q = require_frame(q_kvar, "q_kvar").reindex_like(p)
+        else:
+            # one reactive power per customer: spread evenly over its phase columns
+            q_flat = require_frame(q_kvar, "q_kvar").reindex(index=p.index)
+            n_cols = pd.Series(p.columns.get_level_values(0)).value_counts()
+            owners = p.columns.get_level_values(0)
+            q = pd.DataFrame(
+                q_flat.reindex(columns=owners).to_numpy()
+                / n_cols.reindex(owners).to_numpy(dtype=float),
+                index=p.index,
+                columns=p.columns,
+            )
         s_kva = np.sqrt(p**2 + q.fillna(0.0) ** 2)
         customers = p.columns.get_level_values(0)
         vm = require_frame(vm_pu, "vm_pu").reindex(columns=customers).fillna(1.0)

@@ -138,21 +138,32 @@ def _customers(customers: pd.DataFrame) -> pd.DataFrame:
 
 
 def customer_voltage(
-    pf: Any, customers: pd.DataFrame, *, converged: pd.Series | None = None
+    pf: Any,
+    customers: pd.DataFrame,
+    *,
+    converged: pd.Series | None = None,
+    centre_pu: float = 1.0,
+    which: str = "band",
 ) -> pd.DataFrame:
     """Voltage at every customer connection ``[time x customer_id]`` [pu].
 
     Balanced load flow: the voltage of the customer's bus. Unbalanced load flow with per-phase
     voltages (``vm_a_pu`` ...) and a ``phase`` column: a single-phase customer sees its own
     phase; a three-phase customer the phase furthest outside the middle of the band (lowest
-    or highest). Without per-phase voltages ``vm_pu`` (the lowest phase) is used. Steps that
-    did not converge are NaN.
+    or highest, measured from ``centre_pu``, the middle of the band [pu]), so that the
+    customer is inside the band exactly when all its phases are. Without per-phase voltages
+    ``vm_pu`` (the lowest phase) is used. Steps that did not converge are NaN.
+
+    ``which="low"`` / ``"high"`` give instead the lowest / highest phase of a three-phase
+    customer (for the extremes of a table; single-phase customers always see their phase).
 
     References
     ----------
     .. [1] EIFS 2023:3 ch. 7 (voltage at the customer's connection point); sweden.md §3.
     """
     customers = _customers(customers)
+    if which not in ("band", "low", "high"):
+        raise InputError(f"which must be 'band', 'low' or 'high', got {which!r}")
     if converged is None:
         converged = converged_mask(pf)
     vm = pf.vm_pu
@@ -165,7 +176,12 @@ def customer_voltage(
     if all(isinstance(f, pd.DataFrame) for f in per_phase) and "phase" in customers:
         stack = np.stack([f[buses].to_numpy(dtype=float) for f in per_phase])  # 3 x T x C
         low, high = np.nanmin(stack, axis=0), np.nanmax(stack, axis=0)
-        worst = np.where(np.abs(low - 1.0) >= np.abs(high - 1.0), low, high)
+        if which == "low":
+            worst = low
+        elif which == "high":
+            worst = high
+        else:
+            worst = np.where(np.abs(low - centre_pu) >= np.abs(high - centre_pu), low, high)
         phase_pos = customers["phase"].map({"a": 0, "b": 1, "c": 2}).to_numpy()
         single = pd.notna(phase_pos)
         values = worst.copy()
@@ -177,6 +193,22 @@ def customer_voltage(
         values = vm[buses].to_numpy(dtype=float)
     out = pd.DataFrame(values, index=vm.index, columns=pd.Index(ids, name="customer_id"))
     return _mask(out, converged)
+
+
+def _centre(lim: Mapping[str, Any]) -> float:
+    return 0.5 * (lim["v_min_pu"] + lim["v_max_pu"])
+
+
+def _extremes(
+    pf: Any, customers: pd.DataFrame, converged: pd.Series, vm_band: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Lowest and highest phase voltage per customer (the band series when balanced)."""
+    if all(isinstance(getattr(pf, f"vm_{p}_pu", None), pd.DataFrame) for p in "abc"):
+        return (
+            customer_voltage(pf, customers, converged=converged, which="low"),
+            customer_voltage(pf, customers, converged=converged, which="high"),
+        )
+    return vm_band, vm_band
 
 
 def _total_trafo_kw(pf: Any, converged: pd.Series) -> pd.Series:
@@ -265,7 +297,7 @@ def first_violation(
     customer_q_kvar = _mask_power(customer_q_kvar, converged)
     rows = []
 
-    vm = customer_voltage(pf, customers, converged=converged)
+    vm = customer_voltage(pf, customers, converged=converged, centre_pu=_centre(lim))
     vm_w = to_window_means(vm, lim["en50160_window"])
     dev = np.maximum(lim["v_min_pu"] - vm_w, vm_w - lim["v_max_pu"])
     t, el, v = _first_in(dev > 0, dev, vm_w, "customer")
@@ -404,7 +436,7 @@ def summarize(
     row["line_hours_above"] = hours_above(line_loading, lim["line_loading_pct"], step_h=step_h)
 
     # voltage at the customers
-    vm = customer_voltage(pf, customers, converged=converged)
+    vm = customer_voltage(pf, customers, converged=converged, centre_pu=_centre(lim))
     vq = voltage_quality(
         vm,
         v_min_pu=lim["v_min_pu"],
@@ -412,9 +444,10 @@ def summarize(
         en50160_share=lim["en50160_share"],
         window=lim["en50160_window"],
     )
-    row["v_min_pu"] = _min(vm)
-    row["v_max_pu"] = _max(vm)
-    row["v_p05_pu"] = float(vq["v_p05_pu"].min()) if len(vq) else float("nan")
+    vm_low, vm_high = _extremes(pf, customers, converged, vm)
+    row["v_min_pu"] = _min(vm_low)
+    row["v_max_pu"] = _max(vm_high)
+    row["v_p05_pu"] = _min(vm_low.quantile(0.05, axis=0).to_frame())
     row["voltage_violation_share"] = voltage_violation_share(vm, lim["v_min_pu"], lim["v_max_pu"])
     vm_w = to_window_means(vm, lim["en50160_window"])
     row["voltage_hours_outside"] = _hours_outside(vm_w, lim["v_min_pu"], lim["v_max_pu"])
@@ -570,7 +603,7 @@ def customer_table(
     converged = converged_mask(pf)
     customer_p_kw = _mask_power(customer_p_kw, converged)
     customer_q_kvar = _mask_power(customer_q_kvar, converged)
-    vm = customer_voltage(pf, customers, converged=converged)
+    vm = customer_voltage(pf, customers, converged=converged, centre_pu=_centre(lim))
     vq = voltage_quality(
         vm,
         v_min_pu=lim["v_min_pu"],
@@ -578,14 +611,15 @@ def customer_table(
         en50160_share=lim["en50160_share"],
         window=lim["en50160_window"],
     )
+    vm_low, vm_high = _extremes(pf, customers, converged, vm)
     ids = customers["customer_id"]
     out = pd.DataFrame(
         {
             "customer_id": ids.to_numpy(),
             "bus": customers["bus"].to_numpy(),
-            "v_min_pu": vq["v_min_pu"].reindex(ids).to_numpy(),
-            "v_max_pu": vq["v_max_pu"].reindex(ids).to_numpy(),
-            "v_p05_pu": vq["v_p05_pu"].reindex(ids).to_numpy(),
+            "v_min_pu": vm_low.min(axis=0).reindex(ids).to_numpy(),
+            "v_max_pu": vm_high.max(axis=0).reindex(ids).to_numpy(),
+            "v_p05_pu": vm_low.quantile(0.05, axis=0).reindex(ids).to_numpy(),
         }
     )
     if evs is not None and len(evs):
@@ -681,14 +715,15 @@ def timeseries_table(pf: Any, customers: pd.DataFrame) -> pd.DataFrame:
     .. [1] docs/architecture.md, "Results store".
     """
     converged = converged_mask(pf)
-    vm = customer_voltage(pf, customers, converged=converged)
+    vm_low = customer_voltage(pf, customers, converged=converged, which="low")
+    vm_high = customer_voltage(pf, customers, converged=converged, which="high")
     vuf = _mask(getattr(pf, "vuf_pct", None), converged)
     out = pd.DataFrame(
         {
             "transformer_p_kw": _total_trafo_kw(pf, converged),
             "transformer_loading_pct": _mask(pf.trafo_loading_percent, converged).max(axis=1),
-            "v_min_pu": vm.min(axis=1),
-            "v_max_pu": vm.max(axis=1),
+            "v_min_pu": vm_low.min(axis=1),
+            "v_max_pu": vm_high.max(axis=1),
             "line_max_loading_pct": _mask(pf.line_loading_percent, converged).max(axis=1),
             "losses_kw": pd.Series(pf.losses_mw, dtype=float).where(converged.to_numpy()).to_numpy()
             * KW_PER_MW,

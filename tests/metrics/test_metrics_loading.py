@@ -101,3 +101,15 @@ def test_fuse_current_per_phase_columns():
     vm = pd.DataFrame({"c": [1.0]}, index=index)
     current = fuse_current_a(p, None, vm, pd.Series({"c": 3}))
     assert current["c"].iloc[0] == pytest.approx(16.0)
+
+
+def test_fuse_current_per_phase_with_per_customer_q():
+    # 2.3 kW on phase a plus 2.07 kvar spread over 3 phases (0.69 kvar each):
+    # phase a |S| = sqrt(2.3^2 + 0.69^2) = 2.4013 kVA -> 10.440 A
+    index = idx(1)
+    cols = pd.MultiIndex.from_tuples([("c", "a"), ("c", "b"), ("c", "c")])
+    p = pd.DataFrame([[2.3, 0.0, 0.0]], index=index, columns=cols)
+    q = pd.DataFrame({"c": [2.07]}, index=index)
+    vm = pd.DataFrame({"c": [1.0]}, index=index)
+    current = fuse_current_a(p, q, vm, pd.Series({"c": 3}))
+    assert current["c"].iloc[0] == pytest.approx(np.hypot(2.3, 0.69) * 1000 / 230)
