@@ -249,7 +249,8 @@ def map_profiles(
             )
         pidx = _profile_index(frame, name)
         pos = year_position_h(pidx)
-        keep = np.concatenate([[True], np.diff(pos) > 0])  # drop folded 29 February
+        std = pidx.tz_convert(_STANDARD_TIME)
+        keep = ~np.asarray((std.month == 2) & (std.day == 29))  # drop 29 February
         pos = pos[keep]
         vals = frame[wanted].to_numpy(dtype=float)[keep]
         period = 365.0 * 24.0
