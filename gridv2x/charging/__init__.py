@@ -5,6 +5,7 @@ Public API: :func:`schedule` -> :class:`ChargingResult`; :func:`power_by_custome
 """
 
 from gridv2x.charging.battery import degradation_pct, virtual_km
+from gridv2x.charging.phases import PHASE_METHODS, assign_phases, power_by_customer
 from gridv2x.charging.prices import example_price_profile, read_prices
 from gridv2x.charging.schedule import STRATEGIES, ChargingResult, schedule
 
@@ -12,6 +13,9 @@ __all__ = [
     "STRATEGIES",
     "ChargingResult",
     "schedule",
+    "assign_phases",
+    "power_by_customer",
+    "PHASE_METHODS",
     "read_prices",
     "example_price_profile",
     "degradation_pct",

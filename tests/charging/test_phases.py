@@ -1,0 +1,62 @@
+"""Phase assignment and EV load per customer and phase."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gridv2x.charging import assign_phases, power_by_customer, schedule
+from gridv2x.errors import InputError
+
+from .inputs import make_case
+
+
+def test_balanced_assignment_is_balanced_and_random_is_reproducible():
+    rng = np.random.default_rng(3)
+    fleet = pd.DataFrame(
+        {
+            "ev_id": [f"e{i}" for i in range(31)],
+            "charger_kw": rng.choice([3.7, 7.4], 31),
+            "phases": np.where(np.arange(31) % 4 == 0, 3, 1),
+        }
+    )
+    balanced = assign_phases(fleet, "balanced")
+    single = balanced["phases"] == 1
+    per_phase = balanced[single].groupby("phase")["charger_kw"].sum()
+    assert set(per_phase.index) == {"a", "b", "c"}
+    assert per_phase.max() - per_phase.min() <= 7.4 + 1e-9
+    assert (balanced.loc[~single, "phase"] == "abc").all()
+    r1 = assign_phases(fleet, "random", np.random.default_rng(1))
+    r2 = assign_phases(fleet, "random", np.random.default_rng(1))
+    assert r1["phase"].equals(r2["phase"])
+    assert set(r1.loc[r1["phases"] == 1, "phase"]) <= {"a", "b", "c"}
+    with pytest.raises(InputError, match="method"):
+        assign_phases(fleet, "clever")
+    with pytest.raises(InputError, match="rng"):
+        assign_phases(fleet, "random")
+
+
+def test_power_by_customer_and_phase_conserve_power():
+    sessions, fleet, index, base = make_case(12, 2, 4)
+    # two EVs of one customer
+    fleet.loc[1, "customer_id"] = fleet.loc[0, "customer_id"]
+    r = schedule("v2g", sessions, fleet, index, base)
+    total = r.power_kw.sum(axis=1)
+    by_customer = power_by_customer(r, fleet)
+    assert by_customer.shape[1] == fleet["customer_id"].nunique()
+    np.testing.assert_allclose(by_customer.sum(axis=1), total, atol=1e-9)
+    c0 = fleet.loc[0, "customer_id"]
+    np.testing.assert_allclose(
+        by_customer[c0], r.power_kw[fleet.loc[0, "ev_id"]] + r.power_kw[fleet.loc[1, "ev_id"]]
+    )
+    by_phase = power_by_customer(r, fleet, phases=True)
+    assert by_phase.columns.names == ["customer_id", "phase"]
+    np.testing.assert_allclose(by_phase.sum(axis=1), total, atol=1e-9)
+    for _, ev in fleet.iterrows():
+        if ev["customer_id"] == c0:
+            continue
+        p = r.power_kw[ev["ev_id"]]
+        for ph in "abc":
+            expected = p / 3 if ev["phases"] == 3 else p * (ev["phase"] == ph)
+            np.testing.assert_allclose(by_phase[(ev["customer_id"], ph)], expected, atol=1e-12)
