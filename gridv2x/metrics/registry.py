@@ -105,7 +105,8 @@ METRICS: dict[str, Metric] = {
         "EN 50160 compliant",
         "",
         "Every customer has >= limits.en50160_share of the 10-minute means of every calendar "
-        "week within the band (EN 50160:2022).",
+        "week within the band, and all of them within [limits.en50160_v_min_all_pu, "
+        "limits.v_max_pu] (EN 50160:2022).",
     ),
     "en50160_worst_week_share": _m(
         "EN 50160 worst week",

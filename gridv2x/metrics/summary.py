@@ -442,6 +442,7 @@ def summarize(
         v_min_pu=lim["v_min_pu"],
         v_max_pu=lim["v_max_pu"],
         en50160_share=lim["en50160_share"],
+        en50160_v_min_all_pu=lim["en50160_v_min_all_pu"],
         window=lim["en50160_window"],
     )
     vm_low, vm_high = _extremes(pf, customers, converged, vm)
@@ -609,6 +610,7 @@ def customer_table(
         v_min_pu=lim["v_min_pu"],
         v_max_pu=lim["v_max_pu"],
         en50160_share=lim["en50160_share"],
+        en50160_v_min_all_pu=lim["en50160_v_min_all_pu"],
         window=lim["en50160_window"],
     )
     vm_low, vm_high = _extremes(pf, customers, converged, vm)

@@ -80,6 +80,7 @@ def voltage_quality(
     v_min_pu: float = 0.90,
     v_max_pu: float = 1.10,
     en50160_share: float = 0.95,
+    en50160_v_min_all_pu: float | None = 0.85,
     window: str | pd.Timedelta = "10min",
 ) -> pd.DataFrame:
     """Voltage quality per customer (or bus): EN 50160 and the Swedish rule, side by side.
@@ -92,6 +93,9 @@ def voltage_quality(
         Band of allowed window means [pu] (``limits.v_min_pu``, ``limits.v_max_pu``).
     en50160_share : float
         Share of the window means of each calendar week that must lie in the band [-].
+    en50160_v_min_all_pu : float or None
+        EN 50160's second condition: *all* window means at or above this value and at or below
+        ``v_max_pu`` (Un +10 % / -15 % for LV) [pu]; None drops the condition.
     window : str or pandas.Timedelta
         Averaging window of the rules [duration]; see :func:`to_window_means`.
 
@@ -106,7 +110,8 @@ def voltage_quality(
           the band; ``share_outside`` [-]; ``hours_outside`` [h] (values outside × window);
         - ``en50160_worst_week_share`` [-]: lowest share within the band over calendar weeks
           (Monday 00:00 local time; a partial first or last week counts on its own values);
-        - ``en50160_compliant``: every week reaches ``en50160_share`` (EN 50160, 95 %);
+        - ``en50160_compliant``: every week reaches ``en50160_share`` (EN 50160, 95 %) and
+          every window mean lies within ``[en50160_v_min_all_pu, v_max_pu]`` (+10 % / -15 %);
         - ``swedish_rule_compliant``: every window mean is in the band (EIFS 2023:3, 100 %).
 
         A column without any valid value is reported as not compliant with either rule.
@@ -114,7 +119,7 @@ def voltage_quality(
     References
     ----------
     .. [1] EN 50160:2022 §4.2.2: 95 % of the 10-min mean r.m.s. values of each week within
-       Un ±10 %.
+       Un ±10 %, and all of them within Un +10 % / -15 %.
     .. [2] EIFS 2013:1 / EIFS 2023:3 ch. 7: every 10-min mean within ±10 % of 230 V.
     .. [3] sweden.md §3.
     """
@@ -129,6 +134,11 @@ def voltage_quality(
     valid = window_means.notna()
     inside = within_band(window_means, v_min_pu, v_max_pu)
     outside = valid & ~inside
+
+    if en50160_v_min_all_pu is None:
+        all_ok = pd.Series(True, index=vm_pu.columns)
+    else:
+        all_ok = ~(valid & ~within_band(window_means, en50160_v_min_all_pu, v_max_pu)).any(axis=0)
 
     weeks = local_weeks(window_means.index)
     weekly_in = inside.groupby(weeks).sum()
@@ -149,7 +159,7 @@ def voltage_quality(
             "share_outside": (n_outside / n_values.where(has_data)).astype(float),
             "hours_outside": n_outside * window_h,
             "en50160_worst_week_share": worst_week,
-            "en50160_compliant": has_data & (worst_week >= en50160_share),
+            "en50160_compliant": has_data & (worst_week >= en50160_share) & all_ok,
             "swedish_rule_compliant": has_data & (n_outside == 0),
         }
     )

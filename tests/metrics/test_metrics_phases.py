@@ -111,9 +111,9 @@ def test_summary_of_unbalanced_case(asym):
 
 def test_voltage_rule_choice(asym):
     pf, customers, index, _ = asym
-    # widen EN 50160 share to 50 %: every customer has >= 2 of 4 inside -> EN 50160 passes,
-    # the Swedish rule still fails
-    lim = {"en50160_share": 0.5, "criteria": ["voltage"]}
+    # band [0.90, 1.15] and EN 50160 share 50 %: every customer has >= 3 of 4 inside and none
+    # below 0.85 -> EN 50160 passes, the Swedish rule fails (0.88 at step 1)
+    lim = {"en50160_share": 0.5, "v_max_pu": 1.15, "criteria": ["voltage"]}
     swedish = summarize(pf, customers, None, index, limits={**lim, "voltage_rule": "swedish"})
     en = summarize(pf, customers, None, index, limits={**lim, "voltage_rule": "en50160"})
     assert swedish["en50160_compliant"] and not swedish["swedish_rule_compliant"]
@@ -121,3 +121,6 @@ def test_voltage_rule_choice(asym):
     assert not en["violation"] and not en["violates_voltage"]
     # unbalance violated but not counted
     assert en["violates_unbalance"]
+    # with the default band the 1.12 pu mean breaks EN 50160's "all within +10 %" condition
+    strict = summarize(pf, customers, None, index, limits={"en50160_share": 0.5})
+    assert not strict["en50160_compliant"]

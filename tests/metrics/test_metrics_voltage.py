@@ -118,3 +118,18 @@ def test_daily_min_voltage_uses_local_days():
     out = daily_min_voltage(vm)
     assert list(out.index) == [pd.Timestamp("2030-01-07"), pd.Timestamp("2030-01-08")]
     assert out["c1"].tolist() == pytest.approx([1.0 - 0.001 * 23, 0.953])
+
+
+def test_en50160_all_values_above_minus_15_percent():
+    # one 10-minute mean at 0.84 pu: 1007/1008 inside the ±10 % band (passes the 95 % test)
+    # but below Un -15 % -> EN 50160 fails; at 0.86 it passes
+    index = week_10min()
+    vm = pd.DataFrame(1.0, index=index, columns=["deep", "shallow"])
+    vm.iloc[50, 0] = 0.84
+    vm.iloc[50, 1] = 0.86
+    out = voltage_quality(vm, v_min_pu=0.90, v_max_pu=1.10, en50160_v_min_all_pu=0.85)
+    assert not out.loc["deep", "en50160_compliant"]
+    assert out.loc["shallow", "en50160_compliant"]
+    assert not out.loc["shallow", "swedish_rule_compliant"]
+    relaxed = voltage_quality(vm, en50160_v_min_all_pu=None)
+    assert relaxed.loc["deep", "en50160_compliant"]

@@ -68,6 +68,14 @@ SECTION = Section(
             min=0.0,
             max=1.0,
         ),
+        "en50160_v_min_all_pu": Field(
+            0.85,
+            float,
+            "EN 50160's second condition: every 10-minute mean at or above this voltage (and at "
+            "or below v_max_pu) [pu]; Un -15 % for LV networks (EN 50160:2022, sweden.md §3).",
+            min=0.5,
+            max=1.0,
+        ),
         "en50160_window": Field(
             "10min",
             str,
