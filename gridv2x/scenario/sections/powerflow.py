@@ -1,0 +1,72 @@
+"""Scenario section ``powerflow``: the load-flow engine (``gridv2x.powerflow.run_timeseries``).
+
+The keys are the keyword arguments of :func:`gridv2x.powerflow.run_timeseries`.
+"""
+
+from __future__ import annotations
+
+from gridv2x.scenario.spec import Field, Section
+
+__all__ = ["SECTION"]
+
+SECTION = Section(
+    doc=(
+        "Load-flow engine: power-grid-model batch calculation (fast) or pandapower's own "
+        "Newton-Raphson (reference), balanced or per phase."
+    ),
+    fields={
+        "engine": Field(
+            default="pgm",
+            type=str,
+            choices=("pgm", "pandapower"),
+            doc=(
+                "'pgm': power-grid-model batch Newton-Raphson over the whole period (100x+ faster); "
+                "'pandapower': pandapower's runpp / runpp_3ph step by step, the reference."
+            ),
+        ),
+        "asymmetric": Field(
+            default=False,
+            type=bool,
+            doc=(
+                "Solve each phase (single-phase customers and chargers make LV feeders "
+                "unbalanced); gives voltage per phase and the voltage unbalance factor. Lines "
+                "without zero-sequence data get r0 = 4 r1, x0 = 4 x1 (four-core cable, PEN of "
+                "phase cross-section) [estimate]."
+            ),
+        ),
+        "slack_vm_pu": Field(
+            default=1.03,
+            type=float,
+            min=0.9,
+            max=1.1,
+            nullable=True,
+            doc=(
+                "Voltage held at the MV side of the secondary substation (the feeder's ext_grid) "
+                "[pu]. Default 1.03: Swedish DSO practice of setting the no-load tap so that LV "
+                "voltages sit above nominal (sweden.md §7 v_slack_pu, estimate [E]); null keeps "
+                "the value stored in the network."
+            ),
+        ),
+        "trafo_tap_pos": Field(
+            default=None,
+            type=int,
+            min=-10,
+            max=10,
+            nullable=True,
+            doc=(
+                "Off-load tap position of every secondary transformer [-] (within the "
+                "transformer's tap_min..tap_max); null keeps the position stored in the network."
+            ),
+        ),
+        "chunk_steps": Field(
+            default=2880,
+            type=int,
+            min=1,
+            max=1_000_000,
+            doc=(
+                "Time steps solved per batch call [-]; bounds memory (results of one chunk are "
+                "held at once). Default 2880 = 30 days at 15 min."
+            ),
+        ),
+    },
+)
