@@ -96,7 +96,8 @@ def customer_weights(
         ``dwelling weight × fuse weight`` per customer, in row order.
     """
     dw = _dwelling_weight(
-        customers["dwelling"].to_numpy(), dwelling_weights or DEFAULT_DWELLING_WEIGHTS
+        customers["dwelling"].to_numpy(),
+        {**DEFAULT_DWELLING_WEIGHTS, **(dwelling_weights or {})},
     )
     fw = _fuse_weight(customers["fuse_a"].to_numpy(), fuse_weights or DEFAULT_FUSE_WEIGHTS)
     return dw * fw
@@ -200,7 +201,8 @@ def allocate_evs(
     areas_year : float
         Year the layer's ``bev_share`` refers to (end of year) [yr]. Default 2023.
     dwelling_weights : mapping, optional
-        Weight per dwelling type (:data:`DEFAULT_DWELLING_WEIGHTS`, [E]).
+        Weight per dwelling type; types not given keep their default
+        (:data:`DEFAULT_DWELLING_WEIGHTS`, [E]).
     fuse_weights : mapping, optional
         Weight by main fuse [A] (:data:`DEFAULT_FUSE_WEIGHTS`, [E]).
     second_ev_share : float
@@ -240,7 +242,7 @@ def allocate_evs(
     if not 0.0 <= second_ev_share <= 0.5:
         raise InputError(f"adoption.second_ev_share: given {second_ev_share!r}; allowed: 0 to 0.5")
     n_customers = len(customers)
-    dwelling_weights = dwelling_weights or DEFAULT_DWELLING_WEIGHTS
+    dwelling_weights = {**DEFAULT_DWELLING_WEIGHTS, **(dwelling_weights or {})}
     dwelling = customers["dwelling"].astype(str).to_numpy()
     d_weight = _dwelling_weight(dwelling, dwelling_weights)
     weight = d_weight * _fuse_weight(
