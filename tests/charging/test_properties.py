@@ -1,0 +1,156 @@
+"""Property-based tests (hypothesis) of the charging strategies on random sessions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gridv2x.charging import schedule
+from gridv2x.conventions import step_hours
+
+STRATEGIES = ("uncontrolled", "v1g", "v2g")
+TOL_KW = 1e-6
+
+
+@st.composite
+def cases(draw):
+    """A few EVs over 1-3 days, sessions at arbitrary minutes, feasible and infeasible ones."""
+    resolution = draw(st.sampled_from(["15min", "60min"]))
+    days = draw(st.integers(1, 3))
+    n_ev = draw(st.integers(1, 5))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    index = pd.date_range(
+        "2030-03-30",
+        periods=days * (96 if resolution == "15min" else 24),
+        freq=resolution,
+        tz="Europe/Stockholm",
+        name="time",
+    )  # includes the spring DST change on 2030-03-31
+    horizon_min = int((index[-1] - index[0]).total_seconds() / 60) + 60
+    fleet = pd.DataFrame(
+        {
+            "ev_id": [f"e{i}" for i in range(n_ev)],
+            "customer_id": [f"c{i}" for i in range(n_ev)],
+            "battery_kwh": rng.uniform(20, 90, n_ev).round(1),
+            "charger_kw": rng.choice([2.3, 3.7, 7.4, 11.0], n_ev),
+            "phases": 3,
+            "phase": "abc",
+            "kwh_per_km": 0.18,
+        }
+    )
+    rows = []
+    for ev, battery in zip(fleet["ev_id"], fleet["battery_kwh"], strict=True):
+        t = int(rng.integers(-120, 600))  # minutes after the start; may start before
+        while t < horizon_min:
+            length = int(rng.integers(5, 20 * 60))
+            energy = float(rng.uniform(0, 0.8 * battery)) * float(rng.random() < 0.9)
+            arrival = index[0] + pd.Timedelta(minutes=t)
+            departure = arrival + pd.Timedelta(minutes=length)
+            rows.append((ev, arrival, departure, energy, energy / 0.18))
+            t += length + int(rng.integers(120, 14 * 60))
+    sessions = pd.DataFrame(
+        rows, columns=["ev_id", "arrival", "departure", "energy_kwh", "distance_km"]
+    )
+    base = pd.Series(
+        np.abs(30 + np.cumsum(rng.normal(0, 3, len(index)))), index=index, name="base_load_kw"
+    )
+    v2g = {
+        "reserve_soc": float(rng.uniform(0, 0.8)),
+        "max_discharge_kw": draw(st.sampled_from([None, 3.0])),
+        "round_trip_efficiency": float(rng.uniform(0.7, 0.9)),
+        "daily_throughput_cap_kwh": draw(st.sampled_from([None, 5.0, 20.0])),
+        "opt_out_share": draw(st.sampled_from([0.0, 0.5])),
+    }
+    return sessions, fleet, index, base, v2g
+
+
+def plugged_share(sessions, fleet, index):
+    """Independent computation of the plugged-in share of each step per EV [time x ev]."""
+    dt = pd.Timedelta(index.freq)
+    share = pd.DataFrame(0.0, index=index, columns=fleet["ev_id"])
+    starts = index
+    ends = index + dt
+    for _, s in sessions.iterrows():
+        overlap = (np.minimum(ends, s["departure"]) - np.maximum(starts, s["arrival"])) / dt
+        share[s["ev_id"]] += np.clip(overlap, 0, 1)
+    return share
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases())
+def test_properties(case):
+    sessions, fleet, index, base, v2g = case
+    dt = step_hours(index)
+    res = {s: schedule(s, sessions, fleet, index, base, v2g=v2g) for s in STRATEGIES}
+    share = plugged_share(sessions, fleet, index)
+    charger = fleet.set_index("ev_id")["charger_kw"]
+    battery = fleet.set_index("ev_id")["battery_kwh"]
+    reserve = v2g["reserve_soc"] * battery
+    dmax = charger if v2g["max_discharge_kw"] is None else np.minimum(charger, 3.0)
+    for name, r in res.items():
+        p = r.power_kw
+        # power within the charger limit, and only while plugged in (pro-rated)
+        assert (p.le(share * charger + TOL_KW)).all().all(), name
+        assert (p.ge(-share * dmax - TOL_KW)).all().all(), name
+        # state of charge within its bounds; V2G never discharges below the reserve
+        assert (r.soc_kwh.ge(-TOL_KW)).all().all()
+        assert (r.soc_kwh.le(battery + TOL_KW)).all().all()
+        discharging = p < -TOL_KW
+        assert (r.soc_kwh[discharging].ge(reserve - 1e-6) | ~discharging).all().all()
+        # energy conserved with losses (power and SoC frames, independently of per_ev)
+        charged = p.clip(lower=0).sum() * dt
+        discharged = (-p).clip(lower=0).sum() * dt
+        pe = r.per_ev
+        lhs = charged - discharged
+        rhs = pe["driving_kwh"] + (r.soc_kwh.iloc[-1] - pe["stored_start_kwh"]) + pe["losses_kwh"]
+        assert ((lhs - rhs).abs() <= 1e-3 * np.maximum(charged, 1.0)).all()
+        # unmet energy is reported per session and adds up per EV
+        by_ev = r.sessions.groupby("ev_id")["unmet_kwh"].sum().reindex(pe.index, fill_value=0)
+        np.testing.assert_allclose(by_ev, pe["unmet_kwh"], atol=1e-9)
+        assert len(r.sessions) == len(sessions)
+        if name != "v2g":
+            assert (p >= -TOL_KW).all().all()
+    # the mobility guarantee: v1g/v2g meet every session that uncontrolled meets
+    unmet_unc = res["uncontrolled"].sessions["unmet_kwh"].to_numpy()
+    for name in ("v1g", "v2g"):
+        unmet = res[name].sessions["unmet_kwh"].to_numpy()
+        assert np.all(unmet[unmet_unc <= 0] <= 1e-6), name
+    # peak ordering on the same inputs
+    peak = {s: (base + res[s].power_kw.sum(axis=1)).max() for s in STRATEGIES}
+    assert peak["v1g"] <= peak["uncontrolled"] + TOL_KW
+    assert peak["v2g"] <= peak["v1g"] + TOL_KW
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases())
+def test_departure_met_whenever_feasible(case):
+    """Independent feasibility: energy <= capacity of the window -> met, and back at target."""
+    sessions, fleet, index, base, v2g = case
+    eta = 0.92
+    start, end = index[0], index[-1] + pd.Timedelta(index.freq)
+    by_ev = fleet.set_index("ev_id")
+    res = {s: schedule(s, sessions, fleet, index, base, v2g=v2g) for s in STRATEGIES}
+    for name, r in res.items():
+        out = r.sessions.merge(
+            by_ev[["charger_kw", "battery_kwh"]], left_on="ev_id", right_index=True
+        )
+        inside = (out["arrival"] >= start) & (out["departure"] <= end)
+        hours = (out["departure"] - out["arrival"]).dt.total_seconds() / 3600
+        feasible = eta * out["charger_kw"] * hours >= out["energy_kwh"] + 1e-9
+        # only sessions whose earlier sessions (same EV) were all feasible and inside
+        earlier_ok = (feasible & inside).astype(int).groupby(out["ev_id"]).cumprod().astype(bool)
+        check = earlier_ok & inside & (out["arrival"] > start)
+        assert (out.loc[check, "unmet_kwh"] <= 1e-6).all(), name
+        bad = inside & ~feasible & earlier_ok.groupby(out["ev_id"]).shift(fill_value=True)
+        bad &= out["arrival"] > start
+        assert (out.loc[bad, "unmet_kwh"] > 0).all(), name
+        # at departure the stored energy is back at the target (80 % of the battery)
+        soc = r.soc_kwh
+        for _, s in out[check].iterrows():
+            k = index.searchsorted(s["departure"], side="left") - 1
+            np.testing.assert_allclose(
+                soc[s["ev_id"]].iloc[k], 0.8 * s["battery_kwh"], atol=1e-6, err_msg=name
+            )
