@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 UNCONTROLLED = "uncontrolled"
+_INTERVAL_COLUMNS = ("probability_low", "probability_high")
 
 
 def wilson_interval(
@@ -168,7 +169,9 @@ def hosting_capacity(
           "minimum hosting capacity"); NaN if none;
         - ``all_violate_share``: smallest share at which every draw violates (EPRI "maximum
           hosting capacity"); NaN if none;
-        - ``n_shares`` and ``draws_per_share`` (the smallest number of draws of any share).
+        - ``n_shares`` and ``draws_per_share`` (the smallest number of draws of any share);
+        - ``hosting_capacity_share_<criterion>`` for every ``violates_<criterion>`` column of
+          ``table``: the same rule applied to that criterion alone (which limit binds).
 
     References
     ----------
@@ -177,33 +180,43 @@ def hosting_capacity(
     if not 0.0 <= risk <= 1.0:
         raise InputError(f"risk must be between 0 and 1, got {risk!r}")
     probs = violation_probability(table, confidence=confidence)
+    criteria = [
+        c for c in probs.columns if c.startswith("probability_") and c not in _INTERVAL_COLUMNS
+    ]
     rows = []
     for (feeder, strategy), group in probs.groupby(["feeder", "strategy"], sort=True):
         group = group.sort_values("ev_share")
         shares = group["ev_share"].to_numpy(dtype=float)
-        ok = group["probability"].to_numpy() <= risk
-        fails = np.flatnonzero(~ok)
-        if len(fails) == 0:
-            capacity, reached = shares[-1], False
-        elif fails[0] == 0:
-            capacity, reached = 0.0, True
-        else:
-            capacity, reached = shares[fails[0] - 1], True
+        capacity, reached = _capacity(shares, group["probability"].to_numpy(), risk)
         any_violation = group["violations"].to_numpy() > 0
         every = group["violations"].to_numpy() == group["n"].to_numpy()
-        rows.append(
-            {
-                "feeder": feeder,
-                "strategy": strategy,
-                "hosting_capacity_share": float(capacity),
-                "hosting_capacity_reached": bool(reached),
-                "first_violation_share": _first(shares, any_violation),
-                "all_violate_share": _first(shares, every),
-                "n_shares": len(shares),
-                "draws_per_share": int(group["n"].min()),
-            }
-        )
+        row = {
+            "feeder": feeder,
+            "strategy": strategy,
+            "hosting_capacity_share": capacity,
+            "hosting_capacity_reached": reached,
+            "first_violation_share": _first(shares, any_violation),
+            "all_violate_share": _first(shares, every),
+            "n_shares": len(shares),
+            "draws_per_share": int(group["n"].min()),
+        }
+        for column in criteria:
+            crit = column.removeprefix("probability_")
+            row[f"hosting_capacity_share_{crit}"] = _capacity(
+                shares, group[column].to_numpy(), risk
+            )[0]
+        rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _capacity(shares: np.ndarray, probability: np.ndarray, risk: float) -> tuple[float, bool]:
+    """Monotone rule: the largest share before the first share with probability > risk."""
+    fails = np.flatnonzero(probability > risk)
+    if len(fails) == 0:
+        return float(shares[-1]), False
+    if fails[0] == 0:
+        return 0.0, True
+    return float(shares[fails[0] - 1]), True
 
 
 def _first(values: np.ndarray, mask: np.ndarray) -> float:

@@ -155,6 +155,12 @@ METRICS: dict[str, Metric] = {
         "h",
         "Hours in which at least one customer's main fuse is above limits.fuse_loading_pct.",
     ),
+    "fuse_energy_above_kwh": _m(
+        "Main-fuse energy above limit",
+        "kWh",
+        "Customer active energy beyond limits.fuse_loading_pct (what a load guard would have "
+        "to shift), summed over customers.",
+    ),
     # EVs
     "ev_charged_kwh": _m("EV charged energy", "kWh", "Energy drawn from the grid by all EVs."),
     "ev_discharged_kwh": _m(
@@ -212,6 +218,13 @@ METRICS: dict[str, Metric] = {
         "-",
         "Largest EV share such that it and every smaller share have violation probability <= risk.",
     ),
+    "hosting_capacity_reached": _m(
+        "Hosting capacity reached",
+        "",
+        "False when even the largest tested share passes (capacity is at least that share).",
+    ),
+    "n_shares": _m("Shares tested", "-", "Number of EV shares in the sweep."),
+    "draws_per_share": _m("Draws per share", "-", "Smallest number of draws of any share."),
     "first_violation_share": _m(
         "First violation share", "-", "Smallest EV share with at least one violating draw."
     ),

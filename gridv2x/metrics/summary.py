@@ -481,12 +481,19 @@ def summarize(
         row["fuse_max_loading_pct"] = float("nan")
         row["fuse_overloads"] = 0
         row["fuse_hours_above"] = 0.0
+        row["fuse_energy_above_kwh"] = float("nan")
     else:
+        fuse_pct = _fuse_loading_frame(customers, vm, customer_p_kw, customer_q_kvar)
         row["fuse_max_loading_pct"] = float(fuse["fuse_max_loading_pct"].max())
         row["fuse_overloads"] = int(fuse["overloaded"].sum())
-        row["fuse_hours_above"] = hours_above(
-            _fuse_loading_frame(customers, vm, customer_p_kw, customer_q_kvar),
-            lim["fuse_loading_pct"],
+        row["fuse_hours_above"] = hours_above(fuse_pct, lim["fuse_loading_pct"], step_h=step_h)
+        p_total = customer_p_kw
+        if isinstance(p_total.columns, pd.MultiIndex):
+            p_total = p_total.T.groupby(level=0, sort=False).sum(min_count=1).T
+        row["fuse_energy_above_kwh"] = energy_above_limit_kwh(
+            p_total.reindex(columns=fuse_pct.columns),
+            fuse_pct,
+            limit_pct=lim["fuse_loading_pct"],
             step_h=step_h,
         )
 

@@ -86,6 +86,9 @@ def test_hosting_capacity_monotone_rule(sweep):
     # v1g fails at the smallest share -> 0
     assert hc.loc["v1g", "hosting_capacity_share"] == 0.0
     assert hc.loc["v1g", "first_violation_share"] == 0.1
+    # per criterion: voltage binds (same as overall), the transformer never does
+    assert hc.loc["uncontrolled", "hosting_capacity_share_voltage"] == 0.2
+    assert hc.loc["uncontrolled", "hosting_capacity_share_transformer_loading"] == 0.5
     # with a 25 % risk the uncontrolled capacity is 0.4 (0.3 has 20 %)
     hc25 = hosting_capacity(sweep, risk=0.25).set_index("strategy")
     assert hc25.loc["uncontrolled", "hosting_capacity_share"] == 0.4
@@ -109,8 +112,7 @@ def test_first_violation_year_and_deferral():
     for strategy, year0 in first.items():
         for year in years:
             for seed in range(10):
-                # from year0 on, 3 of 10 draws violate (30 % > 5 %); before it one draw in
-                # 2026 only for uncontrolled... kept at 0 %
+                # from year0 on, 3 of 10 draws violate (30 % > 5 %); before it none
                 violation = year0 is not None and year >= year0 and seed < 3
                 rows.append(
                     {
@@ -122,6 +124,9 @@ def test_first_violation_year_and_deferral():
                     }
                 )
     table = pd.DataFrame(rows)
+    probs = violation_probability(table, by=("feeder", "strategy", "year"))
+    u = probs[probs.strategy == "uncontrolled"].set_index("year")["probability"]
+    assert u.tolist() == pytest.approx([0, 0, 0.3, 0.3, 0.3, 0.3])
     fy = first_violation_year(table, risk=0.05).set_index("strategy")
     assert fy.loc["uncontrolled", "first_violation_year"] == 2027
     assert fy.loc["v1g", "first_violation_year"] == 2029

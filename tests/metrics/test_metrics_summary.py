@@ -189,6 +189,14 @@ def test_summary_matches_pandapower(case):
         np.hypot(45.0, 9.0) * 1000 / (3 * 230 * vm_c2) / 25 * 100
     )
     assert row["fuse_overloads"] >= 1
+    # energy beyond the fuse limit: sum over customer-steps of (1 - 100 / loading) x P x 0.25 h
+    phases_v = pf.vm_pu[customers.bus].to_numpy()[conv]
+    p_kw = customer_p.to_numpy()[conv]
+    s_kva = np.hypot(p_kw, 0.2 * p_kw)
+    loading = s_kva * 1000 / (3 * 230 * phases_v) / customers.fuse_a.to_numpy() * 100
+    expected = np.where(loading > 100, (1 - 100 / loading) * p_kw, 0).sum() * 0.25
+    assert expected > 0
+    assert row["fuse_energy_above_kwh"] == pytest.approx(expected)
     # balanced load flow: no unbalance figure
     assert np.isnan(row["unbalance_max_pct"]) and not row["violates_unbalance"]
     # first counted violation is the heavy step (voltage or transformer before convergence)
