@@ -14,6 +14,7 @@ import pandas as pd
 
 __all__ = [
     "STRATEGY_ORDER",
+    "LEVEL_COLUMNS",
     "STATUS_LABELS",
     "AT_RISK_MARGIN",
     "Metric",
@@ -43,18 +44,27 @@ def order_strategies(strategies: Any) -> list[str]:
     return known + sorted(s for s in names if s not in STRATEGY_ORDER)
 
 
-def representative_rows(summary: pd.DataFrame) -> pd.DataFrame:
-    """Rows shown in the comparison and detail charts: per feeder the highest EV share studied.
+LEVEL_COLUMNS = ("ev_share_target", "year")
+"""Summary columns that identify a study level (hosting-capacity share, forecast year)."""
 
-    A compare study has one EV share, so this keeps every row. A hosting-capacity or forecast
-    study has many; the highest share (or last forecast year) is the most stressed case.
+
+def representative_rows(summary: pd.DataFrame) -> pd.DataFrame:
+    """Rows shown in the comparison and detail charts: per feeder the most stressed level.
+
+    A compare study has one level, so this keeps every row (all strategies and seeds). A
+    hosting-capacity study (``ev_share_target``) or an adoption forecast (``year``) has many;
+    the highest target share or the last year is kept. The realised ``ev_share`` differs from
+    seed to seed and is therefore not used to pick rows.
     """
-    if summary.empty or "ev_share" not in summary.columns:
+    if summary.empty:
         return summary
-    share = pd.to_numeric(summary["ev_share"], errors="coerce")
-    top = share.groupby(summary["feeder"]).transform("max")
-    keep = (share == top) | top.isna()
-    return summary[keep]
+    for column in LEVEL_COLUMNS:
+        if column in summary.columns:
+            level = pd.to_numeric(summary[column], errors="coerce")
+            if level.notna().any():
+                top = level.groupby(summary["feeder"]).transform("max")
+                return summary[(level == top) | top.isna()]
+    return summary
 
 
 def _num(row: Mapping[str, Any], key: str) -> float:
@@ -316,6 +326,7 @@ def feeder_answer(
     *,
     hosting_capacity: pd.DataFrame | None = None,
     deferral: pd.DataFrame | None = None,
+    forecast: pd.DataFrame | None = None,
     risk: float = 0.05,
 ) -> str:
     """The one-sentence answer for one feeder (plain text; the template escapes it)."""
@@ -328,15 +339,21 @@ def feeder_answer(
         if col and not hc.empty:
             parts = []
             for strategy in order_strategies(hc["strategy"]):
-                value = pd.to_numeric(hc.loc[hc["strategy"] == strategy, col]).iloc[0]
-                text = "none of the studied shares" if pd.isna(value) else f"{value:.0%} EVs"
+                row = hc[hc["strategy"] == strategy].iloc[0]
+                value = pd.to_numeric(pd.Series([row[col]])).iloc[0]
+                if pd.isna(value):
+                    text = "none of the studied shares"
+                elif _truthy(row.get("hosting_capacity_reached")) is False:
+                    text = f"at least {value:.0%} EVs (the highest share studied)"
+                else:
+                    text = f"{value:.0%} EVs"
                 parts.append(f"{text} with {strategy}")
             return (
                 f"At {risk:.0%} accepted risk of a violation, {feeder} can host "
                 + ", ".join(parts)
                 + "."
             )
-    years = first_violation_years(None, deferral)
+    years = first_violation_years(forecast, deferral, risk)
     if years is not None:
         fy = years[years["feeder"] == feeder]
         if not fy.empty:
@@ -389,6 +406,9 @@ def feeder_answer(
 def hosting_gain_table(hosting_capacity: pd.DataFrame) -> pd.DataFrame | None:
     """Hosting capacity per feeder and strategy, and the gain of V1G/V2G over uncontrolled.
 
+    A capacity marked "≥" was not reached within the studied shares
+    (``hosting_capacity_reached`` false): the feeder takes at least that much.
+
     Returns
     -------
     pandas.DataFrame or None
@@ -406,11 +426,24 @@ def hosting_gain_table(hosting_capacity: pd.DataFrame) -> pd.DataFrame | None:
         index="feeder", columns="strategy", values=col, aggfunc="first"
     )
     strategies = order_strategies(wide.columns)
+    reached = None
+    if "hosting_capacity_reached" in hosting_capacity.columns:
+        reached = hosting_capacity.pivot_table(
+            index="feeder",
+            columns="strategy",
+            values="hosting_capacity_reached",
+            aggfunc=lambda v: _truthy(v.iloc[0]) is not False,
+        )
     out = pd.DataFrame(index=wide.index)
     for s in strategies:
-        out[f"Hosting capacity {s} [% of customers with EV]"] = wide[s].map(
-            lambda v: "–" if pd.isna(v) else f"{100 * v:.0f}"
-        )
+        texts = []
+        for feeder, v in wide[s].items():
+            if pd.isna(v):
+                texts.append("–")
+                continue
+            open_ended = reached is not None and not bool(reached.at[feeder, s])
+            texts.append(f"≥ {100 * v:.0f}" if open_ended else f"{100 * v:.0f}")
+        out[f"Hosting capacity {s} [% of customers with EV]"] = texts
     for extra, label in (
         ("first_violation_share", "first violating draw"),
         ("all_violate_share", "every draw violates"),
@@ -438,33 +471,53 @@ def first_violation_years(
 ) -> pd.DataFrame | None:
     """First year of violation per feeder and strategy.
 
-    Taken from ``deferral.csv`` (column ``first_violation_year``) when present, else from
-    ``forecast.csv``: the first year whose violation probability exceeds ``risk`` (or whose
-    ``violation`` flag is true).
+    From ``forecast.csv`` when it has probabilities (the first year whose violation
+    probability exceeds ``risk``), else from ``deferral.csv`` (``first_violation_year`` per
+    strategy; uncontrolled from ``uncontrolled_first_violation_year``).
 
     Returns
     -------
     pandas.DataFrame or None
-        Columns ``feeder, strategy, first_violation_year`` (NaN: no violation in the studied years).
+        Columns ``feeder, strategy, first_violation_year`` (NaN: no violation in the studied
+        years).
     """
+    if forecast is not None and {"feeder", "strategy", "year"} <= set(forecast.columns):
+        if "probability" in forecast.columns:
+            hit = pd.to_numeric(forecast["probability"], errors="coerce") > risk
+        elif "violation" in forecast.columns:
+            hit = forecast["violation"].map(lambda v: bool(_truthy(v)))
+        else:
+            hit = None
+        if hit is not None:
+            rows = []
+            for (feeder, strategy), group in forecast.assign(_hit=hit).groupby(
+                ["feeder", "strategy"], sort=False
+            ):
+                years = pd.to_numeric(group.loc[group["_hit"], "year"], errors="coerce")
+                rows.append(
+                    {
+                        "feeder": feeder,
+                        "strategy": strategy,
+                        "first_violation_year": years.min() if not years.empty else np.nan,
+                    }
+                )
+            return pd.DataFrame(rows)
     if deferral is not None and {"feeder", "strategy", "first_violation_year"} <= set(deferral):
-        return deferral[["feeder", "strategy", "first_violation_year"]].copy()
-    if forecast is None or not {"feeder", "strategy", "year"} <= set(forecast.columns):
-        return None
-    if "probability" in forecast.columns:
-        hit = pd.to_numeric(forecast["probability"], errors="coerce") > risk
-    elif "violation" in forecast.columns:
-        hit = forecast["violation"].map(lambda v: bool(_truthy(v)))
-    else:
-        return None
-    rows = []
-    for (feeder, strategy), group in forecast.assign(_hit=hit).groupby(["feeder", "strategy"]):
-        years = pd.to_numeric(group.loc[group["_hit"], "year"], errors="coerce")
-        rows.append(
-            {
-                "feeder": feeder,
-                "strategy": strategy,
-                "first_violation_year": years.min() if not years.empty else np.nan,
-            }
-        )
-    return pd.DataFrame(rows)
+        out = deferral[["feeder", "strategy", "first_violation_year"]].copy()
+        if (
+            "uncontrolled_first_violation_year" in deferral.columns
+            and not (out["strategy"] == "uncontrolled").any()
+        ):
+            base = deferral.groupby("feeder", sort=False)[
+                "uncontrolled_first_violation_year"
+            ].first()
+            extra = pd.DataFrame(
+                {
+                    "feeder": base.index,
+                    "strategy": "uncontrolled",
+                    "first_violation_year": base.to_numpy(),
+                }
+            )
+            out = pd.concat([extra, out], ignore_index=True)
+        return out
+    return None

@@ -147,8 +147,11 @@ def _timeseries_figure(
     period = "day"
     for i, strategy in enumerate(_ordered(series)):
         ts = series[strategy]
-        if ts is None or column not in ts.columns or ts[column].isna().all():
-            continue
+        values = (
+            pd.to_numeric(ts[column], errors="coerce") if ts is not None and column in ts else None
+        )
+        if values is None or not (values.fillna(0) != 0).any():
+            continue  # absent, or all zero (e.g. unbalance of a balanced load flow)
         agg, period = display_aggregate(ts[column])
         color = strategy_color(strategy, i)
         x = agg.index.strftime("%Y-%m-%d %H:%M").tolist()
@@ -725,6 +728,7 @@ def feeder_map_figure(
             "colorbar": {"title": {"text": "Lowest<br>voltage [pu]"}},
         },
     )
+    fig.update_layout(margin={"l": 95})
     fig.update_yaxes(scaleanchor="x", scaleratio=1)
     fig.update_xaxes(tickformat="d")
     fig.update_yaxes(tickformat="d")

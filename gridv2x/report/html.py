@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -24,7 +25,7 @@ from markupsafe import Markup
 
 from gridv2x.report import assess
 from gridv2x.report import figures as figs
-from gridv2x.report.load import ReportData, load_results
+from gridv2x.report.load import ReportData, TaskData, load_results
 
 __all__ = ["build_report", "render_report", "REPORT_NAME"]
 
@@ -126,6 +127,24 @@ def _nonconverged(summary: pd.DataFrame) -> list[str]:
     return out
 
 
+def _failures(provenance: dict) -> list[str]:
+    failures = provenance.get("failures") if isinstance(provenance, dict) else None
+    if isinstance(failures, dict):
+        return [
+            f"{task}: {str(msg).splitlines()[-1] if msg else ''}" for task, msg in failures.items()
+        ]
+    if isinstance(failures, list):
+        return [str(f) for f in failures]
+    return []
+
+
+def _has_data(task: TaskData) -> bool:
+    return any(
+        getattr(task, name) is not None
+        for name in ("timeseries", "customers", "voltage_daily", "elements", "evs", "soc")
+    )
+
+
 def _detail_tasks(summary: pd.DataFrame, feeder: str) -> dict[str, str]:
     """Per strategy the task shown in detail charts: highest EV share, lowest seed."""
     rows = assess.representative_rows(summary)
@@ -157,14 +176,27 @@ def _feeder_section(data: ReportData, feeder: str, index: int, fig: _FigureCount
         section.notes.append("No stored per-task results for this feeder: detail charts omitted.")
         return section
     loaded = {s: data.task(t) for s, t in tasks.items()}
+    missing_tasks = [s for s, t in loaded.items() if not _has_data(t)]
+    loaded = {s: t for s, t in loaded.items() if _has_data(t)}
+    if not loaded:
+        section.notes.append("No stored per-task results for this feeder: detail charts omitted.")
+        return section
+    if missing_tasks:
+        section.notes.append(
+            f"No stored results for {', '.join(missing_tasks)}: left out of the detail charts."
+        )
     seed_text = ""
     rep = assess.representative_rows(data.summary)
     rep = rep[rep["feeder"] == feeder]
     if "seed" in rep.columns and rep["seed"].nunique() > 1:
         seed_text = " Detail charts show the lowest seed."
-    if "ev_share" in rep.columns and data.kind != "compare":
-        share = pd.to_numeric(rep["ev_share"], errors="coerce").max()
-        seed_text += f" They show the highest EV share studied ({share:.0%})."
+    level = {
+        c: pd.to_numeric(rep[c], errors="coerce").max() for c in assess.LEVEL_COLUMNS if c in rep
+    }
+    if pd.notna(level.get("ev_share_target", np.nan)):
+        seed_text += f" They show the highest EV share studied ({level['ev_share_target']:.0%} of customers)."
+    elif pd.notna(level.get("year", np.nan)):
+        seed_text += f" They show the last forecast year ({int(level['year'])})."
     section.intro = seed_text.strip()
 
     ts = {s: t.timeseries for s, t in loaded.items() if t.timeseries is not None}
@@ -364,17 +396,7 @@ def _study_sections(data: ReportData, fig: _FigureCounter) -> list[_Section]:
         if f is not None:
             sec.figures.append(f)
         if data.deferral is not None:
-            sec.tables.append(
-                _Table(
-                    caption="Deferral of grid investment",
-                    header=[str(c) for c in data.deferral.columns],
-                    rows=[
-                        ["" if pd.isna(v) else str(v) for v in row]
-                        for row in data.deferral.itertuples(index=False)
-                    ],
-                    first_is_label=False,
-                )
-            )
+            sec.tables.append(_deferral_table(data.deferral))
         if data.forecast is not None:
             for feeder in dict.fromkeys(data.forecast.get("feeder", [])):
                 f = fig(
@@ -385,6 +407,37 @@ def _study_sections(data: ReportData, fig: _FigureCounter) -> list[_Section]:
                     sec.figures.append(f)
         out.append(sec)
     return out
+
+
+_DEFERRAL_LABELS = {
+    "feeder": "Feeder",
+    "strategy": "Strategy",
+    "first_violation_year": "First violation year",
+    "uncontrolled_first_violation_year": "Uncontrolled: first violation year",
+    "deferral_years": "Deferral of investment [years]",
+    "deferral_is_lower_bound": "Deferral is a lower bound (no violation in horizon)",
+    "first_year": "First studied year",
+    "last_year": "Last studied year",
+    "probability_last_year": "Violation probability in last year [-]",
+}
+
+
+def _deferral_table(deferral: pd.DataFrame) -> _Table:
+    def cell(v: Any) -> str:
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            return "–"
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        if isinstance(v, float):
+            return f"{v:.2f}"
+        return str(v)
+
+    return _Table(
+        caption="Years of grid-investment deferral that V1G / V2G buy over uncontrolled charging",
+        header=[_DEFERRAL_LABELS.get(c, str(c)) for c in deferral.columns],
+        rows=[[cell(v) for v in row] for row in deferral.itertuples(index=False)],
+        first_is_label=True,
+    )
 
 
 def _environment() -> Environment:
@@ -435,6 +488,7 @@ def render_report(data: ReportData) -> str:
                     feeder,
                     hosting_capacity=data.hosting_capacity,
                     deferral=data.deferral,
+                    forecast=data.forecast,
                     risk=data.risk,
                 ),
             }
@@ -465,6 +519,7 @@ def render_report(data: ReportData) -> str:
         "light_rows": light_rows,
         "rule_text": assess.status_rule_text(limits),
         "nonconverged": _nonconverged(summary),
+        "failures": _failures(data.provenance),
         "study_sections": study_sections,
         "feeder_sections": feeder_sections,
         "all_rows": all_rows,

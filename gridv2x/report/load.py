@@ -67,7 +67,7 @@ class ReportData:
     deferral: pd.DataFrame | None = None
     feeders_geo: dict[str, dict] = field(default_factory=dict)
     sessions: dict[str, pd.DataFrame] = field(default_factory=dict)
-    """Charging sessions per feeder (first seed found)."""
+    """Charging sessions per feeder (lowest seed at the highest share or latest year)."""
     base_load: dict[str, pd.DataFrame] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -182,6 +182,8 @@ def _task_ids_from_store(results: Path) -> pd.DataFrame | None:
         except (OSError, ValueError):
             continue
         flat = dict(info.get("summary", {})) if isinstance(info.get("summary"), dict) else {}
+        if isinstance(info.get("task"), dict):
+            flat.update({k: v for k, v in info["task"].items() if k not in flat})
         flat.update({k: v for k, v in info.items() if not isinstance(v, dict | list)})
         flat["task_id"] = task_json.parent.name
         rows.append(flat)
@@ -227,7 +229,9 @@ def _read_geojson(path: Path, notes: list[str]) -> dict | None:
     return data
 
 
-_SEED_RE = re.compile(r"^(?P<feeder>.+)-seed(?P<seed>\d+)$")
+_FLEET_RE = re.compile(
+    r"^(?P<feeder>.+)-seed(?P<seed>\d+)(?:-share(?P<share>[0-9.]+))?(?:-y(?P<year>\d+))?$"
+)
 
 
 def load_results(outdir: str | Path) -> ReportData:
@@ -312,6 +316,7 @@ def load_results(outdir: str | Path) -> ReportData:
                 data.feeders_geo[path.stem] = geo
 
     fleet_dir = outdir / "results" / "fleet"
+    fleet_files: dict[str, tuple[tuple, Path]] = {}
     if fleet_dir.is_dir():
         for path in sorted(fleet_dir.glob("*.parquet")):
             stem = path.stem
@@ -320,9 +325,19 @@ def load_results(outdir: str | Path) -> ReportData:
                 if frame is not None:
                     data.base_load[stem[: -len("-base_load")]] = frame
                 continue
-            match = _SEED_RE.match(stem)
-            if match and match["feeder"] not in data.sessions:
-                frame = _read_parquet(path, notes)
-                if frame is not None:
-                    data.sessions[match["feeder"]] = frame
+            match = _FLEET_RE.match(stem)
+            if match:
+                # per feeder: the lowest seed at the highest share / latest year (the detail run)
+                rank = (
+                    -float(match["share"] or 0),
+                    -int(match["year"] or 0),
+                    int(match["seed"]),
+                )
+                best = fleet_files.get(match["feeder"])
+                if best is None or rank < best[0]:
+                    fleet_files[match["feeder"]] = (rank, path)
+        for feeder, (_rank, path) in fleet_files.items():
+            frame = _read_parquet(path, notes)
+            if frame is not None:
+                data.sessions[feeder] = frame
     return data

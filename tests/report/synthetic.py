@@ -98,6 +98,7 @@ def write_synthetic_outdir(
         for seed in range(seeds):
             n_evs_max = int(max(ev_shares) * n_customers)
             ev_ids = [f"c{i:03d}-ev1" for i in range(n_evs_max)]
+            share_suffix = "" if kind == "compare" else f"-share{max(ev_shares):.4f}"
             if fleet:
                 srng = np.random.default_rng(100 + seed)
                 sess = []
@@ -112,7 +113,9 @@ def write_synthetic_outdir(
                         sess.append((ev, arr, dep, 0.19 * km, km))
                 pd.DataFrame(
                     sess, columns=["ev_id", "arrival", "departure", "energy_kwh", "distance_km"]
-                ).to_parquet(outdir / "results" / "fleet" / f"{feeder}-seed{seed}.parquet")
+                ).to_parquet(
+                    outdir / "results" / "fleet" / f"{feeder}-seed{seed}{share_suffix}.parquet"
+                )
             for share in ev_shares:
                 n_evs = int(share * n_customers)
                 for si, strategy in enumerate(strategies):
@@ -176,7 +179,7 @@ def write_synthetic_outdir(
                         [
                             pd.DataFrame(
                                 {
-                                    "element": "bus",
+                                    "element": [f"bus {i}" for i in range(n_customers + 1)],
                                     "index": np.arange(n_customers + 1),
                                     "kind": "bus",
                                     "max_loading_pct": np.nan,
@@ -186,7 +189,7 @@ def write_synthetic_outdir(
                             ),
                             pd.DataFrame(
                                 {
-                                    "element": "line",
+                                    "element": [f"line {i}" for i in range(n_customers)],
                                     "index": np.arange(n_customers),
                                     "kind": "line",
                                     "max_loading_pct": loading.max() * (1 - depth),
@@ -215,7 +218,7 @@ def write_synthetic_outdir(
                             "degradation_pct": 0.01 * (2 if strategy == "v2g" else 1),
                             "area": ["Täby" if i % 2 else "Danderyd" for i in range(n_evs)],
                         }
-                    ).set_index("ev_id")
+                    )
                     evs.to_parquet(folder / "evs.parquet")
                     soc = pd.DataFrame(
                         {
@@ -230,7 +233,8 @@ def write_synthetic_outdir(
                         "feeder": feeder,
                         "strategy": strategy,
                         "seed": seed,
-                        "ev_share": share,
+                        "ev_share": n_evs / n_customers,
+                        "ev_share_target": share if kind != "compare" else None,
                         "n_evs": n_evs,
                         "transformer_peak_kw": p.max(),
                         "transformer_max_loading_pct": loading.max(),
@@ -255,8 +259,16 @@ def write_synthetic_outdir(
                     row["violation"] = (
                         row["violates_voltage"] or row["violates_transformer_loading"]
                     )
+                    task_info = {
+                        "task_id": task_id,
+                        "feeder": feeder,
+                        "strategy": strategy,
+                        "draw": seed,
+                    }
                     (folder / "task.json").write_text(
-                        json.dumps({"task_id": task_id, **row}, default=str)
+                        json.dumps(
+                            {"scenario_digest": "x", "task": task_info, "summary": row}, default=str
+                        )
                     )
                     rows.append(row)
         if fleet:
@@ -309,7 +321,8 @@ def write_synthetic_outdir(
                         {
                             "feeder": feeder,
                             "strategy": strategy,
-                            "ev_share": share,
+                            "ev_share": n_evs / n_customers,
+                            "ev_share_target": share if kind != "compare" else None,
                             "n": seeds,
                             "violations": round(prob * seeds),
                             "probability": prob,
