@@ -28,7 +28,7 @@ from gridv2x.metrics.loading import (
     losses_kwh,
     share_above,
 )
-from gridv2x.metrics.registry import METRICS, Metric, label
+from gridv2x.metrics.registry import METRICS, Metric, describe_metrics, label
 from gridv2x.metrics.summary import (
     converged_mask,
     customer_table,
@@ -52,6 +52,7 @@ __all__ = [
     "METRICS",
     "Metric",
     "label",
+    "describe_metrics",
     "summarize",
     "resolve_limits",
     "converged_mask",

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Metric", "METRICS", "label"]
+import pandas as pd
+
+__all__ = ["Metric", "METRICS", "label", "describe_metrics"]
 
 
 @dataclass(frozen=True)
@@ -249,3 +251,28 @@ def label(name: str) -> str:
     if metric is None:
         return name
     return f"{metric.label} [{metric.unit}]" if metric.unit else metric.label
+
+
+def describe_metrics(names: list[str] | None = None) -> pd.DataFrame:
+    """Table of metrics for documentation and report footnotes.
+
+    Parameters
+    ----------
+    names : list of str, optional
+        Metrics to describe, in this order; all registered metrics when omitted.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``name, label, unit, description``; unregistered names get empty fields.
+
+    References
+    ----------
+    .. [1] EN 50160:2022; EIFS 2023:3; sweden.md §3 (quoted in the descriptions).
+    """
+    names = list(METRICS) if names is None else list(names)
+    empty = Metric(label="", unit="", description="")
+    rows = [
+        (n, *(lambda m: (m.label, m.unit, m.description))(METRICS.get(n, empty))) for n in names
+    ]
+    return pd.DataFrame(rows, columns=["name", "label", "unit", "description"])
