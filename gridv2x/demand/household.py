@@ -124,11 +124,11 @@ _AWAKE_BUSINESS = np.array([0.1] * 7 + [0.8] + [1.0] * 9 + [0.5] + [0.1] * 6)
 _TIME_SHIFT_SD_H = 0.75  # individual shift of the daily routine [h]
 _HABIT_SD = 0.25  # individual morning/evening emphasis (relative)
 _DAY_FACTOR_SD = 0.20  # lognormal sigma of a customer's day-to-day level
-_NOISE_SD = 0.35  # lognormal sigma of step-to-step noise
+_NOISE_SD = 0.30  # lognormal sigma of step-to-step noise
 _NOISE_TAU_H = 1.0  # correlation time of the noise [h]
-_EVENT_SHARE = 0.35  # share of household energy in discrete appliance events
+_EVENT_SHARE = 0.30  # share of household energy in discrete appliance events
 _EVENT_KWH = 1.0  # mean energy per appliance event (cooking, laundry, dishwasher, sauna) [kWh]
-_EVENT_GAMMA_SHAPE = 1.5  # gamma shape of event energy (coefficient of variation 0.82)
+_EVENT_GAMMA_SHAPE = 3.0  # gamma shape of event energy (coefficient of variation 0.58)
 _EVENT_HOURS = 0.5  # duration of an appliance event [h]
 _BASE_TEMP_SD_C = 1.0  # spread of the customers' heating balance temperatures [K]
 
@@ -311,6 +311,7 @@ def household_noise(
     index: pd.DatetimeIndex,
     rng: np.random.Generator,
     diversity: float = 1.0,
+    event_kwh: np.ndarray | float = _EVENT_KWH,
 ) -> np.ndarray:
     """Stochastic household power around its expected value [kW].
 
@@ -318,7 +319,8 @@ def household_noise(
     ``N`` lognormal step noise with a 1 h correlation time (AR(1) in log space), both with mean
     one; ``E`` appliance events: a Poisson number of events per step with rate
     ``s * m * dt / e`` (so that ``E`` has mean ``s * m``), each of gamma-distributed energy
-    (mean ``e`` = 1 kWh) spread over 30 min. Expected power equals ``mean_kw`` at every step.
+    (mean ``e``, 1 kWh for a 5 000 kWh/yr household) spread over 30 min. Expected power
+    equals ``mean_kw`` at every step.
 
     Parameters
     ----------
@@ -329,6 +331,8 @@ def household_noise(
     rng : numpy.random.Generator
     diversity : float
         Scale of all random parts; 0 returns ``mean_kw`` [-].
+    event_kwh : numpy.ndarray or float
+        Mean energy of one appliance event, per customer [kWh].
 
     Returns
     -------
@@ -349,12 +353,13 @@ def household_noise(
     noise = np.exp(sn * z - sn**2 / 2.0)
     power = (1.0 - share) * mean_kw * day_factor * noise
     # appliance events
-    rate = share * mean_kw * dt / _EVENT_KWH
+    event = np.broadcast_to(np.asarray(event_kwh, dtype=float), (n_cust,))
+    rate = share * mean_kw * dt / event[None, :]
     counts = rng.poisson(rate)
-    theta = _EVENT_KWH / _EVENT_GAMMA_SHAPE
+    theta = np.broadcast_to(event / _EVENT_GAMMA_SHAPE, mean_kw.shape)
     energy = np.zeros_like(mean_kw)
     hit = counts > 0
-    energy[hit] = rng.gamma(_EVENT_GAMMA_SHAPE * counts[hit], theta)
+    energy[hit] = rng.gamma(_EVENT_GAMMA_SHAPE * counts[hit], theta[hit])
     span = max(1, int(round(_EVENT_HOURS / dt)))
     if span > 1:
         csum = np.cumsum(energy, axis=0)
@@ -544,7 +549,9 @@ def synthetic_base_load(
                                     longitude_deg=cz.longitude_deg).sum(axis=0)  # fmt: skip
         hh_norm = hh_norm * 365.0 / len(ref) * 24.0
     mean_kw = shape * (household_annual / np.where(hh_norm > 0, hh_norm, 1.0))[None, :]
-    power = household_noise(mean_kw, index, rng, diversity)
+    # appliance events are smaller in small households: e = 1 kWh * sqrt(household / 5000) [E]
+    event_kwh = np.clip(_EVENT_KWH * np.sqrt(household_annual / 5000.0), 0.4, 1.5)
+    power = household_noise(mean_kw, index, rng, diversity, event_kwh)
 
     if full_year:
         # exact energy: rescale the realised household part too
