@@ -35,8 +35,37 @@ def uncontrolled_fill(cap: np.ndarray, need: np.ndarray, starts, seg) -> np.ndar
     return np.minimum(np.maximum(need[seg] - before, 0.0), cap)
 
 
+LIMIT_PENALTY = 1e3
+"""Slope of the soft limit: above the headroom each kW counts as ``1 + LIMIT_PENALTY`` kW."""
+
+
+def charge_at_level(level, other, cap, head=None):
+    """Charging power at a water level: ``clip(L - other, 0, cap)``, or with a soft limit.
+
+    With ``head`` (room below a load limit [kW]) the marginal effective load of charging is
+    ``other + p`` up to ``head`` and rises ``1 + LIMIT_PENALTY`` times faster above it, i.e.
+    the filling minimises ``sum(other p + p**2 / 2 + LIMIT_PENALTY (p - head)+**2 / 2)``: it
+    stays within the limit whenever the energy fits below it and otherwise spreads the excess.
+    """
+    x = level - other
+    if head is not None:
+        x = np.where(x > head, head + (x - head) / (1.0 + LIMIT_PENALTY), x)
+    return np.minimum(np.maximum(x, 0.0), cap)
+
+
+def _top_level(other, cap, head):
+    if head is None:
+        return other + cap
+    return other + np.maximum(cap, head + (1.0 + LIMIT_PENALTY) * (cap - head))
+
+
 def valley_fill(
-    other: np.ndarray, cap: np.ndarray, need: np.ndarray, starts: np.ndarray, seg: np.ndarray
+    other: np.ndarray,
+    cap: np.ndarray,
+    need: np.ndarray,
+    starts: np.ndarray,
+    seg: np.ndarray,
+    head: np.ndarray | None = None,
 ) -> np.ndarray:
     """Minimise ``sum((other + p)**2)`` per segment s.t. ``sum(p) = need``, ``0 <= p <= cap``.
 
@@ -56,6 +85,8 @@ def valley_fill(
         Energy to deliver per segment [kW x steps].
     starts, seg : ndarray
         Segment starts and the segment of each element.
+    head : ndarray, optional
+        Room below a load limit in each step [kW] (soft limit, see :func:`charge_at_level`).
 
     References
     ----------
@@ -66,17 +97,17 @@ def valley_fill(
         return np.zeros(0)
     capacity = segment_sum(cap, starts)
     lo = np.minimum.reduceat(other, starts)
-    hi = np.maximum.reduceat(other + cap, starts)
+    hi = np.maximum.reduceat(_top_level(other, cap, head), starts)
     scale_ref = 1.0 + np.abs(hi)
     for _ in range(_MAX_ITER):
         mid = 0.5 * (lo + hi)
-        got = segment_sum(np.minimum(np.maximum(mid[seg] - other, 0.0), cap), starts)
+        got = segment_sum(charge_at_level(mid[seg], other, cap, head), starts)
         short = got < need
         lo = np.where(short, mid, lo)
         hi = np.where(short, hi, mid)
         if np.all(hi - lo <= 1e-11 * scale_ref):
             break
-    p = np.minimum(np.maximum(hi[seg] - other, 0.0), cap)
+    p = charge_at_level(hi[seg], other, cap, head)
     got = segment_sum(p, starts)
     scale = np.divide(need, got, out=np.zeros_like(got), where=got > 0)
     p *= np.minimum(scale, 1.0)[seg]
@@ -104,6 +135,7 @@ def v2g_fill(
     seg: np.ndarray,
     eta_c: float,
     eta_d: float,
+    head: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Two-level water filling with discharge (ignoring the state-of-charge path).
 
@@ -123,12 +155,12 @@ def v2g_fill(
     capacity = eta_c * segment_sum(cap, starts)
     lo = np.minimum.reduceat(other, starts) - 1.0
     lo = lo - np.abs(lo)  # far enough below that nothing charges and S(lo) <= min(other)
-    hi = np.maximum.reduceat(other + cap, starts)
+    hi = np.maximum.reduceat(_top_level(other, cap, head), starts)
     scale_ref = 1.0 + np.abs(hi)
 
     def energy(level):
         lv = level[seg]
-        c = np.minimum(np.maximum(lv - other, 0.0), cap)
+        c = charge_at_level(lv, other, cap, head)
         q = np.minimum(np.maximum(other - discharge_level(lv, rte), 0.0), dcap)
         return c, q, eta_c * segment_sum(c, starts) - segment_sum(q, starts) / eta_d
 

@@ -125,7 +125,9 @@ def _series_on_index(table: pd.DataFrame, index: pd.DatetimeIndex, source: str) 
     series = pd.Series(table["price_sek_per_kwh"].to_numpy(dtype=float), index=time).sort_index()
     if series.index.duplicated().any():
         raise InputError(f"price file {source}: duplicated timestamps")
-    if len(series) == 0 or series.index[0] > index[0] or series.index[-1] < index[-1]:
+    # the last price holds for one step of the file's own resolution
+    step = series.index.to_series().diff().median() if len(series) > 1 else pd.Timedelta(0)
+    if len(series) == 0 or series.index[0] > index[0] or series.index[-1] + step <= index[-1]:
         span = "empty" if len(series) == 0 else f"{series.index[0]} .. {series.index[-1]}"
         raise InputError(
             f"price file {source}: prices cover {span}, the study needs {index[0]} .. {index[-1]}"

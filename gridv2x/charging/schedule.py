@@ -55,6 +55,7 @@ from gridv2x.charging.battery import (
     degradation_pct,
     virtual_km,
 )
+from gridv2x.charging.prices import prices_on_index
 from gridv2x.conventions import SESSION_COLUMNS, step_hours
 from gridv2x.errors import InputError
 
@@ -107,7 +108,8 @@ class ChargingResult:
     per_ev : pandas.DataFrame
         Indexed by ``ev_id``: ``customer_id, charged_kwh, discharged_kwh, driving_kwh,
         unmet_kwh, losses_kwh, stored_start_kwh, stored_end_kwh, throughput_kwh, virtual_km,
-        degradation_pct, energy_cost_sek`` (energy cost only when prices were used).
+        degradation_pct, energy_cost_sek`` (energy cost with the given prices, or the shipped
+        synthetic SE3 example when none were given).
     sessions : pandas.DataFrame
         The input sessions (sorted by ``ev_id``, ``arrival``) plus ``delivered_kwh`` (net
         battery-side energy restored during the session), ``unmet_kwh`` (shortfall against the
@@ -382,21 +384,24 @@ def _block_groups(w: _Windows):
     return groups
 
 
-def _valley_passes(w, p, load, signal, need_steps, passes, groups):
+def _valley_passes(w, p, load, signal, need_steps, passes, groups, limit=None):
     """Coordinated valley filling: EV after EV, ``passes`` times (updates ``p`` and ``load``)."""
     for _ in range(passes):
         for _i, el, sessions_in, starts_g, seg_g in groups:
             k = w.step[el]
             other = load[k] - p[el]
+            head = None if limit is None else limit - other
             new = _fill.valley_fill(
-                other + signal[k], w.cap[el], need_steps[sessions_in], starts_g, seg_g
+                other + signal[k], w.cap[el], need_steps[sessions_in], starts_g, seg_g, head
             )
             load[k] += new - p[el]
             p[el] = new
     return p
 
 
-def _v2g_passes(w, p, load, signal, need_batt, e_arr, opts, fleet, groups, eta_c, eta_d):
+def _v2g_passes(
+    w, p, load, signal, need_batt, e_arr, opts, fleet, groups, eta_c, eta_d, passes, limit=None
+):
     """V2G updates on top of a V1G schedule; every update is checked against the SoC path."""
     battery = fleet["battery_kwh"].to_numpy(dtype=float)
     reserve = opts["reserve_soc"] * battery
@@ -412,12 +417,14 @@ def _v2g_passes(w, p, load, signal, need_batt, e_arr, opts, fleet, groups, eta_c
     need_steps_b = need_batt / dt  # battery side [kW x steps]
     day_of_step = w.day_of_step
     factors = (1.0, 0.5, 0.25, 0.0)
-    for _ in range(1):
+    for _ in range(passes):
         for i, el, sessions_in, starts_g, seg_g in groups:
             if opted_out[i]:
                 continue
             k = w.step[el]
-            other = load[k] - p[el] + signal[k]
+            physical = load[k] - p[el]
+            head = None if limit is None else limit - physical
+            other = physical + signal[k]
             frac = w.frac[el]
             nb = need_steps_b[sessions_in]
             factor = np.full(len(sessions_in), factors[0])
@@ -426,7 +433,9 @@ def _v2g_passes(w, p, load, signal, need_batt, e_arr, opts, fleet, groups, eta_c
             best_q = np.zeros(len(el))
             for level in range(len(factors)):
                 dcap = dmax[i] * frac * factor[seg_g]
-                c, q = _fill.v2g_fill(other, w.cap[el], dcap, nb, starts_g, seg_g, eta_c, eta_d)
+                c, q = _fill.v2g_fill(
+                    other, w.cap[el], dcap, nb, starts_g, seg_g, eta_c, eta_d, head
+                )
                 # state-of-charge path of each session
                 delta = (eta_c * c - q / eta_d) * dt
                 path = e_arr[sessions_in][seg_g] + _fill.segment_cumsum(delta, starts_g, seg_g)
@@ -578,12 +587,9 @@ def schedule(
     need_ctrl = need_full * share  # pro-rated for sessions cut at the end of the period
     base = base_load_kw.to_numpy(dtype=float)
 
-    price_series = None
     objective = {"v1g": v1g_opts["objective"], "v2g": v2g_opts["objective"]}.get(strategy)
-    if prices is not None or price_file is not None or objective == "price":
-        from gridv2x.charging.prices import prices_on_index
-
-        price_series = prices_on_index(index, price_file=price_file, prices=prices)
+    # prices are always read: the energy cost is reported for every strategy
+    price_series = prices_on_index(index, price_file=price_file, prices=prices)
     signal = np.zeros(len(index))
     if objective == "price":
         signal = price_weight_kw_per_sek * price_series.to_numpy(dtype=float)
@@ -598,11 +604,26 @@ def schedule(
         # restart from uncontrolled at the controlled need (differs only for cut sessions)
         p = _fill.uncontrolled_fill(w.cap, need_steps, w.starts, w.seg)
         load = base + np.bincount(w.step, weights=p, minlength=len(index))
-        p = _valley_passes(w, p, load, signal, need_steps, passes, groups)
+        # the soft limit only matters for the price objective: valley filling on the load
+        # itself already keeps it as low as the plug-in windows allow
+        limit = transformer_limit_kw if objective == "price" else None
+        p = _valley_passes(w, p, load, signal, need_steps, passes, groups, limit)
         if strategy == "v2g":
             need_b = np.minimum(need_ctrl, cap_batt)[si]
             p = _v2g_passes(
-                w, p, load, signal, need_b, e_arr[si], v2g_opts, fleet, groups, eta_c, eta_d
+                w,
+                p,
+                load,
+                signal,
+                need_b,
+                e_arr[si],
+                v2g_opts,
+                fleet,
+                groups,
+                eta_c,
+                eta_d,
+                passes,
+                limit,
             )
     return _assemble(
         strategy,
