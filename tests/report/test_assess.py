@@ -1,0 +1,161 @@
+"""Traffic lights, comparison table, one-sentence answers and study tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from gridv2x.report import assess
+from gridv2x.report.load import DEFAULT_LIMITS
+
+LIMITS = dict(DEFAULT_LIMITS)
+
+
+def _row(strategy: str, **values) -> dict:
+    row = {
+        "feeder": "f",
+        "strategy": strategy,
+        "seed": 0,
+        "ev_share": 0.3,
+        "n_evs": 15,
+        "transformer_peak_kw": 150.0,
+        "transformer_max_loading_pct": 60.0,
+        "line_max_loading_pct": 50.0,
+        "v_min_pu": 0.96,
+        "v_max_pu": 1.03,
+        "unbalance_max_pct": 0.5,
+        "converged_share": 1.0,
+        "en50160_compliant": True,
+        "ev_charged_kwh": 1000.0,
+        "ev_unmet_kwh": 0.0,
+    }
+    row.update(values)
+    return row
+
+
+def test_traffic_light_rules() -> None:
+    summary = pd.DataFrame(
+        [
+            _row("uncontrolled", transformer_max_loading_pct=112.0, transformer_peak_kw=220.0),
+            _row("v1g", transformer_max_loading_pct=93.0, transformer_peak_kw=180.0),
+            _row("v2g", transformer_peak_kw=150.0),
+            _row("lowv", v_min_pu=0.899),
+            _row("nonconv", converged_share=0.99),
+        ]
+    )
+    lights = assess.traffic_lights(summary, LIMITS).set_index("strategy")
+    assert lights.loc["uncontrolled", "status"] == "violated"
+    assert "transformer loaded 112 %" in lights.loc["uncontrolled", "why"]
+    assert lights.loc["v1g", "status"] == "risk"  # 93 % >= 90 % of the 100 % limit
+    assert lights.loc["v2g", "status"] == "ok"
+    assert lights.loc["lowv", "status"] == "violated"
+    assert lights.loc["nonconv", "status"] == "violated"
+    assert "did not converge" in lights.loc["nonconv", "why"]
+    answer = assess.feeder_answer(summary, assess.traffic_lights(summary, LIMITS), "f")
+    assert answer.startswith("With 30% EVs")
+    assert "v1g is at risk" in answer and "peak -18% (180 kW vs 220 kW)" in answer
+    assert "v1g is the first that keeps them" in answer
+    assert "0.90-1.10 pu" in assess.status_rule_text(LIMITS)
+
+
+def test_summary_flags_win_over_recomputation() -> None:
+    summary = pd.DataFrame(
+        [
+            _row("uncontrolled", violation=True, violates_voltage=True, violates_unbalance=False),
+            _row("v1g", violation=False, transformer_max_loading_pct=101.0),
+        ]
+    )
+    lights = assess.traffic_lights(summary, LIMITS).set_index("strategy")
+    assert lights.loc["uncontrolled", "status"] == "violated"
+    assert lights.loc["uncontrolled", "why"].startswith("voltage outside")
+    # the pipeline decided: loading 101 % is not a counted criterion here -> not violated,
+    # but it is shown as at risk
+    assert lights.loc["v1g", "status"] == "risk"
+
+
+def test_seeds_are_worst_case_and_counted() -> None:
+    summary = pd.DataFrame(
+        [
+            _row("uncontrolled", seed=0),
+            _row("uncontrolled", seed=1, v_min_pu=0.85),
+            _row("uncontrolled", seed=2),
+        ]
+    )
+    lights = assess.traffic_lights(summary, LIMITS)
+    assert lights["status"].tolist() == ["violated"] and "in 1 of 3 runs" in lights["why"].iloc[0]
+    table = assess.comparison_table(summary, "f")
+    assert table.loc["Lowest customer voltage [pu]", "uncontrolled"] == "0.850"
+    assert table.loc["EN 50160 compliant", "uncontrolled"] == "yes"
+    assert table.loc["EV share [% of customers]", "uncontrolled"] == "30"
+
+
+def test_comparison_table_units_and_order() -> None:
+    summary = pd.DataFrame(
+        [_row("v2g", v2g_virtual_km=800.0), _row("uncontrolled", v2g_virtual_km=0.0)]
+    )
+    table = assess.comparison_table(summary, "f")
+    assert list(table.columns) == ["uncontrolled", "v2g"]
+    assert "Transformer peak [kW]" in table.index and "V2G virtual km [km]" in table.index
+    assert "Network losses [kWh]" not in table.index  # column absent -> row left out
+    assert table.loc["V2G virtual km [km]", "v2g"] == "800"
+
+
+def test_representative_rows_pick_the_highest_level() -> None:
+    summary = pd.DataFrame(
+        [
+            _row("uncontrolled", ev_share_target=0.2, ev_share=0.21),
+            _row("uncontrolled", ev_share_target=0.6, ev_share=0.58, seed=0),
+            _row("uncontrolled", ev_share_target=0.6, ev_share=0.62, seed=1),
+        ]
+    )
+    rows = assess.representative_rows(summary)
+    assert sorted(rows["ev_share"]) == [0.58, 0.62]  # both seeds of the 60 % level
+
+
+def test_hosting_gain_table_and_answer() -> None:
+    hc = pd.DataFrame(
+        {
+            "feeder": ["f"] * 3,
+            "strategy": ["v2g", "uncontrolled", "v1g"],
+            "hosting_capacity_share": [0.6, 0.2, 0.4],
+            "hosting_capacity_reached": [False, True, True],
+            "first_violation_share": [np.nan, 0.1, 0.3],
+        }
+    )
+    table = assess.hosting_gain_table(hc)
+    assert table.loc["f", "Hosting capacity uncontrolled [% of customers with EV]"] == "20"
+    assert table.loc["f", "Hosting capacity v2g [% of customers with EV]"] == "≥ 60"
+    assert table.loc["f", "Gain of v1g over uncontrolled [percentage points]"] == "+20"
+    assert table.loc["f", "Gain of v2g over uncontrolled [percentage points]"] == "+40"
+    summary = pd.DataFrame([_row("uncontrolled")])
+    answer = assess.feeder_answer(
+        summary, assess.traffic_lights(summary, LIMITS), "f", hosting_capacity=hc
+    )
+    assert "20% EVs with uncontrolled" in answer
+    assert "at least 60% EVs (the highest share studied) with v2g" in answer
+
+
+def test_first_violation_years_from_forecast_and_deferral() -> None:
+    forecast = pd.DataFrame(
+        {
+            "feeder": "f",
+            "strategy": ["uncontrolled"] * 3 + ["v1g"] * 3,
+            "year": [2030, 2031, 2032] * 2,
+            "probability": [0.0, 0.2, 1.0, 0.0, 0.0, 0.04],
+        }
+    )
+    years = assess.first_violation_years(forecast, None, risk=0.05).set_index("strategy")
+    assert years.loc["uncontrolled", "first_violation_year"] == 2031
+    assert np.isnan(years.loc["v1g", "first_violation_year"])
+    deferral = pd.DataFrame(
+        {
+            "feeder": ["f"],
+            "strategy": ["v1g"],
+            "first_violation_year": [2034.0],
+            "uncontrolled_first_violation_year": [2031.0],
+            "deferral_years": [3.0],
+        }
+    )
+    years = assess.first_violation_years(None, deferral).set_index("strategy")
+    assert years.loc["uncontrolled", "first_violation_year"] == 2031
+    assert years.loc["v1g", "first_violation_year"] == 2034

@@ -1,0 +1,76 @@
+"""The quickstart report in a real browser (headless Chromium, outside network blocked)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gridv2x.report import build_report
+from tests.report.browser import open_report, require_browser
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def page(quickstart_outdir: Path, tmp_path_factory):
+    require_browser()
+    report = quickstart_outdir / "report.html"
+    if not report.exists():
+        build_report(quickstart_outdir)
+    shot = tmp_path_factory.mktemp("browser") / "report.png"
+    return open_report(report, screenshot=shot)
+
+
+def test_no_console_error(page) -> None:
+    assert page.severe == [], page.severe
+
+
+def test_no_request_leaves_the_file(page) -> None:
+    assert page.requests, "the performance log recorded the page load itself"
+    assert any(u.startswith("file:") for u in page.requests)
+    assert page.outside_requests == [], page.outside_requests
+
+
+def test_every_figure_is_drawn(page) -> None:
+    assert page.figure_divs >= 8
+    assert page.drawn_figures == page.figure_divs
+
+
+def test_tables_present(page) -> None:
+    assert page.tables >= 3  # traffic lights, comparison, provenance (and more)
+    assert page.summary_rows >= 1  # one traffic-light row per feeder
+
+
+def test_injected_script_does_not_run(page) -> None:
+    assert not page.pwned
+    assert page.title != "pwned" and "gridv2x report" in page.title
+    assert "<script>window.__pwned = 1;" in page.description_text  # shown as plain text
+
+
+def test_escaping_with_hostile_feeder_names(synthetic_outdir: Path) -> None:
+    """Hostile scenario and feeder names: nothing runs, every figure still draws."""
+    require_browser()
+    result = open_report(build_report(synthetic_outdir))
+    assert not result.pwned and result.title != "pwned"
+    assert result.severe == [], result.severe
+    assert result.outside_requests == []
+    assert result.drawn_figures == result.figure_divs > 0
+
+
+def test_the_checks_can_fail(tmp_path: Path) -> None:
+    """The harness sees an outside request, a console error, a running script, an undrawn div."""
+    require_browser()
+    page_file = tmp_path / "bad.html"
+    page_file.write_text(
+        "<!DOCTYPE html><html><head><title>bad</title>"
+        '<script src="https://cdn.plot.ly/plotly-latest.min.js"></script></head><body>'
+        '<div class="plotly-graph-div"></div>'
+        "<script>window.__pwned = 1; console.error('boom');</script></body></html>",
+        encoding="utf-8",
+    )
+    result = open_report(page_file, timeout_s=3)
+    assert result.pwned
+    assert any("cdn.plot.ly" in u for u in result.outside_requests)
+    assert result.severe
+    assert result.figure_divs == 1 and result.drawn_figures == 0
