@@ -119,6 +119,7 @@ _AWAKE = np.array(
     ]  # fmt: skip
 )
 _AWAKE_BUSINESS = np.array([0.1] * 7 + [0.8] + [1.0] * 9 + [0.5] + [0.1] * 6)
+_AWAKE_TABLE = np.stack([_AWAKE, _AWAKE_BUSINESS])
 
 # diversity parameters at diversity = 1 [E], calibrated so that 50 villas meet Velander
 _TIME_SHIFT_SD_H = 0.75  # individual shift of the daily routine [h]
@@ -216,19 +217,6 @@ def _local_hours(index: pd.DatetimeIndex) -> np.ndarray:
     return (mid.hour + mid.minute / 60.0 + mid.second / 3600.0).to_numpy(dtype=float)
 
 
-def _interp_hourly(table: np.ndarray, hours: np.ndarray) -> np.ndarray:
-    """Periodic linear interpolation of hourly values (value h at h + 0.5) at ``hours``.
-
-    ``table`` has the 24 hours on its last axis and is indexed along the leading axes by the
-    broadcast of ``hours``' shape.
-    """
-    x = np.mod(hours - 0.5, 24.0)
-    i0 = np.floor(x).astype(np.int64)
-    frac = x - i0
-    i1 = (i0 + 1) % 24
-    return table[..., i0] * (1.0 - frac) + table[..., i1] * frac
-
-
 def household_mean_kw(
     index: pd.DatetimeIndex,
     dwellings: np.ndarray,
@@ -278,11 +266,8 @@ def household_mean_kw(
     shape = shape * (1.0 + habit[None, :, 0] * morning + habit[None, :, 1] * evening)
     elevation = solar_elevation_deg(_mid(index), latitude_deg, longitude_deg)
     darkness = 1.0 / (1.0 + np.exp((elevation - 3.0) / 2.0))
-    awake = np.where(
-        (cls == _SHAPE_CLASS["business"]),
-        _interp_hourly(_AWAKE_BUSINESS, hours),
-        _interp_hourly(_AWAKE, hours),
-    )
+    awake_cls = (cls == _SHAPE_CLASS["business"]).astype(np.int64)
+    awake = _AWAKE_TABLE[awake_cls, i0] * (1.0 - frac) + _AWAKE_TABLE[awake_cls, i1] * frac
     lighting = awake * darkness[:, None] / 0.35
     season = 1.0 + _SEASONAL_AMPLITUDE * np.cos(2.0 * np.pi * (_day_of_year(index) - 15.0) / 365.25)
     return ((1.0 - _LIGHTING_SHARE) * shape + _LIGHTING_SHARE * lighting) * season[:, None]

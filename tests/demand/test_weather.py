@@ -87,3 +87,18 @@ def test_temperature_file_errors(tmp_path):
         outdoor_temperature(idx, rng=np.random.default_rng(0), temperature_file="nope.csv")
     with pytest.raises(InputError, match="SE9"):
         outdoor_temperature(idx, rng=np.random.default_rng(0), zone="SE9")
+
+
+def test_temperature_file_local_times_over_dst(tmp_path):
+    # naive local times across the autumn DST change (03:00 -> 02:00 on 27 Oct 2030): the
+    # repeated hour is resolved by order ('infer'); values rise 1 K per absolute hour
+    times = pd.date_range("2030-10-26T12:00", periods=48, freq="60min", tz="Europe/Stockholm")
+    path = tmp_path / "local.csv"
+    pd.DataFrame(
+        {"time": times.tz_localize(None).strftime("%Y-%m-%d %H:%M"), "temperature_c": range(48)}
+    ).to_csv(path, index=False)
+    idx = pd.date_range("2030-10-27", periods=24, freq="60min", tz="Europe/Stockholm")
+    idx.name = "time"
+    t = outdoor_temperature(idx, rng=np.random.default_rng(0), temperature_file=path)
+    # 27 Oct 00:00 CEST is 12 h after the start; step middle +0.5 h
+    assert np.allclose(t.to_numpy(), np.arange(24) + 12.5)
