@@ -21,12 +21,20 @@ from gridv2x.demand import base_load, outdoor_temperature
 def customers(n: int, seed: int = 0) -> pd.DataFrame:
     """Villa area: 45 % heat pump 11 MWh, 20 % direct electric 20 MWh, 35 % 5 MWh (±20 %)."""
     r = np.random.default_rng(seed)
-    heating = r.choice(["heat_pump", "direct_electric", "district", "none"], n,
-                       p=[0.45, 0.2, 0.3, 0.05])  # fmt: skip
-    kwh = np.select([heating == "heat_pump", heating == "direct_electric"], [11000.0, 20000.0],
-                    5000.0) * r.uniform(0.8, 1.2, n)  # fmt: skip
-    return pd.DataFrame({"customer_id": [f"c{i:03d}" for i in range(n)], "dwelling": "villa",
-                         "heating": heating, "annual_kwh": kwh})  # fmt: skip
+    heating = r.choice(
+        ["heat_pump", "direct_electric", "district", "none"], n, p=[0.45, 0.2, 0.3, 0.05]
+    )
+    kwh = np.select(
+        [heating == "heat_pump", heating == "direct_electric"], [11000.0, 20000.0], 5000.0
+    ) * r.uniform(0.8, 1.2, n)
+    return pd.DataFrame(
+        {
+            "customer_id": [f"c{i:03d}" for i in range(n)],
+            "dwelling": "villa",
+            "heating": heating,
+            "annual_kwh": kwh,
+        }
+    )
 
 
 def best_of(fn, repeat: int = 3) -> float:

@@ -116,7 +116,7 @@ _AWAKE = np.array(
         1.0,
         0.9,
         0.7,
-    ]  # fmt: skip
+    ]
 )
 _AWAKE_BUSINESS = np.array([0.1] * 7 + [0.8] + [1.0] * 9 + [0.5] + [0.1] * 6)
 _AWAKE_TABLE = np.stack([_AWAKE, _AWAKE_BUSINESS])
@@ -424,8 +424,9 @@ def heating_kw(
     numpy.ndarray
         ``(n_steps, n_customers)`` relative heating power [K].
     """
-    smooth = _smooth(np.asarray(temperature_c, dtype=float), step_hours(index),
-                     building_time_constant_h)  # fmt: skip
+    smooth = _smooth(
+        np.asarray(temperature_c, dtype=float), step_hours(index), building_time_constant_h
+    )
     return heating_degree_power(smooth[:, None], base_c, heating, cop_slope)
 
 
@@ -443,16 +444,18 @@ def _expected_heating_per_year(
     smoothed climatological mean; the smoothing of the anomaly itself is neglected (it is a
     daily process, smoother than the building's time constant).
     """
-    index = pd.date_range(f"{year}-01-01", f"{year + 1}-01-01", freq="60min", tz=TIMEZONE,
-                          inclusive="left")  # fmt: skip
+    index = pd.date_range(
+        f"{year}-01-01", f"{year + 1}-01-01", freq="60min", tz=TIMEZONE, inclusive="left"
+    )
     mean_c, sd_c = climatology(index, zone)
     mean_c = _smooth(mean_c, 1.0, building_time_constant_h)
     nodes, weights = roots_hermitenorm(12)
     weights = weights / weights.sum()
     total = np.zeros(base_c.size)
     for x, w in zip(nodes, weights, strict=True):
-        total += w * heating_degree_power((mean_c + x * sd_c)[:, None], base_c, heating,
-                                          cop_slope).sum(axis=0)  # fmt: skip
+        total += w * heating_degree_power(
+            (mean_c + x * sd_c)[:, None], base_c, heating, cop_slope
+        ).sum(axis=0)
     return total
 
 
@@ -499,6 +502,23 @@ def synthetic_base_load(
         Scale of differences between customers [-].
     zone : str
         Climate zone used for the location (daylight) and the normal year.
+
+    Notes
+    -----
+    Calibration: with the default ``diversity`` the coincident hourly peak of 50 Swedish
+    villas (mixed heating, 554 MWh/yr) is on average 0.96-0.98 of Velander's formula
+    ``P = 0.0003 W + 0.0375 sqrt(W)`` (sweden.md §2) over synthetic SE3 weather years
+    (0.84-1.17 for single years, by how cold the winter is); 50 apartments of 2 500 kWh reach
+    1.05 of Velander's apartment constants; a single 11 MWh heat-pump villa 1.0 of its
+    single-house value. See ``bench/bench_demand.py``.
+
+    References
+    ----------
+    S. Velander, "Metoder för belastningsberäkning i elnät", 1952 (constants as used by the
+    Chalmers Open LV-Grid Generator, sweden.md §2) [R].
+    J. Widén, E. Wäckelgård, "A high-resolution stochastic model of domestic activity patterns
+    and electricity demand", Applied Energy 87 (2010) 1880-1892 (Swedish bottom-up model; its
+    morning and evening peaks and lighting-by-daylight idea inform the shapes here) [R].
     """
     n = len(customers)
     cz = CLIMATE_ZONES.get(zone, CLIMATE_ZONES["SE3"])
@@ -511,15 +531,22 @@ def synthetic_base_load(
     # per-customer behaviour (drawn first, in a fixed order, so results depend on the seed only)
     shift_h = np.clip(_TIME_SHIFT_SD_H * diversity * rng.standard_normal(n), -3.0, 3.0)
     habit = np.clip(_HABIT_SD * diversity * rng.standard_normal((n, 2)), -0.5, 1.0)
-    base_c = heating_base_c + np.clip(_BASE_TEMP_SD_C * diversity * rng.standard_normal(n),
-                                      -3.0, 3.0)  # fmt: skip
+    base_c = heating_base_c + np.clip(
+        _BASE_TEMP_SD_C * diversity * rng.standard_normal(n), -3.0, 3.0
+    )
     cop_slope = rng.uniform(0.0, 0.15, n)
 
     dt = step_hours(index)
     days = len(index) * dt / 24.0
     full_year = days >= 364.0
-    shape = household_mean_kw(index, dwellings, shift_h, habit, latitude_deg=cz.latitude_deg,
-                              longitude_deg=cz.longitude_deg)  # fmt: skip
+    shape = household_mean_kw(
+        index,
+        dwellings,
+        shift_h,
+        habit,
+        latitude_deg=cz.latitude_deg,
+        longitude_deg=cz.longitude_deg,
+    )
     temp = np.asarray(temperature_c, dtype=float)
     heat = heating_kw(temp, index, base_c, heating, cop_slope, building_time_constant_h)
 
@@ -527,11 +554,18 @@ def synthetic_base_load(
         hh_norm = shape.sum(axis=0) * dt * 365.0 / days
     else:
         year = index[0].tz_convert(TIMEZONE).year
-        ref = pd.date_range(f"{year}-01-01", f"{year + 1}-01-01", freq="60min", tz=TIMEZONE,
-                            inclusive="left")  # fmt: skip
-        ref.freq = "60min"
-        hh_norm = household_mean_kw(ref, dwellings, shift_h, habit, latitude_deg=cz.latitude_deg,
-                                    longitude_deg=cz.longitude_deg).sum(axis=0)  # fmt: skip
+        ref = pd.date_range(
+            f"{year}-01-01", f"{year + 1}-01-01", freq="60min", tz=TIMEZONE, inclusive="left"
+        )
+
+        hh_norm = household_mean_kw(
+            ref,
+            dwellings,
+            shift_h,
+            habit,
+            latitude_deg=cz.latitude_deg,
+            longitude_deg=cz.longitude_deg,
+        ).sum(axis=0)
         hh_norm = hh_norm * 365.0 / len(ref) * 24.0
     mean_kw = shape * (household_annual / np.where(hh_norm > 0, hh_norm, 1.0))[None, :]
     # appliance events are smaller in small households: e = 1 kWh * sqrt(household / 5000) [E]
@@ -546,8 +580,9 @@ def synthetic_base_load(
         heat_norm = heat.sum(axis=0) * dt * 365.0 / days
     else:
         year = index[0].tz_convert(TIMEZONE).year
-        heat_norm = _expected_heating_per_year(zone, year, base_c, heating, cop_slope,
-                                               building_time_constant_h)  # fmt: skip
+        heat_norm = _expected_heating_per_year(
+            zone, year, base_c, heating, cop_slope, building_time_constant_h
+        )
     heat_kw = heat * (heating_annual / np.where(heat_norm > 0, heat_norm, np.inf))[None, :]
     if diversity > 0:
         # thermostat cycling and set-point habits: mean-one lognormal, 2 h correlation [E]

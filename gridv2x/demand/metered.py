@@ -194,14 +194,18 @@ def year_position_h(index: pd.DatetimeIndex) -> np.ndarray:
 def _profile_index(frame: pd.DataFrame, name: str) -> pd.DatetimeIndex:
     if isinstance(frame.index, pd.DatetimeIndex):
         idx = frame.index
-        return idx.tz_localize(TIMEZONE, ambiguous="infer", nonexistent="shift_forward") if (
-            idx.tz is None) else idx  # fmt: skip
+        return (
+            idx.tz_localize(TIMEZONE, ambiguous="infer", nonexistent="shift_forward")
+            if (idx.tz is None)
+            else idx
+        )
     n = len(frame)
     for days, year in ((365, 2015), (366, 2016)):
         if n % days == 0 and (n // days) in (24, 48, 96, 144):
             minutes = 1440 // (n // days)
-            return pd.date_range(f"{year}-01-01", periods=n, freq=f"{minutes}min",
-                                 tz=_STANDARD_TIME).tz_convert(TIMEZONE)  # fmt: skip
+            return pd.date_range(
+                f"{year}-01-01", periods=n, freq=f"{minutes}min", tz=_STANDARD_TIME
+            ).tz_convert(TIMEZONE)
     raise InputError(
         f"base_profiles ({name}): index is not a DatetimeIndex and {n} rows is not one year of "
         f"10/15/30/60-min steps (e.g. 35040 or 35136)"
