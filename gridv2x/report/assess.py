@@ -400,7 +400,7 @@ def feeder_answer(
         if len(ok) == len(strategies)
         else ("no strategy keeps the limits" if not ok else f"{ok[0]} is the first that keeps them")
     )
-    return f"{intro}{feeder}: " + "; ".join(phrases) + f" — {verdict}."
+    return f"{intro}" + "; ".join(phrases) + f" — {verdict}."
 
 
 def hosting_gain_table(hosting_capacity: pd.DataFrame) -> pd.DataFrame | None:

@@ -65,10 +65,10 @@ def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, **extra: Any
         font={"family": _FONT, "size": 12},
         paper_bgcolor="white",
         plot_bgcolor="white",
-        margin={"l": 60, "r": 20, "t": 50, "b": 50},
-        legend={"orientation": "h", "y": -0.18, "x": 0},
+        margin={"l": 60, "r": 20, "t": 60, "b": 40},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},
         hovermode="closest",
-        height=extra.pop("height", 380),
+        height=extra.pop("height", 420),
         **extra,
     )
     fig.update_xaxes(title_text=x_title, gridcolor="#e5e5e5", zeroline=False, showline=True)
@@ -82,6 +82,16 @@ def _local_naive(index: pd.Index) -> pd.DatetimeIndex:
     if idx.tz is not None:
         idx = idx.tz_convert(TIMEZONE).tz_localize(None)
     return idx
+
+
+def _time_x(index: pd.DatetimeIndex) -> dict[str, Any]:
+    """x of a time trace: ``x0``/``dx`` when the steps are equal (no array embedded), else labels."""
+    idx = pd.DatetimeIndex(index)
+    if len(idx) > 2:
+        steps = np.diff(idx.asi8)
+        if (steps == steps[0]).all() and steps[0] > 0:
+            return {"x0": idx[0].strftime("%Y-%m-%d %H:%M"), "dx": int(steps[0] // 1_000_000)}
+    return {"x": idx.strftime("%Y-%m-%d %H:%M").tolist()}
 
 
 def _f32(values: Any, decimals: int = 4) -> np.ndarray:
@@ -154,10 +164,10 @@ def _timeseries_figure(
             continue  # absent, or all zero (e.g. unbalance of a balanced load flow)
         agg, period = display_aggregate(ts[column])
         color = strategy_color(strategy, i)
-        x = agg.index.strftime("%Y-%m-%d %H:%M").tolist()
+        x = _time_x(agg.index)
         fig.add_trace(
             go.Scatter(
-                x=x,
+                **x,
                 y=_f32(agg["max"], decimals),
                 name=f"{_t(strategy)} – {period}ly max",
                 legendgroup=str(strategy),
@@ -168,7 +178,7 @@ def _timeseries_figure(
         )
         fig.add_trace(
             go.Scatter(
-                x=x,
+                **x,
                 y=_f32(agg["mean"], decimals),
                 name=f"{_t(strategy)} – {period}ly mean",
                 legendgroup=str(strategy),
@@ -181,7 +191,9 @@ def _timeseries_figure(
         return None
     if limit is not None:
         _hline(fig, limit, limit_text, color="#b00020")
-    return _layout(fig, title, f"Local time (Europe/Stockholm), per {period}", y_title)
+    fig = _layout(fig, title, f"Local time (Europe/Stockholm), per {period}", y_title)
+    fig.update_xaxes(type="date")
+    return fig
 
 
 def transformer_loading_figure(
@@ -909,12 +921,12 @@ def soc_figure(
         local = _local_naive(frame.index)
         end = local.min() + pd.Timedelta(days=days)
         week = frame.loc[np.asarray(local < end)]
-        x = local[local < end].strftime("%Y-%m-%d %H:%M").tolist()
+        x = _time_x(local[local < end])
         idx = []
         for j, ev in enumerate(week.columns):
             fig.add_trace(
                 go.Scatter(
-                    x=x,
+                    **x,
                     y=_f32(week[ev], 2),
                     name=f"{_t(ev)} ({_t(strategy)})",
                     mode="lines",
@@ -927,12 +939,14 @@ def soc_figure(
     if not fig.data:
         return None
     _strategy_buttons(fig, groups)
-    return _layout(
+    fig = _layout(
         fig,
         f"Example EV state of charge, first {days} days – {_t(feeder)}",
         "Local time (Europe/Stockholm)",
         "Stored energy [kWh]",
     )
+    fig.update_xaxes(type="date")
+    return fig
 
 
 # --- hosting capacity and forecast ------------------------------------------------------------
