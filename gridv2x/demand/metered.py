@@ -92,7 +92,10 @@ def read_metered(
         Feeder customers (``customer_id``); every customer must have a column, and every column
         must be a customer.
     index : pandas.DatetimeIndex
-        Study index; the file must cover it.
+        Study index. The file must cover it, or cover at least 364 days: then each study step
+        takes the metered mean power at the same day of year and time of day (as
+        :func:`map_profiles`; 29 February dropped, the most recent year where the file holds
+        more than one; weekdays are not aligned).
     unit : str
         ``"kwh"``: values are energy per interval [kWh]; ``"kw"``: mean power [kW].
 
@@ -167,12 +170,18 @@ def read_metered(
     t_dst = _hours_since_epoch(index)
     dt = step_hours(index)
     end_src = t_src[-1] + last_step
-    if t_dst[0] < t_src[0] - 1e-9 or t_dst[-1] + dt > end_src + 1e-9:
+    covered = t_dst[0] >= t_src[0] - 1e-9 and t_dst[-1] + dt <= end_src + 1e-9
+    if covered:
+        out = resample_energy(t_src, kw, t_dst, dt, end_src)
+    elif end_src - t_src[0] >= 364.0 * 24.0 - 1e-6:
+        # another year (e.g. last year's meter data for a 2030 study): by day of year
+        out = _map_by_year_position(times[order], kw, index)
+    else:
         raise InputError(
             f"{_KEY}: {path} covers {times.min()} .. {times.max()} (interval starts), but the "
-            f"study period is {index[0]} .. {index[-1]}; the file must cover the study period"
+            f"study period is {index[0]} .. {index[-1]}; the file must cover the study period, "
+            f"or a whole year (then it is mapped by day of year and time of day)"
         )
-    out = resample_energy(t_src, kw, t_dst, dt, end_src)
     frame = pd.DataFrame(out, index=index, columns=pd.Index(wanted, name="customer_id"))
     return frame
 
@@ -210,6 +219,28 @@ def _profile_index(frame: pd.DataFrame, name: str) -> pd.DatetimeIndex:
         f"base_profiles ({name}): index is not a DatetimeIndex and {n} rows is not one year of "
         f"10/15/30/60-min steps (e.g. 35040 or 35136)"
     )
+
+
+def _map_by_year_position(
+    times: pd.DatetimeIndex, values: np.ndarray, index: pd.DatetimeIndex
+) -> np.ndarray:
+    """Mean power on ``index`` from a year of data by :func:`year_position_h` (periodic).
+
+    ``times`` must be sorted. 29 February is dropped; where the data cover more than a year,
+    the latest value for each position of the year is used.
+    """
+    std = times.tz_convert(_STANDARD_TIME)
+    keep = ~np.asarray((std.month == 2) & (std.day == 29))
+    pos = year_position_h(times)[keep]
+    vals = values[keep]
+    # last occurrence of each position (the most recent year), sorted by position
+    _, first_in_reversed = np.unique(pos[::-1], return_index=True)
+    sel = len(pos) - 1 - first_in_reversed
+    pos, vals = pos[sel], vals[sel]
+    period = 365.0 * 24.0
+    src_t = np.concatenate([pos - period, pos, pos + period])  # periodic extension
+    src_v = np.vstack([vals, vals, vals])
+    return resample_energy(src_t, src_v, year_position_h(index), step_hours(index))
 
 
 def map_profiles(
@@ -252,18 +283,6 @@ def map_profiles(
                 f"the profiles have columns {list(frame.columns)[:10]}"
             )
         pidx = _profile_index(frame, name)
-        pos = year_position_h(pidx)
-        std = pidx.tz_convert(_STANDARD_TIME)
-        keep = ~np.asarray((std.month == 2) & (std.day == 29))  # drop 29 February
-        pos = pos[keep]
-        vals = frame[wanted].to_numpy(dtype=float)[keep]
-        period = 365.0 * 24.0
-        # periodic extension: one year before and after
-        src_t = np.concatenate([pos - period, pos, pos + period])
-        src_v = np.vstack([vals, vals, vals])
-        order = np.argsort(src_t, kind="stable")
-        src_t, src_v = src_t[order], src_v[order]
-        dst = year_position_h(index)
-        mapped = resample_energy(src_t, src_v, dst, step_hours(index))
+        mapped = _map_by_year_position(pidx, frame[wanted].to_numpy(dtype=float), index)
         out.append(pd.DataFrame(mapped, index=index, columns=pd.Index(wanted, name="customer_id")))
     return out[0], out[1]

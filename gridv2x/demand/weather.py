@@ -352,19 +352,25 @@ def read_temperature(path: str | Path, index: pd.DatetimeIndex) -> pd.Series:
 
 
 def _parse_times(column: pd.Series, path: Path, key: str) -> pd.DatetimeIndex:
-    """Parse a time column: aware strings converted, naive ones taken as Swedish local time."""
-    try:
-        parsed = pd.to_datetime(column, utc=False, format="ISO8601")
-    except (ValueError, TypeError):
-        parsed = None
-    if parsed is None or parsed.isna().any() or parsed.dtype == object:
+    """Parse a time column: times with a UTC offset are converted, naive ones are taken as
+    Swedish local time (the repeated autumn hour resolved by order)."""
+    if pd.api.types.is_datetime64_any_dtype(column):
+        parsed = column
+    else:
+        text = column.astype(str).str.strip()
+        with_offset = text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True)
         try:
-            parsed = pd.to_datetime(column, utc=True, format="ISO8601")
+            parsed = pd.to_datetime(text, utc=bool(with_offset.all()), format="ISO8601")
         except (ValueError, TypeError) as exc:
             raise InputError(
                 f"{key}: {path}: cannot parse column 'time' as ISO 8601 times "
                 f"(e.g. 2030-01-01T00:00+01:00): {exc}"
             ) from exc
+        if with_offset.any() and not with_offset.all():
+            raise InputError(
+                f"{key}: {path}: column 'time' mixes times with and without UTC offset; "
+                f"give all with an offset (e.g. +01:00) or all in Swedish local time"
+            )
     index = pd.DatetimeIndex(parsed)
     if index.isna().any():
         raise InputError(f"{key}: {path}: column 'time' has empty values")

@@ -139,3 +139,24 @@ def test_profiles_simbench_like():
         base_profiles=(p16, q16), annual_kwh_scale=1.5,
     )  # fmt: skip
     assert np.allclose(p2.to_numpy(), 1.5 * p.to_numpy())
+
+
+def test_metered_other_year_mapped_by_day_of_year(tmp_path):
+    # a whole year of 2024 hourly data (leap year) used for a 2030 study period
+    customers = make_customers(2)
+    times = pd.date_range("2024-01-01", "2025-01-01", freq="60min", tz="Europe/Stockholm",
+                          inclusive="left")  # fmt: skip
+    pos = np.arange(len(times), dtype=float)
+    path = tmp_path / "meter2024.csv"
+    pd.DataFrame({"time": times.strftime("%Y-%m-%dT%H:%M:%S%z"), "c000": pos,
+                  "c001": 2.0}).to_csv(path, index=False)  # fmt: skip
+    idx = period_index("2030-03-10", 2, "15min")
+    p = read_metered(path, customers, idx)
+    # 10 March 00:00-00:15 CET 2030 -> 10 March 2024 00:00 CET, row (31+29+9)*24 = 1656
+    assert p.iloc[0, 0] == pytest.approx(1656.0)
+    assert np.allclose(p["c001"], 2.0)
+    # less than a year that does not cover the period -> InputError naming the file
+    short = tmp_path / "short2024.csv"
+    pd.read_csv(path).iloc[:2000].to_csv(short, index=False)
+    with pytest.raises(InputError, match=r"short2024\.csv.*whole year"):
+        read_metered(short, customers, idx)
