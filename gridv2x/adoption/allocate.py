@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Mapping
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -16,6 +18,7 @@ __all__ = [
     "allocate_evs",
     "customer_weights",
     "ev_count",
+    "adoption_order",
     "local_fleet_share",
     "DEFAULT_DWELLING_WEIGHTS",
     "DEFAULT_FUSE_WEIGHTS",
@@ -126,27 +129,63 @@ def local_fleet_share(
     return expit(logit(bev_share) + shift)
 
 
-def ev_count(expected: float, rng: np.random.Generator) -> int:
-    """Round an expected EV count stochastically: ``floor(x)`` plus one with chance ``x - floor(x)``.
+def ev_count(expected: float, draw: float) -> int:
+    """Round an expected EV count stochastically: ``floor(x)`` plus one when ``draw < x - floor(x)``.
 
-    Unbiased: over many draws the mean count equals ``expected``.
+    With ``draw ~ U(0, 1)`` this is unbiased (the mean count over many draws equals
+    ``expected``) and, for a fixed draw, never decreasing in ``expected``.
     """
     base = int(np.floor(expected))
-    return base + int(rng.random() < expected - base)
+    return base + int(draw < expected - base)
 
 
-def _pick(keys_weight: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
-    """Weighted sampling of ``k`` rows without replacement (Efraimidis & Spirakis 2006).
+def adoption_order(
+    weight: np.ndarray,
+    n_evs: int,
+    second_ev_share: float,
+    first_draw: np.ndarray,
+    second_draw: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The order in which households buy their EVs: customer rows and EV numbers (1 or 2).
 
-    Each row gets the key ``E / w`` with ``E ~ Exp(1)``; the ``k`` smallest keys win. Rows
-    with weight 0 are never picked. Returns a boolean mask.
+    Households buy first EVs in the order of the keys ``first_draw / weight`` (weighted
+    sampling without replacement, Efraimidis & Spirakis 2006; ``first_draw ~ Exp(1)``). EV
+    number ``j`` (1-based) is a second EV whenever ``floor(j × second_ev_share)`` grows; it goes
+    to the current one-EV household with the smallest key ``second_draw / weight``. Rows with
+    weight 0 never get an EV.
+
+    The first ``n`` entries of the sequence are the allocation for ``n`` EVs, so with the same
+    random draws a smaller share gives a subset of a larger share's EVs (nested allocations:
+    hosting-capacity and forecast curves move smoothly with the share).
+
+    Returns
+    -------
+    rows : numpy.ndarray of int
+        Customer row of each EV, in buying order (length ``n_evs``).
+    number : numpy.ndarray of int
+        1 for a household's first EV, 2 for its second.
     """
+    positive = weight > 0
     with np.errstate(divide="ignore"):
-        keys = rng.exponential(size=len(keys_weight)) / keys_weight
-    mask = np.zeros(len(keys_weight), dtype=bool)
-    if k > 0:
-        mask[np.argsort(keys, kind="stable")[:k]] = True
-    return mask
+        key1 = np.where(positive, first_draw / np.where(positive, weight, 1.0), np.inf)
+        key2 = np.where(positive, second_draw / np.where(positive, weight, 1.0), np.inf)
+    queue1 = np.argsort(key1, kind="stable")[: int(positive.sum())]
+    rows = np.empty(n_evs, dtype=int)
+    number = np.empty(n_evs, dtype=int)
+    owners: list[tuple[float, int]] = []  # heap of one-EV households by second key
+    n_first = n_second = 0
+    for j in range(n_evs):
+        want_second = int((j + 1) * second_ev_share) > n_second
+        if (want_second and owners) or n_first >= len(queue1):
+            _, row = heapq.heappop(owners)
+            rows[j], number[j] = row, 2
+            n_second += 1
+        else:
+            row = int(queue1[n_first])
+            rows[j], number[j] = row, 1
+            heapq.heappush(owners, (float(key2[row]), row))
+            n_first += 1
+    return rows, number
 
 
 def allocate_evs(
@@ -156,7 +195,7 @@ def allocate_evs(
     share: float = 0.3,
     year: float | None = None,
     curve: Mapping | None = None,
-    areas: str | Path | None = None,
+    areas: str | Path | gpd.GeoDataFrame | None = None,
     areas_year: float = 2023,
     dwelling_weights: Mapping[str, float] | None = None,
     fuse_weights: Mapping[float, float] | None = None,
@@ -179,8 +218,10 @@ def allocate_evs(
 
     **Who.** Households are drawn without replacement with chance proportional to ``dwelling
     weight × fuse weight`` (:func:`customer_weights`) and, with ``areas``, × ``s_a ×
-    income_index_a ** income_elasticity / d̄_a``. Of the EVs, a share ``second_ev_share`` are
-    second cars of a household that already has one (drawn with the same weights).
+    income_index_a ** income_elasticity / d̄_a``. Of the EVs, a share ``second_ev_share``
+    (rounded down) are second cars of a household that already has one (drawn with the same
+    weights). The draws do not depend on the share: with the same seed, the EVs at a lower
+    share are a subset of those at a higher share (:func:`adoption_order`).
 
     Parameters
     ----------
@@ -195,9 +236,10 @@ def allocate_evs(
         Year on the fleet-share curve (end of year); overrides ``share``.
     curve : mapping, optional
         Keyword arguments of :func:`gridv2x.adoption.fleet_share` (model, midpoint, scale, ...).
-    areas : str or Path, optional
+    areas : str, Path or geopandas.GeoDataFrame, optional
         Area layer (GeoPackage/GeoJSON polygons, any CRS) with ``bev_share`` and optional
-        ``income_index``, ``villa_share`` (:func:`gridv2x.adoption.read_areas`).
+        ``income_index``, ``villa_share`` (:func:`gridv2x.adoption.read_areas`), or a layer
+        already read with :func:`gridv2x.adoption.read_areas`.
     areas_year : float
         Year the layer's ``bev_share`` refers to (end of year) [yr]. Default 2023.
     dwelling_weights : mapping, optional
@@ -250,7 +292,11 @@ def allocate_evs(
     )
     area_id = None
     if areas is not None:
-        joined = areas_of_customers(customers, read_areas(areas), source=str(areas))
+        if isinstance(areas, gpd.GeoDataFrame):
+            layer, source = areas, "areas (GeoDataFrame)"
+        else:
+            layer, source = read_areas(areas), str(areas)
+        joined = areas_of_customers(customers, layer, source=source)
         area_id = joined["area_id"].to_numpy()
         level = local_fleet_share(
             joined["bev_share"].to_numpy(), year=year, areas_year=areas_year, curve=curve
@@ -274,24 +320,20 @@ def allocate_evs(
     else:
         expected = share * n_customers
 
+    # the same draws whatever the share: allocations of one seed are nested across shares
+    count_draw = rng.random()
+    first_draw = rng.exponential(size=n_customers)
+    second_draw = rng.exponential(size=n_customers)
     eligible = int(np.count_nonzero(weight > 0))
-    n_evs = ev_count(expected, rng)
+    n_evs = ev_count(expected, count_draw)
     if n_evs > 2 * eligible:
         raise InputError(
             f"adoption: {n_evs} EVs requested (share {n_evs / max(n_customers, 1):.2f} per "
             f"customer) but only {eligible} of {n_customers} customers may own EVs (weight > 0), "
             "at most 2 each; allowed: a smaller share or positive dwelling_weights"
         )
-    # first EVs: n / (1 + second share), at least half of all EVs, at most one per household
-    n_first = max(int(round(n_evs / (1.0 + second_ev_share))), (n_evs + 1) // 2)
-    n_first = min(n_first, eligible)
-    n_second = n_evs - n_first
-    first = _pick(weight, n_first, rng)
-    second = _pick(np.where(first, weight, 0.0), n_second, rng)
-
+    rows, number = adoption_order(weight, n_evs, second_ev_share, first_draw, second_draw)
     ids = customers["customer_id"].astype(str).to_numpy()
-    rows = np.concatenate([np.flatnonzero(first), np.flatnonzero(second)])
-    number = np.concatenate([np.ones(first.sum(), int), np.full(second.sum(), 2)])
     order = np.lexsort((number, rows))
     rows, number = rows[order], number[order]
     out = pd.DataFrame(

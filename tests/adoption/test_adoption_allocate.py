@@ -33,8 +33,8 @@ def test_zero_one_or_two_evs_per_household(customers):
     seconds = owners.loc[owners["ev_id"].str.endswith("-ev2"), "customer_id"]
     firsts = set(owners.loc[owners["ev_id"].str.endswith("-ev1"), "customer_id"])
     assert set(seconds) <= firsts
-    # with share 1.2 and 1/(1+0.4) first cars: about 0.29 × 72 EVs are second cars
-    assert len(seconds) == pytest.approx(len(owners) * 0.4 / 1.4, abs=1.5)
+    # a share second_ev_share of the EVs (rounded down) are second cars
+    assert len(seconds) == int(len(owners) * 0.4)
     # rows follow the customer order and carry the owner's connection
     order = owners["customer_id"].map({c: i for i, c in enumerate(customers["customer_id"])})
     assert order.is_monotonic_increasing
@@ -95,3 +95,22 @@ def test_bad_input_raises_input_error(customers):
         allocate_evs(odd, rng=rng, share=0.3)
     with pytest.raises(InputError, match="fuse_a"):
         allocate_evs(customers.drop(columns="fuse_a"), rng=rng)
+
+
+def test_allocations_of_one_seed_are_nested_across_shares_and_years(customers):
+    def ids(**kw):
+        return set(allocate_evs(customers, rng=np.random.default_rng(21), **kw)["ev_id"])
+
+    shares = [ids(share=s) for s in (0.1, 0.3, 0.6, 1.0, 1.5)]
+    for small, large in zip(shares, shares[1:], strict=False):
+        assert small < large
+    years = [ids(year=y) for y in (2025, 2030, 2035, 2040)]
+    for small, large in zip(years, years[1:], strict=False):
+        assert small <= large
+
+
+def test_all_eligible_households_then_second_evs():
+    customers = make_customers(n=40)
+    owners = allocate_evs(customers, rng=np.random.default_rng(0), share=2.0)
+    # share 2: every household owns two EVs
+    assert (owners.groupby("customer_id").size() == 2).all() and len(owners) == 80

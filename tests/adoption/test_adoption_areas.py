@@ -28,10 +28,11 @@ def test_layer_in_wgs84_allocates_exactly_as_in_sweref(tmp_path, customers, area
 def test_high_share_area_gets_more_evs(tmp_path, customers, area_layer):
     path = tmp_path / "areas.gpkg"
     area_layer.to_file(path, driver="GPKG")
+    layer = read_areas(path)  # read once; allocate_evs takes the layer too
     rng = np.random.default_rng(4)
     per_area = pd.Series(0.0, index=["low", "mid", "high"])
-    for _ in range(100):
-        o = allocate_evs(customers, rng=rng, share=0.3, areas=path)
+    for _ in range(50):
+        o = allocate_evs(customers, rng=rng, share=0.3, areas=layer)
         per_area = per_area.add(o["area_id"].value_counts(), fill_value=0)
     # 20 customers per area; bev_share 0.03 / 0.08 / 0.20 (and income 0.8 / 1.0 / 1.4)
     assert per_area["high"] > per_area["mid"] > per_area["low"]
@@ -40,8 +41,9 @@ def test_high_share_area_gets_more_evs(tmp_path, customers, area_layer):
 def test_year_with_areas_counts_projected_local_shares(tmp_path, customers, area_layer):
     path = tmp_path / "areas.gpkg"
     area_layer.to_file(path, driver="GPKG")
+    layer = read_areas(path)
     rng = np.random.default_rng(8)
-    counts = [len(allocate_evs(customers, rng=rng, year=2030, areas=path)) for _ in range(200)]
+    counts = [len(allocate_evs(customers, rng=rng, year=2030, areas=layer)) for _ in range(100)]
     # expected: sum over customers of cars × s_a(2030) × d_i / d̄_a (rule in allocate_evs)
     s = local_fleet_share(area_layer["bev_share"].to_numpy(), year=2030, areas_year=2023)
     villa = area_layer["villa_share"].to_numpy()

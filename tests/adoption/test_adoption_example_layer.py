@@ -13,6 +13,7 @@ LAYER = Path(__file__).resolve().parents[2] / "networks" / "areas-example.gpkg"
 network = pytest.importorskip("gridv2x.network")
 
 
+@pytest.mark.slow  # builds every built-in feeder (~15 s on a loaded 2-core machine)
 def test_example_layer_is_valid_and_covers_every_builtin_feeder():
     areas = read_areas(LAYER)
     assert areas.crs == "EPSG:3006"
