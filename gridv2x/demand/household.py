@@ -131,6 +131,7 @@ _EVENT_SHARE = 0.30  # share of household energy in discrete appliance events
 _EVENT_KWH = 1.0  # mean energy per appliance event (cooking, laundry, dishwasher, sauna) [kWh]
 _EVENT_GAMMA_SHAPE = 3.0  # gamma shape of event energy (coefficient of variation 0.58)
 _EVENT_HOURS = 0.5  # duration of an appliance event [h]
+_BLOCK = 64  # customers computed together (memory bound for large feeders)
 _BASE_TEMP_SD_C = 1.0  # spread of the customers' heating balance temperatures [K]
 
 
@@ -539,61 +540,58 @@ def synthetic_base_load(
     dt = step_hours(index)
     days = len(index) * dt / 24.0
     full_year = days >= 364.0
-    shape = household_mean_kw(
-        index,
-        dwellings,
-        shift_h,
-        habit,
-        latitude_deg=cz.latitude_deg,
-        longitude_deg=cz.longitude_deg,
-    )
     temp = np.asarray(temperature_c, dtype=float)
-    heat = heating_kw(temp, index, base_c, heating, cop_slope, building_time_constant_h)
-
-    if full_year:
-        hh_norm = shape.sum(axis=0) * dt * 365.0 / days
-    else:
+    ref = None
+    if not full_year:
         year = index[0].tz_convert(TIMEZONE).year
         ref = pd.date_range(
             f"{year}-01-01", f"{year + 1}-01-01", freq="60min", tz=TIMEZONE, inclusive="left"
         )
-
-        hh_norm = household_mean_kw(
-            ref,
-            dwellings,
-            shift_h,
-            habit,
-            latitude_deg=cz.latitude_deg,
-            longitude_deg=cz.longitude_deg,
-        ).sum(axis=0)
-        hh_norm = hh_norm * 365.0 / len(ref) * 24.0
-    mean_kw = shape * (household_annual / np.where(hh_norm > 0, hh_norm, 1.0))[None, :]
     # appliance events are smaller in small households: e = 1 kWh * sqrt(household / 5000) [E]
     event_kwh = np.clip(_EVENT_KWH * np.sqrt(household_annual / 5000.0), 0.4, 1.5)
-    power = household_noise(mean_kw, index, rng, diversity, event_kwh)
-
-    if full_year:
-        # exact energy: rescale the realised household part too
-        got = power.sum(axis=0) * dt
-        want = household_annual * days / 365.0
-        power *= np.where(got > 0, want / np.where(got > 0, got, 1.0), 0.0)[None, :]
-        heat_norm = heat.sum(axis=0) * dt * 365.0 / days
-    else:
-        year = index[0].tz_convert(TIMEZONE).year
-        heat_norm = _expected_heating_per_year(
-            zone, year, base_c, heating, cop_slope, building_time_constant_h
+    out = np.empty((len(index), n))
+    # blocks of customers bound the memory of large feeders; the block size is a constant, so
+    # the result depends on the seed only
+    for lo in range(0, n, _BLOCK):
+        b = slice(lo, min(lo + _BLOCK, n))
+        where = {"latitude_deg": cz.latitude_deg, "longitude_deg": cz.longitude_deg}
+        shape = household_mean_kw(index, dwellings[b], shift_h[b], habit[b], **where)
+        if ref is None:
+            hh_norm = shape.sum(axis=0) * dt * 365.0 / days
+            heat_norm = None
+        else:
+            hh_norm = household_mean_kw(ref, dwellings[b], shift_h[b], habit[b], **where)
+            hh_norm = hh_norm.sum(axis=0) * 365.0 * 24.0 / len(ref)
+            heat_norm = _expected_heating_per_year(
+                zone, ref[0].year, base_c[b], heating[b], cop_slope[b], building_time_constant_h
+            )
+        mean_kw = shape * (household_annual[b] / np.where(hh_norm > 0, hh_norm, 1.0))[None, :]
+        del shape
+        power = household_noise(mean_kw, index, rng, diversity, event_kwh[b])
+        del mean_kw
+        if full_year:  # exact energy: rescale the realised household part too
+            power *= _exact_factor(power, household_annual[b] * days / 365.0, dt)[None, :]
+        heat = heating_kw(
+            temp, index, base_c[b], heating[b], cop_slope[b], building_time_constant_h
         )
-    heat_kw = heat * (heating_annual / np.where(heat_norm > 0, heat_norm, np.inf))[None, :]
-    if diversity > 0:
-        # thermostat cycling and set-point habits: mean-one lognormal, 2 h correlation [E]
-        sh = 0.15 * diversity
-        z = _ar1_unit(rng, len(index), n, float(np.exp(-dt / 2.0)))
-        heat_kw = heat_kw * np.exp(sh * z - sh**2 / 2.0)
-        if full_year:
-            got = heat_kw.sum(axis=0) * dt
-            want = heating_annual * days / 365.0
-            heat_kw *= np.where(got > 0, want / np.where(got > 0, got, 1.0), 0.0)[None, :]
-    return power + heat_kw
+        if heat_norm is None:
+            heat_norm = heat.sum(axis=0) * dt * 365.0 / days
+        heat *= (heating_annual[b] / np.where(heat_norm > 0, heat_norm, np.inf))[None, :]
+        if diversity > 0:
+            # thermostat cycling and set-point habits: mean-one lognormal, 2 h correlation [E]
+            sh = 0.15 * diversity
+            z = _ar1_unit(rng, len(index), heat.shape[1], float(np.exp(-dt / 2.0)))
+            heat *= np.exp(sh * z - sh**2 / 2.0)
+            if full_year:
+                heat *= _exact_factor(heat, heating_annual[b] * days / 365.0, dt)[None, :]
+        out[:, b] = power + heat
+    return out
+
+
+def _exact_factor(power_kw: np.ndarray, want_kwh: np.ndarray, dt: float) -> np.ndarray:
+    """Per-column factor that makes the energy of ``power_kw`` equal ``want_kwh``."""
+    got = power_kw.sum(axis=0) * dt
+    return np.where(got > 0, want_kwh / np.where(got > 0, got, 1.0), 0.0)
 
 
 def reactive_power_kvar(p_kw: pd.DataFrame, power_factor: float) -> pd.DataFrame:

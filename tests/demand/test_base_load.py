@@ -201,3 +201,18 @@ def test_bad_input():
         base_load(customers, idx, temp, rng=np.random.default_rng(0), model="metered")
     with pytest.raises(InputError, match="profiles"):
         base_load(customers, idx, temp, rng=np.random.default_rng(0), model="profiles")
+
+
+def test_many_customers_in_blocks():
+    # 130 customers (computed in blocks of 64), all dwelling types: energy within 2 %
+    idx = period_index("2031-01-01", 365, "60min")
+    temp = outdoor_temperature(idx, rng=np.random.default_rng(9), zone="SE1")
+    customers = make_customers(130, seed=9)
+    kinds = np.resize(["villa", "apartment", "farm", "business"], 130)
+    customers = customers.assign(dwelling=kinds)
+    p, _ = base_load(customers, idx, temp, rng=np.random.default_rng(9))
+    assert np.allclose(p.sum().to_numpy(), customers["annual_kwh"].to_numpy(), rtol=0.02)
+    business = p.loc[:, kinds == "business"].sum(axis=1)
+    local = business.index.tz_convert("Europe/Stockholm")
+    weekday = business[local.dayofweek < 5].groupby(local[local.dayofweek < 5].hour).mean()
+    assert 8 <= weekday.idxmax() <= 16  # business hours
