@@ -35,6 +35,7 @@ import pandas as pd
 
 from gridv2x.conventions import SESSION_COLUMNS, step_hours
 from gridv2x.errors import InputError
+from gridv2x.mobility._streams import ev_generators
 from gridv2x.mobility.swedish_calendar import is_free_day
 
 __all__ = ["sessions_for_fleet", "cold_factor", "SEASON_FACTORS", "DRIVER_TYPES"]
@@ -55,6 +56,35 @@ _NOT_DRIVEN_REL = np.array([0.4, 1.25, 1.5])
 week for a 55/45 mix)."""
 _DISTANCE_REL = np.array([1.0, 0.8, 1.0])
 """Relative distance of a driven day per day kind [-] [E] (normalised away per vehicle)."""
+
+
+# rows of the per-EV daily random blocks
+_U_START, _U_DRIVEN, _U_GAP, _U_SECOND, _U_SPLIT = range(5)
+_Z_DISTANCE, _Z_DEP, _Z_STAY, _Z_STAY2, _Z_ABS_KM, _Z_ABS_DEP, _Z_ABS_RET = range(7)
+
+
+def _draws(
+    generators: list[np.random.Generator], n_days: int, n_years: int, absence_nights_mean: float
+) -> tuple[np.ndarray, ...]:
+    """All random numbers of the driving model, drawn EV by EV from its own stream.
+
+    Returns per-EV uniforms ``(n, 1 + n_years)`` and normals ``(n, 3)``, daily uniforms
+    ``(5, n, days)`` and normals ``(7, n, days)``, and the nights of an absence starting on
+    each day ``(n, days)``.
+    """
+    n = len(generators)
+    u_ev = np.empty((n, 1 + n_years))
+    z_ev = np.empty((n, 3))
+    u_day = np.empty((5, n, n_days))
+    z_day = np.empty((7, n, n_days))
+    nights = np.empty((n, n_days), dtype=int)
+    for i, g in enumerate(generators):
+        u_ev[i] = g.random(1 + n_years)
+        z_ev[i] = g.standard_normal(3)
+        u_day[:, i] = g.random((5, n_days))
+        z_day[:, i] = g.standard_normal((7, n_days))
+        nights[i] = 1 + g.poisson(absence_nights_mean - 1.0, n_days)
+    return u_ev, z_ev, u_day, z_day, nights
 
 
 def cold_factor(
@@ -211,16 +241,25 @@ def sessions_for_fleet(
         """
         return midnight_h[d + 1] - (24.0 - hour)
 
+    # --- random draws: one stream per EV (same EV, same draws, whatever the fleet) -----------
+    years = np.unique(year)
+    u_ev, z_ev, u_day, z_day, nights_draw = _draws(
+        ev_generators(rng, fleet["ev_id"], "sessions"),
+        n_days,
+        len(years),
+        absence_nights_mean,
+    )
+
     # --- per-vehicle properties -------------------------------------------------------------
-    commuter = rng.random(n) < commuter_share
-    mileage = rng.lognormal(-0.5 * mileage_spread**2, mileage_spread, size=n)
-    dep_mean = np.clip(rng.normal(7.4, 0.6, size=n), 5.5, 9.5)  # commuters' usual departure
-    work_mean = np.clip(rng.normal(9.0, 0.7, size=n), 6.0, 11.0)  # hours away on a workday
+    commuter = u_ev[:, 0] < commuter_share
+    mileage = np.exp(-0.5 * mileage_spread**2 + mileage_spread * z_ev[:, 0])
+    dep_mean = np.clip(7.4 + 0.6 * z_ev[:, 1], 5.5, 9.5)  # commuters' usual departure [h]
+    work_mean = np.clip(9.0 + 0.7 * z_ev[:, 2], 6.0, 11.0)  # hours away on a workday [h]
     vacation = np.zeros((n, n_days), dtype=bool)
     if vacation_weeks > 0:
-        for y in np.unique(year):
+        for iy, y in enumerate(years):
             first = int(pd.Timestamp(f"{y}-06-22").dayofyear)
-            begin = rng.integers(first, first + 29, size=n)
+            begin = first + np.floor(29 * u_ev[:, 1 + iy]).astype(int)
             in_year = year == y
             rel = doy[None, :] - begin[:, None]
             vacation |= in_year[None, :] & (rel >= 0) & (rel < vacation_weeks * 7)
@@ -231,8 +270,7 @@ def sessions_for_fleet(
 
     # --- multi-day absences (sequential in days, vectorised over vehicles) -----------------
     p_start = absences_per_year / 365.25 * _ABSENCE_MONTH_WEIGHT[month]
-    u_start = rng.random((n, n_days))
-    nights_draw = 1 + rng.poisson(absence_nights_mean - 1.0, size=(n, n_days))
+    u_start = u_day[_U_START]
     away = np.zeros((n, n_days), dtype=bool)  # car away (or leaving/returning) that day
     abs_start = np.zeros((n, n_days), dtype=bool)
     abs_nights = np.zeros((n, n_days), dtype=int)
@@ -250,9 +288,9 @@ def sessions_for_fleet(
             free_from[rows] = d + nights + 1
     abs_e, abs_d = np.nonzero(abs_start)
     abs_ret_d = abs_d + abs_nights[abs_e, abs_d]
-    abs_km = rng.lognormal(np.log(max(absence_km_median, 1e-9)), 0.6, size=len(abs_e))
-    abs_dep_h = at(abs_d, np.clip(rng.normal(10.0, 2.0, size=len(abs_e)), 6.0, 20.0))
-    abs_ret_h = at(abs_ret_d, np.clip(rng.normal(16.0, 2.5, size=len(abs_e)), 8.0, 23.0))
+    abs_km = np.exp(np.log(max(absence_km_median, 1e-9)) + 0.6 * z_day[_Z_ABS_KM, abs_e, abs_d])
+    abs_dep_h = at(abs_d, np.clip(10.0 + 2.0 * z_day[_Z_ABS_DEP, abs_e, abs_d], 6.0, 20.0))
+    abs_ret_h = at(abs_ret_d, np.clip(16.0 + 2.5 * z_day[_Z_ABS_RET, abs_e, abs_d], 8.0, 23.0))
 
     # --- daily distance, normalised to the mileage ---------------------------------------------
     season = SEASON_FACTORS[month]
@@ -262,34 +300,32 @@ def sessions_for_fleet(
     absence_total = np.bincount(abs_e, weights=abs_km, minlength=n)
     daily_budget = np.maximum(target - absence_total, 0.25 * target)
     scale = daily_budget / np.maximum(expected_day.sum(axis=1), 1e-9)
-    driven = (rng.random((n, n_days)) >= p_not) & ~away
+    driven = (u_day[_U_DRIVEN] >= p_not) & ~away
     distance = (
         scale[:, None]
         * _DISTANCE_REL[kind]
         * season[None, :]
-        * rng.lognormal(-0.5 * daily_distance_sigma**2, daily_distance_sigma, size=(n, n_days))
+        * np.exp(-0.5 * daily_distance_sigma**2 + daily_distance_sigma * z_day[_Z_DISTANCE])
     )
 
     # --- trip times (local hours of the day) --------------------------------------------------
     is_commute = kind == 0
     dep1 = np.where(
         is_commute,
-        np.clip(dep_mean[:, None] + rng.normal(0.0, 0.35, (n, n_days)), 5.0, 10.0),
-        np.clip(rng.normal(10.5, 2.2, (n, n_days)), 6.0, 19.0),
+        np.clip(dep_mean[:, None] + 0.35 * z_day[_Z_DEP], 5.0, 10.0),
+        np.clip(10.5 + 2.2 * z_day[_Z_DEP], 6.0, 19.0),
     )
     stay1 = np.where(
         is_commute,
-        np.clip(work_mean[:, None] + rng.normal(0.0, 0.5, (n, n_days)), 4.0, 12.0),
-        np.clip(rng.lognormal(np.log(2.5), 0.6, (n, n_days)), 0.25, 10.0),
+        np.clip(work_mean[:, None] + 0.5 * z_day[_Z_STAY], 4.0, 12.0),
+        np.clip(np.exp(np.log(2.5) + 0.6 * z_day[_Z_STAY]), 0.25, 10.0),
     )
     arr1 = np.minimum(dep1 + stay1, 22.5)
-    gap = rng.uniform(0.5, 3.0, (n, n_days))
+    gap = 0.5 + 2.5 * u_day[_U_GAP]
     dep2 = arr1 + gap
-    arr2 = dep2 + np.clip(rng.lognormal(np.log(1.2), 0.5, (n, n_days)), 0.25, 4.0)
-    second = driven & (rng.random((n, n_days)) < second_trip_share) & (arr2 <= 23.5)
-    split = np.where(
-        is_commute, rng.uniform(0.55, 0.85, (n, n_days)), rng.uniform(0.3, 0.7, (n, n_days))
-    )
+    arr2 = dep2 + np.clip(np.exp(np.log(1.2) + 0.5 * z_day[_Z_STAY2]), 0.25, 4.0)
+    second = driven & (u_day[_U_SECOND] < second_trip_share) & (arr2 <= 23.5)
+    split = np.where(is_commute, 0.55 + 0.3 * u_day[_U_SPLIT], 0.3 + 0.4 * u_day[_U_SPLIT])
     split = np.where(second, split, 1.0)
 
     # --- assemble trips: (vehicle, departure, return, km, temperature-day) -----------------------

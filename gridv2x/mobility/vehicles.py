@@ -10,6 +10,7 @@ import pandas as pd
 
 from gridv2x.conventions import FLEET_COLUMNS, PHASES
 from gridv2x.errors import InputError
+from gridv2x.mobility._streams import ev_generators
 
 __all__ = ["VehicleModel", "VEHICLE_MODELS", "DEFAULT_FLEET_MIX", "draw_fleet"]
 
@@ -164,10 +165,14 @@ def draw_fleet(
             raise InputError(f"vehicles.{key}: given {value!r}; allowed: a power > 0 [kW]")
     names, weights = _check_mix(fleet_mix or DEFAULT_FLEET_MIX)
     n = len(owners)
-    model_idx = rng.choice(len(names), size=n, p=weights)
+    # one stream per EV: an EV keeps its car whatever other EVs the feeder has
+    u = np.array([g.random(3) for g in ev_generators(rng, owners["ev_id"], "fleet")]).reshape(n, 3)
+    model_idx = np.minimum(
+        np.searchsorted(np.cumsum(weights), u[:, 0], side="right"), len(names) - 1
+    )
     models = [VEHICLE_MODELS[names[i]] for i in model_idx]
-    charger_1ph = rng.random(n) < share_1ph
-    random_phase = np.array(PHASES)[rng.integers(0, 3, size=n)]
+    charger_1ph = u[:, 1] < share_1ph
+    random_phase = np.array(PHASES)[np.minimum((3 * u[:, 2]).astype(int), 2)]
     if "phases" in owners.columns:
         customer_1ph = owners["phases"].to_numpy() == 1
         charger_1ph |= customer_1ph

@@ -157,3 +157,30 @@ def test_bad_parameters_raise():
         synthesize_sessions(3, "2025-01-01", 2, commuter_share=1.5)
     with pytest.raises(InputError, match="unknown keyword"):
         synthesize_sessions(3, "2025-01-01", 2, km_per_yr=100)
+
+
+def test_an_ev_drives_the_same_whatever_the_rest_of_the_fleet():
+    # common random numbers across share levels: each EV has its own random stream
+    from gridv2x.mobility import draw_fleet, sessions_for_fleet
+
+    owners = pd.DataFrame(
+        {
+            "ev_id": [f"c{i:02d}-ev1" for i in range(20)],
+            "customer_id": [f"c{i:02d}" for i in range(20)],
+        }
+    )
+    index = period_index("2025-05-01", 21)
+    temperature = seasonal_temperature(index)
+
+    def run(rows):
+        rng = np.random.default_rng(5)
+        fleet = draw_fleet(owners.iloc[rows], rng=rng)
+        return fleet, sessions_for_fleet(fleet, index, temperature, rng=rng)
+
+    fleet_all, sessions_all = run(list(range(20)))
+    fleet_some, sessions_some = run([3, 7, 12])
+    pd.testing.assert_frame_equal(
+        fleet_all.iloc[[3, 7, 12]].reset_index(drop=True), fleet_some.reset_index(drop=True)
+    )
+    subset = sessions_all[sessions_all["ev_id"].isin(fleet_some["ev_id"])]
+    pd.testing.assert_frame_equal(subset.reset_index(drop=True), sessions_some)
