@@ -59,6 +59,25 @@ def _top_level(other, cap, head):
     return other + np.maximum(cap, head + (1.0 + LIMIT_PENALTY) * (cap - head))
 
 
+def _solve_level(energy_of, lo, hi, need):
+    """Lowest level per segment whose energy reaches ``need`` (monotone in the level).
+
+    Bisection on ``[lo, hi]`` (``energy_of(lo) <= need <= energy_of(hi)``) until the bracket
+    is narrower than ``1e-10 (1 + |hi|)``; returns the upper end, whose energy is >= ``need``.
+    (Regula falsi stalls here: after a few passes many steps share the same load level, so
+    the energy has a sharp kink right at the solution.)
+    """
+    tol = 1e-10 * (1.0 + np.abs(hi))
+    for _ in range(_MAX_ITER):
+        if np.all(hi - lo <= tol):
+            break
+        mid = 0.5 * (lo + hi)
+        short = energy_of(mid) < need
+        lo = np.where(short, mid, lo)
+        hi = np.where(short, hi, mid)
+    return hi
+
+
 def valley_fill(
     other: np.ndarray,
     cap: np.ndarray,
@@ -70,9 +89,9 @@ def valley_fill(
     """Minimise ``sum((other + p)**2)`` per segment s.t. ``sum(p) = need``, ``0 <= p <= cap``.
 
     The solution is ``p = clip(L - other, 0, cap)`` with one water level ``L`` per segment
-    (valley filling), found by bisection. The returned ``p`` uses the upper bisection bound,
+    (valley filling), found by bisection and interpolation. The returned ``p`` uses the upper bound,
     scaled down to hit ``need`` exactly, so it never exceeds ``cap`` and the load it creates
-    never exceeds the lowest feasible level by more than the bisection tolerance. Segments whose
+    never exceeds the lowest feasible level by more than the solver tolerance. Segments whose
     ``need`` is at least their capacity get full power in every step.
 
     Parameters
@@ -98,15 +117,12 @@ def valley_fill(
     capacity = segment_sum(cap, starts)
     lo = np.minimum.reduceat(other, starts)
     hi = np.maximum.reduceat(_top_level(other, cap, head), starts)
-    scale_ref = 1.0 + np.abs(hi)
-    for _ in range(_MAX_ITER):
-        mid = 0.5 * (lo + hi)
-        got = segment_sum(charge_at_level(mid[seg], other, cap, head), starts)
-        short = got < need
-        lo = np.where(short, mid, lo)
-        hi = np.where(short, hi, mid)
-        if np.all(hi - lo <= 1e-11 * scale_ref):
-            break
+    hi = _solve_level(
+        lambda level: segment_sum(charge_at_level(level[seg], other, cap, head), starts),
+        lo,
+        hi,
+        need,
+    )
     p = charge_at_level(hi[seg], other, cap, head)
     got = segment_sum(p, starts)
     scale = np.divide(need, got, out=np.zeros_like(got), where=got > 0)
@@ -156,22 +172,13 @@ def v2g_fill(
     lo = np.minimum.reduceat(other, starts) - 1.0
     lo = lo - np.abs(lo)  # far enough below that nothing charges and S(lo) <= min(other)
     hi = np.maximum.reduceat(_top_level(other, cap, head), starts)
-    scale_ref = 1.0 + np.abs(hi)
 
     def energy(level):
-        lv = level[seg]
-        c = charge_at_level(lv, other, cap, head)
-        q = np.minimum(np.maximum(other - discharge_level(lv, rte), 0.0), dcap)
+        c = charge_at_level(level[seg], other, cap, head)
+        q = np.minimum(np.maximum(other - discharge_level(level, rte)[seg], 0.0), dcap)
         return c, q, eta_c * segment_sum(c, starts) - segment_sum(q, starts) / eta_d
 
-    for _ in range(_MAX_ITER):
-        mid = 0.5 * (lo + hi)
-        _, _, got = energy(mid)
-        short = got < need_batt
-        lo = np.where(short, mid, lo)
-        hi = np.where(short, hi, mid)
-        if np.all(hi - lo <= 1e-11 * scale_ref):
-            break
+    hi = _solve_level(lambda level: energy(level)[2], lo, hi, need_batt)
     c, q, _ = energy(hi)
     charged = eta_c * segment_sum(c, starts)
     wanted = need_batt + segment_sum(q, starts) / eta_d
