@@ -184,3 +184,22 @@ def test_an_ev_drives_the_same_whatever_the_rest_of_the_fleet():
     )
     subset = sessions_all[sessions_all["ev_id"].isin(fleet_some["ev_id"])]
     pd.testing.assert_frame_equal(subset.reset_index(drop=True), sessions_some)
+
+
+def test_statistics_for_reports(year_of_sessions):
+    from gridv2x.mobility import daily_distance, fleet_summary, time_histograms
+
+    sessions, fleet = year_of_sessions
+    per_day = daily_distance(sessions)
+    # lognormal daily distance, median ~25 km and mean ~31 km on driven days [E, sweden.md §4];
+    # return days of absences (long trips) pull the mean up: allow 20-32 / 28-45 km
+    assert 20 < per_day.median() < 32 and 28 < per_day.mean() < 45
+    hist = time_histograms(sessions)
+    np.testing.assert_allclose(hist.sum().to_numpy(), 1.0)
+    assert 15 <= hist["arrivals_weekday"].idxmax() < 19
+    assert 6 <= hist["departures_weekday"].idxmax() <= 8
+    assert 9 <= hist["departures_weekend"].idxmax() <= 13  # weekends: midday outings
+    summary = fleet_summary(fleet, sessions, days=365)
+    assert len(summary) == 1000
+    assert summary["km_per_year"].mean() == pytest.approx(11260, rel=0.03)
+    assert (summary["kwh_per_km_driven"] >= summary["kwh_per_km"] - 1e-9).all()
