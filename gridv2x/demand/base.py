@@ -82,6 +82,11 @@ def base_load(
         raise InputError(f"demand.model: must be one of {list(MODELS)}, given {model!r}")
     if not annual_kwh_scale >= 0:
         raise InputError(f"demand.annual_kwh_scale: must be >= 0, given {annual_kwh_scale!r}")
+    if metered_file is not None and model != "metered":
+        raise InputError(
+            f"demand.metered_file: given ({metered_file}) but demand.model is {model!r}; set "
+            f"demand.model to 'metered' to use it, or remove metered_file"
+        )
     ids = pd.Index([str(c) for c in customers["customer_id"]], name="customer_id")
     if model == "profiles":
         if base_profiles is None:

@@ -199,6 +199,8 @@ def test_bad_input():
         base_load(customers.assign(heating="gas"), idx, temp, rng=np.random.default_rng(0))
     with pytest.raises(InputError, match="metered_file"):
         base_load(customers, idx, temp, rng=np.random.default_rng(0), model="metered")
+    with pytest.raises(InputError, match="metered_file.*'synthetic'"):
+        base_load(customers, idx, temp, rng=np.random.default_rng(0), metered_file="m.csv")
     with pytest.raises(InputError, match="profiles"):
         base_load(customers, idx, temp, rng=np.random.default_rng(0), model="profiles")
 
