@@ -32,7 +32,19 @@ _PUBLIC = {
     "ScenarioError": "gridv2x.errors",
 }
 
-__all__ = sorted(_PUBLIC) + ["__version__"]
+__all__ = [
+    "InputError",
+    "Scenario",
+    "ScenarioError",
+    "Study",
+    "StudyResult",
+    "Task",
+    "load_result",
+    "read_scenario",
+    "run",
+    "scenario_from_dict",
+    "__version__",
+]
 
 if TYPE_CHECKING:  # pragma: no cover
     from gridv2x.api import StudyResult, load_result, run

@@ -224,7 +224,9 @@ def load_result(out: str | Path) -> StudyResult:
     import yaml
 
     scenario = scenario_from_dict(yaml.safe_load(resolved.read_text()))
-    summary = pd.read_csv(out / "summary.csv") if (out / "summary.csv").is_file() else pd.DataFrame()
+    summary = (
+        pd.read_csv(out / "summary.csv") if (out / "summary.csv").is_file() else pd.DataFrame()
+    )
     result = StudyResult(scenario=scenario, root=out, summary=summary)
     _study_tables(result)
     provenance = out / "provenance.json"
@@ -247,9 +249,7 @@ def _study_tables(result: StudyResult) -> None:
         result.violation_probability = metrics.violation_probability(table)
         result.hosting_capacity = metrics.hosting_capacity(table, risk=study["risk"])
     elif study["kind"] == "adoption_forecast":
-        result.forecast = metrics.violation_probability(
-            table.assign(ev_share=table["year"]).rename(columns={})
-        ).rename(columns={"ev_share": "year"})
+        result.forecast = metrics.violation_probability(table, by=("feeder", "strategy", "year"))
         first = metrics.first_violation_year(table, risk=study["risk"])
         result.deferral = metrics.deferral_years(first)
 

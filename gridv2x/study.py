@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -183,7 +184,8 @@ class Study:
         """The feeder called ``name``, read once and cached, with the scenario's slack and tap."""
         if name not in self._feeders:
             entry = next(e for e in self.scenario.networks if e["name"] == name)
-            feeder = read_network(entry, None)
+            kind = next(k for k in ("builtin", "gis", "pandapower_json", "simbench") if k in entry)
+            feeder = read_network({kind: entry[kind], **entry.get("options", {})}, Path.cwd())
             feeder.name = name
             powerflow_cfg = self.scenario["powerflow"]
             net = feeder.net
@@ -221,11 +223,19 @@ class Study:
             feeder.customers, index, temperature_c, rng=self._rng(task, "demand"), **demand_options
         )
         owners = adoption.allocate_evs(
-            feeder.customers, rng=self._rng(task, "adoption", *level), **self._adoption_options(task)
+            feeder.customers,
+            rng=self._rng(task, "adoption", *level),
+            **self._adoption_options(task),
         )
-        fleet = mobility.draw_fleet(owners, rng=self._rng(task, "fleet", *level), **sc.section("vehicles"))
+        fleet = mobility.draw_fleet(
+            owners, rng=self._rng(task, "fleet", *level), **sc.section("vehicles")
+        )
         sessions = mobility.sessions_for_fleet(
-            fleet, index, temperature_c, rng=self._rng(task, "mobility", *level), **sc.section("mobility")
+            fleet,
+            index,
+            temperature_c,
+            rng=self._rng(task, "mobility", *level),
+            **sc.section("mobility"),
         )
         return StudyInputs(task.inputs_key, temperature_c, base_p_kw, base_q_kvar, fleet, sessions)
 
@@ -275,8 +285,12 @@ class Study:
             task=task,
             summary=summary,
             timeseries=_timeseries(pf, feeder, inputs.base_p_kw, ev.power_kw),
-            customers=_customer_table(pf, feeder, inputs.fleet, customer_p_kw, inputs.base_q_kvar, sc),
-            voltage_daily=metrics.daily_min_voltage(_customer_voltage(pf, feeder)),
+            customers=_customer_table(
+                pf, feeder, inputs.fleet, customer_p_kw, inputs.base_q_kvar, sc
+            ),
+            voltage_daily=metrics.daily_min_voltage(
+                metrics.customer_voltage(pf, feeder.customers, which="low")
+            ),
             elements=metrics.element_table(pf),
             evs=ev.per_ev.join(inputs.fleet.set_index("ev_id"), rsuffix="_fleet").reset_index(),
             soc=ev.soc_kwh[sorted(ev.soc_kwh.columns)[:N_SOC_TRACES]],
@@ -367,29 +381,13 @@ def customer_loads(
     return load_p, load_q, total_p
 
 
-def _customer_voltage(pf: Any, feeder: Feeder) -> pd.DataFrame:
-    """Voltage at each customer's connection [time x customer_id] [pu] (lowest phase)."""
-    buses = feeder.customers["bus"].to_numpy()
-    values = pf.vm_pu[buses].to_numpy()
-    return pd.DataFrame(values, index=pf.vm_pu.index, columns=list(feeder.customers["customer_id"]))
-
-
-def _timeseries(pf: Any, feeder: Feeder, base_p_kw: pd.DataFrame, ev_power_kw: pd.DataFrame) -> pd.DataFrame:
-    vm = _customer_voltage(pf, feeder)
-    out = pd.DataFrame(index=pf.vm_pu.index)
-    out["transformer_p_kw"] = pf.trafo_p_mw.sum(axis=1) * KW_PER_MW
-    out["transformer_loading_pct"] = pf.trafo_loading_percent.max(axis=1)
+def _timeseries(
+    pf: Any, feeder: Feeder, base_p_kw: pd.DataFrame, ev_power_kw: pd.DataFrame
+) -> pd.DataFrame:
+    """Feeder time series for the results store (metrics' aggregates plus base and EV load)."""
+    out = metrics.timeseries_table(pf, feeder.customers)
     out["base_load_kw"] = base_p_kw.sum(axis=1).to_numpy()
     out["ev_load_kw"] = ev_power_kw.sum(axis=1).to_numpy() if len(ev_power_kw.columns) else 0.0
-    out["v_min_pu"] = vm.min(axis=1)
-    out["v_max_pu"] = vm.max(axis=1)
-    out["line_max_loading_pct"] = (
-        pf.line_loading_percent.max(axis=1) if len(pf.line_loading_percent.columns) else 0.0
-    )
-    out["losses_kw"] = pf.losses_mw * KW_PER_MW
-    vuf = getattr(pf, "vuf_pct", None)
-    out["unbalance_max_pct"] = vuf.max(axis=1) if vuf is not None else 0.0
-    out["converged"] = pf.converged.astype(bool)
     out.index.name = "time"
     return out
 
@@ -406,5 +404,7 @@ def _customer_table(pf, feeder, fleet, customer_p_kw, customer_q_kvar, scenario)
     table["n_evs"] = table["customer_id"].map(counts).fillna(0).astype(int)
     for column in ("dwelling", "heating", "fuse_a", "x", "y"):
         if column in feeder.customers and column not in table:
-            table[column] = table["customer_id"].map(feeder.customers.set_index("customer_id")[column])
+            table[column] = table["customer_id"].map(
+                feeder.customers.set_index("customer_id")[column]
+            )
     return table

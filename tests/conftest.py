@@ -10,7 +10,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
 
 
-def small_scenario_text(name: str = "small", days: int = 7, strategies=None, extra: str = "") -> str:
+def small_scenario_text(
+    name: str = "small", days: int = 7, strategies=None, extra: str = ""
+) -> str:
     """A real study on the built-in villa feeder over a short winter period."""
     strategies = strategies or ["uncontrolled", "v1g", "v2g"]
     return (

@@ -34,8 +34,9 @@ def test_bad_scenario_exit_2_names_key_writes_nothing(in_tmp, case, command):
     text, key = BAD_SCENARIOS[case]
     (in_tmp / "bad.yaml").write_text(text)
     before = sorted(p.name for p in in_tmp.iterdir())
-    result = CliRunner().invoke(main, [command, "bad.yaml", "--out", "out"] if command == "run"
-                                else [command, "bad.yaml"])
+    result = CliRunner().invoke(
+        main, [command, "bad.yaml", "--out", "out"] if command == "run" else [command, "bad.yaml"]
+    )
     assert result.exit_code == 2, result.output
     assert key in result.output
     assert "Traceback" not in result.output

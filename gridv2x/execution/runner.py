@@ -50,7 +50,9 @@ def prepare_task(scenario: Scenario, task: Task) -> StudyInputs:
     return study.prepare(study.feeder(task.feeder), task)
 
 
-def simulate_task(scenario: Scenario, task: Task, inputs: StudyInputs, keep_sessions: bool) -> TaskOutput:
+def simulate_task(
+    scenario: Scenario, task: Task, inputs: StudyInputs, keep_sessions: bool
+) -> TaskOutput:
     """Worker side: one strategy on prepared inputs."""
     study = _study(scenario)
     output = study.simulate(study.feeder(task.feeder), task, inputs)
@@ -181,7 +183,9 @@ def execute(
         if workers == 0 and not scheduler:
             _execute_inline(scenario, tasks, on_result, bar, failures, first_strategy)
         else:
-            _execute_dask(scenario, tasks, on_result, bar, failures, first_strategy, scheduler, workers)
+            _execute_dask(
+                scenario, tasks, on_result, bar, failures, first_strategy, scheduler, workers
+            )
     finally:
         bar.close()
     return failures
@@ -208,7 +212,9 @@ def _execute_inline(scenario, tasks, on_result, bar, failures, first_strategy) -
             bar.update(task, time.perf_counter() - start)
 
 
-def _execute_dask(scenario, tasks, on_result, bar, failures, first_strategy, scheduler, workers) -> None:
+def _execute_dask(
+    scenario, tasks, on_result, bar, failures, first_strategy, scheduler, workers
+) -> None:
     from dask.distributed import as_completed
 
     with _client(scheduler, workers) as client:

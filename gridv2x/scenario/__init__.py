@@ -23,7 +23,16 @@ _PUBLIC = {
     "ValidationError": "gridv2x.scenario.spec",
 }
 
-__all__ = sorted(_PUBLIC)
+__all__ = [
+    "Field",
+    "Scenario",
+    "Section",
+    "ValidationError",
+    "read_scenario",
+    "scenario_from_dict",
+    "validate_file",
+    "write_scenario",
+]
 
 if TYPE_CHECKING:  # pragma: no cover
     from gridv2x.scenario.scenario import (

@@ -31,7 +31,9 @@ def markdown_table() -> str:
     lines = ["| key | default | allowed | meaning |", "|---|---|---|---|"]
     for key, default, allowed, doc in schema.describe():
         cells = [f"`{key}`", f"`{default}`" if default != "" else "", allowed, doc]
-        lines.append("| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
+        lines.append(
+            "| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in cells) + " |"
+        )
     return "\n".join(lines) + "\n"
 
 

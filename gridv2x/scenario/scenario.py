@@ -145,7 +145,7 @@ def read_scenario(path: str | Path) -> Scenario:
             "(every other key has a default, see `gridv2x defaults`)"
         )
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         where = ""
         mark = getattr(exc, "problem_mark", None)
@@ -176,6 +176,17 @@ def validate_file(path: str | Path) -> list[ValidationError]:
 def write_scenario(scenario: Scenario, path: str | Path) -> None:
     """Write the resolved scenario (defaults filled in) as YAML."""
     Path(path).write_text(scenario.to_yaml(), encoding="utf-8")
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that keeps dates as text, so a bad date is a validation error with its key
+    path instead of a YAML error."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 def _plain(value: Any) -> Any:

@@ -76,7 +76,7 @@ def _ordered(data: dict[str, Any]) -> dict[str, Any]:
 def validate_networks(value: Any, base_dir: Path | None) -> tuple[list[ValidationError], Any]:
     """Validate the ``networks`` list; resolve file paths against ``base_dir``."""
     if value is None:
-        return [], [dict(entry) for entry in DEFAULT_NETWORKS]
+        value = [dict(entry) for entry in DEFAULT_NETWORKS]
     if not isinstance(value, list) or not value:
         return [
             ValidationError(
@@ -137,7 +137,7 @@ def validate_networks(value: Any, base_dir: Path | None) -> tuple[list[Validatio
         elif kind == "builtin":
             from gridv2x.network import list_builtin
 
-            available = list(list_builtin()["name"])
+            available = list(list_builtin())
             if source not in available:
                 errors.append(
                     ValidationError(
@@ -251,9 +251,7 @@ def validate(
     for error in errors:  # ROOT lists allowed keys without networks; add it to the message
         if error.message.startswith("unknown key") and "." not in error.path:
             idx = errors.index(error)
-            errors[idx] = ValidationError(
-                error.path, error.message + ", networks", error.given
-            )
+            errors[idx] = ValidationError(error.path, error.message + ", networks", error.given)
     net_errors, resolved["networks"] = validate_networks(networks, base_dir)
     errors += net_errors
     errors += _resolve_paths(ROOT, resolved, "", base_dir)

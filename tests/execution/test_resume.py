@@ -70,7 +70,14 @@ def test_sigkill_half_way_then_resume(tmp_path, reference):
     (tmp_path / "s.yaml").write_text(TEXT)
     out = tmp_path / "out"
     proc = _gridv2x(
-        "run", "s.yaml", "--out", "out", "--workers", "1", "--quiet", cwd=tmp_path,
+        "run",
+        "s.yaml",
+        "--out",
+        "out",
+        "--workers",
+        "1",
+        "--quiet",
+        cwd=tmp_path,
         start_new_session=True,
     )
     deadline = time.time() + 300

@@ -7,8 +7,7 @@ import pytest
 import yaml
 
 from gridv2x.errors import InputError, ScenarioError
-from gridv2x.scenario import read_scenario, scenario_from_dict
-from gridv2x.scenario import schema
+from gridv2x.scenario import read_scenario, scenario_from_dict, schema
 from gridv2x.scenario.defaults import DEFAULTS_FILE, defaults_yaml
 
 
@@ -22,6 +21,7 @@ def test_minimal_scenario_gets_every_default(tmp_path):
     scenario = read_scenario(_write(tmp_path, "name: tiny\n"))
     expected = schema.defaults()
     expected["name"] = "tiny"
+    expected["networks"] = [{"builtin": "se-suburban-villa", "name": "se-suburban-villa"}]
     assert scenario.to_dict() == expected
     assert scenario.networks[0]["builtin"] == "se-suburban-villa"
     assert scenario.networks[0]["name"] == "se-suburban-villa"
@@ -91,10 +91,16 @@ def test_unknown_top_level_key_is_an_error(tmp_path):
         ("name: 'my study/2030'\n", "name", "folder"),
         ("name: x\nnetworks: {builtin: se-suburban-villa}\n", "networks", "list"),
         ("name: x\nnetworks: [{gis: missing.gpkg}]\n", "networks[0].gis", "not found"),
-        ("name: x\nnetworks: [{builtin: se-suburban-villa, simbench: 1-LV-rural1--0-sw}]\n",
-         "networks[0]", "exactly one"),
-        ("name: x\nclimate: {temperature_file: nowhere.csv}\n", "climate.temperature_file",
-         "not found"),
+        (
+            "name: x\nnetworks: [{builtin: se-suburban-villa, simbench: 1-LV-rural1--0-sw}]\n",
+            "networks[0]",
+            "exactly one",
+        ),
+        (
+            "name: x\nclimate: {temperature_file: nowhere.csv}\n",
+            "climate.temperature_file",
+            "not found",
+        ),
     ],
 )
 def test_bad_values_name_the_key(tmp_path, text, path, words):

@@ -94,9 +94,11 @@ TOP = {
         "gridv2x-study",
         str,
         "Name of the study; also the default output folder reports/<name>/.",
-        check=lambda v: None
-        if all(c.isalnum() or c in "-_." for c in v)
-        else "may contain only letters, digits, '-', '_' and '.' (it names a folder)",
+        check=lambda v: (
+            None
+            if all(c.isalnum() or c in "-_." for c in v)
+            else "may contain only letters, digits, '-', '_' and '.' (it names a folder)"
+        ),
     ),
     "description": Field("", "any", "Free text shown in the report.", nullable=True),
 }
