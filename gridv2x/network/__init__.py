@@ -14,6 +14,7 @@ build_feeder(name, branches, ...), design_check(feeder), loop_impedance_ohm(net)
 from gridv2x.network.builder import AREA_TYPES, build_feeder
 from gridv2x.network.builtin import list_builtin, read_builtin
 from gridv2x.network.catalogue import CABLES, TRANSFORMERS, cable, main_fuse_a, transformer
+from gridv2x.network.checks import Problem, check_feeder
 from gridv2x.network.design import (
     DesignReport,
     design_check,
@@ -23,6 +24,7 @@ from gridv2x.network.design import (
     velander_kw,
 )
 from gridv2x.network.feeder import Feeder, feeder_geojson
+from gridv2x.network.gis import check_gis, read_gis, write_gis
 from gridv2x.network.readers import (
     profiles_for_index,
     read_network,
@@ -37,6 +39,11 @@ __all__ = [
     "TRANSFORMERS",
     "DesignReport",
     "Feeder",
+    "Problem",
+    "check_feeder",
+    "check_gis",
+    "read_gis",
+    "write_gis",
     "build_feeder",
     "cable",
     "design_check",

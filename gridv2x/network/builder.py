@@ -59,7 +59,7 @@ from gridv2x.network.design import (
     run_design_peak,
     tree,
 )
-from gridv2x.network.feeder import Feeder
+from gridv2x.network.feeder import Feeder, bus_xy, line_coords
 
 __all__ = [
     "AreaType",
@@ -70,7 +70,9 @@ __all__ = [
     "build_feeder",
     "new_net",
     "add_line",
+    "add_lines",
     "add_customer_load",
+    "add_customer_loads",
 ]
 
 SLACK_VM_PU = 1.03
@@ -299,8 +301,7 @@ def _ensure_std_type(net: pp.pandapowerNet, name: str) -> None:
     )
 
 
-def add_line(
-    net: pp.pandapowerNet,
+def _line_row(
     from_bus: int,
     to_bus: int,
     coords: list[tuple[float, float]],
@@ -312,49 +313,100 @@ def add_line(
     x_ohm_per_km: float | None = None,
     max_i_a: float | None = None,
     r_pen_ohm_per_km: float | None = None,
-) -> int:
-    """Add one LV line, from the catalogue (``cable_type``) or from its parameters.
-
-    The length is ``length_m`` or the length of ``coords`` [m]. Zero-sequence data for
-    asymmetric load flows: r0 = r + 3 r_pen, x0 = 4 x [E] (4-core cable, PEN return).
-    """
+) -> dict:
+    """Resolve one line's parameters (catalogue type or explicit values)."""
     if length_m is None:
         pts = np.asarray(coords, dtype=float)
         length_m = float(np.hypot(*np.diff(pts, axis=0).T).sum())
-    length_km = max(float(length_m), 0.1) / 1000
     if cable_type is not None and cable_type in CABLES:
-        _ensure_std_type(net, cable_type)
         c = CABLES[cable_type]
-        li = pp.create_line(
-            net, from_bus, to_bus, length_km, cable_type, name=name, geodata=list(coords)
+        r, x, i_a, r_pen, kind = (
+            c.r_ohm_per_km,
+            c.x_ohm_per_km,
+            c.max_i_a,
+            c.r_pen_ohm_per_km,
+            "ol" if c.kind == "aerial" else "cs",
         )
-        r_pen = c.r_pen_ohm_per_km
     else:
         if r_ohm_per_km is None or x_ohm_per_km is None or max_i_a is None:
             raise InputError(
                 f"line {name!r}: cable_type {cable_type!r} is not in the catalogue and "
                 "r_ohm_per_km, x_ohm_per_km, max_i_a are not all given"
             )
-        li = pp.create_line_from_parameters(
-            net,
-            from_bus,
-            to_bus,
-            length_km,
-            r_ohm_per_km=float(r_ohm_per_km),
-            x_ohm_per_km=float(x_ohm_per_km),
-            c_nf_per_km=0.0,
-            max_i_ka=float(max_i_a) / 1000,
-            name=name,
-            geodata=list(coords),
+        r, x, i_a = float(r_ohm_per_km), float(x_ohm_per_km), float(max_i_a)
+        r_pen = float(r_pen_ohm_per_km) if r_pen_ohm_per_km is not None else r
+        kind = "cs"
+    return {
+        "from_bus": int(from_bus),
+        "to_bus": int(to_bus),
+        "length_km": max(float(length_m), 0.1) / 1000,
+        "r_ohm_per_km": r,
+        "x_ohm_per_km": x,
+        "max_i_ka": i_a / 1000,
+        "r_pen_ohm_per_km": r_pen,
+        "r0_ohm_per_km": r + 3 * r_pen,
+        "x0_ohm_per_km": 4 * x,
+        "type": kind,
+        "std_type": cable_type if cable_type else "custom",
+        "name": name,
+        "geodata": [tuple(map(float, c[:2])) for c in coords],
+    }
+
+
+def add_lines(net: pp.pandapowerNet, rows: list[dict]) -> list[int]:
+    """Add many LV lines at once; each row takes the keyword arguments of :func:`add_line`
+    plus ``from_bus``, ``to_bus``, ``coords``. Returns the new line indices."""
+    if not rows:
+        return []
+    resolved = [
+        _line_row(
+            r["from_bus"],
+            r["to_bus"],
+            r["coords"],
+            **{k: v for k, v in r.items() if k not in ("from_bus", "to_bus", "coords")},
         )
-        net.line.at[li, "std_type"] = cable_type if cable_type else "custom"
-        r_pen = float(r_pen_ohm_per_km) if r_pen_ohm_per_km is not None else float(r_ohm_per_km)
-    r = float(net.line.at[li, "r_ohm_per_km"])
-    net.line.at[li, "r_pen_ohm_per_km"] = r_pen
-    net.line.at[li, "r0_ohm_per_km"] = r + 3 * r_pen
-    net.line.at[li, "x0_ohm_per_km"] = 4 * float(net.line.at[li, "x_ohm_per_km"])
-    net.line.at[li, "c0_nf_per_km"] = 0.0
-    return li
+        for r in rows
+    ]
+    for std in {r["std_type"] for r in resolved}:
+        if std in CABLES:
+            _ensure_std_type(net, std)
+    col = {k: [r[k] for r in resolved] for k in resolved[0]}
+    idx = pp.create_lines_from_parameters(
+        net,
+        col["from_bus"],
+        col["to_bus"],
+        col["length_km"],
+        col["r_ohm_per_km"],
+        col["x_ohm_per_km"],
+        0.0,
+        col["max_i_ka"],
+        name=col["name"],
+        type=col["type"],
+        geodata=col["geodata"],
+        r0_ohm_per_km=col["r0_ohm_per_km"],
+        x0_ohm_per_km=col["x0_ohm_per_km"],
+        c0_nf_per_km=0.0,
+        std_type=col["std_type"],
+        r_pen_ohm_per_km=col["r_pen_ohm_per_km"],
+    )
+    return [int(i) for i in idx]
+
+
+def add_line(
+    net: pp.pandapowerNet,
+    from_bus: int,
+    to_bus: int,
+    coords: list[tuple[float, float]],
+    **kwargs,
+) -> int:
+    """Add one LV line, from the catalogue (``cable_type``) or from its parameters.
+
+    Keyword arguments: ``name``, ``cable_type``, ``length_m``, ``r_ohm_per_km``,
+    ``x_ohm_per_km``, ``max_i_a``, ``r_pen_ohm_per_km``. The length is ``length_m`` or the
+    length of ``coords`` [m]. Zero-sequence data for asymmetric load flows: r0 = r + 3 r_pen,
+    x0 = 4 x [E] (4-core cable, PEN return).
+    """
+    return add_lines(net, [{"from_bus": from_bus, "to_bus": to_bus, "coords": coords, **kwargs}])[0]
 
 
 def _set_cable(net: pp.pandapowerNet, li: int, name: str) -> None:
@@ -375,7 +427,16 @@ def _set_cable(net: pp.pandapowerNet, li: int, name: str) -> None:
 
 def add_customer_load(net: pp.pandapowerNet, bus: int, customer_id: str) -> int:
     """One pandapower load per customer, p_mw = q_mvar = 0 (placeholder)."""
-    return int(pp.create_load(net, bus, p_mw=0.0, q_mvar=0.0, name=str(customer_id)))
+    return add_customer_loads(net, [bus], [customer_id])[0]
+
+
+def add_customer_loads(net: pp.pandapowerNet, buses, customer_ids) -> list[int]:
+    """One pandapower load per customer at once (p_mw = q_mvar = 0 placeholders)."""
+    buses = [int(b) for b in buses]
+    if not buses:
+        return []
+    idx = pp.create_loads(net, buses, p_mw=0.0, q_mvar=0.0, name=[str(c) for c in customer_ids])
+    return [int(i) for i in idx]
 
 
 # --------------------------------------------------------------------------------------------
@@ -631,48 +692,73 @@ def build_feeder(
     # --- buses and lines -------------------------------------------------------------------
     allowed: dict[int, tuple[str, ...]] = {}
     minimum: dict[int, str] = {}
-    point_bus: list[int] = []
-    for p in points:
-        area = p["area"]
-        bus = pp.create_bus(net, 0.4, name=f"K{p['label']}", geodata=(p["x"], p["y"]))
+    point_bus = [
+        int(i)
+        for i in pp.create_buses(
+            net,
+            len(points),
+            0.4,
+            name=[f"K{p['label']}" for p in points],
+            geodata=[(p["x"], p["y"]) for p in points],
+        )
+    ]
+    house_labels = [
+        s_["ids"][0] if len(s_["ids"]) == 1 else f"{points[s_['point']]['label']}-house"
+        for s_ in services
+    ]
+    house_bus = [
+        int(i)
+        for i in pp.create_buses(
+            net,
+            len(services),
+            0.4,
+            name=[f"H-{lab}" for lab in house_labels],
+            geodata=[(s_["x"], s_["y"]) for s_ in services],
+        )
+    ]
+    rows: list[dict] = []
+    options: list[tuple[str, ...]] = []
+    for k, p in enumerate(points):
         if p["parent"] is None:
             up, ux_, uy_ = lv, x0, y0
         else:
             q = points[p["parent"]]
             up, ux_, uy_ = point_bus[p["parent"]], q["x"], q["y"]
-        li = add_line(
-            net,
-            up,
-            bus,
-            [(ux_, uy_), (p["x"], p["y"])],
-            name=f"T{p['label']}",
-            cable_type=area.trunk_cables[0],
+        rows.append(
+            {
+                "from_bus": up,
+                "to_bus": point_bus[k],
+                "coords": [(ux_, uy_), (p["x"], p["y"])],
+                "name": f"T{p['label']}",
+                "cable_type": p["area"].trunk_cables[0],
+            }
         )
-        allowed[li] = area.trunk_cables
-        if p["parent"] is None and area.lead_cable:
-            minimum[li] = area.lead_cable
-        point_bus.append(bus)
-    customers["bus"] = -1
-    customers["load"] = -1
+        options.append(p["area"].trunk_cables)
+    for k, s_ in enumerate(services):
+        p = points[s_["point"]]
+        rows.append(
+            {
+                "from_bus": point_bus[s_["point"]],
+                "to_bus": house_bus[k],
+                "coords": [(p["x"], p["y"]), (s_["x"], s_["y"])],
+                "name": f"S-{house_labels[k]}",
+                "cable_type": s_["area"].service_cables[0],
+            }
+        )
+        options.append(s_["area"].service_cables)
+    line_idx = add_lines(net, rows)
+    for li, opts in zip(line_idx, options, strict=True):
+        allowed[li] = opts
+    for k, p in enumerate(points):
+        if p["parent"] is None and p["area"].lead_cable:
+            minimum[line_idx[k]] = p["area"].lead_cable
     index_of = {c: i for i, c in enumerate(customers["customer_id"])}
-    for s in services:
-        pbus = point_bus[s["point"]]
-        p = points[s["point"]]
-        label = s["ids"][0] if len(s["ids"]) == 1 else f"{p['label']}-house"
-        hbus = pp.create_bus(net, 0.4, name=f"H-{label}", geodata=(s["x"], s["y"]))
-        li = add_line(
-            net,
-            pbus,
-            hbus,
-            [(p["x"], p["y"]), (s["x"], s["y"])],
-            name=f"S-{label}",
-            cable_type=s["area"].service_cables[0],
-        )
-        allowed[li] = s["area"].service_cables
-        for ident in s["ids"]:
-            i = index_of[ident]
-            customers.at[i, "bus"] = hbus
-            customers.at[i, "load"] = add_customer_load(net, hbus, ident)
+    bus_of_customer = np.zeros(len(customers), dtype=int)
+    for k, s_ in enumerate(services):
+        for ident in s_["ids"]:
+            bus_of_customer[index_of[ident]] = house_bus[k]
+    customers["bus"] = bus_of_customer
+    customers["load"] = add_customer_loads(net, bus_of_customer, customers["customer_id"])
     customers["phase"] = "abc"
     single = customers["phases"] == 1
     customers.loc[single, "phase"] = [("a", "b", "c")[i % 3] for i in range(int(single.sum()))]
@@ -680,6 +766,8 @@ def build_feeder(
     customers = customers[cols].reset_index(drop=True)
     customers["bus"] = customers["bus"].astype(int)
     customers["load"] = customers["load"].astype(int)
+
+    _check_layout(net, customers, name)
 
     # --- cable sizing ----------------------------------------------------------------------
     _size_cables(net, customers, allowed, minimum, max_loop_impedance_ohm, v_band_pu, name)
@@ -692,6 +780,40 @@ def build_feeder(
             f"{transformer_kva:g} kVA"
         )
     return Feeder(name=name, net=net, customers=customers, description=description)
+
+
+LAYOUT_CLEARANCE_M = 3.0
+"""Smallest distance between a line and a bus it does not end at, in a generated layout [m]."""
+
+
+def _check_layout(net: pp.pandapowerNet, customers: pd.DataFrame, name: str) -> None:
+    """Refuse a generated layout whose lines cross or pass closer than
+    :data:`LAYOUT_CLEARANCE_M` to a bus they do not end at (it would not be a drawable, radial
+    GIS network); the fix is another seed, heading or fewer side streets."""
+    from shapely import STRtree
+    from shapely.geometry import LineString, Point
+
+    xy = bus_xy(net)
+    geoms = [LineString(line_coords(net, li, xy)) for li in net.line.index]
+    ends = [set(v) for v in zip(net.line.from_bus, net.line.to_bus, strict=True)]
+    tree_ = STRtree(geoms)
+    bad = []
+    for i, g in enumerate(geoms):
+        for j in tree_.query(g, predicate="intersects"):
+            if j <= i or ends[i] & ends[int(j)]:
+                continue
+            bad.append(f"{net.line.name.iat[i]} crosses {net.line.name.iat[int(j)]}")
+    lv_buses = net.bus.index[net.bus.vn_kv < 1.0]
+    for b in lv_buses:
+        p = Point(xy.at[b, "x"], xy.at[b, "y"])
+        for j in tree_.query(p.buffer(LAYOUT_CLEARANCE_M), predicate="intersects"):
+            if b not in ends[int(j)]:
+                bad.append(f"bus {net.bus.at[b, 'name']} lies on {net.line.name.iat[int(j)]}")
+    if bad:
+        raise InputError(
+            f"feeder {name!r}: the generated layout is not drawable ({'; '.join(bad[:5])}); "
+            "change the seed, the branch headings (direction_deg) or the side streets"
+        )
 
 
 def _size_cables(

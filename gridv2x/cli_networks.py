@@ -1,0 +1,196 @@
+"""``gridv2x networks``: list, show, check and export feeders.
+
+The integrator adds the group to the main CLI with ``main.add_command(networks)``. Bad input
+(an unknown feeder, a broken GIS file) gives a clear message on stderr and exit code 2, no
+traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import click
+
+from gridv2x.errors import InputError
+
+__all__ = ["networks", "load_any"]
+
+
+def _input_errors(func):
+    """Turn InputError into a message and exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except InputError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+
+    return wrapper
+
+
+def load_any(source: str, **gis_options):
+    """A Feeder from a builtin name, a SimBench LV code, a .json (pandapower), a .gpkg file or a
+    folder of GeoJSON layers."""
+    from gridv2x.network import read_builtin, read_gis, read_pandapower_json, read_simbench
+    from gridv2x.network.builtin import list_builtin
+
+    path = Path(source)
+    if path.exists():
+        if path.is_dir() or path.suffix.lower() == ".gpkg":
+            return read_gis(path, **gis_options)
+        if path.suffix.lower() == ".geojson":
+            return read_gis(path.parent, **gis_options)
+        if path.suffix.lower() == ".json":
+            return read_pandapower_json(path)
+        raise InputError(
+            f"{source!r}: unknown file type {path.suffix!r}; allowed: .gpkg, a folder of "
+            ".geojson layers, .json (pandapower)"
+        )
+    if "-LV-" in source:
+        return read_simbench(source)
+    if source in list_builtin() or not any(c in source for c in "/\\."):
+        return read_builtin(source)
+    raise InputError(f"{source!r} does not exist (a file, a folder or a builtin feeder name)")
+
+
+@click.group("networks")
+def networks() -> None:
+    """Swedish reference feeders and your own networks (GIS, pandapower, SimBench)."""
+
+
+@networks.command("list")
+@_input_errors
+def list_command() -> None:
+    """One built-in feeder per line: name, then a short description."""
+    from gridv2x.network import list_builtin
+
+    items = list_builtin()
+    width = max(len(n) for n in items)
+    for name, description in items.items():
+        click.echo(f"{name:<{width}}  {description}")
+
+
+@networks.command("show")
+@click.argument("name")
+@click.option("--design/--no-design", default=True, help="Run the design checks too.")
+@_input_errors
+def show_command(name: str, design: bool) -> None:
+    """Summary of feeder NAME (builtin name, SimBench code, .json, .gpkg or GeoJSON folder)."""
+    from gridv2x.network import design_check
+
+    feeder = load_any(name, strict=False) if Path(name).exists() else load_any(name)
+    net, c = feeder.net, feeder.customers
+    click.echo(f"{feeder.name}: {feeder.description}")
+    click.echo(
+        f"  transformer {feeder.transformer_sn_kva:g} kVA "
+        f"(vk {net.trafo.vk_percent.iloc[0]:g} %, vkr {net.trafo.vkr_percent.iloc[0]:g} %), "
+        f"slack {net.ext_grid.vm_pu.iloc[0]:g} pu"
+    )
+    click.echo(
+        f"  {len(net.bus)} buses, {len(net.line)} lines, "
+        f"{net.line.length_km.sum():.2f} km, {len(c)} customers, CRS {feeder.crs}"
+    )
+    km = net.line.groupby(net.line.std_type.fillna("custom")).length_km.sum()
+    for cable_type, length in km.sort_values(ascending=False).items():
+        click.echo(f"    {cable_type:<16} {length * 1000:8.0f} m")
+    for col in ("dwelling", "heating", "fuse_a", "phases"):
+        counts = ", ".join(f"{k}: {v}" for k, v in c[col].value_counts().sort_index().items())
+        click.echo(f"  {col}: {counts}")
+    click.echo(f"  annual use {c.annual_kwh.sum() / 1000:.0f} MWh")
+    if design:
+        click.echo("  design check: " + str(design_check(feeder)).replace("\n", "\n  "))
+
+
+@networks.command("check")
+@click.argument("path")
+@click.option("--snap-tolerance-m", type=float, default=1.0, show_default=True)
+@click.option("--max-service-m", type=float, default=100.0, show_default=True)
+@click.option("--gap-search-m", type=float, default=20.0, show_default=True)
+@click.option(
+    "--strict/--warn",
+    default=True,
+    help="--strict (default): exit 2 if any error; --warn: report, exit 0.",
+)
+@click.option("--design/--no-design", default=True, help="Also run the design checks.")
+@_input_errors
+def check_command(
+    path: str,
+    snap_tolerance_m: float,
+    max_service_m: float,
+    gap_search_m: float,
+    strict: bool,
+    design: bool,
+) -> None:
+    """Check a network (GIS .gpkg / GeoJSON folder, pandapower .json, or a builtin name).
+
+    Reports every problem at once, naming the features and how to fix them.
+    """
+    from gridv2x.network import check_feeder, check_gis, design_check
+    from gridv2x.network.checks import ERROR, WARNING, Problem, format_problems
+
+    p = Path(path)
+    is_gis = p.exists() and (p.is_dir() or p.suffix.lower() in (".gpkg", ".geojson"))
+    if is_gis:
+        target = p.parent if p.suffix.lower() == ".geojson" else p
+        problems = check_gis(
+            target,
+            snap_tolerance_m=snap_tolerance_m,
+            max_service_m=max_service_m,
+            gap_search_m=gap_search_m,
+        )
+    else:
+        feeder = load_any(path)
+        problems = check_feeder(feeder)
+    if design and not any(pr.is_error for pr in problems):
+        if is_gis:
+            feeder = load_any(
+                str(target),
+                snap_tolerance_m=snap_tolerance_m,
+                max_service_m=max_service_m,
+                gap_search_m=gap_search_m,
+                strict=False,
+            )
+        report = design_check(feeder)
+        for failure in report.failures:
+            problems.append(Problem(WARNING, "design", failure, layer="design"))
+    text = format_problems(problems, path)
+    n_errors = sum(pr.severity == ERROR for pr in problems)
+    if n_errors and strict:
+        click.echo(text, err=True)
+        sys.exit(2)
+    click.echo(text if problems else f"{path}: no problems found")
+
+
+@networks.command("export")
+@click.argument("name")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["pandapower", "gpkg", "geojson"]),
+    default="gpkg",
+    show_default=True,
+)
+@click.option(
+    "--out",
+    type=click.Path(),
+    default=None,
+    help="Output file or folder (default NAME.json / NAME.gpkg / folder NAME-geojson).",
+)
+@_input_errors
+def export_command(name: str, fmt: str, out: str | None) -> None:
+    """Export feeder NAME as pandapower JSON, GeoPackage or a GeoJSON folder."""
+    from gridv2x.network import write_gis, write_pandapower_json
+
+    feeder = load_any(name)
+    stem = feeder.name.replace("/", "_")
+    if fmt == "pandapower":
+        target = write_pandapower_json(feeder, out or f"{stem}.json")
+    elif fmt == "gpkg":
+        target = write_gis(feeder, out or f"{stem}.gpkg")
+    else:
+        target = write_gis(feeder, out or f"{stem}-geojson")
+    click.echo(str(target))
