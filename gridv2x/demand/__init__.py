@@ -10,6 +10,7 @@ from gridv2x.demand.base import base_load
 from gridv2x.demand.calendar import swedish_holidays
 from gridv2x.demand.household import daily_shape, split_annual_kwh
 from gridv2x.demand.metered import map_profiles, read_metered
+from gridv2x.demand.stats import load_duration_by_group
 from gridv2x.demand.weather import CLIMATE_ZONES, outdoor_temperature, read_temperature
 
 __all__ = [
@@ -22,4 +23,5 @@ __all__ = [
     "daily_shape",
     "split_annual_kwh",
     "CLIMATE_ZONES",
+    "load_duration_by_group",
 ]
