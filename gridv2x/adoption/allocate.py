@@ -61,7 +61,13 @@ def _fuse_weight(fuse_a: np.ndarray, fuse_weights: Mapping) -> np.ndarray:
         )
     keys = np.array([k for k, _ in table])
     values = np.array([w for _, w in table])
-    pos = np.searchsorted(keys, np.asarray(fuse_a, dtype=float), side="right") - 1
+    fuse = pd.to_numeric(pd.Series(np.asarray(fuse_a)), errors="coerce").to_numpy(dtype=float)
+    if not np.isfinite(fuse).all():
+        raise InputError(
+            f"customers: column 'fuse_a' has {int((~np.isfinite(fuse)).sum())} missing or "
+            "non-numeric value(s); allowed: the main fuse of every customer [A]"
+        )
+    pos = np.searchsorted(keys, fuse, side="right") - 1
     return values[np.clip(pos, 0, len(values) - 1)]
 
 
@@ -338,7 +344,9 @@ def allocate_evs(
     rows, number = rows[order], number[order]
     out = pd.DataFrame(
         {
-            "ev_id": [f"{c}-ev{k}" for c, k in zip(ids[rows], number, strict=True)],
+            "ev_id": pd.Series(
+                [f"{c}-ev{k}" for c, k in zip(ids[rows], number, strict=True)], dtype=object
+            ),
             "customer_id": customers["customer_id"].to_numpy()[rows],
         }
     )

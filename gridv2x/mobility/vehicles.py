@@ -45,7 +45,7 @@ class VehicleModel:
 
 VEHICLE_MODELS: dict[str, VehicleModel] = {
     "Tesla Model Y": VehicleModel(
-        72.0,
+        70.0,
         0.155,
         11.0,
         source="[F] ~70 kWh usable, 142 Wh/km @20 °C 90 km/h (sweden.md §4); "

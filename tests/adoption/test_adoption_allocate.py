@@ -114,3 +114,13 @@ def test_all_eligible_households_then_second_evs():
     owners = allocate_evs(customers, rng=np.random.default_rng(0), share=2.0)
     # share 2: every household owns two EVs
     assert (owners.groupby("customer_id").size() == 2).all() and len(owners) == 80
+
+
+def test_empty_feeder_and_missing_fuse():
+    empty = make_customers(n=0)
+    owners = allocate_evs(empty, rng=np.random.default_rng(0), share=0.5)
+    assert len(owners) == 0 and list(owners.columns[:2]) == ["ev_id", "customer_id"]
+    broken = make_customers(n=10).astype({"fuse_a": float})
+    broken.loc[3, "fuse_a"] = np.nan
+    with pytest.raises(InputError, match="fuse_a"):
+        allocate_evs(broken, rng=np.random.default_rng(0), share=0.5)

@@ -203,3 +203,9 @@ def test_statistics_for_reports(year_of_sessions):
     assert len(summary) == 1000
     assert summary["km_per_year"].mean() == pytest.approx(11260, rel=0.03)
     assert (summary["kwh_per_km_driven"] >= summary["kwh_per_km"] - 1e-9).all()
+
+
+def test_empty_fleet_gives_empty_sessions_with_the_columns():
+    sessions = synthesize_sessions(0, "2025-01-01", 3)
+    assert len(sessions) == 0
+    assert list(sessions.columns[:5]) == list(SESSION_COLUMNS)
