@@ -132,9 +132,28 @@ def violation_reasons(row: Mapping[str, Any], limits: Mapping[str, Any]) -> list
     return reasons
 
 
+_CRITERION_WORDS = {
+    "fuse": "main fuse overloaded",
+    "voltage": "voltage outside the band",
+    "transformer_loading": "transformer above rating",
+    "line_loading": "cable above rating",
+    "unbalance": "unbalance above limit",
+    "convergence": "load flow not converged",
+}
+
+
 def _risk_reasons(row: Mapping[str, Any], limits: Mapping[str, Any]) -> list[str]:
     m = AT_RISK_MARGIN
     out = []
+    counted = set(limits.get("criteria") or ())
+    for key, value in row.items():
+        if str(key).startswith("violates_") and _truthy(value):
+            name = str(key)[len("violates_") :]
+            if name not in counted:
+                words = _CRITERION_WORDS.get(name, name.replace("_", " "))
+                if name == "fuse" and _num(row, "fuse_overloads") > 0:
+                    words += f" at {_num(row, 'fuse_overloads'):.0f} customers"
+                out.append(f"{words} (not counted as a violation in this study)")
     vmin, vmax = float(limits["v_min_pu"]), float(limits["v_max_pu"])
     if _num(row, "v_min_pu") < vmin + m * (1.0 - vmin):
         out.append(f"lowest voltage {_num(row, 'v_min_pu'):.3f} pu close to {vmin:.2f} pu")
@@ -235,17 +254,51 @@ COMPARISON_METRICS: tuple[Metric, ...] = (
     Metric("EVs", "", ("n_evs",), "mean", "{:,.0f}"),
     Metric("EV share", "% of customers", ("ev_share",), "mean", "{:.0f}", 100.0),
     Metric("Transformer peak", "kW", ("transformer_peak_kw",), "max"),
+    Metric("Transformer reverse (export) peak", "kW", ("transformer_reverse_peak_kw",), "max"),
     Metric("Transformer max loading", "%", ("transformer_max_loading_pct",), "max", "{:,.0f}"),
+    Metric("Hours transformer above limit", "h", ("transformer_hours_above",), "max"),
+    Metric("Transformer energy above limit", "kWh", ("transformer_energy_above_kwh",), "max"),
     Metric("Cable max loading", "%", ("line_max_loading_pct",), "max", "{:,.0f}"),
+    Metric("Hours a cable is above limit", "h", ("line_hours_above",), "max"),
     Metric("Lowest customer voltage", "pu", ("v_min_pu",), "min", "{:.3f}"),
+    Metric("5th percentile customer voltage", "pu", ("v_p05_pu",), "min", "{:.3f}"),
     Metric("Highest customer voltage", "pu", ("v_max_pu",), "max", "{:.3f}"),
     Metric(
         "Steps with a voltage violation", "%", ("voltage_violation_share",), "max", "{:.2f}", 100.0
     ),
+    Metric("Hours with a voltage outside the band", "h", ("voltage_hours_outside",), "max"),
+    Metric(
+        "Customers with a voltage outside the band",
+        "",
+        ("customers_outside_band",),
+        "max",
+        "{:,.0f}",
+    ),
+    Metric(
+        "Steps outside the DSO planning band",
+        "%",
+        ("planning_band_violation_share",),
+        "max",
+        "{:.2f}",
+        100.0,
+    ),
     Metric("EN 50160 compliant", "", ("en50160_compliant",), "all", ""),
+    Metric(
+        "EN 50160: worst week within the band",
+        "% of 10-min values",
+        ("en50160_worst_week_share",),
+        "min",
+        "{:.1f}",
+        100.0,
+    ),
     Metric("Swedish rule (EIFS 2023:3) compliant", "", ("swedish_rule_compliant",), "all", ""),
     Metric("Max voltage unbalance", "%", ("unbalance_max_pct",), "max", "{:.2f}"),
+    Metric("Hours unbalance above limit", "h", ("unbalance_hours_above",), "max"),
     Metric("Network losses", "kWh", ("losses_kwh",), "mean", "{:,.0f}"),
+    Metric("Network losses share of energy", "%", ("losses_share",), "mean", "{:.2f}", 100.0),
+    Metric("Highest main-fuse loading", "% of rating", ("fuse_max_loading_pct",), "max", "{:,.0f}"),
+    Metric("Customers with a main-fuse overload", "", ("fuse_overloads",), "max", "{:,.0f}"),
+    Metric("Hours with a main-fuse overload", "h", ("fuse_hours_above",), "max"),
     Metric("EV energy charged", "kWh", ("ev_charged_kwh",), "mean", "{:,.0f}"),
     Metric(
         "EV energy discharged (V2G throughput)", "kWh", ("ev_discharged_kwh",), "mean", "{:,.0f}"
@@ -254,9 +307,9 @@ COMPARISON_METRICS: tuple[Metric, ...] = (
     Metric("Unmet EV energy", "kWh", ("ev_unmet_kwh",), "max", "{:,.1f}"),
     Metric("V2G virtual km", "km", ("v2g_virtual_km",), "mean", "{:,.0f}"),
     Metric(
-        "Battery degradation per EV",
+        "Battery degradation per EV (mean)",
         "%",
-        ("ev_degradation_pct_mean", "degradation_pct_mean", "ev_degradation_pct"),
+        ("ev_degradation_mean_pct", "ev_degradation_pct_mean", "degradation_pct_mean"),
         "mean",
         "{:.3f}",
     ),
@@ -302,10 +355,11 @@ def comparison_table(summary: pd.DataFrame, feeder: str) -> pd.DataFrame:
     rows = rows[rows["feeder"] == feeder]
     strategies = order_strategies(rows["strategy"])
     metrics = list(COMPARISON_METRICS)
+    known = {c for m in metrics for c in m.candidates}
     for col in rows.columns:
-        if str(col).startswith("hours_"):
-            label = str(col)[len("hours_") :].replace("_", " ")
-            metrics.append(Metric(f"Hours {label}", "h", (col,), "max", "{:,.1f}"))
+        if "hours" in str(col) and col not in known:
+            label = str(col).replace("_", " ")
+            metrics.append(Metric(label[:1].upper() + label[1:], "h", (col,), "max", "{:,.1f}"))
     table: dict[str, dict[str, str]] = {}
     for metric in metrics:
         column = next((c for c in metric.candidates if c in rows.columns), None)

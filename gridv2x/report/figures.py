@@ -797,15 +797,25 @@ def daily_distance_figure(sessions: pd.DataFrame, *, feeder: str = "") -> go.Fig
 
 
 def arrival_departure_figure(sessions: pd.DataFrame, *, feeder: str = "") -> go.Figure | None:
-    """Hour-of-day histograms of arrivals at home (plug-in) and departures (plug-out)."""
+    """Hour-of-day histograms of arrivals at home (plug-in) and departures (plug-out).
+
+    Sessions starting at the very first instant (cars at home when the period begins) are not
+    counted as arrivals.
+    """
     if sessions is None or not {"arrival", "departure"} <= set(sessions.columns):
         return None
     fig = go.Figure()
+    arrivals = _local_times(sessions["arrival"])
+    # sessions that begin at the first instant are the cars at home when the period starts
+    real_arrival = arrivals > arrivals.min() if len(arrivals) else arrivals.notna()
     for col, name, color in (
         ("arrival", "arrival at home (plug-in)", "#d62728"),
         ("departure", "departure (plug-out)", "#1f77b4"),
     ):
-        hours = _local_times(sessions[col]).dt.hour.dropna().astype(int)
+        times = _local_times(sessions[col])
+        if col == "arrival":
+            times = times[real_arrival]
+        hours = times.dt.hour.dropna().astype(int)
         counts = np.bincount(hours, minlength=24)[:24]
         total = max(int(counts.sum()), 1)
         fig.add_trace(

@@ -331,6 +331,7 @@ def _ev_table(loaded: dict) -> _Table | None:
                 total("unmet_kwh"),
                 total("virtual_km"),
                 mean("degradation_pct", "{:.3f}"),
+                total("energy_cost_sek"),
             ]
         )
     if not rows:
@@ -346,6 +347,7 @@ def _ev_table(loaded: dict) -> _Table | None:
             "Unmet [kWh]",
             "V2G virtual km [km]",
             "Mean degradation per EV [%]",
+            "EV energy cost [SEK]",
         ],
         rows=rows,
     )

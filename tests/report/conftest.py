@@ -3,6 +3,7 @@ synthetic output folders for edge cases."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -26,10 +27,15 @@ def _pipeline_available() -> bool:
     return True
 
 
+QUICKSTART_DAYS = int(os.environ.get("GRIDV2X_REPORT_QUICKSTART_DAYS", "14"))
+"""Days of the quickstart simulated by the report tests (0: the shipped full year, ~2 min).
+Two winter weeks keep the suite fast; the year-long size is tested on a synthetic store."""
+
+
 @pytest.fixture(scope="session")
 def quickstart_outdir(tmp_path_factory) -> Path:
-    """Output folder of the real quickstart study (run once per session), with a ``<script>``
-    injected into the description to prove escaping end to end.
+    """Output folder of the real quickstart study (run once per session, in-process), with a
+    ``<script>`` injected into the description to prove escaping end to end.
 
     Falls back to a synthetic folder only while the pipeline does not exist yet (no
     ``gridv2x.run`` or no ``scenarios/quickstart.yaml``); once it exists, any failure of the
@@ -40,16 +46,14 @@ def quickstart_outdir(tmp_path_factory) -> Path:
         return write_synthetic_outdir(
             out, description=f"Quickstart stand-in. {EVIL}", name="quickstart", days=7
         )
-    import yaml
-
     import gridv2x
 
-    text = yaml.safe_load(QUICKSTART.read_text(encoding="utf-8"))
-    text["description"] = f"{text.get('description') or ''} {EVIL}"
-    scenario_path = out / "quickstart.yaml"
-    scenario_path.write_text(yaml.safe_dump(text, sort_keys=False), encoding="utf-8")
-    result = gridv2x.run(gridv2x.read_scenario(scenario_path))
-    result.write(out / "run")
+    scenario = gridv2x.read_scenario(QUICKSTART)
+    changes = {"description": f"{scenario.to_dict().get('description') or ''} {EVIL}"}
+    if QUICKSTART_DAYS > 0:
+        changes["period"] = {"days": QUICKSTART_DAYS}
+    result = gridv2x.run(scenario.replace(**changes), workers=0)
+    result.write(out / "run", report=False)
     return out / "run"
 
 
