@@ -232,6 +232,9 @@ def new_net(
 ) -> tuple[pp.pandapowerNet, int]:
     """Empty LV net with a 10 kV ext_grid, a catalogue transformer and the 0.4 kV busbar.
 
+    The transformer has an off-load tap changer on the HV side, +-2 x 2.5 % [E] (the usual
+    range of Swedish distribution transformers), at the neutral position.
+
     Returns
     -------
     (net, lv_bus)
@@ -276,6 +279,13 @@ def new_net(
         mag0_percent=100.0,
         mag0_rx=0.0,
         si0_hv_partial=0.9,
+        tap_side="hv",
+        tap_neutral=0,
+        tap_min=-2,
+        tap_max=2,
+        tap_step_percent=2.5,
+        tap_pos=0,
+        tap_changer_type="Ratio",
         name=f"{name} T1",
     )
     return net, lv
