@@ -4,6 +4,7 @@
 * :func:`allocate_evs` — EVs per customer from a share, a year or an area layer, weighted by
   dwelling and main fuse (0, 1 or 2 per household).
 * :func:`read_areas` — read and check an area layer (GeoPackage/GeoJSON, any CRS).
+* :func:`area_summary` — customers and EVs per area, for maps.
 """
 
 from gridv2x.adoption.allocate import (
@@ -13,7 +14,7 @@ from gridv2x.adoption.allocate import (
     customer_weights,
     local_fleet_share,
 )
-from gridv2x.adoption.areas import areas_of_customers, read_areas
+from gridv2x.adoption.areas import area_summary, areas_of_customers, read_areas
 from gridv2x.adoption.curve import DEFAULT_CURVE, fleet_share
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "fleet_share",
     "read_areas",
     "areas_of_customers",
+    "area_summary",
     "customer_weights",
     "local_fleet_share",
     "DEFAULT_CURVE",

@@ -10,7 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from gridv2x.adoption.areas import areas_of_customers, read_areas
+from gridv2x.adoption.areas import areas_of_customers, check_areas, read_areas
 from gridv2x.adoption.curve import DEFAULT_CURVE, expit, fleet_share, logit
 from gridv2x.errors import InputError
 
@@ -299,7 +299,7 @@ def allocate_evs(
     area_id = None
     if areas is not None:
         if isinstance(areas, gpd.GeoDataFrame):
-            layer, source = areas, "areas (GeoDataFrame)"
+            layer, source = check_areas(areas, source="areas (GeoDataFrame)"), "areas"
         else:
             layer, source = read_areas(areas), str(areas)
         joined = areas_of_customers(customers, layer, source=source)

@@ -10,7 +10,14 @@ import pandas as pd
 
 from gridv2x.errors import InputError
 
-__all__ = ["read_areas", "areas_of_customers", "AREA_CRS", "AREA_COLUMNS"]
+__all__ = [
+    "read_areas",
+    "check_areas",
+    "areas_of_customers",
+    "area_summary",
+    "AREA_CRS",
+    "AREA_COLUMNS",
+]
 
 AREA_CRS = "EPSG:3006"
 """Customers' x/y and the joined areas are in SWEREF 99 TM."""
@@ -55,22 +62,42 @@ def read_areas(path: str | Path) -> gpd.GeoDataFrame:
             f"adoption.areas: cannot read {str(path)!r} as a GIS layer ({exc}); allowed: a "
             "GeoPackage or GeoJSON of polygons"
         ) from exc
+    return check_areas(layer, source=str(path))
+
+
+def check_areas(layer: gpd.GeoDataFrame, *, source: str = "areas") -> gpd.GeoDataFrame:
+    """Check an area layer already in memory and bring it to the form of :func:`read_areas`.
+
+    Parameters
+    ----------
+    layer : geopandas.GeoDataFrame
+        Polygons with ``bev_share`` and optional ``income_index``, ``villa_share``, ``area_id``
+        or ``name``, with a CRS.
+    source : str
+        Name used in error messages (the file).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        As :func:`read_areas`.
+    """
+    path = source
     if layer.crs is None:
         raise InputError(
-            f"adoption.areas: {str(path)!r} declares no coordinate reference system; allowed: "
+            f"adoption.areas: {path!r} declares no coordinate reference system; allowed: "
             "any CRS stored in the file (e.g. EPSG:3006 or EPSG:4326)"
         )
     if len(layer) == 0:
-        raise InputError(f"adoption.areas: {str(path)!r} has no features; allowed: polygons")
+        raise InputError(f"adoption.areas: {path!r} has no features; allowed: polygons")
     kinds = set(layer.geometry.geom_type.dropna())
     if not kinds or not kinds <= {"Polygon", "MultiPolygon"}:
         raise InputError(
-            f"adoption.areas: {str(path)!r} has geometry types {sorted(kinds)}; allowed: "
+            f"adoption.areas: {path!r} has geometry types {sorted(kinds)}; allowed: "
             "Polygon or MultiPolygon"
         )
     if "bev_share" not in layer.columns:
         raise InputError(
-            f"adoption.areas: {str(path)!r} has no column 'bev_share' (columns: "
+            f"adoption.areas: {path!r} has no column 'bev_share' (columns: "
             f"{[c for c in layer.columns if c != 'geometry']}); allowed: a layer with "
             "'bev_share' [-] and optional 'income_index', 'villa_share'"
         )
@@ -96,7 +123,7 @@ def read_areas(path: str | Path) -> gpd.GeoDataFrame:
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             raise InputError(
-                f"adoption.areas: {str(path)!r} column {column!r} has {int(bad.sum())} invalid "
+                f"adoption.areas: {path!r} column {column!r} has {int(bad.sum())} invalid "
                 f"value(s), e.g. {layer[column].iloc[row]!r} in row {row}; allowed: numbers "
                 f"{'> 0' if column == 'income_index' else f'between {low} and {high}'}"
             )
@@ -164,3 +191,41 @@ def areas_of_customers(
     return pd.DataFrame(result.to_numpy(), columns=result.columns, index=customers.index).astype(
         {"bev_share": float, "income_index": float, "villa_share": float}
     )
+
+
+def area_summary(
+    areas: gpd.GeoDataFrame,
+    customers: pd.DataFrame,
+    owners: pd.DataFrame,
+    *,
+    crs: str = "EPSG:4326",
+) -> gpd.GeoDataFrame:
+    """Customers and EVs per area of a layer, for maps ("EVs per area").
+
+    Parameters
+    ----------
+    areas : geopandas.GeoDataFrame
+        From :func:`read_areas`.
+    customers : pandas.DataFrame
+        ``Feeder.customers`` (``customer_id``, ``x``, ``y`` in EPSG:3006).
+    owners : pandas.DataFrame
+        From :func:`gridv2x.adoption.allocate_evs` (``ev_id``, ``customer_id``).
+    crs : str
+        CRS of the returned geometries; EPSG:4326 for web maps.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Only the areas holding customers: ``area_id``, ``bev_share``, ``income_index``,
+        ``villa_share``, ``n_customers``, ``n_evs``, ``ev_share`` (EVs per customer [-]),
+        ``geometry``.
+    """
+    joined = areas_of_customers(customers, areas)
+    area_of = pd.Series(joined["area_id"].to_numpy(), index=customers["customer_id"].to_numpy())
+    n_customers = area_of.value_counts()
+    n_evs = area_of.reindex(owners["customer_id"].to_numpy()).value_counts()
+    out = areas[areas["area_id"].isin(n_customers.index)].drop_duplicates("area_id").copy()
+    out["n_customers"] = out["area_id"].map(n_customers).astype(int)
+    out["n_evs"] = out["area_id"].map(n_evs).fillna(0).astype(int)
+    out["ev_share"] = out["n_evs"] / out["n_customers"]
+    return out.to_crs(crs).reset_index(drop=True)

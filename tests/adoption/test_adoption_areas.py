@@ -81,3 +81,16 @@ def test_bad_values_missing_file_and_uncovered_customers(tmp_path, customers, ar
     area_layer.iloc[:2].to_file(small, driver="GPKG")
     with pytest.raises(InputError, match="outside"):
         allocate_evs(customers, rng=np.random.default_rng(0), areas=small)
+
+
+def test_area_summary_counts_customers_and_evs(customers, area_layer):
+    from gridv2x.adoption import area_summary
+
+    owners = allocate_evs(customers, rng=np.random.default_rng(0), share=0.5, areas=area_layer)
+    summary = area_summary(area_layer, customers, owners)
+    assert summary.crs == "EPSG:4326"
+    assert summary["n_customers"].sum() == len(customers)
+    assert summary["n_evs"].sum() == len(owners)
+    counts = owners["area_id"].value_counts()
+    for _, row in summary.iterrows():
+        assert row["n_evs"] == counts.get(row["area_id"], 0)
