@@ -210,6 +210,24 @@ def _cross_checks(data: dict[str, Any]) -> list[ValidationError]:
         errors.append(
             ValidationError("adoption.curve", "adoption_forecast needs an adoption curve")
         )
+    demand = data.get("demand", {})
+    if demand.get("model") == "metered" and not demand.get("metered_file"):
+        errors.append(
+            ValidationError(
+                "demand.metered_file",
+                "is required when demand.model is 'metered' (a CSV/parquet of meter data)",
+                None,
+            )
+        )
+    if demand.get("model") != "metered" and demand.get("metered_file"):
+        errors.append(
+            ValidationError(
+                "demand.metered_file",
+                f"is only used with demand.model: metered (model is {demand.get('model')!r}); "
+                "set the model or remove the file",
+                demand.get("metered_file"),
+            )
+        )
     limits = data.get("limits", {})
     if {"v_min_pu", "v_max_pu"} <= set(limits) and limits["v_min_pu"] >= limits["v_max_pu"]:
         errors.append(

@@ -101,6 +101,7 @@ def test_unknown_top_level_key_is_an_error(tmp_path):
             "climate.temperature_file",
             "not found",
         ),
+        ("name: x\ndemand: {model: metered}\n", "demand.metered_file", "required"),
     ],
 )
 def test_bad_values_name_the_key(tmp_path, text, path, words):
