@@ -124,3 +124,37 @@ def test_empty_feeder_and_missing_fuse():
     broken.loc[3, "fuse_a"] = np.nan
     with pytest.raises(InputError, match="fuse_a"):
         allocate_evs(broken, rng=np.random.default_rng(0), share=0.5)
+
+
+def _clustering(owners: pd.DataFrame, customers: pd.DataFrame, radius: float) -> float:
+    """Share of EV households with another EV household within ``radius`` [m]."""
+    xy = customers.set_index("customer_id").loc[owners["customer_id"].unique(), ["x", "y"]]
+    d = np.hypot(*(xy.to_numpy()[:, None, :] - xy.to_numpy()[None, :, :]).transpose(2, 0, 1))
+    np.fill_diagonal(d, np.inf)
+    return float((d.min(axis=1) <= radius).mean())
+
+
+def test_neighbour_effect_clusters_evs_and_stays_nested():
+    customers = make_customers(n=120, apartment_every=1000)  # villas 10 m apart on a line
+    rng_off, rng_on = np.random.default_rng(31), np.random.default_rng(31)
+    off, on = [], []
+    for _ in range(60):
+        kw = {"share": 0.15, "second_ev_share": 0.0, "neighbour_radius_m": 25.0}
+        off.append(_clustering(allocate_evs(customers, rng=rng_off, **kw), customers, 25.0))
+        on.append(
+            _clustering(
+                allocate_evs(customers, rng=rng_on, neighbour_effect=5.0, **kw), customers, 25.0
+            )
+        )
+    # 18 EVs on 120 villas: without peer effect ~45 % have an EV neighbour within 2 houses;
+    # with a strong effect (each EV neighbour multiplies the rate by 6) clearly more
+    assert np.mean(on) > np.mean(off) + 0.15
+    ids = [
+        set(
+            allocate_evs(customers, rng=np.random.default_rng(4), share=s, neighbour_effect=2.0)[
+                "ev_id"
+            ]
+        )
+        for s in (0.1, 0.3, 0.6)
+    ]
+    assert ids[0] < ids[1] < ids[2]

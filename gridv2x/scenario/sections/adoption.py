@@ -175,6 +175,23 @@ SECTION = Section(
             doc="Cars per household turning a fleet share into EVs per customer [-]; 1.05 = "
             "471 cars/1000 inhabitants × 2.22 persons/dwelling (sweden.md §1.4, §5).",
         ),
+        "neighbour_effect": Field(
+            default=0.0,
+            type=float,
+            min=0.0,
+            max=100.0,
+            doc="Relative increase of a household's chance per EV-owning household within "
+            "`neighbour_radius_m` [-]; 0 = off. Peer effects make EVs cluster on a feeder "
+            "(slight neighbourhood effect in Sweden, Westin et al. 2018, sweden.md §5); "
+            "0.5-2 gives visible clustering [E].",
+        ),
+        "neighbour_radius_m": Field(
+            default=100.0,
+            type=float,
+            min=1.0,
+            max=5000.0,
+            doc="Distance within which households count as neighbours [m]; 100 [E].",
+        ),
         "income_elasticity": Field(
             default=0.5,
             type=float,
