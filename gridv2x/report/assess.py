@@ -90,7 +90,11 @@ def violation_reasons(row: Mapping[str, Any], limits: Mapping[str, Any]) -> list
     summary numbers with ``limits`` (voltage band, loading, unbalance, convergence).
     """
     reasons: list[str] = []
-    flags = {k[len("violates_") :]: _truthy(v) for k, v in row.items() if k.startswith("violates_")}
+    flags = {
+        k[len("violates_") :]: _truthy(v)
+        for k, v in row.items()
+        if str(k).startswith("violates_") and _truthy(v) is not None
+    }
     vmin, vmax = float(limits["v_min_pu"]), float(limits["v_max_pu"])
     checks = {
         "voltage": (
@@ -154,6 +158,11 @@ def _risk_reasons(row: Mapping[str, Any], limits: Mapping[str, Any]) -> list[str
                 if name == "fuse" and _num(row, "fuse_overloads") > 0:
                     words += f" at {_num(row, 'fuse_overloads'):.0f} customers"
                 out.append(f"{words} (not counted as a violation in this study)")
+    if _num(row, "ev_unmet_kwh") > 0.5:
+        out.append(
+            f"{_num(row, 'ev_unmet_kwh'):,.0f} kWh of EV charging demand not met "
+            "(cars left with less energy than needed)"
+        )
     vmin, vmax = float(limits["v_min_pu"]), float(limits["v_max_pu"])
     if _num(row, "v_min_pu") < vmin + m * (1.0 - vmin):
         out.append(f"lowest voltage {_num(row, 'v_min_pu'):.3f} pu close to {vmin:.2f} pu")
@@ -175,6 +184,7 @@ def status_rule_text(limits: Mapping[str, Any]) -> str:
     """The rule behind the traffic lights, in one paragraph for the report."""
     vmin, vmax = float(limits["v_min_pu"]), float(limits["v_max_pu"])
     pct = int(round(100 * AT_RISK_MARGIN))
+    counted = ", ".join(str(c).replace("_", " ") for c in (limits.get("criteria") or [])) or "all"
     return (
         f"Violated: in at least one simulated case a limit is broken: a customer voltage outside "
         f"{vmin:.2f}-{vmax:.2f} pu of 230 V (EIFS 2023:3 / EN 50160 band), transformer loading "
@@ -183,7 +193,9 @@ def status_rule_text(limits: Mapping[str, Any]) -> str:
         f"{float(limits['unbalance_pct']):.1f} %, or a load flow that did not converge. "
         f"At risk: within every limit but within {pct} % of one (loading or unbalance at "
         f"{100 - pct} % of its limit or more; voltage within {pct} % of the distance from 1 pu to "
-        f"the band edge). Within limits: everything else."
+        f"the band edge), or a limit that this study does not count is broken (e.g. a main "
+        f"fuse), or EV charging demand was not met. Within limits: everything else. "
+        f"Criteria counted as violations in this study: {counted}."
     )
 
 

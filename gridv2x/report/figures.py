@@ -133,6 +133,9 @@ def display_aggregate(series: pd.Series, *, max_days_raw: int = 14) -> tuple[pd.
     return out, name
 
 
+_PERIOD_WORD = {"day": "daily", "hour": "hourly"}
+
+
 def _hline(fig: go.Figure, y: float, text: str, color: str = "#444", dash: str = "dash") -> None:
     fig.add_hline(
         y=y,
@@ -169,7 +172,7 @@ def _timeseries_figure(
             go.Scatter(
                 **x,
                 y=_f32(agg["max"], decimals),
-                name=f"{_t(strategy)} – {period}ly max",
+                name=f"{_t(strategy)} – {_PERIOD_WORD[period]} max",
                 legendgroup=str(strategy),
                 mode="lines",
                 line={"color": color, "width": 1.6},
@@ -180,7 +183,7 @@ def _timeseries_figure(
             go.Scatter(
                 **x,
                 y=_f32(agg["mean"], decimals),
-                name=f"{_t(strategy)} – {period}ly mean",
+                name=f"{_t(strategy)} – {_PERIOD_WORD[period]} mean",
                 legendgroup=str(strategy),
                 mode="lines",
                 line={"color": color, "width": 1, "dash": "dot"},

@@ -41,6 +41,8 @@ def test_traffic_light_rules() -> None:
             _row("v2g", transformer_peak_kw=150.0),
             _row("lowv", v_min_pu=0.899),
             _row("nonconv", converged_share=0.99),
+            _row("unmet", ev_unmet_kwh=120.0),
+            _row("fuse", violates_fuse=True, fuse_overloads=3, violation=False),
         ]
     )
     lights = assess.traffic_lights(summary, LIMITS).set_index("strategy")
@@ -51,6 +53,10 @@ def test_traffic_light_rules() -> None:
     assert lights.loc["lowv", "status"] == "violated"
     assert lights.loc["nonconv", "status"] == "violated"
     assert "did not converge" in lights.loc["nonconv", "why"]
+    assert lights.loc["unmet", "status"] == "risk" and "120 kWh" in lights.loc["unmet", "why"]
+    # the default criteria leave out the main fuse: shown as a risk, not as a violation
+    assert lights.loc["fuse", "status"] == "risk"
+    assert "main fuse overloaded at 3 customers" in lights.loc["fuse", "why"]
     answer = assess.feeder_answer(summary, assess.traffic_lights(summary, LIMITS), "f")
     assert answer.startswith("With 30% EVs")
     assert "v1g is at risk" in answer and "peak -18% (180 kW vs 220 kW)" in answer
