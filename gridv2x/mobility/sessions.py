@@ -21,7 +21,9 @@ Model, per vehicle and day (all arrays vehicles × days, vectorised with numpy):
    max(0, ``reference_temperature_c`` − T)) with T the outdoor temperature at departure
    (mean of departure and return for absences). The default 0.008 /K gives +20 % at −5 °C,
    the mean of Nordic winter tests between 0 and −10 °C (sweden.md §4 [F]).
-7. **Public charging**: an outing needing more than ``max_trip_depth`` × the usable battery is
+7. **Work charging** (off by default): commuters with a charger at work
+   (``work_charging_share``) restore their commute outing there (``work_kwh``).
+8. **Public charging**: an outing needing more than ``max_trip_depth`` × the usable battery is
    restored at home only up to that, the rest is counted as ``public_kwh`` (fast charging on
    the way, assumed).
 
@@ -68,18 +70,18 @@ def _draws(
 ) -> tuple[np.ndarray, ...]:
     """All random numbers of the driving model, drawn EV by EV from its own stream.
 
-    Returns per-EV uniforms ``(n, 1 + n_years)`` and normals ``(n, 3)``, daily uniforms
+    Returns per-EV uniforms ``(n, 2 + n_years)`` and normals ``(n, 3)``, daily uniforms
     ``(5, n, days)`` and normals ``(7, n, days)``, and the nights of an absence starting on
     each day ``(n, days)``.
     """
     n = len(generators)
-    u_ev = np.empty((n, 1 + n_years))
+    u_ev = np.empty((n, 2 + n_years))
     z_ev = np.empty((n, 3))
     u_day = np.empty((5, n, n_days))
     z_day = np.empty((7, n, n_days))
     nights = np.empty((n, n_days), dtype=int)
     for i, g in enumerate(generators):
-        u_ev[i] = g.random(1 + n_years)
+        u_ev[i] = g.random(2 + n_years)
         z_ev[i] = g.standard_normal(3)
         u_day[:, i] = g.random((5, n_days))
         z_day[:, i] = g.standard_normal((7, n_days))
@@ -128,6 +130,7 @@ def sessions_for_fleet(
     cold_factor_per_k: float = 0.008,
     reference_temperature_c: float = 20.0,
     max_trip_depth: float = 0.9,
+    work_charging_share: float = 0.0,
 ) -> pd.DataFrame:
     """Home-charging sessions of every EV of a fleet over a study period.
 
@@ -174,16 +177,22 @@ def sessions_for_fleet(
     max_trip_depth : float
         Largest share of the usable battery an outing draws before the driver charges on the
         way [-]; default 0.9 [E]. The excess is reported as ``public_kwh``.
+    work_charging_share : float
+        Share of commuters' EVs that charge at work [-]; default 0 (all energy at home). Their
+        commute outings are recharged at work (``work_kwh``), not at home [E]; 29 % of Swedish
+        EV owners say they charge at work (CTEK/YouGov, sweden.md §4).
 
     Returns
     -------
     pandas.DataFrame
-        ``conventions.SESSION_COLUMNS`` plus ``driver_type`` and ``public_kwh``, sorted by EV
+        ``conventions.SESSION_COLUMNS`` plus ``driver_type``, ``public_kwh`` and ``work_kwh``
+        [kWh], sorted by EV
         (fleet order) and arrival. ``arrival`` and ``departure`` are tz-aware timestamps;
         the first session of each EV starts at the period start with ``energy_kwh = 0`` (car at
         home), the last ends at the period end (end of the last step) or when the car leaves;
         ``arrival < departure``; sessions of one EV never overlap; ``energy_kwh`` [kWh] is what
-        the EV used since it last left home minus ``public_kwh``, ``distance_km`` [km] that
+        the EV used (at the battery) since it last left home minus ``public_kwh`` and
+        ``work_kwh``, ``distance_km`` [km] that
         distance (all of it, so per EV the sum of ``distance_km`` is the distance driven and
         returned home within the period).
 
@@ -216,6 +225,7 @@ def sessions_for_fleet(
     _check("cold_factor_per_k", cold_factor_per_k, 0.0, 0.1)
     _check("reference_temperature_c", reference_temperature_c, -50.0, 50.0)
     _check("max_trip_depth", max_trip_depth, 0.05, 1.0)
+    _check("work_charging_share", work_charging_share, 0.0, 1.0)
 
     n = len(fleet)
     start = index[0]
@@ -252,6 +262,7 @@ def sessions_for_fleet(
 
     # --- per-vehicle properties -------------------------------------------------------------
     commuter = u_ev[:, 0] < commuter_share
+    work_charger = commuter & (u_ev[:, 1] < work_charging_share)
     mileage = np.exp(-0.5 * mileage_spread**2 + mileage_spread * z_ev[:, 0])
     dep_mean = np.clip(7.4 + 0.6 * z_ev[:, 1], 5.5, 9.5)  # commuters' usual departure [h]
     work_mean = np.clip(9.0 + 0.7 * z_ev[:, 2], 6.0, 11.0)  # hours away on a workday [h]
@@ -259,7 +270,7 @@ def sessions_for_fleet(
     if vacation_weeks > 0:
         for iy, y in enumerate(years):
             first = int(pd.Timestamp(f"{y}-06-22").dayofyear)
-            begin = first + np.floor(29 * u_ev[:, 1 + iy]).astype(int)
+            begin = first + np.floor(29 * u_ev[:, 2 + iy]).astype(int)
             in_year = year == y
             rel = doy[None, :] - begin[:, None]
             vacation |= in_year[None, :] & (rel >= 0) & (rel < vacation_weeks * 7)
@@ -338,15 +349,18 @@ def sessions_for_fleet(
         [distance[e1, d1] * split[e1, d1], distance[e2, d2] * (1.0 - split[e2, d2]), abs_km]
     )
     trip_is_abs = np.concatenate([np.zeros(len(e1) + len(e2), bool), np.ones(len(abs_e), bool)])
+    trip_at_work = np.concatenate(
+        [is_commute[e1, d1] & work_charger[e1], np.zeros(len(e2) + len(abs_e), bool)]
+    )
     # minutes, inside the period (a period that does not start at midnight drops earlier trips)
     trip_dep = np.round(trip_dep * 60.0) / 60.0
     trip_ret = np.round(trip_ret * 60.0) / 60.0
     keep = (trip_dep > 0.0) & (trip_ret < t_end) & (trip_km > 0.0)
     trip_e, trip_dep, trip_ret = trip_e[keep], trip_dep[keep], trip_ret[keep]
-    trip_km, trip_is_abs = trip_km[keep], trip_is_abs[keep]
+    trip_km, trip_is_abs, trip_at_work = trip_km[keep], trip_is_abs[keep], trip_at_work[keep]
     order = np.lexsort((trip_dep, trip_e))
     trip_e, trip_dep, trip_ret = trip_e[order], trip_dep[order], trip_ret[order]
-    trip_km, trip_is_abs = trip_km[order], trip_is_abs[order]
+    trip_km, trip_is_abs, trip_at_work = trip_km[order], trip_is_abs[order], trip_at_work[order]
 
     # energy: consumption × cold factor at departure (mean of both ends for absences)
     step_h = step_hours(index)
@@ -365,7 +379,8 @@ def sessions_for_fleet(
             reference_temperature_c=reference_temperature_c,
         )
     )
-    home = np.minimum(energy, max_trip_depth * battery)
+    work = np.where(trip_at_work, energy, 0.0)
+    home = np.minimum(energy - work, max_trip_depth * battery)
 
     # --- sessions: first stay from the period start, then one per return ------------------------
     last_of_ev = np.r_[trip_e[1:] != trip_e[:-1], True] if len(trip_e) else np.zeros(0, bool)
@@ -380,7 +395,8 @@ def sessions_for_fleet(
     order = np.lexsort((arrival_h, ev_index))
     ev_index, arrival_h, departure_h = ev_index[order], arrival_h[order], departure_h[order]
     energy_kwh = np.concatenate([np.zeros(n), home])[order]
-    public_kwh = np.concatenate([np.zeros(n), energy - home])[order]
+    public_kwh = np.concatenate([np.zeros(n), energy - work - home])[order]
+    work_kwh = np.concatenate([np.zeros(n), work])[order]
     distance_km = np.concatenate([np.zeros(n), trip_km])[order]
 
     def stamp(hours: np.ndarray) -> pd.DatetimeIndex:
@@ -395,6 +411,7 @@ def sessions_for_fleet(
             "distance_km": distance_km,
             "driver_type": np.where(commuter, "commuter", "other")[ev_index],
             "public_kwh": public_kwh,
+            "work_kwh": work_kwh,
         }
     )
-    return out[[*SESSION_COLUMNS, "driver_type", "public_kwh"]]
+    return out[[*SESSION_COLUMNS, "driver_type", "public_kwh", "work_kwh"]]

@@ -209,3 +209,18 @@ def test_empty_fleet_gives_empty_sessions_with_the_columns():
     sessions = synthesize_sessions(0, "2025-01-01", 3)
     assert len(sessions) == 0
     assert list(sessions.columns[:5]) == list(SESSION_COLUMNS)
+
+
+def test_work_charging_moves_commute_energy_off_home():
+    home_only = synthesize_sessions(200, "2025-02-03", 14, seed=6)
+    at_work = synthesize_sessions(200, "2025-02-03", 14, seed=6, work_charging_share=1.0)
+    assert home_only["work_kwh"].sum() == 0
+    # the same driving (same streams), only where the energy is charged changes
+    np.testing.assert_allclose(home_only["distance_km"], at_work["distance_km"])
+    total = lambda s: (s["energy_kwh"] + s["public_kwh"] + s["work_kwh"]).sum()  # noqa: E731
+    assert total(at_work) == pytest.approx(total(home_only), rel=1e-9)
+    # commuters drive about 60-75 % of their energy on commutes in a winter fortnight
+    commuters = at_work[at_work["driver_type"] == "commuter"]
+    share_at_work = commuters["work_kwh"].sum() / total(commuters)
+    assert 0.4 < share_at_work < 0.9
+    assert (at_work.loc[at_work["driver_type"] == "other", "work_kwh"] == 0).all()

@@ -112,5 +112,14 @@ SECTION = Section(
             "on the way [-]; 0.9 [E]. The rest is reported as `public_kwh`, not charged at "
             "home.",
         ),
+        "work_charging_share": Field(
+            default=0.0,
+            type=float,
+            min=0.0,
+            max=1.0,
+            doc="Share of commuters' EVs that charge at work [-]; their commute is recharged "
+            "there, not at home. 0 = all charging at home; 29 % of Swedish EV owners say they "
+            "charge at work (sweden.md §4).",
+        ),
     },
 )
