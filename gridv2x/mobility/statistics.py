@@ -72,7 +72,8 @@ def fleet_summary(fleet: pd.DataFrame, sessions: pd.DataFrame, days: float) -> p
     -------
     pandas.DataFrame
         Indexed by ``ev_id``: ``customer_id, model, battery_kwh, charger_kw, phases, phase,
-        driver_type, sessions, km, km_per_year, home_kwh, public_kwh, kwh_per_km_driven``.
+        driver_type, sessions, km, km_per_year, home_kwh, public_kwh, work_kwh,
+        kwh_per_km_driven`` (energy at the battery over the period [kWh]).
     """
     grouped = sessions.groupby("ev_id")
     per_ev = pd.DataFrame(
@@ -81,6 +82,7 @@ def fleet_summary(fleet: pd.DataFrame, sessions: pd.DataFrame, days: float) -> p
             "km": grouped["distance_km"].sum(),
             "home_kwh": grouped["energy_kwh"].sum(),
             "public_kwh": grouped["public_kwh"].sum() if "public_kwh" in sessions else 0.0,
+            "work_kwh": grouped["work_kwh"].sum() if "work_kwh" in sessions else 0.0,
         }
     )
     if "driver_type" in sessions:
@@ -88,5 +90,6 @@ def fleet_summary(fleet: pd.DataFrame, sessions: pd.DataFrame, days: float) -> p
     out = fleet.set_index("ev_id").join(per_ev, how="left")
     out["km_per_year"] = out["km"] * 365.25 / days
     with np.errstate(invalid="ignore", divide="ignore"):
-        out["kwh_per_km_driven"] = (out["home_kwh"] + out["public_kwh"]) / out["km"]
+        driven_kwh = out["home_kwh"] + out["public_kwh"] + out["work_kwh"]
+        out["kwh_per_km_driven"] = driven_kwh / out["km"]
     return out
