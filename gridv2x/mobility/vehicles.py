@@ -12,7 +12,7 @@ from gridv2x.conventions import FLEET_COLUMNS, PHASES
 from gridv2x.errors import InputError
 from gridv2x.mobility._streams import ev_generators
 
-__all__ = ["VehicleModel", "VEHICLE_MODELS", "DEFAULT_FLEET_MIX", "draw_fleet"]
+__all__ = ["VehicleModel", "VEHICLE_MODELS", "DEFAULT_FLEET_MIX", "draw_fleet", "vehicle_models"]
 
 
 @dataclass(frozen=True)
@@ -96,16 +96,73 @@ DEFAULT_FLEET_MIX = {
 (sweden.md §4); the rest of the fleet is spread over common older models (estimate)."""
 
 
-def _check_mix(fleet_mix: Mapping[str, float]) -> tuple[list[str], np.ndarray]:
+_MODEL_KEYS = {
+    "battery_kwh": (1.0, 300.0),
+    "kwh_per_km": (0.05, 1.0),
+    "max_ac_kw": (1.0, 44.0),
+    "ac_phases": (1, 3),
+    "max_ac_kw_1ph": (1.0, 7.4),
+}
+
+
+def vehicle_models(models: Mapping[str, Mapping] | None = None) -> dict[str, VehicleModel]:
+    """The built-in models plus (or overridden by) the user's ``models``.
+
+    Parameters
+    ----------
+    models : mapping, optional
+        ``{name: {battery_kwh, kwh_per_km, max_ac_kw, ac_phases=3, max_ac_kw_1ph=7.4}}`` with
+        usable battery [kWh], consumption at 20 °C [kWh/km], max AC power [kW], on-board
+        charger phases (1 or 3) and max single-phase AC power [kW].
+
+    Raises
+    ------
+    gridv2x.errors.InputError
+        A key missing, unknown or out of range (named as ``vehicles.models.<name>.<key>``).
+    """
+    out = dict(VEHICLE_MODELS)
+    for name, spec in (models or {}).items():
+        where = f"vehicles.models.{name}"
+        if not isinstance(spec, Mapping):
+            raise InputError(
+                f"{where}: given {spec!r}; allowed: a mapping of {sorted(_MODEL_KEYS)}"
+            )
+        unknown = sorted(set(spec) - set(_MODEL_KEYS))
+        if unknown:
+            raise InputError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(_MODEL_KEYS)}")
+        missing = sorted({"battery_kwh", "kwh_per_km", "max_ac_kw"} - set(spec))
+        if missing:
+            raise InputError(f"{where}: key(s) {missing} missing; needed with their units")
+        for key, value in spec.items():
+            low, high = _MODEL_KEYS[key]
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+            if not ok or not low <= value <= high or (key == "ac_phases" and value not in (1, 3)):
+                allowed = "1 or 3" if key == "ac_phases" else f"between {low} and {high}"
+                raise InputError(f"{where}.{key}: given {value!r}; allowed: {allowed}")
+        out[str(name)] = VehicleModel(
+            battery_kwh=float(spec["battery_kwh"]),
+            kwh_per_km=float(spec["kwh_per_km"]),
+            max_ac_kw=float(spec["max_ac_kw"]),
+            ac_phases=int(spec.get("ac_phases", 3)),
+            max_ac_kw_1ph=float(spec.get("max_ac_kw_1ph", min(7.4, float(spec["max_ac_kw"])))),
+            source="user-defined (scenario vehicles.models)",
+        )
+    return out
+
+
+def _check_mix(
+    fleet_mix: Mapping[str, float], catalogue: Mapping[str, VehicleModel]
+) -> tuple[list[str], np.ndarray]:
     if not isinstance(fleet_mix, Mapping) or not fleet_mix:
         raise InputError(
             f"vehicles.fleet_mix: given {fleet_mix!r}; allowed: a mapping of model name to share, "
-            f"models {sorted(VEHICLE_MODELS)}"
+            f"models {sorted(catalogue)}"
         )
-    unknown = sorted(set(fleet_mix) - set(VEHICLE_MODELS))
+    unknown = sorted(set(fleet_mix) - set(catalogue))
     if unknown:
         raise InputError(
-            f"vehicles.fleet_mix: unknown model(s) {unknown}; allowed: {sorted(VEHICLE_MODELS)}"
+            f"vehicles.fleet_mix: unknown model(s) {unknown}; allowed: {sorted(catalogue)} "
+            "(add your own under vehicles.models)"
         )
     names = list(fleet_mix)
     weights = np.array([float(fleet_mix[n]) for n in names])
@@ -125,6 +182,7 @@ def draw_fleet(
     share_1ph: float = 0.2,
     charger_kw_1ph: float = 3.7,
     charger_kw_3ph: float = 11.0,
+    models: Mapping[str, Mapping] | None = None,
 ) -> pd.DataFrame:
     """Draw a vehicle model and a home charger for each EV.
 
@@ -145,6 +203,9 @@ def draw_fleet(
         Single-phase home charger power [kW]; default 3.7 (16 A × 230 V, sweden.md §4, §7).
     charger_kw_3ph : float
         Three-phase home charger power [kW]; default 11.0 (3 × 16 A, sweden.md §4).
+    models : mapping, optional
+        Extra vehicle models (or replacements of built-in ones) for ``fleet_mix``, see
+        :func:`vehicle_models`.
 
     Returns
     -------
@@ -163,14 +224,15 @@ def draw_fleet(
     for key, value in (("charger_kw_1ph", charger_kw_1ph), ("charger_kw_3ph", charger_kw_3ph)):
         if not value > 0:
             raise InputError(f"vehicles.{key}: given {value!r}; allowed: a power > 0 [kW]")
-    names, weights = _check_mix(fleet_mix or DEFAULT_FLEET_MIX)
+    catalogue = vehicle_models(models)
+    names, weights = _check_mix(fleet_mix or DEFAULT_FLEET_MIX, catalogue)
     n = len(owners)
     # one stream per EV: an EV keeps its car whatever other EVs the feeder has
     u = np.array([g.random(3) for g in ev_generators(rng, owners["ev_id"], "fleet")]).reshape(n, 3)
     model_idx = np.minimum(
         np.searchsorted(np.cumsum(weights), u[:, 0], side="right"), len(names) - 1
     )
-    models = [VEHICLE_MODELS[names[i]] for i in model_idx]
+    cars = [catalogue[names[i]] for i in model_idx]
     charger_1ph = u[:, 1] < share_1ph
     random_phase = np.array(PHASES)[np.minimum((3 * u[:, 2]).astype(int), 2)]
     if "phases" in owners.columns:
@@ -179,10 +241,10 @@ def draw_fleet(
         if "phase" in owners.columns:
             own = owners["phase"].astype(str).to_numpy()
             random_phase = np.where(customer_1ph & np.isin(own, PHASES), own, random_phase)
-    vehicle_1ph = np.array([m.ac_phases == 1 for m in models], dtype=bool)
+    vehicle_1ph = np.array([m.ac_phases == 1 for m in cars], dtype=bool)
     one_phase = charger_1ph | vehicle_1ph
-    max_ac = np.array([m.max_ac_kw for m in models])
-    max_ac_1ph = np.array([m.max_ac_kw_1ph for m in models])
+    max_ac = np.array([m.max_ac_kw for m in cars])
+    max_ac_1ph = np.array([m.max_ac_kw_1ph for m in cars])
     charger_kw = np.select(
         [charger_1ph, vehicle_1ph],
         [
@@ -197,11 +259,11 @@ def draw_fleet(
             "ev_id": owners["ev_id"].to_numpy(),
             "customer_id": owners["customer_id"].to_numpy(),
             "model": [names[i] for i in model_idx],
-            "battery_kwh": np.array([m.battery_kwh for m in models], dtype=float),
+            "battery_kwh": np.array([m.battery_kwh for m in cars], dtype=float),
             "charger_kw": charger_kw.astype(float),
             "phases": np.where(one_phase, 1, 3).astype(int),
             "phase": np.where(one_phase, random_phase, "abc"),
-            "kwh_per_km": np.array([m.kwh_per_km for m in models], dtype=float),
+            "kwh_per_km": np.array([m.kwh_per_km for m in cars], dtype=float),
         }
     )
     return fleet[list(FLEET_COLUMNS)]

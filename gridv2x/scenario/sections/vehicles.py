@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from gridv2x.mobility.vehicles import DEFAULT_FLEET_MIX, VEHICLE_MODELS
-from gridv2x.scenario.spec import Field, Section
+from gridv2x.errors import InputError
+from gridv2x.mobility.vehicles import DEFAULT_FLEET_MIX, VEHICLE_MODELS, vehicle_models
+from gridv2x.scenario.spec import Field, Section, ValidationError
+
+
+def _check_models(value: dict) -> str | None:
+    try:
+        vehicle_models(value)
+    except InputError as exc:
+        return str(exc)
+    return None
 
 
 def _check_fleet_mix(value: dict) -> str | None:
     if not value:
         return f"needs at least one model; allowed models: {sorted(VEHICLE_MODELS)}"
-    unknown = sorted(set(value) - set(VEHICLE_MODELS))
-    if unknown:
-        return f"unknown model(s) {unknown}; allowed: {sorted(VEHICLE_MODELS)}"
     for key, share in value.items():
         if isinstance(share, bool) or not isinstance(share, int | float) or share < 0:
             return f"{key}: must be a share >= 0, given {share!r}"
@@ -32,8 +38,17 @@ SECTION = Section(
             check=_check_fleet_mix,
             doc="Share of each vehicle model [-] (normalised); models: "
             + ", ".join(sorted(VEHICLE_MODELS))
-            + ". Default: Model Y 24 %, EX30 12 %, XC40/EX40 12 %, ... (top sellers 2024, "
-            "sweden.md §4; the mix is an estimate).",
+            + " and those under `models`. Default: Model Y 24 %, EX30 12 %, XC40/EX40 12 %, "
+            "... (top sellers 2024, sweden.md §4; the mix is an estimate).",
+        ),
+        "models": Field(
+            default={},
+            type=dict,
+            check=_check_models,
+            doc="Extra vehicle models for `fleet_mix`: `{name: {battery_kwh, kwh_per_km, "
+            "max_ac_kw, ac_phases, max_ac_kw_1ph}}` with usable battery [kWh], consumption at "
+            "20 °C [kWh/km], max AC power [kW], on-board charger phases (1 or 3, default 3) "
+            "and max single-phase power [kW] (default min(7.4, max_ac_kw)).",
         ),
         "share_1ph": Field(
             default=0.2,
@@ -60,3 +75,22 @@ SECTION = Section(
         ),
     },
 )
+
+
+def cross_check(vehicles: dict) -> list[ValidationError]:
+    """Checks across keys of the section: every `fleet_mix` model is built in or in `models`.
+
+    Called by the scenario validation on the resolved section (``schema._cross_checks``).
+    """
+    known = set(VEHICLE_MODELS) | set(vehicles.get("models") or {})
+    unknown = sorted(set(vehicles.get("fleet_mix") or {}) - known)
+    if not unknown:
+        return []
+    return [
+        ValidationError(
+            "vehicles.fleet_mix",
+            f"unknown model(s) {unknown}; allowed: {sorted(known)} (add your own under "
+            "vehicles.models)",
+            vehicles.get("fleet_mix"),
+        )
+    ]
