@@ -6,6 +6,8 @@
 * **Voltage** within the planning band 0.92-1.06 pu at the design peak (sweden.md §1.4 [F]).
 * **Loading**: no cable above its rating with the Velander current of its downstream customers,
   no transformer above its rating at the design peak.
+* **Protection**: a service cable feeding one customer is rated at least the customer's main
+  fuse (the fuse protects the cable).
 
 References
 ----------
@@ -241,6 +243,28 @@ def run_design_peak(feeder: Feeder) -> pp.pandapowerNet:
     return net
 
 
+def _service_below_fuse(feeder: Feeder) -> list[str]:
+    """Service cables that feed exactly one customer and are rated below its main fuse."""
+    net, cust = feeder.net, feeder.customers
+    _, parent = tree(net)
+    per_bus = cust.groupby("bus").size()
+    children: dict[int, int] = {}
+    for _bus, (up, _li) in parent.items():
+        children[up] = children.get(up, 0) + 1
+    out = []
+    for _, row in cust.iterrows():
+        bus = int(row["bus"])
+        if per_bus.get(bus, 0) != 1 or children.get(bus, 0) or bus not in parent:
+            continue
+        li = parent[bus][1]
+        rating = float(net.line.at[li, "max_i_ka"]) * 1000
+        if rating < float(row["fuse_a"]):
+            out.append(
+                f"{net.line.at[li, 'name']} {rating:.0f} A < {row['customer_id']} {row['fuse_a']} A"
+            )
+    return out
+
+
 @dataclass
 class DesignReport:
     """Outcome of :func:`design_check`.
@@ -323,6 +347,12 @@ def design_check(
         failures.append(
             f"loop impedance above {max_loop_impedance_ohm} ohm at {len(bad)} customer(s): "
             f"{worst} ohm; use a larger cable or shorter route"
+        )
+    weak = _service_below_fuse(feeder)
+    if weak:
+        failures.append(
+            "service cable(s) rated below the customer's main fuse (the fuse would not protect "
+            f"the cable): {', '.join(weak[:5])}; use a larger service cable or a smaller fuse"
         )
     i_design = line_design_current_a(feeder.net, cust)
     loading = 100 * i_design / (feeder.net.line.max_i_ka * 1000)

@@ -41,6 +41,7 @@ import numpy as np
 import pandapower as pp
 import pandas as pd
 from scipy.spatial import cKDTree
+from shapely import STRtree
 from shapely.geometry import LineString, Point
 from shapely.ops import substring
 
@@ -510,6 +511,7 @@ def _build_topology(
                 splits[i][geom.project(p)] = k
 
     # 3. customers: a bus within tolerance, else a service cable to the nearest line point
+    line_tree = STRtree([ln["geometry"] for ln in lines]) if lines else None
     customer_bus: dict[str, int] = {}
     services: list[dict] = []
     extra_nodes: list[tuple[float, float]] = []
@@ -522,13 +524,12 @@ def _build_topology(
         if d <= tol:
             customer_bus[cu["customer_id"]] = int(k)
             continue
-        best = (np.inf, None)
         pt = Point(p)
-        for i, ln in enumerate(lines):
-            dist = ln["geometry"].distance(pt)
-            if dist < best[0]:
-                best = (dist, i)
-        dist, i = best
+        if line_tree is not None:
+            near, dists = line_tree.query_nearest(pt, return_distance=True, all_matches=False)
+            i, dist = int(near[0]), float(dists[0])
+        else:
+            i, dist = None, np.inf
         if i is None or dist > max_service_m:
             too_far.append(cu["customer_id"])
             far_detail.append(f"{cu['customer_id']} {dist:.0f} m" if i is not None else "")
@@ -697,35 +698,38 @@ def _build_topology(
             line_of_node.setdefault(n, []).append(pc["line_id"])
     reported: set[frozenset] = set()
     dangling_only: list[str] = []
+    piece_tree = STRtree([pc["geometry"] for pc in pieces])
     for n, deg in degree.items():
         if deg != 1 or n == substation_node or n in cust_nodes:
             continue
         p = Point(nodes[n])
-        nearest = (np.inf, None)
-        for pc in pieces:
-            if n in (pc["a"], pc["b"]):
+        near: dict[str, float] = {}
+        for k in piece_tree.query(p.buffer(gap_search_m)):
+            pc = pieces[int(k)]
+            if n in (pc["a"], pc["b"]) or pc.get("service"):
                 continue
-            d = pc["geometry"].distance(p)
-            if d < nearest[0]:
-                nearest = (d, pc["line_id"])
+            d = float(pc["geometry"].distance(p))
+            near[pc["line_id"]] = min(d, near.get(pc["line_id"], np.inf))
         d_sub = float(np.hypot(*(nodes[n] - nodes[substation_node])))
-        if d_sub < nearest[0]:
-            nearest = (d_sub, "substation")
-        d, other = nearest
+        if d_sub <= gap_search_m:
+            near["substation"] = d_sub
         own = line_of_node[n][0]
-        if other is not None and d <= gap_search_m:
-            pair = frozenset((own, other))
+        d = min(near.values()) if near else np.inf
+        if d <= gap_search_m:
+            others = sorted(k for k, v in near.items() if v <= d + 1e-6)
+            pair = frozenset((own, *others))
             if pair in reported:
                 continue
             reported.add(pair)
+            names = " / ".join(others)
             problems.append(
                 Problem(
                     ERROR,
                     "gap",
-                    f"the end of line {own} is {d:.1f} m from {other} but does not meet it "
-                    f"(snap tolerance {tol} m); move the vertex onto {other} or raise "
+                    f"the end of line {own} is {d:.1f} m from {names} but does not meet it "
+                    f"(snap tolerance {tol} m); move the vertex onto {names} or raise "
                     "snap_tolerance_m",
-                    (own, other),
+                    (own, *others),
                     "lines",
                 )
             )
