@@ -4,11 +4,23 @@ The model
 ---------
 Each EV has one battery with stored energy ``e`` [kWh] (``0 <= e <= battery_kwh``). It starts
 the period at ``initial_soc x battery_kwh``. At each session's arrival the stored energy drops
-by the session's ``energy_kwh`` (what it drove since it last left home; if the battery did not
-hold that much, the stored energy drops to zero and the rest is reported as unmet). The
-*mobility guarantee*: by departure the stored energy is back at the departure target,
+by the session's ``energy_kwh`` (what it drove since it last left home). The *mobility
+guarantee*: by departure the stored energy is back at the session's departure target,
 ``target_soc x battery_kwh`` (default: the starting level, so every met session is
-energy-neutral: it restores exactly what was driven).
+energy-neutral: it restores exactly what was driven), raised when needed so that the EV can
+drive its next trip and still reach the next target after a short stop (the owner plans
+ahead: a fuller battery before a long trip or a quick stop at home; capped by the battery).
+
+Two kinds of shortfall are reported, per session and per EV, never dropped:
+
+- ``shortfall_kwh``: the EV left below its departure target because the plug-in window was
+  too short (e.g. a short stop at home); the next session makes up for it.
+- ``unmet_kwh``: driving energy the battery did not hold, i.e. the trip before this session
+  needed more than was stored when the EV left (window too short before a long trip, or a
+  trip longer than the battery). The stored energy then drops to zero.
+
+Every strategy delivers ``min(need, what the window allows)`` in each session, so V1G and
+V2G have no shortfall or unmet energy wherever uncontrolled charging has none.
 
 Time steps: an EV may use a step for the share of the step it is plugged in (pro-rated): the
 charger limit in a step is ``charger_kw x plugged-in share``, so arrival and departure may fall
@@ -106,14 +118,17 @@ class ChargingResult:
     soc_kwh : pandas.DataFrame
         ``[time x ev_id]`` stored energy at the end of each step [kWh].
     per_ev : pandas.DataFrame
-        Indexed by ``ev_id``: ``customer_id, charged_kwh, discharged_kwh, driving_kwh,
-        unmet_kwh, losses_kwh, stored_start_kwh, stored_end_kwh, throughput_kwh, virtual_km,
-        degradation_pct, energy_cost_sek`` (energy cost with the given prices, or the shipped
-        synthetic SE3 example when none were given).
+        Indexed by ``ev_id``: ``customer_id``, ``charged_kwh`` / ``discharged_kwh`` (grid
+        side), ``driving_kwh`` (drawn from the battery), ``unmet_kwh``, ``shortfall_kwh``,
+        ``losses_kwh``, ``stored_start_kwh``, ``stored_end_kwh``, ``throughput_kwh`` (battery
+        side in + out, driving included), ``virtual_km``, ``degradation_pct``,
+        ``energy_cost_sek`` (with the given prices, or the shipped synthetic SE3 example when
+        none were given; V2G discharge earns the price).
     sessions : pandas.DataFrame
-        The input sessions (sorted by ``ev_id``, ``arrival``) plus ``delivered_kwh`` (net
-        battery-side energy restored during the session), ``unmet_kwh`` (shortfall against the
-        departure target plus driving energy the battery did not hold) and ``in_period``.
+        The input sessions (sorted by ``ev_id``, ``arrival``) plus ``in_period``,
+        ``target_kwh`` (departure target), ``delivered_kwh`` (net battery-side energy
+        restored during the session), ``shortfall_kwh`` and ``unmet_kwh`` (module docs).
+        Sessions wholly outside the period are kept with ``in_period`` False and zeros.
     """
 
     strategy: str
@@ -313,29 +328,47 @@ def _windows(sessions, fleet, index, charger_cap_kw) -> _Windows:
 
 
 def _energy_chain(w: _Windows, fleet, e0, e_target, eta_c):
-    """Stored energy at each arrival and the battery-side need of each session.
+    """Stored energy at each arrival, the departure target and the need of each session.
 
     Every strategy delivers ``min(need, capacity)`` per session, so the chain of arrival
-    levels is the same for all of them. Returns per session (all rows of ``w.sess``):
-    ``e_arr, driving, external, need`` [kWh] and the in-period capacity [kWh].
+    levels is the same for all of them. The departure target of a session is the target level,
+    raised (capped by the battery) so that the EV can drive its next trip and the next session
+    can still reach its own target in its window: ``T_s = min(B, max(T, E_next, T_next +
+    E_next - C_next))`` with ``E`` the trip energy and ``C`` the window's capacity.
+    Returns per session (all rows of ``w.sess``): ``e_arr, driving, external, need, target``
+    [kWh] and the in-period capacity [kWh] (battery side).
     """
     sess = w.sess
     m = len(sess)
+    if m == 0:
+        z = np.zeros(0)
+        return z, z, z, z, z, z
     cap_batt = np.zeros(m)
     cap_batt[w.s_idx] = eta_c * w.dt_h * _fill.segment_sum(w.cap, w.starts)
     energy = sess["energy_kwh"].to_numpy(dtype=float)
     ev = sess["ev"].to_numpy()
     ordinal = sess["ordinal"].to_numpy()
-    if m == 0:
-        z = np.zeros(0)
-        return z, z, z, z, z
     in_period = sess["in_period"].to_numpy()
+    battery = fleet["battery_kwh"].to_numpy(dtype=float)
+    order = np.argsort(ordinal, kind="stable")
+    bounds = np.searchsorted(ordinal[order], np.arange(ordinal.max() + 2))
+    # backward pass: the level each departure needs so that the next trips can be driven
+    # and the next sessions reach their own targets (look-ahead over short stops)
+    follows = np.zeros(m, bool)
+    follows[:-1] = (ev[1:] == ev[:-1]) & in_period[1:]
+    target = np.minimum(battery[ev], e_target[ev])
+    for j in range(len(bounds) - 2, -1, -1):
+        rows = order[bounds[j] : bounds[j + 1]]
+        rows = rows[in_period[rows] & follows[rows]]
+        if len(rows) == 0:
+            continue
+        nxt = rows + 1
+        ahead = np.maximum(energy[nxt], target[nxt] + energy[nxt] - cap_batt[nxt])
+        target[rows] = np.minimum(battery[ev[rows]], np.maximum(target[rows], ahead))
     e_arr = np.zeros(m)
     driving = np.zeros(m)
     need = np.zeros(m)
     level = e0.copy()  # stored energy at the last departure, per EV
-    order = np.argsort(ordinal, kind="stable")
-    bounds = np.searchsorted(ordinal[order], np.arange(ordinal.max() + 2 if m else 1))
     for j in range(len(bounds) - 1):
         rows = order[bounds[j] : bounds[j + 1]]
         rows = rows[in_period[rows]]
@@ -344,11 +377,12 @@ def _energy_chain(w: _Windows, fleet, e0, e_target, eta_c):
         evs = ev[rows]
         drove = np.minimum(energy[rows], level[evs])
         arr = level[evs] - drove
-        nd = np.maximum(e_target[evs] - arr, 0.0)
+        nd = np.maximum(target[rows] - arr, 0.0)
         e_arr[rows], driving[rows], need[rows] = arr, drove, nd
         level[evs] = arr + np.minimum(nd, cap_batt[rows])
     external = np.where(in_period, energy - driving, 0.0)
-    return e_arr, driving, external, need, cap_batt
+    external[external < _TOL_KWH] = 0.0
+    return e_arr, driving, external, need, target, cap_batt
 
 
 # ---------------------------------------------------------------------------------------------
@@ -582,7 +616,9 @@ def schedule(
     battery_kwh = fleet["battery_kwh"].to_numpy(dtype=float)
     e0 = initial_soc * battery_kwh
     e_target = target * battery_kwh
-    e_arr, driving, external, need_full, cap_batt = _energy_chain(w, fleet, e0, e_target, eta_c)
+    e_arr, driving, external, need_full, dep_target, cap_batt = _energy_chain(
+        w, fleet, e0, e_target, eta_c
+    )
     share = w.sess["share"].to_numpy()
     need_ctrl = need_full * share  # pro-rated for sessions cut at the end of the period
     base = base_load_kw.to_numpy(dtype=float)
@@ -635,6 +671,7 @@ def schedule(
         e_arr,
         driving,
         external,
+        dep_target,
         need_full if strategy == "uncontrolled" else need_ctrl,
         need_ctrl,
         eta_c,
@@ -654,6 +691,7 @@ def _assemble(
     e_arr,
     driving,
     external,
+    dep_target,
     need_used,
     need_ctrl,
     eta_c,
@@ -685,14 +723,17 @@ def _assemble(
     net[w.s_idx] = _fill.segment_sum(delta, w.starts)
     out_sess = sess.drop(columns=["ev", "ordinal", "k0", "share"]).copy()
     out_sess["delivered_kwh"] = net
+    out_sess["target_kwh"] = np.where(in_period, dep_target, np.nan)
     shortfall = np.maximum(np.minimum(need_used, need_ctrl) - net, 0.0)
     shortfall[shortfall < _TOL_KWH] = 0.0
-    out_sess["unmet_kwh"] = np.where(in_period, shortfall + external, 0.0)
+    out_sess["shortfall_kwh"] = np.where(in_period, shortfall, 0.0)
+    out_sess["unmet_kwh"] = np.where(in_period, external, 0.0)
 
     charged = np.bincount(w.ev_of, weights=charge * dt, minlength=n_ev)
     discharged = np.bincount(w.ev_of, weights=dis * dt, minlength=n_ev)
     drove = np.bincount(ev[in_period], weights=driving[in_period], minlength=n_ev)
     unmet = np.bincount(ev, weights=out_sess["unmet_kwh"].to_numpy(), minlength=n_ev)
+    short = np.bincount(ev, weights=out_sess["shortfall_kwh"].to_numpy(), minlength=n_ev)
     losses = (1 - eta_c) * charged + (1 / eta_d - 1) * discharged
     stored_end = soc[-1] if n else e0
     throughput = eta_c * charged + discharged / eta_d + drove
@@ -703,6 +744,7 @@ def _assemble(
             "discharged_kwh": discharged,
             "driving_kwh": drove,
             "unmet_kwh": unmet,
+            "shortfall_kwh": short,
             "losses_kwh": losses,
             "stored_start_kwh": e0,
             "stored_end_kwh": stored_end,

@@ -78,10 +78,12 @@ def test_peak_order_and_unmet(case, results):
     # smart charging must buy something substantial on an evening-peaking feeder
     assert peak["v1g"] < 0.9 * peak["uncontrolled"]
     assert peak["v2g"] < peak["v1g"] - 1.0
-    unmet_unc = results["uncontrolled"].sessions["unmet_kwh"].to_numpy()
+    unc = results["uncontrolled"].sessions
+    assert unc["unmet_kwh"].sum() == 0
     for s in ("v1g", "v2g"):
-        unmet = results[s].sessions["unmet_kwh"].to_numpy()
-        assert np.all(unmet[unmet_unc == 0] <= 1e-6)
+        out = results[s].sessions
+        assert out["unmet_kwh"].sum() == 0
+        assert (out.loc[unc["shortfall_kwh"] == 0, "shortfall_kwh"] == 0).all()
     assert results["v2g"].per_ev["discharged_kwh"].sum() > 0
     assert results["v1g"].per_ev["discharged_kwh"].sum() == 0
 
@@ -92,14 +94,15 @@ def test_departure_target_met(case, results):
     battery = fleet.set_index("ev_id")["battery_kwh"]
     for s in STRATEGIES:
         r = results[s]
-        met = r.sessions[(r.sessions["unmet_kwh"] == 0) & (r.sessions["departure"] < index[-1])]
+        met = r.sessions[(r.sessions["shortfall_kwh"] == 0) & (r.sessions["departure"] < index[-1])]
         dep_step = index.searchsorted(met["departure"], side="right") - 1
         # the step containing the departure ends after it; take the step before when partial
         exact = index[dep_step] == met["departure"].to_numpy()
         step = np.where(exact, dep_step - 1, dep_step)
         soc = r.soc_kwh.to_numpy()[step, fleet.set_index("ev_id").index.get_indexer(met["ev_id"])]
         # partial departure steps mix in nothing else (next arrival is hours later)
-        target = 0.8 * battery.loc[met["ev_id"]].to_numpy()
+        target = met["target_kwh"].to_numpy()
+        assert np.all(target >= 0.8 * battery.loc[met["ev_id"]].to_numpy() - 1e-9)
         partial = ~exact
         soc_partial = r.soc_kwh.to_numpy()[
             dep_step[partial], fleet.set_index("ev_id").index.get_indexer(met["ev_id"][partial])
@@ -155,9 +158,39 @@ def test_pro_rated_partial_steps():
     base = pd.Series(0.0, index=index)
     r = schedule("uncontrolled", sessions, fleet, index, base, charge_efficiency=1.0)
     np.testing.assert_allclose(r.power_kw["e1"].to_numpy()[:5], [0, 5.0, 10.0, 2.5, 0])
-    # 17.5 kWh available, 30 needed: 12.5 unmet, reported, not dropped
-    np.testing.assert_allclose(r.sessions["unmet_kwh"], [12.5])
-    np.testing.assert_allclose(r.per_ev.loc["e1", "unmet_kwh"], 12.5)
+    # 17.5 kWh available, 30 needed: 12.5 short at departure, reported, not dropped
+    np.testing.assert_allclose(r.sessions["shortfall_kwh"], [12.5])
+    np.testing.assert_allclose(r.per_ev.loc["e1", "shortfall_kwh"], 12.5)
+    assert r.per_ev.loc["e1", "unmet_kwh"] == 0
+
+
+def test_long_trip_raises_target_and_unmet_is_reported():
+    """Targets look ahead over long trips and short stops; what cannot be held is unmet."""
+    index = pd.date_range("2030-01-01", periods=96, freq="60min", tz="Europe/Stockholm")
+    fleet = pd.DataFrame({"ev_id": ["e1"], "battery_kwh": [50.0], "charger_kw": [10.0]})
+    t = index[0]
+    h = pd.Timedelta(hours=1)
+    sessions = pd.DataFrame(
+        {
+            "ev_id": ["e1"] * 4,
+            "arrival": [t + 2 * h, t + 20 * h, t + 40 * h, t + 41 * h],
+            "departure": [t + 12 * h, t + 30 * h, t + 40.5 * h, t + 60 * h],
+            "energy_kwh": [10.0, 45.0, 30.0, 60.0],
+            "distance_km": [55.0, 250.0, 166.0, 333.0],
+        }
+    )
+    base = pd.Series(0.0, index=index)
+    for strategy in ("uncontrolled", "v1g", "v2g"):
+        r = schedule(strategy, sessions, fleet, index, base, charge_efficiency=1.0)
+        out = r.sessions
+        # session 0 prepares the 45 kWh trip: target 45 instead of 40 (0.8 x 50); session 1
+        # would need 75 kWh to cover the short stop and the 60 kWh trip: capped at 50
+        np.testing.assert_allclose(out["target_kwh"], [45.0, 50.0, 50.0, 40.0])
+        # the 30-minute stop adds 5 kWh: leaves with 25 instead of 50
+        np.testing.assert_allclose(out["shortfall_kwh"], [0.0, 0.0, 25.0, 0.0])
+        # ... so 35 kWh of the 60 kWh trip were not in the battery: unmet
+        np.testing.assert_allclose(out["unmet_kwh"], [0.0, 0.0, 0.0, 35.0])
+        assert r.soc_kwh["e1"].min() >= 0
 
 
 def test_bad_input_is_named():
