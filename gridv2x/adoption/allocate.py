@@ -274,19 +274,22 @@ def allocate_evs(
     income_elasticity: float = 0.5,
     neighbour_effect: float = 0.0,
     neighbour_radius_m: float = 100.0,
+    national_villa_share: float = 0.5,
 ) -> pd.DataFrame:
     """Decide which customers own EVs (0, 1 or 2 per household).
 
     **How many.** ``share`` is the number of EVs per customer of the feeder [EV/customer]: the
     EV count is ``share × n_customers`` rounded stochastically (:func:`ev_count`), so the mean
-    over many draws is exact. With ``year`` the count instead is ``cars_per_customer ×
-    fleet_share(year) × n_customers`` (national curve, :func:`gridv2x.adoption.fleet_share`)
-    or, with ``areas``, the sum over customers of ``cars_per_customer × s_a × d_i / d̄_a``: the
-    local fleet share ``s_a`` of the customer's area projected to ``year``
-    (:func:`local_fleet_share`), times its dwelling weight ``d_i`` over the area's mean dwelling
-    weight ``d̄_a`` (from ``villa_share``: ``v d_villa + (1 - v) d_apartment``; without it the
-    mean over the feeder's customers in that area). To use a layer's current shares as they
-    are, give ``year = areas_year``.
+    over many draws is exact. With ``year`` the count instead is the sum over customers of
+    ``cars_per_customer × s_a × d_i / d̄_a``: the fleet share ``s_a`` of the customer's area,
+    times its dwelling weight ``d_i`` over the area's mean dwelling weight ``d̄_a = v d_villa +
+    (1 - v) d_apartment`` with ``v`` the area's villa share, so that villas, which own more EVs
+    than the average household, get more. Without ``areas`` the area is Sweden: ``s_a`` =
+    ``fleet_share(year)`` (:func:`gridv2x.adoption.fleet_share`) and ``v`` =
+    ``national_villa_share``. With ``areas``, ``s_a`` is the area's ``bev_share`` projected to
+    ``year`` (:func:`local_fleet_share`) and ``v`` its ``villa_share`` (when absent, ``d̄_a``
+    is the mean over the feeder's customers in that area). To use a layer's current shares as
+    they are, give ``year = areas_year``.
 
     **Who.** Households are drawn without replacement with chance proportional to ``dwelling
     weight × fuse weight`` (:func:`customer_weights`) and, with ``areas``, × ``s_a ×
@@ -336,6 +339,9 @@ def allocate_evs(
         2011, sweden.md §5); 0.5-2 gives visible clustering [E].
     neighbour_radius_m : float
         Distance within which households count as neighbours [m]; default 100 [E].
+    national_villa_share : float
+        Share of Swedish households living in villas (one- or two-dwelling houses) [-], used
+        with ``year`` and no ``areas``; default 0.5 (SCB household statistics, recalled [R]).
 
     Returns
     -------
@@ -367,6 +373,10 @@ def allocate_evs(
     if not (isinstance(neighbour_effect, int | float) and 0.0 <= neighbour_effect <= 100.0):
         raise InputError(
             f"adoption.neighbour_effect: given {neighbour_effect!r}; allowed: 0 to 100"
+        )
+    if not 0.0 <= national_villa_share <= 1.0:
+        raise InputError(
+            f"adoption.national_villa_share: given {national_villa_share!r}; allowed: 0 to 1"
         )
     if not 0.0 <= second_ev_share <= 0.5:
         raise InputError(f"adoption.second_ev_share: given {second_ev_share!r}; allowed: 0 to 0.5")
@@ -402,8 +412,13 @@ def allocate_evs(
         else:
             expected = share * n_customers
     elif year is not None:
-        expected = cars_per_customer * fleet_share(year, **{**DEFAULT_CURVE, **(curve or {})})
-        expected *= n_customers
+        # the nation as one area: villas own more EVs than the average household
+        national = fleet_share(year, **{**DEFAULT_CURVE, **(curve or {})})
+        mean_d = national_villa_share * float(dwelling_weights.get("villa", 1.0)) + (
+            1 - national_villa_share
+        ) * float(dwelling_weights.get("apartment", 1.0))
+        relative = d_weight / mean_d if mean_d > 0 else np.ones(n_customers)
+        expected = cars_per_customer * national * float(np.sum(relative))
     else:
         expected = share * n_customers
 

@@ -69,8 +69,16 @@ def test_year_overrides_share_on_the_national_curve():
     customers = make_customers(n=400)
     rng = np.random.default_rng(3)
     counts = [len(allocate_evs(customers, rng=rng, share=0.9, year=2030)) for _ in range(100)]
-    expected = 400 * CARS_PER_CUSTOMER * fleet_share(2030)
+    # the nation as one area with half of the households in villas: a villa counts
+    # 1 / (0.5 + 0.5 × 0.15), an apartment 0.15 / 0.575 national EVs per household
+    villas = int((customers["dwelling"] == "villa").sum())
+    per_household = CARS_PER_CUSTOMER * fleet_share(2030)
+    expected = per_household * (villas * 1 / 0.575 + (400 - villas) * 0.15 / 0.575)
     assert np.mean(counts) == pytest.approx(expected, rel=0.01)
+    # a feeder with the national dwelling mix gets the national EVs per household
+    mixed = make_customers(n=400, apartment_every=2)
+    counts = [len(allocate_evs(mixed, rng=rng, year=2030)) for _ in range(100)]
+    assert np.mean(counts) == pytest.approx(400 * per_household, rel=0.01)
 
 
 def test_same_seed_same_owners(customers):

@@ -192,6 +192,15 @@ SECTION = Section(
             max=5000.0,
             doc="Distance within which households count as neighbours [m]; 100 [E].",
         ),
+        "national_villa_share": Field(
+            default=0.5,
+            type=float,
+            min=0.0,
+            max=1.0,
+            doc="Share of Swedish households living in villas [-], with `year` and no "
+            "`areas`: a villa gets 1 / (0.5 × 1 + 0.5 × 0.15) = 1.74 times the national EVs "
+            "per household with the default weights; 0.5 (SCB, recalled [R]).",
+        ),
         "income_elasticity": Field(
             default=0.5,
             type=float,
