@@ -102,7 +102,8 @@ def feeder_geojson(feeder: Feeder) -> dict:
     """The feeder as a GeoJSON FeatureCollection in EPSG:4326 (for maps).
 
     Features have property ``kind`` in ``substation``, ``bus``, ``line``, ``customer`` and the
-    original coordinates in the feeder's CRS as properties ``x, y`` (points). Buses carry
+    original coordinates in the feeder's CRS as properties ``x, y`` (numbers for points, lists
+    of vertex coordinates for lines). Buses carry
     ``index`` (pandapower bus) and ``name``; lines ``index``, ``name``, ``cable_type``,
     ``length_m``, ``max_i_a``; customers the customer table's columns; the substation
     ``sn_kva``.
@@ -156,6 +157,8 @@ def feeder_geojson(feeder: Feeder) -> dict:
             "max_i_a": float(net.line.at[li, "max_i_ka"] * 1000),
             "from_bus": int(net.line.at[li, "from_bus"]),
             "to_bus": int(net.line.at[li, "to_bus"]),
+            "x": [float(c[0]) for c in coords],
+            "y": [float(c[1]) for c in coords],
         }
         features.append(
             {

@@ -113,3 +113,5 @@ def test_feeder_geojson():
     json.dumps(g)  # serialisable
     cust = [ft for ft in g["features"] if ft["properties"]["kind"] == "customer"][0]
     assert np.isfinite(cust["properties"]["x"])
+    line = [ft for ft in g["features"] if ft["properties"]["kind"] == "line"][0]
+    assert len(line["properties"]["x"]) == len(line["geometry"]["coordinates"]) == 2
