@@ -27,6 +27,7 @@ __all__ = [
     "comparison_table",
     "feeder_answer",
     "hosting_gain_table",
+    "hosting_criteria_table",
     "first_violation_years",
 ]
 
@@ -144,6 +145,7 @@ _CRITERION_WORDS = {
     "unbalance": "unbalance above limit",
     "convergence": "load flow not converged",
 }
+"""Planner words for each violation criterion (``limits.criteria``)."""
 
 
 def _risk_reasons(row: Mapping[str, Any], limits: Mapping[str, Any]) -> list[str]:
@@ -530,6 +532,25 @@ def hosting_gain_table(hosting_capacity: pd.DataFrame) -> pd.DataFrame | None:
             )
     out.index.name = "Feeder"
     return out
+
+
+def hosting_criteria_table(hosting_capacity: pd.DataFrame) -> pd.DataFrame | None:
+    """Hosting capacity per violation criterion (``hosting_capacity_share_<criterion>``).
+
+    Shows which limit binds first. Returns ``None`` when the table has no such columns.
+    """
+    prefix = "hosting_capacity_share_"
+    cols = [c for c in hosting_capacity.columns if str(c).startswith(prefix)]
+    if not cols or not {"feeder", "strategy"} <= set(hosting_capacity.columns):
+        return None
+    out = hosting_capacity[["feeder", "strategy"]].copy()
+    for col in cols:
+        words = _CRITERION_WORDS.get(col[len(prefix) :], col[len(prefix) :].replace("_", " "))
+        out[f"{words[:1].upper() + words[1:]} [% EVs]"] = pd.to_numeric(
+            hosting_capacity[col], errors="coerce"
+        ).map(lambda v: "–" if pd.isna(v) else f"{100 * v:.0f}")
+    out = out.rename(columns={"feeder": "Feeder", "strategy": "Strategy"})
+    return out.set_index("Feeder")
 
 
 def first_violation_years(

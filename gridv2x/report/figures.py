@@ -53,6 +53,13 @@ def strategy_color(strategy: str, position: int = 0) -> str:
     return STRATEGY_COLORS.get(str(strategy), _EXTRA_COLORS[position % len(_EXTRA_COLORS)])
 
 
+def _rgba(hex_color: str, alpha: float) -> str:
+    """``#rrggbb`` as ``rgba(r, g, b, alpha)``."""
+    h = hex_color.lstrip("#")
+    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r}, {g}, {b}, {alpha})"
+
+
 def _t(text: Any) -> str:
     """Escape user text for plotly's HTML-like labels."""
     return html.escape(str(text), quote=False)
@@ -965,6 +972,30 @@ def soc_figure(
 # --- hosting capacity and forecast ------------------------------------------------------------
 
 
+_CI_COLUMNS = (("probability_low", "probability_high"), ("ci_low", "ci_high"))
+
+
+def _ci_band(frame: pd.DataFrame, x: np.ndarray, color: str, strategy: str) -> go.Scatter | None:
+    """Filled confidence band of a violation probability (columns ``probability_low/high``
+    as the store writes them, or ``ci_low/ci_high``)."""
+    cols = next((c for c in _CI_COLUMNS if set(c) <= set(frame.columns)), None)
+    if cols is None:
+        return None
+    low = pd.to_numeric(frame[cols[0]], errors="coerce").to_numpy()
+    high = pd.to_numeric(frame[cols[1]], errors="coerce").to_numpy()
+    return go.Scatter(
+        x=np.concatenate([x, x[::-1]]),
+        y=_f32(100 * np.concatenate([high, low[::-1]]), 2),
+        fill="toself",
+        fillcolor=_rgba(color, 0.12),
+        mode="lines",
+        line={"width": 0},
+        name=f"{_t(strategy)} 95 % confidence interval",
+        legendgroup=str(strategy),
+        hoverinfo="skip",
+    )
+
+
 def hosting_capacity_figure(
     probability: pd.DataFrame, *, feeder: str, risk: float = 0.05
 ) -> go.Figure | None:
@@ -974,7 +1005,8 @@ def hosting_capacity_figure(
     ----------
     probability : pandas.DataFrame
         ``violation_probability.csv``: ``feeder, strategy, ev_share, n, violations,
-        probability, ci_low, ci_high``.
+        probability`` and the interval ``probability_low, probability_high`` (or ``ci_low,
+        ci_high``).
     feeder : str
         The feeder to draw.
     risk : float
@@ -991,29 +1023,9 @@ def hosting_capacity_figure(
         s = sub[sub["strategy"] == strategy].sort_values("ev_share")
         x = _f32(100 * pd.to_numeric(s["ev_share"], errors="coerce"), 2)
         color = strategy_color(strategy, i)
-        if {"ci_low", "ci_high"} <= set(s.columns):
-            fig.add_trace(
-                go.Scatter(
-                    x=np.concatenate([x, x[::-1]]),
-                    y=_f32(
-                        100
-                        * np.concatenate(
-                            [
-                                pd.to_numeric(s["ci_high"], errors="coerce"),
-                                pd.to_numeric(s["ci_low"], errors="coerce")[::-1],
-                            ]
-                        ),
-                        2,
-                    ),
-                    fill="toself",
-                    fillcolor=color,
-                    opacity=0.15,
-                    line={"width": 0},
-                    name=f"{_t(strategy)} 95 % confidence interval",
-                    legendgroup=str(strategy),
-                    hoverinfo="skip",
-                )
-            )
+        band = _ci_band(s, x, color, strategy)
+        if band is not None:
+            fig.add_trace(band)
         n_text = s["n"].astype(str).tolist() if "n" in s.columns else [""] * len(s)
         fig.add_trace(
             go.Scatter(
@@ -1054,6 +1066,14 @@ def forecast_probability_figure(
     fig = go.Figure()
     for i, strategy in enumerate(_ordered(sub["strategy"])):
         s = sub[sub["strategy"] == strategy].sort_values("year")
+        band = _ci_band(
+            s,
+            pd.to_numeric(s["year"], errors="coerce").to_numpy(dtype=float),
+            strategy_color(strategy, i),
+            strategy,
+        )
+        if band is not None:
+            fig.add_trace(band)
         fig.add_trace(
             go.Scatter(
                 x=pd.to_numeric(s["year"], errors="coerce").to_numpy(),

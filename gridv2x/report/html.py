@@ -33,7 +33,9 @@ REPORT_NAME = "report.html"
 PLOTLY_CONFIG = {
     "displaylogo": False,
     "responsive": True,
-    "modeBarButtonsToRemove": ["sendDataToCloud"],
+    "showSendToCloud": False,
+    # nothing in the report may send data anywhere: no "Share chart..." (Plotly Cloud) button
+    "modeBarButtonsToRemove": ["sendChartToCloud", "sendDataToCloud"],
 }
 
 
@@ -371,6 +373,15 @@ def _study_sections(data: ReportData, fig: _FigureCounter) -> list[_Section]:
             if gains is not None:
                 sec.tables.append(
                     _table_from_frame(gains, "Hosting capacity and the gain of V1G / V2G", "Feeder")
+                )
+            per_criterion = assess.hosting_criteria_table(data.hosting_capacity)
+            if per_criterion is not None:
+                sec.tables.append(
+                    _table_from_frame(
+                        per_criterion,
+                        "Hosting capacity if only one criterion counted (which limit binds first)",
+                        "Feeder",
+                    )
                 )
         else:
             sec.notes.append("hosting_capacity.csv missing: gain table omitted.")

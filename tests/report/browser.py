@@ -62,6 +62,7 @@ class PageResult:
     tables: int
     summary_rows: int
     pwned: bool
+    upload_buttons: int
     description_text: str
     console: list[dict] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
@@ -113,6 +114,8 @@ def open_report(
             " tables: document.querySelectorAll('table').length,"
             " summaryRows: document.querySelectorAll('#summary table.traffic-lights tbody tr').length,"
             " pwned: window.__pwned !== undefined,"
+            " uploadButtons: document.querySelectorAll("
+            '  \'.modebar-btn[data-title^="Share"], a.modebar-btn[href^="http"]\').length,'
             " description: (document.getElementById('scenario-description') || {}).textContent || ''};"
         )
         if screenshot is not None:
@@ -133,6 +136,7 @@ def open_report(
             tables=state["tables"],
             summary_rows=state["summaryRows"],
             pwned=bool(state["pwned"]),
+            upload_buttons=int(state["uploadButtons"]),
             description_text=state["description"],
             console=console,
             requests=requests,

@@ -326,8 +326,8 @@ def write_synthetic_outdir(
                             "n": seeds,
                             "violations": round(prob * seeds),
                             "probability": prob,
-                            "ci_low": max(0.0, prob - 0.15),
-                            "ci_high": min(1.0, prob + 0.15),
+                            "probability_low": max(0.0, prob - 0.15),
+                            "probability_high": min(1.0, prob + 0.15),
                         }
                     )
                     if prob <= 0.05:

@@ -37,6 +37,11 @@ def test_every_figure_is_drawn(page) -> None:
     assert page.drawn_figures == page.figure_divs
 
 
+def test_no_button_sends_data_away(page) -> None:
+    """plotly's "Share chart..." (upload to Plotly Cloud) and links out are removed."""
+    assert page.upload_buttons == 0
+
+
 def test_tables_present(page) -> None:
     assert page.tables >= 3  # traffic lights, comparison, provenance (and more)
     assert page.summary_rows >= 1  # one traffic-light row per feeder
