@@ -309,7 +309,11 @@ def sessions_for_fleet(
     expected_day = np.where(away, 0.0, expected_day)
     target = km_per_year * mileage * season.sum() / 365.25
     absence_total = np.bincount(abs_e, weights=abs_km, minlength=n)
-    daily_budget = np.maximum(target - absence_total, 0.25 * target)
+    # absences take at most 75 % of a vehicle's mileage (shortened if they would take more)
+    shorten = np.minimum(1.0, 0.75 * target / np.maximum(absence_total, 1e-9))
+    abs_km = abs_km * shorten[abs_e]
+    absence_total = absence_total * shorten
+    daily_budget = target - absence_total
     scale = daily_budget / np.maximum(expected_day.sum(axis=1), 1e-9)
     driven = (u_day[_U_DRIVEN] >= p_not) & ~away
     distance = (

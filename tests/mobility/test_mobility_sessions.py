@@ -224,3 +224,35 @@ def test_work_charging_moves_commute_energy_off_home():
     share_at_work = commuters["work_kwh"].sum() / total(commuters)
     assert 0.4 < share_at_work < 0.9
     assert (at_work.loc[at_work["driver_type"] == "other", "work_kwh"] == 0).all()
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"commuter_share": 1.0, "days_not_driven": 0.0, "second_trip_share": 1.0},
+        {"commuter_share": 0.0, "days_not_driven": 0.6, "absences_per_year": 40.0},
+        {"absence_nights_mean": 9.0, "absences_per_year": 20.0, "vacation_weeks": 10.0},
+        {"km_per_year": 0.0},
+        {"resolution": "60min", "mileage_spread": 1.5, "daily_distance_sigma": 1.5},
+    ],
+)
+def test_session_invariants_hold_at_extreme_settings(options):
+    days = 40
+    sessions, fleet = synthesize_sessions(
+        60, "2025-06-10", days, seed=12, return_fleet=True, **options
+    )
+    resolution = options.get("resolution", "15min")
+    index = period_index("2025-06-10", days, resolution)
+    end = index[-1] + pd.Timedelta(resolution)
+    assert set(sessions["ev_id"]) == set(fleet["ev_id"])  # every EV has its first stay
+    assert (sessions["departure"] > sessions["arrival"]).all()
+    assert (sessions["arrival"] >= index[0]).all() and (sessions["departure"] <= end).all()
+    ev = sessions["ev_id"].to_numpy()
+    same = ev[1:] == ev[:-1]
+    arr = sessions["arrival"].dt.tz_convert(None).to_numpy()
+    dep = sessions["departure"].dt.tz_convert(None).to_numpy()
+    assert (arr[1:][same] > dep[:-1][same]).all()
+    energy = sessions[["energy_kwh", "public_kwh", "work_kwh", "distance_km"]]
+    assert np.isfinite(energy.to_numpy()).all() and (energy.to_numpy() >= 0).all()
+    if options.get("km_per_year") == 0.0:
+        assert sessions["distance_km"].sum() == 0 and len(sessions) == len(fleet)
