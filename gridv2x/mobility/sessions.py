@@ -144,7 +144,9 @@ def sessions_for_fleet(
     temperature_c : pandas.Series
         Outdoor temperature on ``index`` [°C].
     rng : numpy.random.Generator
-        Source of randomness.
+        Source of randomness; advanced by one draw that seeds one stream per EV (keyed by
+        ``ev_id``), so an EV drives the same whatever other EVs the fleet has (common random
+        numbers across EV shares).
     km_per_year : float
         Mean mileage per car [km/yr]; default 11 260 (Trafikanalys 2023, sweden.md §4 [F]).
     commuter_share : float

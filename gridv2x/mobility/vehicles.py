@@ -193,7 +193,8 @@ def draw_fleet(
         the owner's ``phases``/``phase``; a single-phase customer (``phases == 1``) always gets
         a single-phase charger on its own phase.
     rng : numpy.random.Generator
-        Source of randomness.
+        Source of randomness; advanced by one draw that seeds one stream per EV (keyed by
+        ``ev_id``), so an EV keeps its car whatever other EVs the feeder has.
     fleet_mix : mapping, optional
         Share per model name of :data:`VEHICLE_MODELS` [-] (normalised);
         default :data:`DEFAULT_FLEET_MIX`.
