@@ -223,7 +223,7 @@ def traffic_lights(summary: pd.DataFrame, limits: Mapping[str, Any]) -> pd.DataF
                     if reason not in reasons:
                         reasons.append(reason)
             how_often = "" if n == 1 else f" in {len(violated)} of {n} runs"
-            status, why = "violated", "; ".join(reasons[:3]) + how_often
+            status, why = "violated", "; ".join(reasons[:3]) + how_often + _first_hit(violated)
         else:
             risks = []
             for r in records:
@@ -243,6 +243,27 @@ def traffic_lights(summary: pd.DataFrame, limits: Mapping[str, Any]) -> pd.DataF
         )
     frame = pd.DataFrame(out, columns=["feeder", "strategy", "status", "label", "why"])
     return frame
+
+
+def _first_hit(rows: list[Mapping[str, Any]]) -> str:
+    """ " — first: <criterion> at <element>, <time>" from the summary, when it says so."""
+    for row in rows:
+        when = row.get("first_violation_time")
+        if when is None or (isinstance(when, float) and np.isnan(when)) or str(when) in ("", "NaT"):
+            continue
+        try:
+            when = pd.Timestamp(when)
+            if when.tzinfo is not None:
+                when = when.tz_convert("Europe/Stockholm")
+            when_text = when.strftime("%Y-%m-%d %H:%M")
+        except (TypeError, ValueError):
+            when_text = str(when)
+        parts = [str(_CRITERION_WORDS.get(str(row.get("first_violation_criterion")), ""))]
+        element = row.get("first_violation_element")
+        if element is not None and not (isinstance(element, float) and np.isnan(element)):
+            parts.append(f"at {element}")
+        return " — first: " + " ".join(p for p in parts if p) + f", {when_text}"
+    return ""
 
 
 def _row_violated(row: Mapping[str, Any], limits: Mapping[str, Any]) -> bool:

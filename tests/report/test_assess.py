@@ -67,13 +67,24 @@ def test_traffic_light_rules() -> None:
 def test_summary_flags_win_over_recomputation() -> None:
     summary = pd.DataFrame(
         [
-            _row("uncontrolled", violation=True, violates_voltage=True, violates_unbalance=False),
+            _row(
+                "uncontrolled",
+                violation=True,
+                violates_voltage=True,
+                violates_unbalance=False,
+                first_violation_time="2030-01-14T16:45:00+00:00",
+                first_violation_criterion="voltage",
+                first_violation_element="bus 7",
+            ),
             _row("v1g", violation=False, transformer_max_loading_pct=101.0),
         ]
     )
     lights = assess.traffic_lights(summary, LIMITS).set_index("strategy")
     assert lights.loc["uncontrolled", "status"] == "violated"
     assert lights.loc["uncontrolled", "why"].startswith("voltage outside")
+    assert lights.loc["uncontrolled", "why"].endswith(
+        "— first: voltage outside the band at bus 7, 2030-01-14 17:45"
+    )
     # the pipeline decided: loading 101 % is not a counted criterion here -> not violated,
     # but it is shown as at risk
     assert lights.loc["v1g", "status"] == "risk"
