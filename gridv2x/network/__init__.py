@@ -11,7 +11,7 @@ read_network(entry, base_dir)
 build_feeder(name, branches, ...), design_check(feeder), loop_impedance_ohm(net)
 """
 
-from gridv2x.network.builder import AREA_TYPES, build_feeder
+from gridv2x.network.builder import AREA_TYPES, build_area_feeder, build_feeder
 from gridv2x.network.builtin import list_builtin, read_builtin
 from gridv2x.network.catalogue import CABLES, TRANSFORMERS, cable, main_fuse_a, transformer
 from gridv2x.network.checks import Problem, check_feeder
@@ -45,6 +45,7 @@ __all__ = [
     "read_gis",
     "write_gis",
     "build_feeder",
+    "build_area_feeder",
     "cable",
     "design_check",
     "design_loads_kw",

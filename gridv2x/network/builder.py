@@ -11,9 +11,13 @@ Layout (deterministic for a given ``seed``)
     ``90 - 360 b / B`` degrees, i.e. spread evenly, clockwise from east) plus a seeded jitter of
     +-10°; after ``lead_m`` it reaches the first connection point; every next one is
     ``spacing_m`` further along a street whose heading changes by a seeded normal step of
-    ``turn_deg``. Customers sit ``setback_m`` to the left and right of the street, spread
-    along it. Line lengths are the straight distances between the points, so the geometry
-    *is* the route.
+    ``turn_deg``. ``side_streets`` of a branch leave its main street at right angles, from
+    evenly spaced connection points. Customers sit ``setback_m`` to the left and right of the
+    street, spread along it. Line lengths are the straight distances between the points, so
+    the geometry *is* the route. A drawn layout whose lines cross, or pass within 3 m of a bus
+    they do not connect, is redrawn from the seed's next random stream
+    (``default_rng([seed, k])``, k = 1 .. 19); the result is still a pure function of the
+    seed.
 
 Cable sizing (the planner's procedure)
     1. Every line gets the smallest allowed cable whose rating covers the Velander current of
@@ -68,6 +72,7 @@ __all__ = [
     "SLACK_VM_PU",
     "GRID_SK_MVA",
     "build_feeder",
+    "build_area_feeder",
     "new_net",
     "add_line",
     "add_lines",
@@ -553,6 +558,66 @@ def _branch_specs(branches: list[dict]) -> list[_Branch]:
     return out
 
 
+def build_area_feeder(
+    name: str,
+    area: str,
+    n_customers: int,
+    *,
+    n_branches: int | None = None,
+    spacing_m: float | None = None,
+    lead_m: float | None = None,
+    heating_mix: dict | None = None,
+    **kwargs,
+) -> Feeder:
+    """Build a feeder of one area type with ``n_customers`` split evenly over its branches.
+
+    Parameters
+    ----------
+    name : str
+    area : str
+        A key of :data:`AREA_TYPES` (``urban_apartments``, ``suburban_villa``,
+        ``rural_cable``, ``rural_overhead``).
+    n_customers : int
+        Number of customers.
+    n_branches : int, optional
+        Radial branches; default ``clip(round(sqrt(n) / 2), 1, 5)`` after the Swedish model's
+        1-5 branches growing with sqrt(customers) (sweden.md §1.4 [F]; the factor is [E]).
+    spacing_m, lead_m : float, optional
+        Route length between connection points and from the substation to the first [m].
+    heating_mix : dict, optional
+        Share per heating type (default the area's).
+    **kwargs
+        Passed to :func:`build_feeder` (``origin``, ``seed``, ``transformer_kva``, ...).
+
+    Villa branches with more than 12 customers get one side street per 12 customers.
+    """
+    if area not in AREA_TYPES:
+        raise InputError(f"area {area!r} is unknown; allowed: {', '.join(AREA_TYPES)}")
+    if not isinstance(n_customers, int) or isinstance(n_customers, bool) or n_customers < 1:
+        raise InputError(f"n_customers {n_customers!r} must be a positive integer")
+    if n_branches is None:
+        n_branches = int(np.clip(round(math.sqrt(n_customers) / 2), 1, 5))
+    if not isinstance(n_branches, int) or not 1 <= n_branches <= min(12, n_customers):
+        raise InputError(f"n_branches {n_branches!r} must be an integer 1-{min(12, n_customers)}")
+    per = [
+        n_customers // n_branches + (1 if b < n_customers % n_branches else 0)
+        for b in range(n_branches)
+    ]
+    branches = []
+    for n in per:
+        spec: dict = {"area": area, "customers": n}
+        if AREA_TYPES[area].customers_per_connection > 1 and area != "urban_apartments":
+            spec["side_streets"] = (n - 1) // 12
+        if spacing_m is not None:
+            spec["spacing_m"] = float(spacing_m)
+        if lead_m is not None:
+            spec["lead_m"] = float(lead_m)
+        if heating_mix is not None:
+            spec["heating_mix"] = heating_mix
+        branches.append(spec)
+    return build_feeder(name, branches, **kwargs)
+
+
 def build_feeder(
     name: str,
     branches: list[dict],
@@ -602,182 +667,203 @@ def build_feeder(
         layout cannot be made to pass.
     """
     specs = _branch_specs(branches)
-    rng = np.random.default_rng(seed)
     x0, y0 = float(origin[0]), float(origin[1])
 
-    # --- customers and layout (pure geometry first) ---------------------------------------
-    rows: list[dict] = []
-    points: list[dict] = []  # connection points
-    services: list[dict] = []  # service connections: point -> house position, customers
-    n_branch = len(specs)
-    cid = 0
-    for b, spec in enumerate(specs, start=1):
-        area = spec.area
-        heading = (
-            float(spec.direction_deg)
-            if spec.direction_deg is not None
-            else 90.0 - 360.0 * (b - 1) / n_branch + rng.uniform(-10, 10)
-        )
-        attrs = _customer_attributes(area, spec.customers, rng, spec.heating_mix)
-        per = max(1, int(area.customers_per_connection))
-        groups = [attrs[i : i + per] for i in range(0, len(attrs), per)]
-        n_side = int(spec.side_streets)
-        n_main = math.ceil(len(groups) / (1 + n_side))
-        rest = len(groups) - n_main
-        side_sizes = [rest // n_side + (1 if j < rest % n_side else 0) for j in range(n_side)]
-        attach = [max(1, round((j + 1) * n_main / (n_side + 1))) for j in range(n_side)]
-        streets = [(0, n_main)] + [(j + 1, size) for j, size in enumerate(side_sizes) if size]
-        main_pts: dict[int, tuple[int, float, float, float]] = {}
-        g = 0
-        for street, size in streets:
-            if street == 0:
-                parent_point, px, py, sh = None, x0, y0, heading
-            else:
-                parent_point, px, py, mh = main_pts[attach[street - 1]]
-                sh = mh + (90.0 if street % 2 else -90.0)
-            for k in range(1, size + 1):
-                group = groups[g]
-                g += 1
+    def attempt(rng: np.random.Generator):
+
+        # --- customers and layout (pure geometry first) ---------------------------------------
+        rows: list[dict] = []
+        points: list[dict] = []  # connection points
+        services: list[dict] = []  # service connections: point -> house position, customers
+        n_branch = len(specs)
+        cid = 0
+        for b, spec in enumerate(specs, start=1):
+            area = spec.area
+            heading = (
+                float(spec.direction_deg)
+                if spec.direction_deg is not None
+                else 90.0 - 360.0 * (b - 1) / n_branch + rng.uniform(-10, 10)
+            )
+            attrs = _customer_attributes(area, spec.customers, rng, spec.heating_mix)
+            per = max(1, int(area.customers_per_connection))
+            groups = [attrs[i : i + per] for i in range(0, len(attrs), per)]
+            n_side = int(spec.side_streets)
+            n_main = math.ceil(len(groups) / (1 + n_side))
+            rest = len(groups) - n_main
+            side_sizes = [rest // n_side + (1 if j < rest % n_side else 0) for j in range(n_side)]
+            attach = [max(1, round((j + 1) * n_main / (n_side + 1))) for j in range(n_side)]
+            streets = [(0, n_main)] + [(j + 1, size) for j, size in enumerate(side_sizes) if size]
+            main_pts: dict[int, tuple[int, float, float, float]] = {}
+            g = 0
+            for street, size in streets:
                 if street == 0:
-                    step = area.lead_m if k == 1 else area.spacing_m
+                    parent_point, px, py, sh = None, x0, y0, heading
                 else:
-                    step = area.spacing_m
-                if k > 1:
-                    sh += rng.normal(0.0, area.turn_deg)
-                h = math.radians(sh)
-                px, py = px + step * math.cos(h), py + step * math.sin(h)
-                label = f"B{b}-{k:02d}" if street == 0 else f"B{b}S{street}-{k:02d}"
-                points.append(
-                    {
-                        "branch": b,
-                        "k": k,
-                        "x": px,
-                        "y": py,
-                        "area": area,
-                        "label": label,
-                        "parent": parent_point if k == 1 else len(points) - 1,
-                    }
-                )
-                if street == 0:
-                    main_pts[k] = (len(points) - 1, px, py, sh)
-                self_point = len(points) - 1
-                ux, uy = math.cos(h), math.sin(h)  # along street
-                nx, ny = -uy, ux  # left of street
-                if area.dwelling == "apartment" and area.customers_per_connection > 1:
-                    side = 1 if k % 2 else -1
-                    hx, hy = px + side * area.setback_m * nx, py + side * area.setback_m * ny
-                    ids = []
-                    for a in group:
-                        cid += 1
-                        ids.append(f"c{cid:03d}")
-                        rows.append({**a, "customer_id": ids[-1], "x": hx, "y": hy, "branch": b})
-                    services.append(
-                        {"point": self_point, "x": hx, "y": hy, "ids": ids, "area": area}
+                    parent_point, px, py, mh = main_pts[attach[street - 1]]
+                    sh = mh + (90.0 if street % 2 else -90.0)
+                for k in range(1, size + 1):
+                    group = groups[g]
+                    g += 1
+                    if street == 0:
+                        step = area.lead_m if k == 1 else area.spacing_m
+                    else:
+                        step = area.spacing_m
+                    if k > 1:
+                        sh += rng.normal(0.0, area.turn_deg)
+                    h = math.radians(sh)
+                    px, py = px + step * math.cos(h), py + step * math.sin(h)
+                    label = f"B{b}-{k:02d}" if street == 0 else f"B{b}S{street}-{k:02d}"
+                    points.append(
+                        {
+                            "branch": b,
+                            "k": k,
+                            "x": px,
+                            "y": py,
+                            "area": area,
+                            "label": label,
+                            "parent": parent_point if k == 1 else len(points) - 1,
+                        }
                     )
-                else:
-                    m = len(group)
-                    for j, a in enumerate(group):
-                        side = 1 if j % 2 == 0 else -1
-                        along = (j // 2 - (math.ceil(m / 2) - 1) / 2) * area.spacing_m / 2
-                        if m == 1:
-                            along = 0.0
-                        hx = px + side * area.setback_m * nx + along * ux
-                        hy = py + side * area.setback_m * ny + along * uy
-                        cid += 1
-                        ident = f"c{cid:03d}"
-                        rows.append({**a, "customer_id": ident, "x": hx, "y": hy, "branch": b})
+                    if street == 0:
+                        main_pts[k] = (len(points) - 1, px, py, sh)
+                    self_point = len(points) - 1
+                    ux, uy = math.cos(h), math.sin(h)  # along street
+                    nx, ny = -uy, ux  # left of street
+                    if area.dwelling == "apartment" and area.customers_per_connection > 1:
+                        side = 1 if k % 2 else -1
+                        hx, hy = px + side * area.setback_m * nx, py + side * area.setback_m * ny
+                        ids = []
+                        for a in group:
+                            cid += 1
+                            ids.append(f"c{cid:03d}")
+                            rows.append(
+                                {**a, "customer_id": ids[-1], "x": hx, "y": hy, "branch": b}
+                            )
                         services.append(
-                            {"point": self_point, "x": hx, "y": hy, "ids": [ident], "area": area}
+                            {"point": self_point, "x": hx, "y": hy, "ids": ids, "area": area}
                         )
-    customers = pd.DataFrame(rows)
+                    else:
+                        m = len(group)
+                        for j, a in enumerate(group):
+                            side = 1 if j % 2 == 0 else -1
+                            along = (j // 2 - (math.ceil(m / 2) - 1) / 2) * area.spacing_m / 2
+                            if m == 1:
+                                along = 0.0
+                            hx = px + side * area.setback_m * nx + along * ux
+                            hy = py + side * area.setback_m * ny + along * uy
+                            cid += 1
+                            ident = f"c{cid:03d}"
+                            rows.append({**a, "customer_id": ident, "x": hx, "y": hy, "branch": b})
+                            services.append(
+                                {
+                                    "point": self_point,
+                                    "x": hx,
+                                    "y": hy,
+                                    "ids": [ident],
+                                    "area": area,
+                                }
+                            )
+        customers = pd.DataFrame(rows)
 
-    # --- transformer -----------------------------------------------------------------------
-    peak_kw = group_design_peak_kw(customers)
-    if transformer_kva is None:
-        transformer_kva = standard_transformer_kva(
-            peak_kw / DESIGN_POWER_FACTOR, sizing_factor=sizing_factor
-        )
-    net, lv = new_net(x0, y0, transformer_kva, slack_vm_pu=slack_vm_pu, name=name)
+        # --- transformer -----------------------------------------------------------------------
+        peak_kw = group_design_peak_kw(customers)
+        kva = transformer_kva
+        if kva is None:
+            kva = standard_transformer_kva(
+                peak_kw / DESIGN_POWER_FACTOR, sizing_factor=sizing_factor
+            )
+        net, lv = new_net(x0, y0, kva, slack_vm_pu=slack_vm_pu, name=name)
 
-    # --- buses and lines -------------------------------------------------------------------
-    allowed: dict[int, tuple[str, ...]] = {}
-    minimum: dict[int, str] = {}
-    point_bus = [
-        int(i)
-        for i in pp.create_buses(
-            net,
-            len(points),
-            0.4,
-            name=[f"K{p['label']}" for p in points],
-            geodata=[(p["x"], p["y"]) for p in points],
-        )
-    ]
-    house_labels = [
-        s_["ids"][0] if len(s_["ids"]) == 1 else f"{points[s_['point']]['label']}-house"
-        for s_ in services
-    ]
-    house_bus = [
-        int(i)
-        for i in pp.create_buses(
-            net,
-            len(services),
-            0.4,
-            name=[f"H-{lab}" for lab in house_labels],
-            geodata=[(s_["x"], s_["y"]) for s_ in services],
-        )
-    ]
-    rows: list[dict] = []
-    options: list[tuple[str, ...]] = []
-    for k, p in enumerate(points):
-        if p["parent"] is None:
-            up, ux_, uy_ = lv, x0, y0
-        else:
-            q = points[p["parent"]]
-            up, ux_, uy_ = point_bus[p["parent"]], q["x"], q["y"]
-        rows.append(
-            {
-                "from_bus": up,
-                "to_bus": point_bus[k],
-                "coords": [(ux_, uy_), (p["x"], p["y"])],
-                "name": f"T{p['label']}",
-                "cable_type": p["area"].trunk_cables[0],
-            }
-        )
-        options.append(p["area"].trunk_cables)
-    for k, s_ in enumerate(services):
-        p = points[s_["point"]]
-        rows.append(
-            {
-                "from_bus": point_bus[s_["point"]],
-                "to_bus": house_bus[k],
-                "coords": [(p["x"], p["y"]), (s_["x"], s_["y"])],
-                "name": f"S-{house_labels[k]}",
-                "cable_type": s_["area"].service_cables[0],
-            }
-        )
-        options.append(s_["area"].service_cables)
-    line_idx = add_lines(net, rows)
-    for li, opts in zip(line_idx, options, strict=True):
-        allowed[li] = opts
-    for k, p in enumerate(points):
-        if p["parent"] is None and p["area"].lead_cable:
-            minimum[line_idx[k]] = p["area"].lead_cable
-    index_of = {c: i for i, c in enumerate(customers["customer_id"])}
-    bus_of_customer = np.zeros(len(customers), dtype=int)
-    for k, s_ in enumerate(services):
-        for ident in s_["ids"]:
-            bus_of_customer[index_of[ident]] = house_bus[k]
-    customers["bus"] = bus_of_customer
-    customers["load"] = add_customer_loads(net, bus_of_customer, customers["customer_id"])
-    customers["phase"] = "abc"
-    single = customers["phases"] == 1
-    customers.loc[single, "phase"] = [("a", "b", "c")[i % 3] for i in range(int(single.sum()))]
-    cols = list(CUSTOMER_COLUMNS) + ["branch"]
-    customers = customers[cols].reset_index(drop=True)
-    customers["bus"] = customers["bus"].astype(int)
-    customers["load"] = customers["load"].astype(int)
+        # --- buses and lines -------------------------------------------------------------------
+        allowed: dict[int, tuple[str, ...]] = {}
+        minimum: dict[int, str] = {}
+        point_bus = [
+            int(i)
+            for i in pp.create_buses(
+                net,
+                len(points),
+                0.4,
+                name=[f"K{p['label']}" for p in points],
+                geodata=[(p["x"], p["y"]) for p in points],
+            )
+        ]
+        house_labels = [
+            s_["ids"][0] if len(s_["ids"]) == 1 else f"{points[s_['point']]['label']}-house"
+            for s_ in services
+        ]
+        house_bus = [
+            int(i)
+            for i in pp.create_buses(
+                net,
+                len(services),
+                0.4,
+                name=[f"H-{lab}" for lab in house_labels],
+                geodata=[(s_["x"], s_["y"]) for s_ in services],
+            )
+        ]
+        rows: list[dict] = []
+        options: list[tuple[str, ...]] = []
+        for k, p in enumerate(points):
+            if p["parent"] is None:
+                up, ux_, uy_ = lv, x0, y0
+            else:
+                q = points[p["parent"]]
+                up, ux_, uy_ = point_bus[p["parent"]], q["x"], q["y"]
+            rows.append(
+                {
+                    "from_bus": up,
+                    "to_bus": point_bus[k],
+                    "coords": [(ux_, uy_), (p["x"], p["y"])],
+                    "name": f"T{p['label']}",
+                    "cable_type": p["area"].trunk_cables[0],
+                }
+            )
+            options.append(p["area"].trunk_cables)
+        for k, s_ in enumerate(services):
+            p = points[s_["point"]]
+            rows.append(
+                {
+                    "from_bus": point_bus[s_["point"]],
+                    "to_bus": house_bus[k],
+                    "coords": [(p["x"], p["y"]), (s_["x"], s_["y"])],
+                    "name": f"S-{house_labels[k]}",
+                    "cable_type": s_["area"].service_cables[0],
+                }
+            )
+            options.append(s_["area"].service_cables)
+        line_idx = add_lines(net, rows)
+        for li, opts in zip(line_idx, options, strict=True):
+            allowed[li] = opts
+        for k, p in enumerate(points):
+            if p["parent"] is None and p["area"].lead_cable:
+                minimum[line_idx[k]] = p["area"].lead_cable
+        index_of = {c: i for i, c in enumerate(customers["customer_id"])}
+        bus_of_customer = np.zeros(len(customers), dtype=int)
+        for k, s_ in enumerate(services):
+            for ident in s_["ids"]:
+                bus_of_customer[index_of[ident]] = house_bus[k]
+        customers["bus"] = bus_of_customer
+        customers["load"] = add_customer_loads(net, bus_of_customer, customers["customer_id"])
+        customers["phase"] = "abc"
+        single = customers["phases"] == 1
+        customers.loc[single, "phase"] = [("a", "b", "c")[i % 3] for i in range(int(single.sum()))]
+        cols = list(CUSTOMER_COLUMNS) + ["branch"]
+        customers = customers[cols].reset_index(drop=True)
+        customers["bus"] = customers["bus"].astype(int)
+        customers["load"] = customers["load"].astype(int)
+        return net, customers, allowed, minimum, kva
 
-    _check_layout(net, customers, name)
+    failure: InputError | None = None
+    for k in range(LAYOUT_ATTEMPTS):
+        rng = np.random.default_rng(seed if k == 0 else [seed, k])
+        net, customers, allowed, minimum, transformer_kva = attempt(rng)
+        try:
+            _check_layout(net, customers, name)
+            break
+        except InputError as exc:
+            failure = exc
+    else:
+        raise InputError(f"{failure} (after {LAYOUT_ATTEMPTS} attempts)")
 
     # --- cable sizing ----------------------------------------------------------------------
     _size_cables(net, customers, allowed, minimum, max_loop_impedance_ohm, v_band_pu, name)
@@ -786,11 +872,14 @@ def build_feeder(
     if not description:
         areas = sorted({s.area.name for s in specs})
         description = (
-            f"{n_cust} customers, {n_branch} branch(es) of {', '.join(areas)}, "
+            f"{n_cust} customers, {len(specs)} branch(es) of {', '.join(areas)}, "
             f"{transformer_kva:g} kVA"
         )
     return Feeder(name=name, net=net, customers=customers, description=description)
 
+
+LAYOUT_ATTEMPTS = 20
+"""A drawn layout whose lines cross is redrawn from the seed's next stream, at most this often."""
 
 LAYOUT_CLEARANCE_M = 3.0
 """Smallest distance between a line and a bus it does not end at, in a generated layout [m]."""

@@ -86,3 +86,18 @@ def test_check_feeder_finds_loop_and_unfed_bus():
     codes = {p.code: p for p in check_feeder(f)}
     assert "tie" in codes["loop"].ids
     assert "island" in codes["not_fed"].ids
+
+
+@pytest.mark.parametrize(
+    "area, n, branches",
+    [("suburban_villa", 60, 4), ("rural_overhead", 9, 2), ("urban_apartments", 40, 3)],
+)
+def test_build_area_feeder_branch_rule_and_design(area, n, branches):
+    """Branches = clip(round(sqrt(n)/2), 1, 5); customers split evenly; design checks pass."""
+    from gridv2x.network import build_area_feeder
+
+    f = build_area_feeder("x", area, n, seed=4)
+    assert len(f.customers) == n
+    sizes = f.customers.branch.value_counts()
+    assert len(sizes) == branches and sizes.max() - sizes.min() <= 1
+    assert design_check(f).passed
