@@ -61,6 +61,7 @@ import numpy as np
 import pandas as pd
 
 from gridv2x.charging import _fill
+from gridv2x.charging import tariff as _tariff
 from gridv2x.charging.battery import (
     CALENDAR_FADE_PCT_PER_YEAR,
     CYCLE_FADE_PCT_PER_EFC,
@@ -68,7 +69,7 @@ from gridv2x.charging.battery import (
     virtual_km,
 )
 from gridv2x.charging.prices import prices_on_index
-from gridv2x.conventions import SESSION_COLUMNS, step_hours
+from gridv2x.conventions import SESSION_COLUMNS, TIMEZONE, step_hours
 from gridv2x.errors import InputError
 
 __all__ = [
@@ -514,6 +515,7 @@ def schedule(
     prices: pd.Series | None = None,
     price_weight_kw_per_sek: float = 1000.0,
     passes: int = 2,
+    power_tariff: Mapping[str, Any] | None = None,
     v1g: Mapping[str, Any] | None = None,
     v2g: Mapping[str, Any] | None = None,
     battery: Mapping[str, Any] | None = None,
@@ -556,6 +558,11 @@ def schedule(
         the filling; large values make cost dominate, the load only breaks ties [kW per SEK/kWh].
     passes : int
         Coordination passes over the fleet for ``v1g``/``v2g`` [-].
+    power_tariff : mapping, optional
+        Power-based grid tariff (effekttariff, :mod:`gridv2x.charging.tariff`):
+        ``sek_per_kw_month`` [SEK/kW-month] (None = off), ``hours`` [start, end) local [h],
+        ``weekdays_only``, ``months``. With a fee, ``price`` objectives keep the EV's power in
+        the window as low as the sessions allow, and ``power_tariff_sek`` is reported per EV.
     v1g : mapping, optional
         ``{"objective": "peak" | "price"}``.
     v2g : mapping, optional
@@ -584,6 +591,9 @@ def schedule(
     v1g_opts = _options("v1g", v1g, V1G_DEFAULTS)
     v2g_opts = _options("v2g", v2g, V2G_DEFAULTS)
     bat_opts = _options("battery", battery, BATTERY_DEFAULTS)
+    tariff_opts = _tariff.check_options(
+        _options("power_tariff", power_tariff, _tariff.POWER_TARIFF_DEFAULTS)
+    )
     for key, opts in (("v1g.objective", v1g_opts), ("v2g.objective", v2g_opts)):
         if opts["objective"] not in OBJECTIVES:
             raise InputError(
@@ -624,6 +634,9 @@ def schedule(
     base = base_load_kw.to_numpy(dtype=float)
 
     objective = {"v1g": v1g_opts["objective"], "v2g": v2g_opts["objective"]}.get(strategy)
+    window = _tariff.tariff_window(
+        index, tariff_opts["hours"], tariff_opts["weekdays_only"], tariff_opts["months"]
+    )
     # prices are always read: the energy cost is reported for every strategy
     price_series = prices_on_index(index, price_file=price_file, prices=prices)
     signal = np.zeros(len(index))
@@ -637,6 +650,10 @@ def schedule(
     if strategy != "uncontrolled":
         groups = _block_groups(w)
         need_steps = need_ctrl[si] / (eta_c * dt)
+        if objective == "price" and tariff_opts["sek_per_kw_month"]:
+            w.cap = _tariff.capped_charger(
+                w, need_steps, window, index.tz_convert(TIMEZONE).month.to_numpy()
+            )
         # restart from uncontrolled at the controlled need (differs only for cut sessions)
         p = _fill.uncontrolled_fill(w.cap, need_steps, w.starts, w.seg)
         load = base + np.bincount(w.step, weights=p, minlength=len(index))
@@ -678,6 +695,9 @@ def schedule(
         eta_d,
         price_series,
         bat_opts,
+        None
+        if not tariff_opts["sek_per_kw_month"]
+        else (window, float(tariff_opts["sek_per_kw_month"])),
     )
 
 
@@ -698,6 +718,7 @@ def _assemble(
     eta_d,
     price_series,
     bat_opts,
+    tariff=None,
 ) -> ChargingResult:
     n, n_ev, dt = w.n_steps, len(fleet), w.dt_h
     key = w.step * n_ev + w.ev_of
@@ -761,4 +782,7 @@ def _assemble(
     )
     if price_series is not None:
         per_ev["energy_cost_sek"] = price_series.to_numpy(dtype=float) @ power * dt
+    if tariff is not None:
+        window, fee = tariff
+        per_ev["power_tariff_sek"] = _tariff.power_tariff_cost(power_kw, window, fee).to_numpy()
     return ChargingResult(strategy, power_kw, soc_kwh, per_ev, out_sess.reset_index(drop=True))

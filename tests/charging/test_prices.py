@@ -88,3 +88,26 @@ def test_read_prices_layouts_and_errors(tmp_path):
     hourly.rename(columns={"price_sek_per_kwh": "eur"}).to_csv(path, index=False)
     with pytest.raises(InputError, match="price_sek_per_kwh"):
         read_prices(path, index)
+
+
+def test_power_tariff_keeps_window_power_low(case):
+    from gridv2x.charging.tariff import power_tariff_cost, tariff_window
+
+    sessions, fleet, index, base = case
+    # cheap energy 18-21 lures price-driven charging into the tariff window 17-22
+    prices = pd.Series(np.where((index.hour >= 18) & (index.hour < 21), 0.2, 1.0), index=index)
+    tariff = {"sek_per_kw_month": 60.0, "hours": [17, 22], "weekdays_only": False}
+    window = tariff_window(index, (17, 22), weekdays_only=False)
+    plain = schedule("v1g", *case, v1g={"objective": "price"}, prices=prices)
+    aware = schedule("v1g", *case, v1g={"objective": "price"}, prices=prices, power_tariff=tariff)
+    fee_plain = power_tariff_cost(plain.power_kw, window, 60.0)
+    np.testing.assert_allclose(
+        aware.per_ev["power_tariff_sek"], power_tariff_cost(aware.power_kw, window, 60.0)
+    )
+    assert aware.per_ev["power_tariff_sek"].sum() < 0.5 * fee_plain.sum()
+    assert cost(aware) >= cost(plain) - 1e-6
+    np.testing.assert_allclose(aware.sessions["shortfall_kwh"], plain.sessions["shortfall_kwh"])
+    unc = schedule("uncontrolled", *case, prices=prices, power_tariff=tariff)
+    assert "power_tariff_sek" in unc.per_ev
+    with pytest.raises(InputError, match="power_tariff.hours"):
+        schedule("v1g", *case, power_tariff={"sek_per_kw_month": 1.0, "hours": [20, 7]})

@@ -6,6 +6,7 @@ import inspect
 
 from gridv2x.charging import schedule
 from gridv2x.charging.schedule import BATTERY_DEFAULTS, V1G_DEFAULTS, V2G_DEFAULTS
+from gridv2x.charging.tariff import POWER_TARIFF_DEFAULTS
 from gridv2x.scenario.sections.charging import SECTION
 
 from .inputs import make_case
@@ -23,6 +24,8 @@ def test_keys_are_schedule_keywords_with_same_defaults():
             assert value == V2G_DEFAULTS
         elif key == "battery":
             assert value == BATTERY_DEFAULTS
+        elif key == "power_tariff":
+            assert value == POWER_TARIFF_DEFAULTS
         else:
             assert params[key].default == value, key
 
@@ -33,7 +36,10 @@ def test_validation_collects_errors_and_defaults_run():
     )
     paths = {e.path for e in errors}
     assert {"charging.strategies[1]", "charging.v2g.reserve_soc", "charging.typo"} <= paths
-    errors, resolved = SECTION.validate("charging", {"v2g": {"objective": "price"}})
+    errors, resolved = SECTION.validate(
+        "charging",
+        {"v2g": {"objective": "price"}, "power_tariff": {"sek_per_kw_month": 50, "hours": [7, 19]}},
+    )
     assert errors == []
     strategies = resolved.pop("strategies")
     sessions, fleet, index, base = make_case(4, 2, 0)

@@ -92,6 +92,48 @@ SECTION = Section(
             max=20,
             doc="Coordination passes over the fleet for v1g/v2g [-]; more = flatter, slower.",
         ),
+        "power_tariff": Section(
+            doc="Power-based grid tariff (effekttariff, sweden.md §6): a monthly fee on the "
+            "EV's highest hourly power in a time window; price objectives keep that power low.",
+            fields={
+                "sek_per_kw_month": Field(
+                    default=None,
+                    type=float,
+                    min=0.0,
+                    nullable=True,
+                    doc="Fee [SEK per kW and month]; null = no power tariff. sweden.md §6 "
+                    "examples: 28-112 SEK/kW-month.",
+                ),
+                "hours": Field(
+                    default=[7, 19],
+                    type=list,
+                    items=float,
+                    min=0.0,
+                    max=24.0,
+                    check=lambda v: (
+                        None
+                        if len(v) == 2 and v[0] < v[1]
+                        else "must be [start, end] with start < end"
+                    ),
+                    doc="Tariff window [start, end) in local time [h]; default 07-19 as "
+                    "Sala-Heby (sweden.md §6).",
+                ),
+                "weekdays_only": Field(
+                    default=True,
+                    type=bool,
+                    doc="Whether the window applies on Monday-Friday only.",
+                ),
+                "months": Field(
+                    default=list(range(1, 13)),
+                    type=list,
+                    items=int,
+                    min=1,
+                    max=12,
+                    doc="Months in which the fee applies (e.g. [11, 12, 1, 2, 3] for a winter "
+                    "high-load fee).",
+                ),
+            },
+        ),
         "v1g": Section(
             doc="Smart charging (V1G) options.",
             fields={
