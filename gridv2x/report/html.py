@@ -545,6 +545,12 @@ def render_report(data: ReportData) -> str:
     return _environment().get_template("report.html.j2").render(**context)
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def build_report(outdir: str | os.PathLike[str]) -> Path:
     """Build ``outdir/report.html`` from a study's stored results, without rerunning anything.
 
@@ -574,6 +580,7 @@ def build_report(outdir: str | os.PathLike[str]) -> Path:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(html_text)
+        os.chmod(tmp, 0o666 & ~_umask())  # a normal readable file, not mkstemp's 0600
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import time
@@ -42,6 +43,9 @@ def test_quickstart_report(quickstart_outdir: Path) -> None:
     path = build_report(quickstart_outdir)
     seconds = time.perf_counter() - t0
     assert path == quickstart_outdir / "report.html"
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask  # a normal file, not mkstemp's 0600
     html = path.read_text(encoding="utf-8")
     _check_self_contained(html)
     n = _figure_divs(html)
