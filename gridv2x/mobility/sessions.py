@@ -23,7 +23,10 @@ Model, per vehicle and day (all arrays vehicles × days, vectorised with numpy):
    the mean of Nordic winter tests between 0 and −10 °C (sweden.md §4 [F]).
 7. **Work charging** (off by default): commuters with a charger at work
    (``work_charging_share``) restore their commute outing there (``work_kwh``).
-8. **Public charging**: an outing needing more than ``max_trip_depth`` × the usable battery is
+8. **Plug-in behaviour** (default: at every return): with ``plug_in_share`` < 1 a driver
+   skips plugging in while the battery is comfortably full; the skipped stays are no sessions
+   and their energy goes to the next one.
+9. **Public charging**: an outing needing more than ``max_trip_depth`` × the usable battery is
    restored at home only up to that, the rest is counted as ``public_kwh`` (fast charging on
    the way, assumed).
 
@@ -61,7 +64,7 @@ _DISTANCE_REL = np.array([1.0, 0.8, 1.0])
 
 
 # rows of the per-EV daily random blocks
-_U_START, _U_DRIVEN, _U_GAP, _U_SECOND, _U_SPLIT = range(5)
+_U_START, _U_DRIVEN, _U_GAP, _U_SECOND, _U_SPLIT, _U_PLUG1, _U_PLUG2 = range(7)
 _Z_DISTANCE, _Z_DEP, _Z_STAY, _Z_STAY2, _Z_ABS_KM, _Z_ABS_DEP, _Z_ABS_RET = range(7)
 
 
@@ -71,22 +74,80 @@ def _draws(
     """All random numbers of the driving model, drawn EV by EV from its own stream.
 
     Returns per-EV uniforms ``(n, 2 + n_years)`` and normals ``(n, 3)``, daily uniforms
-    ``(5, n, days)`` and normals ``(7, n, days)``, and the nights of an absence starting on
+    ``(7, n, days)`` and normals ``(7, n, days)``, and the nights of an absence starting on
     each day ``(n, days)``.
     """
     n = len(generators)
     u_ev = np.empty((n, 2 + n_years))
     z_ev = np.empty((n, 3))
-    u_day = np.empty((5, n, n_days))
+    u_day = np.empty((7, n, n_days))
     z_day = np.empty((7, n, n_days))
     nights = np.empty((n, n_days), dtype=int)
     for i, g in enumerate(generators):
         u_ev[i] = g.random(2 + n_years)
         z_ev[i] = g.standard_normal(3)
-        u_day[:, i] = g.random((5, n_days))
+        u_day[:, i] = g.random((7, n_days))
         z_day[:, i] = g.standard_normal((7, n_days))
         nights[i] = 1 + g.poisson(absence_nights_mean - 1.0, n_days)
     return u_ev, z_ev, u_day, z_day, nights
+
+
+def _plug_in(
+    trip_e: np.ndarray,
+    next_dep: np.ndarray,
+    trip_ret: np.ndarray,
+    trip_km: np.ndarray,
+    energy: np.ndarray,
+    home: np.ndarray,
+    work: np.ndarray,
+    u_plug: np.ndarray,
+    battery: np.ndarray,
+    *,
+    plug_in_share: float,
+    plug_in_below_soc: float,
+    max_trip_depth: float,
+) -> tuple[np.ndarray, ...]:
+    """Keep the returns after which the driver plugs in; fold the others into the next one.
+
+    After trip ``j`` (sorted by EV and time) the driver plugs in when ``u_j < plug_in_share``,
+    or the energy used at home since the last plug-in reaches ``(1 − plug_in_below_soc) ×
+    battery``, or that energy plus the next trip's would exceed ``max_trip_depth × battery``
+    (the driver plugs in before a long trip), or it is the EV's last return. A trip that is not
+    followed by a plug-in adds its energy and distance to the next plugged-in return.
+    ``next_dep`` is the departure that ends the stay after each trip [h].
+    """
+    n_trips = len(trip_e)
+    last = np.r_[trip_e[1:] != trip_e[:-1], True]
+    next_home = np.where(last, 0.0, np.r_[home[1:], 0.0])
+    firsts = np.flatnonzero(np.r_[True, trip_e[1:] != trip_e[:-1]])
+    counts = np.diff(np.r_[firsts, n_trips])
+    plugged = np.zeros(n_trips, dtype=bool)
+    acc = np.zeros(len(firsts))
+    for k in range(int(counts.max())):
+        rows = firsts[counts > k] + k
+        ev = np.flatnonzero(counts > k)
+        acc[ev] += home[rows]
+        plug = (
+            (u_plug[rows] < plug_in_share)
+            | (acc[ev] >= (1.0 - plug_in_below_soc) * battery[rows] - 1e-9)
+            | (acc[ev] + next_home[rows] > max_trip_depth * battery[rows] + 1e-9)
+            | last[rows]
+        )
+        plugged[rows] = plug
+        acc[ev] = np.where(plug, 0.0, acc[ev])
+    # sums since the previous plug-in: group trips by the plugged return they lead to
+    group = np.cumsum(np.r_[0, plugged[:-1]])
+    sums = [np.bincount(group, weights=x) for x in (trip_km, energy, home, work)]
+    keep = np.flatnonzero(plugged)
+    return (
+        trip_e[keep],
+        next_dep[keep],
+        trip_ret[keep],
+        sums[0][group[keep]],
+        sums[1][group[keep]],
+        sums[2][group[keep]],
+        sums[3][group[keep]],
+    )
 
 
 def cold_factor(
@@ -131,6 +192,8 @@ def sessions_for_fleet(
     reference_temperature_c: float = 20.0,
     max_trip_depth: float = 0.9,
     work_charging_share: float = 0.0,
+    plug_in_share: float = 1.0,
+    plug_in_below_soc: float = 0.5,
 ) -> pd.DataFrame:
     """Home-charging sessions of every EV of a fleet over a study period.
 
@@ -183,6 +246,14 @@ def sessions_for_fleet(
         Share of commuters' EVs that charge at work [-]; default 0 (all energy at home). Their
         commute outings are recharged at work (``work_kwh``), not at home [E]; 29 % of Swedish
         EV owners say they charge at work (CTEK/YouGov, sweden.md §4).
+    plug_in_share : float
+        Chance that the driver plugs in on coming home when the battery does not need it
+        [-]; default 1 (every stay at home is a session). Below 1, stays without plugging in
+        are no sessions and their energy is restored in the next one; the driver always plugs
+        in below ``plug_in_below_soc`` or before a trip the battery could not make [E].
+    plug_in_below_soc : float
+        State of charge (assuming full after the last session) below which the driver always
+        plugs in [-]; default 0.5 [E].
 
     Returns
     -------
@@ -228,6 +299,8 @@ def sessions_for_fleet(
     _check("reference_temperature_c", reference_temperature_c, -50.0, 50.0)
     _check("max_trip_depth", max_trip_depth, 0.05, 1.0)
     _check("work_charging_share", work_charging_share, 0.0, 1.0)
+    _check("plug_in_share", plug_in_share, 0.0, 1.0)
+    _check("plug_in_below_soc", plug_in_below_soc, 0.0, 1.0)
 
     n = len(fleet)
     start = index[0]
@@ -355,6 +428,9 @@ def sessions_for_fleet(
         [distance[e1, d1] * split[e1, d1], distance[e2, d2] * (1.0 - split[e2, d2]), abs_km]
     )
     trip_is_abs = np.concatenate([np.zeros(len(e1) + len(e2), bool), np.ones(len(abs_e), bool)])
+    trip_u_plug = np.concatenate(
+        [u_day[_U_PLUG1, e1, d1], u_day[_U_PLUG2, e2, d2], u_day[_U_PLUG1, abs_e, abs_ret_d]]
+    )
     trip_at_work = np.concatenate(
         [is_commute[e1, d1] & work_charger[e1], np.zeros(len(e2) + len(abs_e), bool)]
     )
@@ -364,9 +440,11 @@ def sessions_for_fleet(
     keep = (trip_dep > 0.0) & (trip_ret < t_end) & (trip_km > 0.0)
     trip_e, trip_dep, trip_ret = trip_e[keep], trip_dep[keep], trip_ret[keep]
     trip_km, trip_is_abs, trip_at_work = trip_km[keep], trip_is_abs[keep], trip_at_work[keep]
+    trip_u_plug = trip_u_plug[keep]
     order = np.lexsort((trip_dep, trip_e))
     trip_e, trip_dep, trip_ret = trip_e[order], trip_dep[order], trip_ret[order]
     trip_km, trip_is_abs, trip_at_work = trip_km[order], trip_is_abs[order], trip_at_work[order]
+    trip_u_plug = trip_u_plug[order]
 
     # energy: consumption × cold factor at departure (mean of both ends for absences)
     step_h = step_hours(index)
@@ -388,13 +466,32 @@ def sessions_for_fleet(
     work = np.where(trip_at_work, energy, 0.0)
     home = np.minimum(energy - work, max_trip_depth * battery)
 
-    # --- sessions: first stay from the period start, then one per return ------------------------
+    # --- stays at home: from each return to the next departure (or the period end) ---------------
     last_of_ev = np.r_[trip_e[1:] != trip_e[:-1], True] if len(trip_e) else np.zeros(0, bool)
     next_dep = np.where(last_of_ev, t_end, np.r_[trip_dep[1:], t_end])
     first_dep = np.full(n, t_end)
     if len(trip_e):
         firsts = np.r_[True, trip_e[1:] != trip_e[:-1]]
         first_dep[trip_e[firsts]] = trip_dep[firsts]
+
+    # --- plug-in behaviour: stays without plugging in add their energy to the next session ------
+    if plug_in_share < 1.0 and len(trip_e):
+        (trip_e, next_dep, trip_ret, trip_km, energy, home, work) = _plug_in(
+            trip_e,
+            next_dep,
+            trip_ret,
+            trip_km,
+            energy,
+            home,
+            work,
+            trip_u_plug,
+            battery,
+            plug_in_share=plug_in_share,
+            plug_in_below_soc=plug_in_below_soc,
+            max_trip_depth=max_trip_depth,
+        )
+
+    # --- sessions: first stay from the period start, then one per plugged-in return ------------
     ev_index = np.concatenate([np.arange(n), trip_e])
     arrival_h = np.concatenate([np.zeros(n), trip_ret])
     departure_h = np.concatenate([first_dep, next_dep])

@@ -121,5 +121,22 @@ SECTION = Section(
             "there, not at home. 0 = all charging at home; 29 % of Swedish EV owners say they "
             "charge at work (sweden.md §4).",
         ),
+        "plug_in_share": Field(
+            default=1.0,
+            type=float,
+            min=0.0,
+            max=1.0,
+            doc="Chance that a driver plugs in on coming home when the battery does not need "
+            "it [-]; 1 = every stay at home is a charging session. Below 1, skipped stays add "
+            "their energy to the next session; drivers always plug in below "
+            "`plug_in_below_soc` or before a trip the battery could not make [E].",
+        ),
+        "plug_in_below_soc": Field(
+            default=0.5,
+            type=float,
+            min=0.0,
+            max=1.0,
+            doc="State of charge below which a driver always plugs in [-]; 0.5 [E].",
+        ),
     },
 )
