@@ -14,7 +14,8 @@ Model, per vehicle and day (all arrays vehicles × days, vectorised with numpy):
    (mean 1, spread ``mileage_spread``) for heavy and light drivers.
 4. **Trips**: one outing per driven day, and a second, evening outing with chance
    ``second_trip_share``; the day's distance is split between them.
-5. **Absences**: ``absences_per_year`` multi-day trips (summer-weighted), 1 + Poisson nights;
+5. **Absences**: ``absences_per_year`` multi-day trips (summer-weighted, starting on free days
+   or their eve four times as often as on other days), 1 + Poisson nights;
    the car is away, no session; the trip's distance (lognormal, median
    ``absence_km_median``) is counted on the return.
 6. **Energy** per outing = distance × ``kwh_per_km`` × (1 + ``cold_factor_per_k`` ×
@@ -285,6 +286,11 @@ def sessions_for_fleet(
             f"mobility: temperature_c must be a Series on the study index ({len(index)} steps), "
             f"given {type(temperature_c).__name__} of length {len(temperature_c)}"
         )
+    if not np.isfinite(temperature_c.to_numpy(dtype=float)).all():
+        raise InputError(
+            f"mobility: temperature_c has {int((~np.isfinite(temperature_c.to_numpy(dtype=float))).sum())} "
+            "missing value(s); allowed: a temperature [°C] at every step of the study"
+        )
     _check("km_per_year", km_per_year, 0.0, 200000.0)
     _check("commuter_share", commuter_share, 0.0, 1.0)
     _check("days_not_driven", days_not_driven, 0.0, 0.6)
@@ -355,7 +361,12 @@ def sessions_for_fleet(
     p_not = np.clip(_NOT_DRIVEN_REL * days_not_driven, 0.0, 0.95)[kind]
 
     # --- multi-day absences (sequential in days, vectorised over vehicles) -----------------
-    p_start = absences_per_year / 365.25 * _ABSENCE_MONTH_WEIGHT[month]
+    # more likely to start on free days and on the eve of one (Fridays, before holidays) [E]
+    eve = free | np.r_[free[1:], is_free_day(days[-1:].tz_localize(None))]
+    dow_weight = np.where(eve, 2.0, 0.5)
+    p_start = (
+        absences_per_year / 365.25 * _ABSENCE_MONTH_WEIGHT[month] * dow_weight / dow_weight.mean()
+    )
     u_start = u_day[_U_START]
     away = np.zeros((n, n_days), dtype=bool)  # car away (or leaving/returning) that day
     abs_start = np.zeros((n, n_days), dtype=bool)

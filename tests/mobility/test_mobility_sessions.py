@@ -157,6 +157,10 @@ def test_bad_parameters_raise():
         synthesize_sessions(3, "2025-01-01", 2, commuter_share=1.5)
     with pytest.raises(InputError, match="unknown keyword"):
         synthesize_sessions(3, "2025-01-01", 2, km_per_yr=100)
+    index = period_index("2025-01-01", 2)
+    gaps = seasonal_temperature(index).where(lambda t: t > 0)
+    with pytest.raises(InputError, match="temperature_c"):
+        synthesize_sessions(3, "2025-01-01", 2, temperature_c=gaps)
 
 
 def test_an_ev_drives_the_same_whatever_the_rest_of_the_fleet():
