@@ -28,6 +28,7 @@ __all__ = [
     "display_aggregate",
     "transformer_loading_figure",
     "duration_curve_figure",
+    "peak_day_figure",
     "voltage_heatmap_figure",
     "voltage_envelope_figure",
     "feeder_map_figure",
@@ -308,6 +309,78 @@ def duration_curve_figure(
         "Share of time the loading is exceeded [%]",
         y_title,
     )
+
+
+def peak_day_figure(series: Mapping[str, pd.DataFrame], *, feeder: str = "") -> go.Figure | None:
+    """Transformer load on the peak day of the first strategy (uncontrolled), per strategy.
+
+    Shows at full resolution how each strategy moves the EV load on the day that sizes the
+    transformer: total load (solid), EV load (dotted, negative when V2G discharges) and the
+    household base load without EVs (grey).
+    """
+    order = [s for s in _ordered(series) if series[s] is not None]
+    order = [s for s in order if "transformer_p_kw" in series[s].columns]
+    if not order:
+        return None
+    first = series[order[0]]
+    p = pd.to_numeric(first["transformer_p_kw"], errors="coerce")
+    if p.isna().all():
+        return None
+    local = _local_naive(first.index)
+    peak_day = local[int(np.nanargmax(p.to_numpy()))].normalize()
+    fig = go.Figure()
+    for i, strategy in enumerate(order):
+        ts = series[strategy]
+        loc = _local_naive(ts.index)
+        mask = np.asarray(loc.normalize() == peak_day)
+        if not mask.any():
+            continue
+        x = loc[mask].strftime("%H:%M").tolist()
+        color = strategy_color(strategy, i)
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=_f32(ts.loc[mask, "transformer_p_kw"], 2),
+                name=f"{_t(strategy)} – transformer load",
+                legendgroup=str(strategy),
+                mode="lines",
+                line={"color": color, "width": 2},
+                hovertemplate="%{x}: %{y:.1f} kW<extra>" + _t(strategy) + "</extra>",
+            )
+        )
+        if "ev_load_kw" in ts.columns:
+            fig.add_trace(
+                go.Scatter(
+                    x=x,
+                    y=_f32(ts.loc[mask, "ev_load_kw"], 2),
+                    name=f"{_t(strategy)} – EV load",
+                    legendgroup=str(strategy),
+                    mode="lines",
+                    line={"color": color, "width": 1.2, "dash": "dot"},
+                    hovertemplate="%{x}: EVs %{y:.1f} kW<extra>" + _t(strategy) + "</extra>",
+                )
+            )
+        if i == 0 and "base_load_kw" in ts.columns:
+            fig.add_trace(
+                go.Scatter(
+                    x=x,
+                    y=_f32(ts.loc[mask, "base_load_kw"], 2),
+                    name="household base load (no EVs)",
+                    mode="lines",
+                    line={"color": "#777777", "width": 1.5, "dash": "dash"},
+                    hovertemplate="%{x}: base %{y:.1f} kW<extra></extra>",
+                )
+            )
+    if not fig.data:
+        return None
+    fig = _layout(
+        fig,
+        f"Peak day {peak_day:%Y-%m-%d} – {_t(feeder)}: load per strategy",
+        "Local time of day",
+        "Power [kW] (EV discharge negative)",
+    )
+    fig.update_xaxes(type="category", nticks=13)
+    return fig
 
 
 def _strategy_buttons(fig: go.Figure, groups: list[tuple[str, list[int]]]) -> None:

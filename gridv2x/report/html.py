@@ -140,6 +140,31 @@ def _failures(provenance: dict) -> list[str]:
     return []
 
 
+def _feeder_facts(data: ReportData, feeder: str, rows: pd.DataFrame) -> str:
+    """One line on the feeder: customers, transformer rating, EVs."""
+    facts = []
+    if "n_customers" in rows and rows["n_customers"].notna().any():
+        facts.append(f"{int(rows['n_customers'].max())} customers")
+    geo = data.feeders_geo.get(feeder) or {}
+    kva = [
+        (f.get("properties") or {}).get("sn_kva")
+        for f in geo.get("features", [])
+        if (f.get("properties") or {}).get("kind") == "substation"
+    ]
+    kva = [float(k) for k in kva if isinstance(k, int | float)]
+    if kva:
+        facts.append(f"secondary substation {sum(kva):,.0f} kVA")
+    if "n_evs" in rows and rows["n_evs"].notna().any():
+        n_evs = pd.to_numeric(rows["n_evs"], errors="coerce")
+        text = (
+            f"{n_evs.min():.0f} EVs"
+            if n_evs.min() == n_evs.max()
+            else f"{n_evs.min():.0f}–{n_evs.max():.0f} EVs"
+        )
+        facts.append(text)
+    return (", ".join(facts) + ".") if facts else ""
+
+
 def _has_data(task: TaskData) -> bool:
     return any(
         getattr(task, name) is not None
@@ -199,7 +224,7 @@ def _feeder_section(data: ReportData, feeder: str, index: int, fig: _FigureCount
         seed_text += f" They show the highest EV share studied ({level['ev_share_target']:.0%} of customers)."
     elif pd.notna(level.get("year", np.nan)):
         seed_text += f" They show the last forecast year ({int(level['year'])})."
-    section.intro = seed_text.strip()
+    section.intro = (_feeder_facts(data, feeder, rep) + " " + seed_text).strip()
 
     ts = {s: t.timeseries for s, t in loaded.items() if t.timeseries is not None}
     missing = [s for s, t in loaded.items() if t.timeseries is None]
@@ -222,6 +247,14 @@ def _feeder_section(data: ReportData, feeder: str, index: int, fig: _FigureCount
             "How much of the time each loading is exceeded, from every step of the period.",
         ),
     ]
+    items.append(
+        fig(
+            figs.peak_day_figure(ts, feeder=feeder),
+            "Peak day",
+            "The day of the highest transformer load with uncontrolled charging, at full "
+            "resolution: how each strategy moves the EV load.",
+        )
+    )
     daily = {s: t.voltage_daily for s, t in loaded.items() if t.voltage_daily is not None}
     items.append(
         fig(

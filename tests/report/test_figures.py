@@ -183,3 +183,20 @@ def test_hosting_capacity_and_forecast_figures() -> None:
     )
     fy = figs.first_violation_year_figure(years, last_year=2035)
     assert list(fy.data[0].x) == [2031] and list(fy.data[1].x) == [2036]
+
+
+def test_peak_day_figure_shows_the_uncontrolled_peak_day() -> None:
+    index = period_index("2030-01-01", 5, "15min")
+    base = pd.Series(100.0, index=index)
+    ev = pd.Series(0.0, index=index)
+    ev.iloc[96 * 3 + 70] = 80.0  # 2030-01-04 17:30
+    uncontrolled = pd.DataFrame(
+        {"transformer_p_kw": base + ev, "base_load_kw": base, "ev_load_kw": ev}
+    )
+    v2g = uncontrolled.assign(transformer_p_kw=base - 5.0, ev_load_kw=-5.0)
+    fig = figs.peak_day_figure({"v2g": v2g, "uncontrolled": uncontrolled}, feeder="f")
+    assert "2030-01-04" in fig.layout.title.text
+    names = [t.name for t in fig.data]
+    assert names[0] == "uncontrolled – transformer load" and "household base load (no EVs)" in names
+    assert len(fig.data[0].x) == 96 and max(fig.data[0].y) == 180.0
+    assert min(next(t for t in fig.data if t.name == "v2g – EV load").y) == -5.0
