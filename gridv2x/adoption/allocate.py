@@ -9,6 +9,8 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from scipy import sparse
+from scipy.spatial import cKDTree
 
 from gridv2x.adoption.areas import areas_of_customers, check_areas, read_areas
 from gridv2x.adoption.curve import DEFAULT_CURVE, expit, fleet_share, logit
@@ -152,7 +154,7 @@ def adoption_order(
     first_draw: np.ndarray,
     second_draw: np.ndarray,
     *,
-    neighbours: np.ndarray | None = None,
+    neighbours: np.ndarray | sparse.csr_matrix | None = None,
     neighbour_effect: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The order in which households buy their EVs: customer rows and EV numbers (1 or 2).
@@ -183,7 +185,7 @@ def adoption_order(
         Share of the EVs that are second EVs [-].
     first_draw, second_draw : numpy.ndarray
         ``Exp(1)`` draws per customer.
-    neighbours : numpy.ndarray of bool, optional
+    neighbours : numpy.ndarray or scipy.sparse.csr_matrix of bool, optional
         ``(n, n)`` matrix, True where two customers are neighbours (not on the diagonal).
     neighbour_effect : float
         Relative increase of the adoption rate per EV-owning neighbour [-].
@@ -201,7 +203,9 @@ def adoption_order(
         key2 = np.where(positive, second_draw / np.where(positive, weight, 1.0), np.inf)
     n_positive = int(positive.sum())
     if neighbours is not None and neighbour_effect > 0:
-        rate = np.where(positive, weight, 0.0).astype(float)
+        neighbours = sparse.csr_matrix(neighbours, dtype=bool)
+        base = np.where(positive, weight, 0.0).astype(float)
+        rate = base.copy()
         hazard = np.zeros(len(weight))
         left = positive.copy()
 
@@ -212,7 +216,8 @@ def adoption_order(
             hazard[candidates] += rate[candidates] * wait[pick]
             row = int(candidates[pick])
             left[row] = False
-            rate[:] += neighbour_effect * np.where(positive, weight, 0.0) * neighbours[row]
+            near = neighbours.indices[neighbours.indptr[row] : neighbours.indptr[row + 1]]
+            rate[near] += neighbour_effect * base[near]
             return row
 
     else:
@@ -239,8 +244,8 @@ def adoption_order(
     return rows, number
 
 
-def _neighbours(customers: pd.DataFrame, radius_m: float) -> np.ndarray:
-    """Boolean matrix of customer pairs closer than ``radius_m`` (x/y in EPSG:3006) [m]."""
+def _neighbours(customers: pd.DataFrame, radius_m: float) -> sparse.csr_matrix:
+    """Sparse boolean matrix of customer pairs within ``radius_m`` (x/y in EPSG:3006) [m]."""
     for column in ("x", "y"):
         if column not in customers.columns:
             raise InputError(
@@ -252,10 +257,11 @@ def _neighbours(customers: pd.DataFrame, radius_m: float) -> np.ndarray:
             "customers: x/y missing for some customers; needed for adoption.neighbour_effect "
             "(or set it to 0)"
         )
-    d2 = ((xy[:, None, :] - xy[None, :, :]) ** 2).sum(axis=-1)
-    near = d2 <= radius_m**2
-    np.fill_diagonal(near, False)
-    return near
+    pairs = cKDTree(xy).query_pairs(radius_m, output_type="ndarray")
+    n = len(xy)
+    rows = np.r_[pairs[:, 0], pairs[:, 1]]
+    cols = np.r_[pairs[:, 1], pairs[:, 0]]
+    return sparse.csr_matrix((np.ones(len(rows), dtype=bool), (rows, cols)), shape=(n, n))
 
 
 def allocate_evs(
@@ -428,6 +434,8 @@ def allocate_evs(
     second_draw = rng.exponential(size=n_customers)
     eligible = int(np.count_nonzero(weight > 0))
     n_evs = ev_count(expected, count_draw)
+    if year is not None:
+        n_evs = min(n_evs, 2 * eligible)  # a curve's projection saturates at two per household
     if n_evs > 2 * eligible:
         raise InputError(
             f"adoption: {n_evs} EVs requested (share {n_evs / max(n_customers, 1):.2f} per "
