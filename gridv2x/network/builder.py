@@ -234,6 +234,8 @@ def new_net(
     slack_vm_pu: float = SLACK_VM_PU,
     sk_mva: float = GRID_SK_MVA,
     name: str = "substation",
+    pfe_kw: float | None = None,
+    i0_percent: float | None = None,
 ) -> tuple[pp.pandapowerNet, int]:
     """Empty LV net with a 10 kV ext_grid, a catalogue transformer and the 0.4 kV busbar.
 
@@ -275,8 +277,8 @@ def new_net(
         vn_lv_kv=0.4,
         vkr_percent=vkr,
         vk_percent=vk,
-        pfe_kw=spec.pfe_kw,
-        i0_percent=spec.i0_percent,
+        pfe_kw=spec.pfe_kw if pfe_kw is None else float(pfe_kw),
+        i0_percent=spec.i0_percent if i0_percent is None else float(i0_percent),
         shift_degree=150,
         vector_group="Dyn",
         vk0_percent=vk,
@@ -328,6 +330,7 @@ def _line_row(
     x_ohm_per_km: float | None = None,
     max_i_a: float | None = None,
     r_pen_ohm_per_km: float | None = None,
+    c_nf_per_km: float | None = None,
 ) -> dict:
     """Resolve one line's parameters (catalogue type or explicit values)."""
     if length_m is None:
@@ -351,7 +354,9 @@ def _line_row(
         r, x, i_a = float(r_ohm_per_km), float(x_ohm_per_km), float(max_i_a)
         r_pen = float(r_pen_ohm_per_km) if r_pen_ohm_per_km is not None else r
         kind = "cs"
+    c_nf = 0.0 if c_nf_per_km is None or not np.isfinite(c_nf_per_km) else float(c_nf_per_km)
     return {
+        "c_nf_per_km": c_nf,
         "from_bus": int(from_bus),
         "to_bus": int(to_bus),
         "length_km": max(float(length_m), 0.1) / 1000,
@@ -393,7 +398,7 @@ def add_lines(net: pp.pandapowerNet, rows: list[dict]) -> list[int]:
         col["length_km"],
         col["r_ohm_per_km"],
         col["x_ohm_per_km"],
-        0.0,
+        col["c_nf_per_km"],
         col["max_i_ka"],
         name=col["name"],
         type=col["type"],
@@ -417,7 +422,8 @@ def add_line(
     """Add one LV line, from the catalogue (``cable_type``) or from its parameters.
 
     Keyword arguments: ``name``, ``cable_type``, ``length_m``, ``r_ohm_per_km``,
-    ``x_ohm_per_km``, ``max_i_a``, ``r_pen_ohm_per_km``. The length is ``length_m`` or the
+    ``x_ohm_per_km``, ``max_i_a``, ``r_pen_ohm_per_km``, ``c_nf_per_km`` (catalogue types: 0,
+    negligible in 0.4 kV load flows). The length is ``length_m`` or the
     length of ``coords`` [m]. Zero-sequence data for asymmetric load flows: r0 = r + 3 r_pen,
     x0 = 4 x [E] (4-core cable, PEN return).
     """

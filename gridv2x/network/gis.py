@@ -4,17 +4,18 @@ Layers
 ------
 ``substation`` (Point, exactly one)
     ``substation_id``, ``sn_kva``; optional ``vk_percent``, ``vkr_percent`` (default from the
-    catalogue for that size), ``vn_hv_kv`` (10), ``slack_vm_pu`` (1.03), ``sk_mva`` (100).
+    catalogue for that size), ``vn_hv_kv`` (10), ``slack_vm_pu`` (1.03), ``sk_mva`` (100),
+    ``pfe_kw``, ``i0_percent`` (catalogue).
 ``lines`` (LineString)
     ``line_id`` and either ``cable_type`` (a catalogue type, :data:`~gridv2x.network.catalogue.
     CABLES`) or ``r_ohm_per_km``, ``x_ohm_per_km``, ``max_i_a`` (optional ``r_pen_ohm_per_km``);
-    optional ``length_m`` (else the geometric length).
+    optional ``length_m`` (else the geometric length), ``c_nf_per_km`` (0).
 ``customers`` (Point)
     ``customer_id``, ``dwelling`` (villa/apartment/farm/business), ``fuse_a``; optional
     ``annual_kwh`` (default by dwelling and heating, sweden.md §2), ``phases`` (3), ``phase``,
     ``heating`` (``none``).
 
-A GeoPackage holds the three layers by those names; a GeoJSON set is a folder with
+A GeoPackage holds the three layers by those names (any letter case); a GeoJSON set is a folder with
 ``substation.geojson``, ``lines.geojson``, ``customers.geojson``. Any CRS is accepted and
 reprojected to SWEREF 99 TM (EPSG:3006); a layer without CRS is taken as EPSG:3006 (warning).
 
@@ -95,6 +96,16 @@ def _read_layers(path: Path) -> tuple[dict[str, gpd.GeoDataFrame], list[Problem]
             f"gis: {str(path)!r} does not exist (give a .gpkg file or a folder with "
             "substation.geojson, lines.geojson, customers.geojson)"
         )
+    if path.is_file() and path.suffix.lower() == ".geojson":
+        path = path.parent
+    names: dict[str, str] = {}
+    if path.is_file():
+        try:
+            import pyogrio
+
+            names = {str(n).lower(): str(n) for n in pyogrio.list_layers(path)[:, 0]}
+        except Exception:  # unreadable file: reported per layer below
+            names = {}
     for layer in LAYERS:
         try:
             if path.is_dir():
@@ -111,7 +122,7 @@ def _read_layers(path: Path) -> tuple[dict[str, gpd.GeoDataFrame], list[Problem]
                     continue
                 gdf = gpd.read_file(f)
             else:
-                gdf = gpd.read_file(path, layer=layer)
+                gdf = gpd.read_file(path, layer=names.get(layer, layer))
         except Exception as exc:  # missing layer, unreadable file: many exception kinds
             problems.append(
                 Problem(
@@ -213,11 +224,13 @@ def _parse_substation(gdf: gpd.GeoDataFrame, problems: list[Problem]) -> dict | 
         ("vn_hv_kv", 10.0),
         ("slack_vm_pu", SLACK_VM_PU),
         ("sk_mva", GRID_SK_MVA),
+        ("pfe_kw", None),
+        ("i0_percent", None),
     ):
         value = _num(row.get(key), np.nan)
         if np.isnan(value):
             out[key] = default
-        elif value <= 0:
+        elif value < 0 or (value == 0 and key not in ("pfe_kw", "i0_percent")):
             problems.append(
                 Problem(
                     ERROR,
@@ -326,6 +339,7 @@ def _parse_lines(gdf: gpd.GeoDataFrame, problems: list[Problem]) -> list[dict]:
                 "cable_type": cable_type,
                 "length_m": None if np.isnan(length) else length,
                 "r_pen_ohm_per_km": _num(row.get("r_pen_ohm_per_km"), np.nan),
+                "c_nf_per_km": _num(row.get("c_nf_per_km"), np.nan),
                 **params,
             }
         )
@@ -862,6 +876,8 @@ def read_gis(path: str | os.PathLike, **options) -> Feeder:
         slack_vm_pu=sub["slack_vm_pu"],
         sk_mva=sub["sk_mva"],
         name=sub["substation_id"],
+        pfe_kw=sub["pfe_kw"],
+        i0_percent=sub["i0_percent"],
     )
     graph = nx.Graph()
     for pc in topo.pieces:
@@ -901,6 +917,7 @@ def read_gis(path: str | os.PathLike, **options) -> Feeder:
                 x_ohm_per_km=pc.get("x_ohm_per_km"),
                 max_i_a=pc.get("max_i_a"),
                 r_pen_ohm_per_km=None if np.isnan(r_pen) else r_pen,
+                c_nf_per_km=pc.get("c_nf_per_km", np.nan),
             )
         rows_.append(row)
     add_lines(net, rows_)
@@ -943,6 +960,8 @@ def feeder_layers(feeder: Feeder) -> dict[str, gpd.GeoDataFrame]:
             "vn_hv_kv": [float(trafo.vn_hv_kv)],
             "slack_vm_pu": [float(eg.vm_pu)],
             "sk_mva": [sk if sk else GRID_SK_MVA],
+            "pfe_kw": [float(trafo.pfe_kw)],
+            "i0_percent": [float(trafo.i0_percent)],
         },
         geometry=[Point(xy.at[lv, "x"], xy.at[lv, "y"])],
         crs=feeder.crs,
@@ -961,6 +980,7 @@ def feeder_layers(feeder: Feeder) -> dict[str, gpd.GeoDataFrame]:
                 "max_i_a": float(ln.max_i_ka) * 1000,
                 "r_pen_ohm_per_km": float(ln.get("r_pen_ohm_per_km", ln.r_ohm_per_km)),
                 "length_m": float(ln.length_km) * 1000,
+                "c_nf_per_km": float(ln.c_nf_per_km),
             }
         )
     lines = gpd.GeoDataFrame(rows, geometry=geoms, crs=feeder.crs)
