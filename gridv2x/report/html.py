@@ -30,6 +30,8 @@ from gridv2x.report.load import ReportData, TaskData, load_results
 __all__ = ["build_report", "render_report", "REPORT_NAME"]
 
 REPORT_NAME = "report.html"
+MAX_TASK_ROWS = 500
+"""Rows of the "all tasks" table embedded in the report (the full table is summary.csv)."""
 PLOTLY_CONFIG = {
     "displaylogo": False,
     "responsive": True,
@@ -65,11 +67,39 @@ class _Section:
     subsections: list[_Section] = field(default_factory=list)
 
 
+class _SafeFigures:
+    """The figure functions, each turning an unexpected error into a note and ``None``.
+
+    A malformed optional input must cost one chart, never the whole report; the note names
+    the chart and the error, so nothing is hidden (tests assert there is none).
+    """
+
+    def __init__(self, notes: list[str]) -> None:
+        self.notes = notes
+
+    def __getattr__(self, name: str) -> Any:
+        func = getattr(figs, name)
+
+        def call(*args: Any, **kwargs: Any) -> go.Figure | None:
+            try:
+                return func(*args, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - reported in the report itself
+                feeder = kwargs.get("feeder")
+                where = f" for {feeder}" if feeder else ""
+                self.notes.append(
+                    f"Chart {name}{where} could not be drawn ({type(exc).__name__}: {exc})."
+                )
+                return None
+
+        return call
+
+
 class _FigureCounter:
     """Gives each embedded figure a unique div id and renders it without plotly.js."""
 
-    def __init__(self) -> None:
+    def __init__(self, notes: list[str] | None = None) -> None:
         self.n = 0
+        self.safe = _SafeFigures(notes if notes is not None else [])
 
     def __call__(self, fig: go.Figure | None, title: str, caption: str = "") -> _Figure | None:
         if fig is None:
@@ -188,6 +218,7 @@ def _detail_tasks(summary: pd.DataFrame, feeder: str) -> dict[str, str]:
 
 def _feeder_section(data: ReportData, feeder: str, index: int, fig: _FigureCounter) -> _Section:
     limits = data.limits
+    safe = fig.safe
     section = _Section(anchor=f"feeder-{index}", title=f"Feeder {feeder}")
     table = assess.comparison_table(data.summary, feeder)
     if not table.empty:
@@ -232,7 +263,7 @@ def _feeder_section(data: ReportData, feeder: str, index: int, fig: _FigureCount
         section.notes.append(f"timeseries.parquet missing for {', '.join(missing)}.")
     items = [
         fig(
-            figs.transformer_loading_figure(
+            safe.transformer_loading_figure(
                 ts, limit_pct=float(limits["transformer_loading_pct"]), feeder=feeder
             ),
             "Transformer loading over time",
@@ -240,7 +271,7 @@ def _feeder_section(data: ReportData, feeder: str, index: int, fig: _FigureCount
             "is in results/<task>/timeseries.parquet.",
         ),
         fig(
-            figs.duration_curve_figure(
+            safe.duration_curve_figure(
                 ts, limit_pct=float(limits["transformer_loading_pct"]), feeder=feeder
             ),
             "Transformer loading duration curve",
@@ -249,7 +280,7 @@ def _feeder_section(data: ReportData, feeder: str, index: int, fig: _FigureCount
     ]
     items.append(
         fig(
-            figs.peak_day_figure(ts, feeder=feeder),
+            safe.peak_day_figure(ts, feeder=feeder),
             "Peak day",
             "The day of the highest transformer load with uncontrolled charging, at full "
             "resolution: how each strategy moves the EV load.",
@@ -258,7 +289,7 @@ def _feeder_section(data: ReportData, feeder: str, index: int, fig: _FigureCount
     daily = {s: t.voltage_daily for s, t in loaded.items() if t.voltage_daily is not None}
     items.append(
         fig(
-            figs.voltage_heatmap_figure(daily, v_min_pu=float(limits["v_min_pu"]), feeder=feeder),
+            safe.voltage_heatmap_figure(daily, v_min_pu=float(limits["v_min_pu"]), feeder=feeder),
             "Voltage heat map",
             "Each customer's lowest voltage of each day; use the buttons to switch strategy.",
         )
@@ -266,7 +297,7 @@ def _feeder_section(data: ReportData, feeder: str, index: int, fig: _FigureCount
     cust = {s: t.customers for s, t in loaded.items() if t.customers is not None}
     items.append(
         fig(
-            figs.voltage_envelope_figure(
+            safe.voltage_envelope_figure(
                 cust,
                 v_min_pu=float(limits["v_min_pu"]),
                 v_max_pu=float(limits["v_max_pu"]),
@@ -286,7 +317,7 @@ def _feeder_section(data: ReportData, feeder: str, index: int, fig: _FigureCount
         worst = next(iter(loaded))  # uncontrolled first: the most stressed case
         items.append(
             fig(
-                figs.feeder_map_figure(
+                safe.feeder_map_figure(
                     geo,
                     elements=loaded[worst].elements,
                     customers=loaded[worst].customers,
@@ -300,14 +331,14 @@ def _feeder_section(data: ReportData, feeder: str, index: int, fig: _FigureCount
         )
     else:
         section.notes.append(f"results/feeders/{feeder}.geojson missing: feeder map omitted.")
-    unb = figs.unbalance_figure(ts, limit_pct=float(limits["unbalance_pct"]), feeder=feeder)
+    unb = safe.unbalance_figure(ts, limit_pct=float(limits["unbalance_pct"]), feeder=feeder)
     if unb is None:
         section.notes.append("No unbalance values (balanced load flow): unbalance chart omitted.")
     items.append(fig(unb, "Voltage unbalance", "Highest voltage unbalance factor in the feeder."))
     soc = {s: t.soc for s, t in loaded.items() if t.soc is not None}
     items.append(
         fig(
-            figs.soc_figure(soc, feeder=feeder),
+            safe.soc_figure(soc, feeder=feeder),
             "Example EV state of charge",
             "Up to five example EVs over the first week; use the buttons to switch strategy.",
         )
@@ -318,11 +349,11 @@ def _feeder_section(data: ReportData, feeder: str, index: int, fig: _FigureCount
     sessions = data.sessions.get(feeder)
     evs = next((t.evs for t in loaded.values() if t.evs is not None), None)
     fleet_items = [
-        fig(figs.daily_distance_figure(sessions, feeder=feeder), "Daily driving distance"),
-        fig(figs.arrival_departure_figure(sessions, feeder=feeder), "Arrivals and departures"),
-        fig(figs.evs_per_area_figure(evs, feeder=feeder), "EVs per area"),
+        fig(safe.daily_distance_figure(sessions, feeder=feeder), "Daily driving distance"),
+        fig(safe.arrival_departure_figure(sessions, feeder=feeder), "Arrivals and departures"),
+        fig(safe.evs_per_area_figure(evs, feeder=feeder), "EVs per area"),
         fig(
-            figs.base_load_duration_figure(data.base_load.get(feeder), feeder=feeder),
+            safe.base_load_duration_figure(data.base_load.get(feeder), feeder=feeder),
             "Base load per dwelling type",
         ),
     ]
@@ -389,6 +420,7 @@ def _ev_table(loaded: dict) -> _Table | None:
 
 
 def _study_sections(data: ReportData, fig: _FigureCounter) -> list[_Section]:
+    safe = fig.safe
     out = []
     feeders = list(dict.fromkeys(data.summary["feeder"]))
     if data.violation_probability is not None or data.hosting_capacity is not None:
@@ -422,7 +454,7 @@ def _study_sections(data: ReportData, fig: _FigureCounter) -> list[_Section]:
             vp_feeders = list(dict.fromkeys(data.violation_probability.get("feeder", [])))
             for feeder in vp_feeders or feeders:
                 f = fig(
-                    figs.hosting_capacity_figure(
+                    safe.hosting_capacity_figure(
                         data.violation_probability, feeder=feeder, risk=data.risk
                     ),
                     f"Hosting capacity – {feeder}",
@@ -438,7 +470,7 @@ def _study_sections(data: ReportData, fig: _FigureCounter) -> list[_Section]:
         last = None
         if data.forecast is not None and "year" in data.forecast.columns:
             last = int(pd.to_numeric(data.forecast["year"], errors="coerce").max())
-        f = fig(figs.first_violation_year_figure(years, last_year=last), "First violation year")
+        f = fig(safe.first_violation_year_figure(years, last_year=last), "First violation year")
         if f is not None:
             sec.figures.append(f)
         if data.deferral is not None:
@@ -446,7 +478,7 @@ def _study_sections(data: ReportData, fig: _FigureCounter) -> list[_Section]:
         if data.forecast is not None:
             for feeder in dict.fromkeys(data.forecast.get("feeder", [])):
                 f = fig(
-                    figs.forecast_probability_figure(data.forecast, feeder=feeder, risk=data.risk),
+                    safe.forecast_probability_figure(data.forecast, feeder=feeder, risk=data.risk),
                     f"Forecast – {feeder}",
                 )
                 if f is not None:
@@ -512,7 +544,7 @@ def render_report(data: ReportData) -> str:
 
     import gridv2x
 
-    fig = _FigureCounter()
+    fig = _FigureCounter(data.notes)
     summary = data.summary
     limits = data.limits
     feeders = list(dict.fromkeys(summary["feeder"]))
@@ -545,12 +577,16 @@ def render_report(data: ReportData) -> str:
     scenario = data.scenario if isinstance(data.scenario, dict) else {}
     period = scenario.get("period") if isinstance(scenario.get("period"), dict) else {}
     extra_cols = [c for c in summary.columns if c not in ("task_id",) and not c.startswith("_")]
+    shown = summary[extra_cols].head(MAX_TASK_ROWS)
+    caption = "Every task of the study (summary.csv)"
+    if len(summary) > MAX_TASK_ROWS:
+        caption = f"The first {MAX_TASK_ROWS} of {len(summary)} tasks (all are in summary.csv)"
     all_rows = _Table(
-        caption="Every task of the study (summary.csv)",
+        caption=caption,
         header=[str(c) for c in extra_cols],
         rows=[
             ["" if pd.isna(v) else (f"{v:.4g}" if isinstance(v, float) else str(v)) for v in row]
-            for row in summary[extra_cols].itertuples(index=False)
+            for row in shown.itertuples(index=False)
         ],
         first_is_label=False,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -58,6 +59,7 @@ def test_quickstart_report(quickstart_outdir: Path) -> None:
     # the <script> put into the description is shown as text, never as markup
     assert EVIL not in html
     assert "&lt;script&gt;window.__pwned" in html
+    assert "could not be drawn" not in html
     assert path.stat().st_size < 8e6
     assert seconds < 30
 
@@ -71,6 +73,7 @@ def test_escaping_of_all_scenario_text(synthetic_outdir: Path) -> None:
     # in figure JSON the feeder name is HTML-escaped for plotly and JSON-escaped for <script>
     assert 'Transformer loading over time – rural-&lt;b&gt;&amp;x"' in html
     assert "<b>not bold</b>" not in html  # provenance values too
+    assert "could not be drawn" not in html
 
 
 def test_missing_optional_pieces_only_omit_sections(tmp_path: Path) -> None:
@@ -147,3 +150,15 @@ def test_year_long_multi_feeder_report_stays_small(tmp_path: Path) -> None:
     print(f"year-long 4-feeder report: {size / 1e6:.1f} MB in {seconds:.1f} s")
     assert size < 12e6, f"{size / 1e6:.1f} MB"
     assert seconds < 40
+
+
+def test_a_malformed_optional_input_costs_one_chart(tmp_path: Path) -> None:
+    out = write_synthetic_outdir(tmp_path / "run")
+    geo_path = out / "results" / "feeders" / "se-suburban-villa.geojson"
+    geo = json.loads(geo_path.read_text())
+    line = next(f for f in geo["features"] if f["properties"]["kind"] == "line")
+    line["geometry"]["coordinates"] = [["a", "b"], ["c", "d"]]
+    geo_path.write_text(json.dumps(geo))
+    html = build_report(out).read_text(encoding="utf-8")
+    assert "Chart feeder_map_figure for se-suburban-villa could not be drawn (ValueError" in html
+    assert _figure_divs(html) >= 8  # every other chart is still there
