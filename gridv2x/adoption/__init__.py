@@ -14,13 +14,14 @@ from gridv2x.adoption.allocate import (
     customer_weights,
     local_fleet_share,
 )
-from gridv2x.adoption.areas import area_summary, areas_of_customers, read_areas
+from gridv2x.adoption.areas import area_summary, areas_of_customers, check_areas, read_areas
 from gridv2x.adoption.curve import DEFAULT_CURVE, fleet_share
 
 __all__ = [
     "allocate_evs",
     "fleet_share",
     "read_areas",
+    "check_areas",
     "areas_of_customers",
     "area_summary",
     "customer_weights",

@@ -94,3 +94,24 @@ def test_area_summary_counts_customers_and_evs(customers, area_layer):
     counts = owners["area_id"].value_counts()
     for _, row in summary.iterrows():
         assert row["n_evs"] == counts.get(row["area_id"], 0)
+
+
+def test_layer_without_crs_or_polygons_is_refused(tmp_path, area_layer):
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from gridv2x.adoption import check_areas
+
+    with pytest.raises(InputError, match="coordinate reference system"):
+        check_areas(area_layer.set_crs(None, allow_override=True), source="mine.gpkg")
+    points = gpd.GeoDataFrame(
+        {"bev_share": [0.1]}, geometry=[Point(667000, 6592000)], crs="EPSG:3006"
+    )
+    path = tmp_path / "points.gpkg"
+    points.to_file(path, driver="GPKG")
+    with pytest.raises(InputError, match="points.gpkg.*Point"):
+        read_areas(path)
+    # optional columns get neutral values; area ids fall back to the row number
+    minimal = check_areas(area_layer[["bev_share", "geometry"]], source="minimal")
+    assert (minimal["income_index"] == 1.0).all() and minimal["villa_share"].isna().all()
+    assert list(minimal["area_id"]) == ["0", "1", "2"]
