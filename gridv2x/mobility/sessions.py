@@ -57,9 +57,9 @@ _ABSENCE_MONTH_WEIGHT = _ABSENCE_MONTH_WEIGHT / _ABSENCE_MONTH_WEIGHT.mean()
 
 # day kinds: 0 commuter working day, 1 other driver's working day, 2 free day (anyone)
 _NOT_DRIVEN_REL = np.array([0.4, 1.25, 1.5])
-"""Chance of not driving per day kind relative to ``days_not_driven`` [E]: with the default
-0.2 a commuter skips 8 % of working days, others 25 %, anyone 30 % of free days (≈20 % over a
-week for a 55/45 mix)."""
+"""Relative chance of not driving per day kind [E], scaled so that the fleet skips
+``days_not_driven`` of its days: with 0.2 and 55 % commuters a commuter skips about 8 % of
+working days, others 25 %, anyone 30 % of free days."""
 _DISTANCE_REL = np.array([1.0, 0.8, 1.0])
 """Relative distance of a driven day per day kind [-] [E] (normalised away per vehicle)."""
 
@@ -358,7 +358,12 @@ def sessions_for_fleet(
 
     # day kind per vehicle and day: 0 commuter workday, 1 other's workday, 2 free day
     kind = np.where(free[None, :] | vacation, 2, np.where(commuter[:, None], 0, 1))
-    p_not = np.clip(_NOT_DRIVEN_REL * days_not_driven, 0.0, 0.95)[kind]
+    # scale the relative chances so that a fleet with this commuter share skips
+    # `days_not_driven` of its days over this calendar (vacations aside)
+    typical = np.where(free, _NOT_DRIVEN_REL[2], 0.0) + np.where(
+        free, 0.0, commuter_share * _NOT_DRIVEN_REL[0] + (1 - commuter_share) * _NOT_DRIVEN_REL[1]
+    )
+    p_not = np.clip(_NOT_DRIVEN_REL * days_not_driven / typical.mean(), 0.0, 0.95)[kind]
 
     # --- multi-day absences (sequential in days, vectorised over vehicles) -----------------
     # more likely to start on free days and on the eve of one (Fridays, before holidays) [E]

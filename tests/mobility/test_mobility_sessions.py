@@ -260,3 +260,27 @@ def test_session_invariants_hold_at_extreme_settings(options):
     assert np.isfinite(energy.to_numpy()).all() and (energy.to_numpy() >= 0).all()
     if options.get("km_per_year") == 0.0:
         assert sessions["distance_km"].sum() == 0 and len(sessions) == len(fleet)
+
+
+def _driven_share(sessions: pd.DataFrame, days: int) -> float:
+    """Share of days at home (not away on a multi-day trip) on which the car left home."""
+    s = sessions.copy()
+    s["prev_departure"] = s.groupby("ev_id")["departure"].shift()
+    trips = s.dropna(subset=["prev_departure"])
+    dep_day = trips["prev_departure"].dt.tz_convert("Europe/Stockholm").dt.normalize()
+    ret_day = trips["arrival"].dt.tz_convert("Europe/Stockholm").dt.normalize()
+    long = (ret_day - dep_day).dt.days >= 1
+    away_days = ((ret_day - dep_day).dt.days + 1)[long].groupby(trips["ev_id"][long]).sum()
+    driven = dep_day[~long].groupby(trips["ev_id"][~long]).nunique()
+    evs = sessions["ev_id"].unique()
+    home_days = days - away_days.reindex(evs, fill_value=0)
+    return float(driven.reindex(evs, fill_value=0).sum() / home_days.sum())
+
+
+@pytest.mark.parametrize("days_not_driven", [0.1, 0.2, 0.35])
+def test_share_of_days_not_driven(days_not_driven):
+    sessions = synthesize_sessions(
+        300, "2025-03-03", 56, seed=13, days_not_driven=days_not_driven, vacation_weeks=0.0
+    )
+    # 300 EVs × 56 days; binomial noise < 0.5 pp; tolerance 2 percentage points
+    assert 1 - _driven_share(sessions, 56) == pytest.approx(days_not_driven, abs=0.02)
