@@ -40,6 +40,8 @@ __all__ = [
     "standard_transformer_kva",
     "main_fuse_a",
     "fuse_max_kw",
+    "fuse_max_loop_ohm",
+    "FUSE_5S_TRIP_A",
     "cables_table",
     "transformers_table",
 ]
@@ -236,6 +238,39 @@ FUSE_BY_ANNUAL_KWH: tuple[tuple[float, int], ...] = (
 _MIN_FUSE_BY_HEATING = {"heat_pump": 20, "direct_electric": 25}
 """Smallest main fuse of a villa by heating [A]: heat pumps and direct electric heating need
 20 / 25 A for their power (sweden.md §1.5 "typical customer" column; [E] as a rule)."""
+
+
+FUSE_5S_TRIP_A: dict[int, float] = {
+    16: 65,
+    20: 85,
+    25: 110,
+    35: 150,
+    50: 220,
+    63: 320,
+    80: 425,
+    100: 580,
+    125: 715,
+    160: 950,
+    200: 1250,
+}
+"""Current that trips a gG fuse within 5 s, I_a [A] (EN 60269 time-current zones): 63-200 A
+from the Swedish model (sweden.md §1.4 [F]); 16-50 A and 80/125 A from the IEC 60364-4-41
+table values [R]."""
+
+FUSE_TRIP_VOLTAGE_FACTOR = 0.85
+"""c in Z_loop <= c U0 / I_a (sweden.md §1.4 [F])."""
+
+
+def fuse_max_loop_ohm(fuse_a: float, u0_v: float = 230.0) -> float:
+    """Largest loop impedance at which a gG fuse of ``fuse_a`` [A] trips within 5 s [ohm].
+
+    Z_max = c U0 / I_a with c = 0.85 (sweden.md §1.4 [F]); I_a of the next larger tabulated
+    rating for ratings between table values (conservative).
+    """
+    sizes = sorted(FUSE_5S_TRIP_A)
+    larger = [s for s in sizes if s >= fuse_a]
+    i_a = FUSE_5S_TRIP_A[larger[0]] if larger else FUSE_5S_TRIP_A[sizes[-1]] * fuse_a / sizes[-1]
+    return FUSE_TRIP_VOLTAGE_FACTOR * u0_v / i_a
 
 
 def cable(name: str) -> Cable:

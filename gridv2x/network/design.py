@@ -7,7 +7,8 @@
 * **Loading**: no cable above its rating with the Velander current of its downstream customers,
   no transformer above its rating at the design peak.
 * **Protection**: a service cable feeding one customer is rated at least the customer's main
-  fuse (the fuse protects the cable).
+  fuse (the fuse protects the cable), and the loop impedance lets the main fuse trip within
+  5 s: Z_loop <= 0.85 U0 / I_a (sweden.md §1.4 [F]).
 
 References
 ----------
@@ -27,7 +28,7 @@ import numpy as np
 import pandapower as pp
 import pandas as pd
 
-from gridv2x.network.catalogue import TEMPERATURE_FACTOR_AL
+from gridv2x.network.catalogue import TEMPERATURE_FACTOR_AL, fuse_max_loop_ohm
 from gridv2x.network.feeder import Feeder
 
 __all__ = [
@@ -320,6 +321,11 @@ def design_check(
 ) -> DesignReport:
     """Apply the Swedish planner's design checks to ``feeder``.
 
+    Voltages and the transformer loading come from one pandapower load flow with the feeder's
+    Velander peak shared in proportion to annual use (:func:`design_loads_kw`); cable loadings
+    from the Velander current of each cable's own downstream customers (higher per customer
+    for small groups, as a planner sizes a branch).
+
     Parameters
     ----------
     feeder : Feeder
@@ -347,6 +353,14 @@ def design_check(
         failures.append(
             f"loop impedance above {max_loop_impedance_ohm} ohm at {len(bad)} customer(s): "
             f"{worst} ohm; use a larger cable or shorter route"
+        )
+    z_fuse = pd.Series([fuse_max_loop_ohm(float(f)) for f in cust["fuse_a"]], index=z_cust.index)
+    slow = z_cust[z_cust > z_fuse]
+    if len(slow):
+        worst = ", ".join(f"{c} {z_cust[c]:.3f} > {z_fuse[c]:.3f}" for c in slow.index[:5])
+        failures.append(
+            f"main fuse would not trip within 5 s at {len(slow)} customer(s) ({worst} ohm); "
+            "use a larger cable or a smaller main fuse"
         )
     weak = _service_below_fuse(feeder)
     if weak:

@@ -126,3 +126,13 @@ def test_loop_impedance_of_builtin_matches_pandapower_short_circuit(name):
     z = loop_impedance_ohm(f.net, temperature_factor=1.0)
     ratio = z[f.customers.bus] / z_pp[f.customers.bus]
     assert ratio.between(0.985, 1.015).all()
+
+
+def test_fuse_trip_limit():
+    """Z_max = 0.85 x 230 / I_a: 63 A (I_a 320 A) 0.611 ohm, 200 A (1250 A) 0.156 ohm."""
+    from gridv2x.network.catalogue import fuse_max_loop_ohm
+
+    assert fuse_max_loop_ohm(63) == pytest.approx(0.85 * 230 / 320)
+    assert fuse_max_loop_ohm(200) == pytest.approx(0.1564, abs=1e-4)
+    assert fuse_max_loop_ohm(16) > 0.65  # the 0.65 ohm rule binds first for villa fuses
+    assert fuse_max_loop_ohm(60) == fuse_max_loop_ohm(63)  # next larger tabulated rating
