@@ -80,6 +80,9 @@ _UNSUPPORTED = (
     "vsc",
 )
 
+PANDAPOWER_C_FACTOR = 1.1
+"""pandapower divides ``s_sc_max_mva`` by this voltage factor c in ``runpp_3ph`` [-]."""
+
 IDEAL_SOURCE_SK_VA = 1e15
 """Short-circuit power of the PGM source that stands for an ideal slack [VA]."""
 
@@ -475,7 +478,7 @@ def convert_net(net, *, asymmetric: bool = False) -> PgmModel:
     src["u_ref"] = eg["vm_pu"].to_numpy(float)
     src["u_ref_angle"] = np.deg2rad(_col(eg, "va_degree", 0.0))
     if asymmetric and "s_sc_max_mva" in eg and eg["s_sc_max_mva"].notna().all():
-        src["sk"] = eg["s_sc_max_mva"].to_numpy(float) * 1e6
+        src["sk"] = eg["s_sc_max_mva"].to_numpy(float) * 1e6 / PANDAPOWER_C_FACTOR
         src["rx_ratio"] = _col(eg, "rx_max", 0.1)
         src["z01_ratio"] = 1.0 / _col(eg, "x0x_max", 1.0)
     else:
@@ -487,6 +490,11 @@ def convert_net(net, *, asymmetric: bool = False) -> PgmModel:
     # ---------------------------------------------------------------- loads
     load = net.load
     load_index = load.index
+    if asymmetric and "type" in load and (load["type"] == "delta").any():
+        raise InputError(
+            "loads of type 'delta' are not supported by the asymmetric engine; allowed: 'wye' "
+            "(or no type)"
+        )
     rows_node, rows_pos, rows_type, rows_sp, rows_sq = [], [], [], [], []
     if len(load):
         live = _in_service(load) & bus_live(load["bus"])

@@ -30,7 +30,12 @@ from power_grid_model import PowerGridModel
 
 from gridv2x.conventions import PHASES
 from gridv2x.errors import InputError
-from gridv2x.powerflow.convert import _tap_active, convert_net, fill_zero_sequence
+from gridv2x.powerflow.convert import (
+    IDEAL_SOURCE_SK_VA,
+    _tap_active,
+    convert_net,
+    fill_zero_sequence,
+)
 
 __all__ = [
     "TimeseriesResult",
@@ -234,6 +239,15 @@ class TimeseriesEngine:
     threads : int
         PGM batch threading: -1 all hardware threads, 0 sequential, n>0 that many threads.
 
+    Notes
+    -----
+    Asymmetric runs solve each batch twice when the external grid has a finite short-circuit
+    power: pandapower's ``runpp_3ph`` keeps the positive-sequence slack voltage ideal and uses
+    the short-circuit impedance for the negative and zero sequence only, while a PGM source has
+    one impedance for all sequences. The second pass moves each step's source voltage by the
+    positive-sequence drop found in the first, so the slack bus holds its set-point while the
+    negative- and zero-sequence impedances stay those of the grid.
+
     Examples
     --------
     >>> engine = TimeseriesEngine(net)                         # doctest: +SKIP
@@ -268,6 +282,9 @@ class TimeseriesEngine:
         self._load_ids = m.input_data[m.load_component]["id"][: len(m.load_rows)]
         self._n_load_rows_total = n_rows
         self._sgen_ids = m.input_data["sym_gen"]["id"][: len(m.sgen_index)]
+        src = m.input_data["source"]
+        self._src_correct = bool(self.asymmetric and np.any(src["sk"] < IDEAL_SOURCE_SK_VA))
+        self._src_node_pos = np.searchsorted(m.input_data["node"]["id"], src["node"])
         self._y0 = None
         if m.trafo_y0_shunt is not None and np.any(m.trafo_y0_shunt != 0):
             self._y0 = m.trafo_y0_shunt
@@ -436,6 +453,27 @@ class TimeseriesEngine:
             comp = self.model.load_component
             ids = self.model.input_data[comp]["id"]
             update = {comp: {"id": np.broadcast_to(ids, (n, len(ids)))}}
+        out, ok = self._solve(update, outputs, n)
+        if self._src_correct:
+            # second pass: hold the positive-sequence slack voltage at its set-point, as
+            # pandapower's runpp_3ph does (its source impedance acts on negative and zero
+            # sequence only); see the class docstring
+            src = self.model.input_data["source"]
+            u = out["node"]["u_pu"][:, self._src_node_pos]
+            phasors = u * np.exp(1j * out["node"]["u_angle"][:, self._src_node_pos])
+            v1 = (phasors[..., 0] + _A * phasors[..., 1] + _A**2 * phasors[..., 2]) / 3
+            target = src["u_ref"] * np.exp(1j * src["u_ref_angle"])
+            corrected = np.where(ok[:, None] & np.isfinite(v1), 2 * target - v1, target)
+            update = dict(update)
+            update["source"] = {
+                "id": np.broadcast_to(src["id"], (n, len(src))),
+                "u_ref": np.abs(corrected),
+                "u_ref_angle": np.angle(corrected),
+            }
+            out, ok = self._solve(update, outputs, n)
+        return out, ok
+
+    def _solve(self, update: dict, outputs: dict, n: int) -> tuple[dict, np.ndarray]:
         out = self._pgm.calculate_power_flow(
             symmetric=not self.asymmetric,
             error_tolerance=self.error_tolerance,

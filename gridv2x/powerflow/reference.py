@@ -4,7 +4,9 @@ Settings chosen so that pandapower solves the same model as :mod:`gridv2x.powerf
 
 * balanced: ``runpp(algorithm="nr", trafo_model="pi", calculate_voltage_angles=True,
   tolerance_mva=1e-10)`` - PGM's transformer is a pi model;
-* asymmetric: ``runpp_3ph(calculate_voltage_angles=True, tolerance_mva=1e-10)``; pandapower's
+* asymmetric: ``runpp_3ph(calculate_voltage_angles=True, tolerance_mva=1e-10)``; loads and
+  sgens whose ``type`` is neither "wye" nor "delta" (SimBench: NaN, "PV") are set to "wye", as
+  ``runpp_3ph`` would otherwise silently leave them out; pandapower's
   three-phase power flow only has the ``"t"`` transformer model, which equals the pi model when the
   transformer has no magnetising branch (``i0_percent = pfe_kw = 0``); with a magnetising branch
   the two differ by ~1e-5 pu. Every load given per phase becomes an ``asymmetric_load`` (wye) of
@@ -98,6 +100,13 @@ def run_pandapower(
     ok = np.zeros(n, dtype=bool)
 
     if asymmetric:
+        # runpp_3ph only counts load/sgen rows whose ``type`` is "wye" or "delta" (SimBench has
+        # NaN and "PV"); the PGM engine takes all of them as balanced wye, so does the reference.
+        for table in ("load", "sgen"):
+            if len(net[table]):
+                kind = net[table]["type"] if "type" in net[table] else None
+                wye = kind is None or ~kind.isin(["wye", "delta"])
+                net[table]["type"] = np.where(wye, "wye", kind) if kind is not None else "wye"
         p3 = _phase_matrix(load_p_mw, loads)
         q3 = _phase_matrix(load_q_mvar, loads_q)
         all_loads = loads.union(loads_q)
