@@ -260,21 +260,16 @@ def _windows(sessions, fleet, index, charger_cap_kw) -> _Windows:
     sess = sessions.copy()
     sess["ev"] = ev_col.loc[sess["ev_id"].to_numpy()].to_numpy()
     sess = sess.sort_values(["ev", "arrival"], kind="stable").reset_index(drop=True)
-    same_ev = sess["ev"].to_numpy()[1:] == sess["ev"].to_numpy()[:-1]
-    if (same_ev & (sess["arrival"].to_numpy()[1:] < sess["departure"].to_numpy()[:-1])).any():
-        bad = sess.loc[
-            np.r_[
-                False,
-                same_ev & (sess["arrival"].to_numpy()[1:] < sess["departure"].to_numpy()[:-1]),
-            ],
-            "ev_id",
-        ].tolist()[:5]
-        raise InputError(f"charging sessions: sessions of one EV overlap in time (ev_id {bad})")
     sess["ordinal"] = sess.groupby("ev").cumcount()
     t0 = index[0]
     step = pd.Timedelta(hours=dt_h)
     a = ((sess["arrival"] - t0) / step).to_numpy(dtype=float)
     b = ((sess["departure"] - t0) / step).to_numpy(dtype=float)
+    same_ev = sess["ev"].to_numpy()[1:] == sess["ev"].to_numpy()[:-1]
+    overlap = np.r_[False, same_ev & (a[1:] < b[:-1])]
+    if overlap.any():
+        bad = sess.loc[overlap, "ev_id"].tolist()[:5]
+        raise InputError(f"charging sessions: sessions of one EV overlap in time (ev_id {bad})")
     a_c, b_c = np.clip(a, 0, n), np.clip(b, 0, n)
     in_period = b_c > a_c
     sess["in_period"] = in_period
@@ -451,9 +446,10 @@ def _v2g_passes(
     dt = w.dt_h
     need_steps_b = need_batt / dt  # battery side [kW x steps]
     day_of_step = w.day_of_step
+    n_days = int(day_of_step[-1]) + 1
     factors = (1.0, 0.5, 0.25, 0.0)
     for _ in range(passes):
-        for i, el, sessions_in, starts_g, seg_g in groups:
+        for i, el, sessions_in, _starts_g, seg_g in groups:
             if opted_out[i]:
                 continue
             k = w.step[el]
@@ -461,32 +457,47 @@ def _v2g_passes(
             head = None if limit is None else limit - physical
             other = physical + signal[k]
             frac = w.frac[el]
+            cap = w.cap[el]
             nb = need_steps_b[sessions_in]
-            factor = np.full(len(sessions_in), factors[0])
+            ea = e_arr[sessions_in]
+            day = day_of_step[k]
             todo = np.ones(len(sessions_in), bool)
             best_c = np.zeros(len(el))
             best_q = np.zeros(len(el))
-            for level in range(len(factors)):
-                dcap = dmax[i] * frac * factor[seg_g]
+            for factor in factors:
+                # only the sessions without an accepted schedule yet
+                sub = np.flatnonzero(todo[seg_g])
+                sess_sub = np.flatnonzero(todo)
+                seg_sub = np.searchsorted(sess_sub, seg_g[sub])
+                starts_sub = np.flatnonzero(np.r_[True, np.diff(seg_sub) != 0])
                 c, q = _fill.v2g_fill(
-                    other, w.cap[el], dcap, nb, starts_g, seg_g, eta_c, eta_d, head
+                    other[sub],
+                    cap[sub],
+                    dmax[i] * factor * frac[sub],
+                    nb[sess_sub],
+                    starts_sub,
+                    seg_sub,
+                    eta_c,
+                    eta_d,
+                    None if head is None else head[sub],
                 )
-                # state-of-charge path of each session
+                # state-of-charge path of each session: reserve and battery limits
                 delta = (eta_c * c - q / eta_d) * dt
-                path = e_arr[sessions_in][seg_g] + _fill.segment_cumsum(delta, starts_g, seg_g)
+                path = ea[sess_sub][seg_sub] + _fill.segment_cumsum(delta, starts_sub, seg_sub)
                 bad_el = ((q > 0) & (path < reserve[i] - _TOL_KWH)) | (path > battery[i] + _TOL_KWH)
                 if cap_day is not None:
-                    day = day_of_step[k]
-                    per_day = np.bincount(day, weights=q * dt, minlength=day_of_step[-1] + 1)
-                    bad_el |= (q > 0) & (per_day[day] > cap_day + _TOL_KWH)
-                bad = np.zeros(len(sessions_in), bool)
-                np.logical_or.at(bad, seg_g, bad_el)
-                ok_el = (todo & ~bad)[seg_g]
-                best_c[ok_el], best_q[ok_el] = c[ok_el], q[ok_el]
-                todo &= bad
-                if not todo.any() or level == len(factors) - 1:
+                    # discharged per day: accepted sessions plus these candidates
+                    per_day = np.bincount(day, weights=best_q * dt, minlength=n_days)
+                    per_day += np.bincount(day[sub], weights=q * dt, minlength=n_days)
+                    bad_el |= (q > 0) & (per_day[day[sub]] > cap_day + _TOL_KWH)
+                bad = np.zeros(len(sess_sub), bool)
+                np.logical_or.at(bad, seg_sub, bad_el)
+                ok = ~bad[seg_sub]
+                best_c[sub[ok]] = c[ok]
+                best_q[sub[ok]] = q[ok]
+                todo[sess_sub[~bad]] = False
+                if not todo.any():
                     break
-                factor = np.where(todo, factors[level + 1], factor)
             if todo.any():  # cannot happen: factor 0 is plain valley filling
                 raise RuntimeError("v2g: no feasible schedule for a session")
             new = best_c - best_q
