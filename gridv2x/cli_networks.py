@@ -83,7 +83,8 @@ def show_command(name: str, design: bool) -> None:
     from gridv2x.network import design_check
 
     feeder = load_any(name, strict=False) if Path(name).exists() else load_any(name)
-    net, c = feeder.net, feeder.customers
+    net = feeder.net
+    info = feeder.summary()
     click.echo(f"{feeder.name}: {feeder.description}")
     click.echo(
         f"  transformer {feeder.transformer_sn_kva:g} kVA "
@@ -91,16 +92,19 @@ def show_command(name: str, design: bool) -> None:
         f"slack {net.ext_grid.vm_pu.iloc[0]:g} pu"
     )
     click.echo(
-        f"  {len(net.bus)} buses, {len(net.line)} lines, "
-        f"{net.line.length_km.sum():.2f} km, {len(c)} customers, CRS {feeder.crs}"
+        f"  {info['n_buses']} buses, {info['n_lines']} lines, {info['length_km']:.2f} km, "
+        f"{info['n_customers']} customers, CRS {feeder.crs}"
     )
-    km = net.line.groupby(net.line.std_type.fillna("custom")).length_km.sum()
-    for cable_type, length in km.sort_values(ascending=False).items():
+    for cable_type, length in info["cable_km"].items():
         click.echo(f"    {cable_type:<16} {length * 1000:8.0f} m")
-    for col in ("dwelling", "heating", "fuse_a", "phases"):
-        counts = ", ".join(f"{k}: {v}" for k, v in c[col].value_counts().sort_index().items())
-        click.echo(f"  {col}: {counts}")
-    click.echo(f"  annual use {c.annual_kwh.sum() / 1000:.0f} MWh")
+    for col in ("dwelling", "heating", "fuse_a"):
+        click.echo(f"  {col}: " + ", ".join(f"{k}: {v}" for k, v in info[col].items()))
+    phases = feeder.customers.phases.value_counts().sort_index()
+    click.echo("  phases: " + ", ".join(f"{k}: {v}" for k, v in phases.items()))
+    click.echo(
+        f"  annual use {info['annual_mwh']:.0f} MWh, Velander design peak "
+        f"{info['design_peak_kw']:.0f} kW"
+    )
     if design:
         click.echo("  design check: " + str(design_check(feeder)).replace("\n", "\n  "))
 

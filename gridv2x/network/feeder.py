@@ -58,6 +58,40 @@ class Feeder:
         """Number of customers."""
         return len(self.customers)
 
+    def summary(self) -> dict:
+        """Key figures of the feeder as plain data (for tables and reports).
+
+        Keys: ``name, description, transformer_sn_kva, n_customers, n_buses, n_lines,
+        length_km, cable_km`` ({type: km}), ``dwelling``, ``heating``, ``fuse_a``
+        ({value: count}), ``annual_mwh``, ``design_peak_kw`` (Velander, sweden.md §2).
+        """
+        from gridv2x.network.design import group_design_peak_kw
+
+        net, c = self.net, self.customers
+        km = net.line.groupby(net.line.std_type.fillna("custom")).length_km.sum()
+
+        def counts(col: str) -> dict:
+            return {
+                (k.item() if isinstance(k, np.generic) else k): int(v)
+                for k, v in c[col].value_counts().sort_index().items()
+            }
+
+        return {
+            "name": self.name,
+            "description": self.description,
+            "transformer_sn_kva": self.transformer_sn_kva,
+            "n_customers": int(len(c)),
+            "n_buses": int(len(net.bus)),
+            "n_lines": int(len(net.line)),
+            "length_km": float(net.line.length_km.sum()),
+            "cable_km": {str(k): float(v) for k, v in km.sort_values(ascending=False).items()},
+            "dwelling": counts("dwelling"),
+            "heating": counts("heating"),
+            "fuse_a": counts("fuse_a"),
+            "annual_mwh": float(c.annual_kwh.sum() / 1000),
+            "design_peak_kw": float(group_design_peak_kw(c)),
+        }
+
     def __post_init__(self) -> None:
         missing = [c for c in CUSTOMER_COLUMNS if c not in self.customers.columns]
         if missing:

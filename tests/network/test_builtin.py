@@ -115,3 +115,12 @@ def test_feeder_geojson():
     assert np.isfinite(cust["properties"]["x"])
     line = [ft for ft in g["features"] if ft["properties"]["kind"] == "line"][0]
     assert len(line["properties"]["x"]) == len(line["geometry"]["coordinates"]) == 2
+
+
+def test_feeder_summary_is_plain_data():
+    f = read_builtin("se-mixed")
+    info = f.summary()
+    json.dumps(info)
+    assert info["n_customers"] == len(f.customers) == sum(info["dwelling"].values())
+    assert info["length_km"] == pytest.approx(sum(info["cable_km"].values()))
+    assert info["design_peak_kw"] < info["transformer_sn_kva"]
