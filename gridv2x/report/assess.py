@@ -485,7 +485,7 @@ def feeder_answer(
         phrases.append(phrase)
     ok = [s for s in strategies if fl.loc[s, "status"] != "violated"]
     verdict = (
-        "every strategy keeps the limits"
+        "no strategy breaks a counted limit"
         if len(ok) == len(strategies)
         else ("no strategy keeps the limits" if not ok else f"{ok[0]} is the first that keeps them")
     )
