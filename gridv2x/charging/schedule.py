@@ -284,7 +284,7 @@ def _windows(sessions, fleet, index, charger_cap_kw) -> _Windows:
     s_idx = np.flatnonzero(in_period)
     lengths = (k1 - k0)[s_idx]
     lengths = np.maximum(lengths, 1)
-    starts = np.r_[0, np.cumsum(lengths)[:-1]].astype(np.int64)
+    starts = np.r_[0, np.cumsum(lengths)[:-1]].astype(np.int64)[: len(lengths)]
     total = int(lengths.sum())
     seg = np.repeat(np.arange(len(s_idx)), lengths)
     flat_step = np.arange(total) - starts[seg] + k0[s_idx][seg]
@@ -450,8 +450,6 @@ def _v2g_passes(
     factors = (1.0, 0.5, 0.25, 0.0)
     for _ in range(passes):
         for i, el, sessions_in, _starts_g, seg_g in groups:
-            if opted_out[i]:
-                continue
             k = w.step[el]
             physical = load[k] - p[el]
             head = None if limit is None else limit - physical
@@ -464,7 +462,8 @@ def _v2g_passes(
             todo = np.ones(len(sessions_in), bool)
             best_c = np.zeros(len(el))
             best_q = np.zeros(len(el))
-            for factor in factors:
+            # owners who opted out only re-fill valleys (discharge power zero)
+            for factor in factors[-1:] if opted_out[i] else factors:
                 # only the sessions without an accepted schedule yet
                 sub = np.flatnonzero(todo[seg_g])
                 sess_sub = np.flatnonzero(todo)

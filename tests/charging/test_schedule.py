@@ -209,3 +209,19 @@ def test_bad_input_is_named():
         schedule("v2g", sessions, fleet, index, base, v2g={"reserve": 0.5})
     with pytest.raises(InputError, match="round_trip_efficiency"):
         schedule("v2g", sessions, fleet, index, base, v2g={"round_trip_efficiency": 0.99})
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_no_sessions_and_sessions_outside_the_period(strategy):
+    sessions, fleet, index, base = make_case(3, 2, 0)
+    r = schedule(strategy, sessions.iloc[:0], fleet, index, base)
+    assert r.power_kw.shape == (len(index), 3) and (r.power_kw == 0).all().all()
+    np.testing.assert_allclose(r.soc_kwh.iloc[-1], 0.8 * fleet["battery_kwh"].to_numpy())
+    later = sessions.assign(
+        arrival=sessions["arrival"] + pd.Timedelta(days=30),
+        departure=sessions["departure"] + pd.Timedelta(days=30),
+    )
+    r = schedule(strategy, later, fleet, index, base)
+    assert len(r.sessions) == len(later)  # kept, marked, not dropped
+    assert not r.sessions["in_period"].any()
+    assert r.per_ev["charged_kwh"].sum() == 0
