@@ -244,9 +244,10 @@ def read_simbench(code: str, *, profiles: bool = True) -> Feeder:
 
     ``Feeder.base_profiles`` (``profiles=True``) holds ``(p_kw, q_kvar)`` DataFrames
     ``[time x customer_id]`` from ``simbench.get_absolute_values``: SimBench's year 2016, 35136
-    steps of 15 min, indexed by timezone-aware Europe/Stockholm timestamps from 2016-01-01
-    00:00. :func:`profiles_for_index` maps them onto a study period by calendar position
-    (month, day, time of day).
+    steps of 15 min without daylight-saving gaps, so taken as equal steps from 2016-01-01
+    00:00 CET and indexed by timezone-aware Europe/Stockholm timestamps (in summer the local
+    clock reads one hour later). :func:`profiles_for_index` maps them onto a study period by
+    local calendar position (month, day, time of day).
 
     Parameters
     ----------
@@ -325,19 +326,31 @@ def profiles_for_index(profile: pd.DataFrame, index: pd.DatetimeIndex) -> pd.Dat
         ``[index x column]``, same columns and units as ``profile``.
     """
     local = profile.index.tz_convert(TIMEZONE)
-    slots = local.hour * 4 + local.minute // 15
-    key = pd.MultiIndex.from_arrays([local.month, local.day, slots])
-    table = profile.groupby(key).mean()
+    codes = np.asarray(local.month * 10_000 + local.day * 100 + local.hour * 4 + local.minute // 15)
+    values = profile.to_numpy(dtype=float)
+    # one row per calendar slot (the autumn DST hour occurs twice: take the mean)
+    uniq, inverse = np.unique(codes, return_inverse=True)
+    sums = np.zeros((len(uniq), values.shape[1]))
+    np.add.at(sums, inverse, values)
+    table = sums / np.bincount(inverse)[:, None]
     step = pd.Timedelta(index.freq) if index.freq is not None else pd.Timedelta("15min")
     n_sub = max(1, int(step / pd.Timedelta("15min")))
-    out = np.zeros((len(index), profile.shape[1]))
+    out = np.zeros((len(index), values.shape[1]))
     t_local = index.tz_convert(TIMEZONE)
-    available = set(table.index)
     for k in range(n_sub):
         t = t_local + pd.Timedelta(minutes=15 * k)
-        keys = list(zip(t.month, t.day, t.hour * 4 + t.minute // 15, strict=True))
-        keys = [kk if kk in available else (kk[0], min(kk[1], 28), kk[2]) for kk in keys]
-        out += table.loc[keys].to_numpy()
+        want = np.asarray(t.month * 10_000 + t.day * 100 + t.hour * 4 + t.minute // 15)
+        pos = np.searchsorted(uniq, want).clip(0, len(uniq) - 1)
+        missing = uniq[pos] != want
+        if missing.any():  # 29 Feb in a non-leap profile, or a slot skipped by DST
+            day = (want // 100) % 100
+            fallback = want - (day - np.minimum(day, 28)) * 100
+            pos2 = np.searchsorted(uniq, fallback).clip(0, len(uniq) - 1)
+            still = uniq[pos2] != fallback
+            pos = np.where(missing, pos2, pos)
+            if still.any():  # a slot the profile lacks entirely: the previous slot
+                pos = np.where(missing & still, (pos2 - 1).clip(0), pos)
+        out += table[pos]
     return pd.DataFrame(out / n_sub, index=index, columns=profile.columns)
 
 
