@@ -361,8 +361,13 @@ def allocate_evs(
     Raises
     ------
     gridv2x.errors.InputError
-        Share out of range, more EVs than households with a positive weight can take (two
-        each), unknown dwelling types, bad area files.
+        Share out of range, unknown dwelling types, missing fuses, bad area files.
+
+    Notes
+    -----
+    A household owns at most two EVs and only households with a positive weight own any: when
+    ``share`` (or a projection) asks for more, the count is capped at two per such household;
+    the realised share is ``len(result) / len(customers)``.
 
     References
     ----------
@@ -434,14 +439,9 @@ def allocate_evs(
     second_draw = rng.exponential(size=n_customers)
     eligible = int(np.count_nonzero(weight > 0))
     n_evs = ev_count(expected, count_draw)
-    if year is not None:
-        n_evs = min(n_evs, 2 * eligible)  # a curve's projection saturates at two per household
-    if n_evs > 2 * eligible:
-        raise InputError(
-            f"adoption: {n_evs} EVs requested (share {n_evs / max(n_customers, 1):.2f} per "
-            f"customer) but only {eligible} of {n_customers} customers may own EVs (weight > 0), "
-            "at most 2 each; allowed: a smaller share or positive dwelling_weights"
-        )
+    # at most two EVs per household that may own one: a share beyond that is capped (the
+    # realised share, len(result) / len(customers), is what the study reports)
+    n_evs = min(n_evs, 2 * eligible)
     neighbours = None
     if neighbour_effect > 0:
         neighbours = _neighbours(customers, neighbour_radius_m)
