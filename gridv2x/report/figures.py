@@ -391,9 +391,10 @@ def _strategy_buttons(fig: go.Figure, groups: list[tuple[str, list[int]]]) -> No
             fig.data[i].visible = False
     if len(groups) < 2:
         return
+    grouped = {i for _name, idx in groups for i in idx}  # other traces stay visible
     buttons = []
     for name, idx in groups:
-        visible = [i in idx for i in range(n)]
+        visible = [i in idx or i not in grouped for i in range(n)]
         buttons.append({"label": _t(name), "method": "update", "args": [{"visible": visible}]})
     fig.update_layout(
         updatemenus=[
@@ -660,37 +661,15 @@ _LOADING_BINS = (
 )
 
 
-def feeder_map_figure(
-    geo: Mapping[str, Any],
-    *,
-    elements: pd.DataFrame | None = None,
-    customers: pd.DataFrame | None = None,
-    v_min_pu: float = 0.90,
-    feeder: str = "",
-    strategy: str = "",
-) -> go.Figure | None:
-    """Feeder map in SWEREF 99 TM metres (equal aspect, no map tiles).
-
-    Cables are coloured by their highest loading, buses and customers by their lowest voltage.
-
-    Parameters
-    ----------
-    geo : dict
-        GeoJSON FeatureCollection of ``results/feeders/<feeder>.geojson``; ``properties.kind``
-        is ``substation | bus | line | customer``; point coordinates are taken from the ``x``/``y``
-        properties (SWEREF 99 TM) when present, else from the geometry (reprojected from
-        EPSG:4326 when it is geographic).
-    elements : pandas.DataFrame, optional
-        ``elements.parquet`` of one task (``max_loading_pct`` per line, ``v_min_pu`` per bus).
-    customers : pandas.DataFrame, optional
-        ``customers.parquet`` of the same task (``customer_id, v_min_pu, n_evs``).
-    v_min_pu : float
-        Lower voltage limit [pu] (the red end of the colour scale).
-    """
-    points, lines = _geo_frames(geo)
-    if points.empty and not lines:
-        return None
-    fig = go.Figure()
+def _map_data_traces(
+    fig: go.Figure,
+    points: pd.DataFrame,
+    lines: list[dict[str, Any]],
+    elements: pd.DataFrame | None,
+    customers: pd.DataFrame | None,
+) -> list[int]:
+    """Add the result-dependent map traces (cables, buses, customers); return their indices."""
+    first = len(fig.data)
     loading = _element_values(elements, "line", "max_loading_pct")
     bins: dict[int, tuple[list[float | None], list[float | None]]] = {}
     mid_x, mid_y, mid_text = [], [], []
@@ -734,8 +713,6 @@ def feeder_map_figure(
                 showlegend=False,
             )
         )
-    cmin, cmax = v_min_pu - 0.02, 1.02
-    colorscale = "RdYlBu"
     bus_v = _element_values(elements, "bus", "v_min_pu")
     buses = points[points["kind"] == "bus"] if not points.empty else points
     if not buses.empty:
@@ -796,6 +773,55 @@ def feeder_map_figure(
                 hovertemplate="%{text}<extra></extra>",
             )
         )
+    return list(range(first, len(fig.data)))
+
+
+def feeder_map_figure(
+    geo: Mapping[str, Any],
+    *,
+    elements: pd.DataFrame | None = None,
+    customers: pd.DataFrame | None = None,
+    by_strategy: Mapping[str, tuple[pd.DataFrame | None, pd.DataFrame | None]] | None = None,
+    v_min_pu: float = 0.90,
+    feeder: str = "",
+    strategy: str = "",
+) -> go.Figure | None:
+    """Feeder map in SWEREF 99 TM metres (equal aspect, no map tiles).
+
+    Cables are coloured by their highest loading, buses and customers by their lowest voltage.
+
+    Parameters
+    ----------
+    geo : dict
+        GeoJSON FeatureCollection of ``results/feeders/<feeder>.geojson``; ``properties.kind``
+        is ``substation | bus | line | customer``; point coordinates are taken from the ``x``/``y``
+        properties (SWEREF 99 TM) when present, else from the geometry (reprojected from
+        EPSG:4326 when it is geographic).
+    elements : pandas.DataFrame, optional
+        ``elements.parquet`` of one task (``max_loading_pct`` per line, ``v_min_pu`` per bus).
+    customers : pandas.DataFrame, optional
+        ``customers.parquet`` of the same task (``customer_id, v_min_pu, n_evs``).
+    by_strategy : mapping of str to (elements, customers), optional
+        Results of several strategies: one view each, switched with buttons (the first is
+        shown); replaces ``elements`` and ``customers``.
+    v_min_pu : float
+        Lower voltage limit [pu] (the red end of the colour scale).
+    strategy : str
+        Strategy of ``elements``/``customers`` for the title (single view).
+    """
+    points, lines = _geo_frames(geo)
+    if points.empty and not lines:
+        return None
+    fig = go.Figure()
+    groups: list[tuple[str, list[int]]] = []
+    if by_strategy:
+        for name in _ordered(by_strategy):
+            el, cu = by_strategy[name]
+            groups.append((name, _map_data_traces(fig, points, lines, el, cu)))
+    else:
+        _map_data_traces(fig, points, lines, elements, customers)
+    cmin, cmax = v_min_pu - 0.02, 1.02
+    colorscale = "RdYlBu"
     subs = points[points["kind"] == "substation"] if not points.empty else points
     if not subs.empty:
         fig.add_trace(
@@ -809,7 +835,8 @@ def feeder_map_figure(
                 hovertemplate="%{text}<extra></extra>",
             )
         )
-    label = f" ({_t(strategy)})" if strategy else ""
+    label = f" ({_t(strategy)})" if strategy and not groups else ""
+    _strategy_buttons(fig, groups)
     fig = _layout(
         fig,
         f"Feeder map – {_t(feeder)}{label}: cables by loading, buses/customers by lowest voltage",

@@ -314,19 +314,17 @@ def _feeder_section(data: ReportData, feeder: str, index: int, fig: _FigureCount
     )
     geo = data.feeders_geo.get(feeder)
     if geo is not None:
-        worst = next(iter(loaded))  # uncontrolled first: the most stressed case
         items.append(
             fig(
                 safe.feeder_map_figure(
                     geo,
-                    elements=loaded[worst].elements,
-                    customers=loaded[worst].customers,
+                    by_strategy={s: (t.elements, t.customers) for s, t in loaded.items()},
                     v_min_pu=float(limits["v_min_pu"]),
                     feeder=feeder,
-                    strategy=worst,
                 ),
                 "Feeder map",
-                "Coordinates in SWEREF 99 TM (EPSG:3006), equal scale on both axes.",
+                "Coordinates in SWEREF 99 TM (EPSG:3006), equal scale on both axes; use the "
+                "buttons to switch strategy.",
             )
         )
     else:

@@ -200,3 +200,22 @@ def test_peak_day_figure_shows_the_uncontrolled_peak_day() -> None:
     assert names[0] == "uncontrolled – transformer load" and "household base load (no EVs)" in names
     assert len(fig.data[0].x) == 96 and max(fig.data[0].y) == 180.0
     assert min(next(t for t in fig.data if t.name == "v2g – EV load").y) == -5.0
+
+
+def test_feeder_map_switches_strategy_and_keeps_the_substation() -> None:
+    geo, customers = _feeder_geo("f", 4, np.random.default_rng(1))
+    lines = pd.DataFrame(
+        {"kind": "line", "index": range(4), "max_loading_pct": [110.0, 20, 20, 20]}
+    )
+    calm = lines.assign(max_loading_pct=20.0)
+    fig = figs.feeder_map_figure(
+        geo, by_strategy={"v1g": (calm, customers), "uncontrolled": (lines, customers)}
+    )
+    buttons = fig.layout.updatemenus[0].buttons
+    assert [b.label for b in buttons] == ["uncontrolled", "v1g"]
+    star = [i for i, t in enumerate(fig.data) if t.name == "secondary substation"]
+    assert len(star) == 1 and all(b.args[0]["visible"][star[0]] for b in buttons)
+    shown = [t.name for t in fig.data if t.visible is not False]
+    assert "cable loading above 100 %" in shown  # uncontrolled first
+    hidden = [t.name for t in fig.data if t.visible is False]
+    assert "cable loading below 50 %" in hidden  # v1g's traces wait for their button
