@@ -144,10 +144,28 @@ def _read_layers(path: Path) -> tuple[dict[str, gpd.GeoDataFrame], list[Problem]
                 )
             )
             gdf = gdf.set_crs(TARGET_CRS)
+        elif gdf.crs.is_geographic and len(gdf) and not _lonlat_range(gdf):
+            # GeoJSON without a "crs" member reads as WGS84 (RFC 7946), but these numbers are
+            # metres: a SWEREF 99 TM export that lost its CRS
+            problems.append(
+                Problem(
+                    WARNING,
+                    "crs",
+                    f"layer says {gdf.crs.to_string()} but its coordinates are not longitudes/"
+                    "latitudes; taken as SWEREF 99 TM (EPSG:3006). Set the CRS in GIS",
+                    layer=layer,
+                )
+            )
+            gdf = gdf.set_crs(TARGET_CRS, allow_override=True)
         elif gdf.crs.to_epsg() != 3006:
             gdf = gdf.to_crs(TARGET_CRS)
         layers[layer] = gdf
     return layers, problems
+
+
+def _lonlat_range(gdf: gpd.GeoDataFrame) -> bool:
+    minx, miny, maxx, maxy = gdf.total_bounds
+    return bool(-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90)
 
 
 def _num(value, default=np.nan) -> float:

@@ -220,3 +220,30 @@ def test_cli_list_show_export(tmp_path):
         assert back.exit_code == 0, back.output
     gj = json.loads((tmp_path / "f" / "lines.geojson").read_text())
     assert gj["features"][0]["properties"]["cable_type"]
+
+
+def test_missing_crs_warns_and_missing_layer_is_an_error(tmp_path):
+    X0, Y0 = 667_000.0, 6_591_000.0  # noqa: N806  SWEREF 99 TM metres
+    folder = tmp_path / "nocrs"
+    folder.mkdir()
+    gpd.GeoDataFrame({"substation_id": ["S"], "sn_kva": [100]}, geometry=[Point(X0, Y0)]).to_file(
+        folder / "substation.geojson"
+    )
+    gpd.GeoDataFrame(
+        {"line_id": ["A"], "cable_type": ["N1XV 4x95"]},
+        geometry=[LineString([(X0, Y0), (X0 + 50, Y0)])],
+    ).to_file(folder / "lines.geojson")
+    gpd.GeoDataFrame(
+        {"customer_id": ["c1"], "dwelling": ["villa"], "fuse_a": [16]},
+        geometry=[Point(X0 + 50, Y0)],
+    ).to_file(folder / "customers.geojson")
+    # GeoJSON without "crs" reads as WGS84; metre coordinates are taken as SWEREF 99 TM
+    with pytest.warns(UserWarning, match="SWEREF"):
+        feeder = read_gis(folder)
+    assert feeder.net.line.length_km.iloc[0] == pytest.approx(0.050)
+    (folder / "customers.geojson").unlink()
+    problems = check_gis(folder)
+    codes = {p.code for p in problems}
+    assert "missing_layer" in codes and "crs" in codes
+    with pytest.raises(InputError, match="customers"):
+        read_gis(folder)
