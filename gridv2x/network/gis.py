@@ -674,6 +674,19 @@ def _build_topology(
     used = {n for pc in pieces for n in (pc["a"], pc["b"])} | {substation_node}
     graph = graph.subgraph(used).copy()
     fed = nx.node_connected_component(graph, substation_node) if graph.number_of_nodes() else set()
+    if graph.degree(substation_node) == 0 and pieces:
+        d = min(pc["geometry"].distance(Point(nodes[substation_node])) for pc in pieces)
+        problems.append(
+            Problem(
+                ERROR,
+                "not_fed",
+                f"no line starts at the substation point (nearest line {d:.1f} m away, snap "
+                f"tolerance {tol} m); move the substation point onto the start of the feeder "
+                "cables",
+                (str(sub["substation_id"]),),
+                "substation",
+            )
+        )
     unfed_lines = sorted(
         {pc["line_id"] for pc in pieces if pc["a"] not in fed and pc["b"] not in fed}
     )
