@@ -202,8 +202,8 @@ class Study:
 
     def _adoption_options(self, task: Task) -> dict[str, Any]:
         options = self.scenario.section("adoption")
-        if task.ev_share is not None:
-            options.update(share=task.ev_share, year=None, areas=None)
+        if task.ev_share is not None:  # the share sets how many EVs; areas still set where
+            options.update(share=task.ev_share, year=None)
         if task.year is not None:
             options.update(year=task.year)
         return options
@@ -212,7 +212,6 @@ class Study:
         """Weather, household load, EV owners, fleet and driving of one draw."""
         sc = self.scenario
         index = self.index
-        level = (task.ev_share, task.year)
         temperature_c = demand.outdoor_temperature(
             index, rng=self._rng(task, "climate"), **sc.section("climate")
         )
@@ -224,17 +223,17 @@ class Study:
         )
         owners = adoption.allocate_evs(
             feeder.customers,
-            rng=self._rng(task, "adoption", *level),
+            rng=self._rng(task, "adoption"),
             **self._adoption_options(task),
         )
         fleet = mobility.draw_fleet(
-            owners, rng=self._rng(task, "fleet", *level), **sc.section("vehicles")
+            owners, rng=self._rng(task, "fleet"), **sc.section("vehicles")
         )
         sessions = mobility.sessions_for_fleet(
             fleet,
             index,
             temperature_c,
-            rng=self._rng(task, "mobility", *level),
+            rng=self._rng(task, "mobility"),
             **sc.section("mobility"),
         )
         return StudyInputs(task.inputs_key, temperature_c, base_p_kw, base_q_kvar, fleet, sessions)

@@ -210,6 +210,10 @@ def _cross_checks(data: dict[str, Any]) -> list[ValidationError]:
         errors.append(
             ValidationError("adoption.curve", "adoption_forecast needs an adoption curve")
         )
+    if isinstance(data.get("vehicles"), dict):
+        from gridv2x.scenario.sections.vehicles import cross_check
+
+        errors += cross_check(data["vehicles"])
     demand = data.get("demand", {})
     if demand.get("model") == "metered" and not demand.get("metered_file"):
         errors.append(
