@@ -132,14 +132,22 @@ def valley_fill(
     return p
 
 
-def discharge_level(level: np.ndarray, round_trip_efficiency: float) -> np.ndarray:
-    """Level above which V2G discharges, given the charging level (KKT of the lossy problem).
+def level_ratio(round_trip_efficiency: float, exponent: float = 2.0) -> float:
+    """Ratio of discharge to charging level, ``S / L = eta_rt ** (-1 / (m - 1))``.
 
-    With charge and discharge efficiencies the optimality conditions of ``min sum(load**2)``
-    give a discharge level ``S = L / eta_rt`` for a positive charging level ``L``; for
-    ``L <= 0`` we keep the same gap ``|L| (1/eta_rt - 1)`` so that ``S >= L`` always.
+    The optimality conditions of ``min sum(load**m)`` with charge and discharge efficiencies
+    (``eta_rt = eta_c eta_d``) give one level ``L`` where the EV charges and one level ``S``
+    where it discharges, ``S**(m-1) = L**(m-1) / eta_rt``. ``m = 2`` (sum of squares; for an
+    effective load made of prices this is the break-even of arbitrage, ``S = L / eta_rt``);
+    larger ``m`` approaches the minimum peak and narrows the gap.
     """
-    return level + np.abs(level) * (1.0 / round_trip_efficiency - 1.0)
+    return float(round_trip_efficiency ** (-1.0 / (exponent - 1.0)))
+
+
+def discharge_level(level: np.ndarray, ratio: float) -> np.ndarray:
+    """Level above which V2G discharges: ``S = ratio x L`` for ``L > 0``; for ``L <= 0`` the
+    same gap ``|L| (ratio - 1)`` above ``L``, so that ``S >= L`` always (:func:`level_ratio`)."""
+    return level + np.abs(level) * (ratio - 1.0)
 
 
 def v2g_fill(
@@ -152,11 +160,13 @@ def v2g_fill(
     eta_c: float,
     eta_d: float,
     head: np.ndarray | None = None,
+    ratio: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Two-level water filling with discharge (ignoring the state-of-charge path).
 
     Charging ``c = clip(L - other, 0, cap)`` below the level ``L`` and discharging
-    ``q = clip(other - S(L), 0, dcap)`` above ``S(L) = L / (eta_c eta_d)``, with ``L`` per
+    ``q = clip(other - S(L), 0, dcap)`` above ``S(L) = ratio x L`` (default ``ratio =
+    1 / (eta_c eta_d)``, :func:`level_ratio`), with ``L`` per
     segment such that the battery-side energy ``eta_c sum(c) - sum(q) / eta_d`` equals
     ``need_batt`` [kW x steps]. The caller checks the state-of-charge path.
 
@@ -167,7 +177,8 @@ def v2g_fill(
     """
     if len(starts) == 0:
         return np.zeros(0), np.zeros(0)
-    rte = eta_c * eta_d
+    if ratio is None:
+        ratio = level_ratio(eta_c * eta_d)
     capacity = eta_c * segment_sum(cap, starts)
     lo = np.minimum.reduceat(other, starts) - 1.0
     lo = lo - np.abs(lo)  # far enough below that nothing charges and S(lo) <= min(other)
@@ -175,7 +186,7 @@ def v2g_fill(
 
     def energy(level):
         c = charge_at_level(level[seg], other, cap, head)
-        q = np.minimum(np.maximum(other - discharge_level(level, rte)[seg], 0.0), dcap)
+        q = np.minimum(np.maximum(other - discharge_level(level, ratio)[seg], 0.0), dcap)
         return c, q, eta_c * segment_sum(c, starts) - segment_sum(q, starts) / eta_d
 
     hi = _solve_level(lambda level: energy(level)[2], lo, hi, need_batt)

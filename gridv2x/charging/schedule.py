@@ -104,6 +104,10 @@ BATTERY_DEFAULTS: dict[str, Any] = {
 """Defaults of the battery-wear options (sweden.md §6 [E])."""
 
 _TOL_KWH = 1e-6
+PEAK_EXPONENT = 8.0
+"""Objective ``peak`` of V2G minimises ``sum(load**8)``: a smooth stand-in for the peak that
+still weighs the round-trip losses (discharge level only ~2.4 % above the charging level at
+eta_rt = 0.85, against 18 % for the sum of squares)."""
 
 
 @dataclass
@@ -447,6 +451,7 @@ def _v2g_passes(
     need_steps_b = need_batt / dt  # battery side [kW x steps]
     day_of_step = w.day_of_step
     n_days = int(day_of_step[-1]) + 1
+    ratio = _fill.level_ratio(eta_c * eta_d, PEAK_EXPONENT if opts["objective"] == "peak" else 2.0)
     factors = (1.0, 0.5, 0.25, 0.0)
     for _ in range(passes):
         for i, el, sessions_in, _starts_g, seg_g in groups:
@@ -479,6 +484,7 @@ def _v2g_passes(
                     eta_c,
                     eta_d,
                     None if head is None else head[sub],
+                    ratio,
                 )
                 # state-of-charge path of each session: reserve and battery limits
                 delta = (eta_c * c - q / eta_d) * dt
