@@ -588,7 +588,22 @@ def render_report(data: ReportData) -> str:
         ],
         first_is_label=False,
     )
+    rep = assess.representative_rows(summary)
+    light_caption = "Status per feeder and charging strategy"
+    for column, fmt in (
+        ("ev_share_target", "{:.0%} of customers with an EV"),
+        ("year", "year {:.0f}"),
+    ):
+        if column in rep.columns and pd.to_numeric(rep[column], errors="coerce").notna().any():
+            levels = pd.to_numeric(rep[column], errors="coerce").dropna().unique()
+            light_caption += (
+                " at the most stressed level studied ("
+                + ", ".join(fmt.format(v) for v in sorted(levels))
+                + ")"
+            )
+            break
     context = {
+        "light_caption": light_caption,
         "title": str(scenario.get("name") or data.outdir.name),
         "description": str(scenario.get("description") or ""),
         "kind": data.kind,
