@@ -162,3 +162,14 @@ def test_a_malformed_optional_input_costs_one_chart(tmp_path: Path) -> None:
     html = build_report(out).read_text(encoding="utf-8")
     assert "Chart feeder_map_figure for se-suburban-villa could not be drawn (ValueError" in html
     assert _figure_divs(html) >= 8  # every other chart is still there
+
+
+def test_empty_and_unreadable_summary(tmp_path: Path) -> None:
+    (tmp_path / "header").mkdir()
+    (tmp_path / "header" / "summary.csv").write_text("feeder,strategy,seed\n")
+    html = build_report(tmp_path / "header").read_text(encoding="utf-8")
+    assert "summary.csv has no rows" in html
+    (tmp_path / "blank").mkdir()
+    (tmp_path / "blank" / "summary.csv").write_text("")
+    with pytest.raises(InputError, match="cannot be read as CSV"):
+        build_report(tmp_path / "blank")
