@@ -37,10 +37,15 @@ Strategies (grid-side power ``p``; + charging, - discharging)
   uncontrolled schedule; each update lowers ``sum(load**2)`` and never raises the peak).
   Objective ``price``: the same filling on an effective load ``feeder load + price / price
   weight``, i.e. minimum energy cost with flattening as tie-breaker.
-- ``v2g``: as ``v1g``, and may also discharge above a discharge level ``S = L / round-trip
-  efficiency`` (the optimality condition of the lossy problem), never below the reserve, with at
-  most ``max_discharge_kw``, at most ``daily_throughput_cap_kwh`` discharged per day, and only for
-  owners who did not opt out. Starts from the V1G schedule, so its peak is never above V1G's.
+- ``v2g``: as ``v1g``, and may also discharge where the load of everything else is above a
+  discharge level ``S`` tied to the charging level ``L`` by the optimality conditions of the
+  lossy problem: ``S = L / eta_rt`` for ``price`` (arbitrage only pays beyond the round-trip
+  losses) and ``S = L eta_rt**(-1/7)`` for ``peak`` (``min sum(load**8)``, a smooth stand-in
+  for the peak). Never below the reserve, at most ``max_discharge_kw``, at most
+  ``daily_throughput_cap_kwh`` discharged per day, only for owners who did not opt out; a
+  session whose schedule breaks one of these is re-solved with half, a quarter, then zero
+  discharge power. Starts from the V1G schedule and every update keeps the window's peak, so
+  its peak is never above V1G's.
 
 Energy balance per EV (exact by construction, tested to 0.1 %)::
 

@@ -110,3 +110,26 @@ def test_with_mobility_sessions():
         lhs = pe["charged_kwh"] - pe["discharged_kwh"]
         rhs = pe["driving_kwh"] + pe["stored_end_kwh"] - pe["stored_start_kwh"] + pe["losses_kwh"]
         assert ((lhs - rhs).abs() <= 1e-3 * pe["charged_kwh"].clip(lower=1)).all()
+
+
+def test_builtin_feeder_with_household_load():
+    """A built-in feeder, its households' base load and the mobility package's fleet."""
+    from gridv2x import adoption, demand, mobility, network
+    from gridv2x.conventions import period_index
+
+    feeder = network.read_builtin("se-suburban-villa")
+    index = period_index("2030-01-13", 7)
+    rng = np.random.default_rng(0)
+    temperature = demand.outdoor_temperature(index, rng=rng)
+    p_kw, _ = demand.base_load(feeder.customers, index, temperature, rng=rng)
+    owners = adoption.allocate_evs(feeder.customers, rng=rng, share=0.6)
+    fleet = mobility.draw_fleet(owners, rng=rng)
+    sessions = mobility.sessions_for_fleet(fleet, index, temperature, rng=rng)
+    base = p_kw.sum(axis=1)
+    res = {s: schedule(s, sessions, fleet, index, base) for s in ("uncontrolled", "v1g", "v2g")}
+    price = schedule("v1g", sessions, fleet, index, base, v1g={"objective": "price"})
+    peak = {s: (base + r.power_kw.sum(axis=1)).max() for s, r in res.items()}
+    assert peak["v2g"] < peak["v1g"] < peak["uncontrolled"]
+    assert res["v1g"].per_ev["unmet_kwh"].sum() == res["v2g"].per_ev["unmet_kwh"].sum() == 0
+    unc_cost = res["uncontrolled"].per_ev["energy_cost_sek"].sum()
+    assert price.per_ev["energy_cost_sek"].sum() < unc_cost
