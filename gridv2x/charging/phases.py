@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from gridv2x.conventions import PHASES
 from gridv2x.errors import InputError
@@ -119,16 +120,23 @@ def power_by_customer(result, fleet: pd.DataFrame, phases: bool = False) -> pd.D
     fleet = fleet.loc[list(power.columns)]
     customers, owner = np.unique(fleet["customer_id"].to_numpy(), return_inverse=True)
     values = power.to_numpy(dtype=float)
+    rows = np.arange(len(fleet))
     if not phases:
-        matrix = np.zeros((len(fleet), len(customers)))
-        matrix[np.arange(len(fleet)), owner] = 1.0
+        matrix = sp.csr_matrix(
+            (np.ones(len(fleet)), (rows, owner)), shape=(len(fleet), len(customers))
+        )
         columns = pd.Index(customers, name="customer_id")
     else:
         weights = _phase_weights(fleet)
-        matrix = np.zeros((len(fleet), 3 * len(customers)))
-        for k in range(3):
-            matrix[np.arange(len(fleet)), 3 * owner + k] = weights[:, k]
+        matrix = sp.csr_matrix(
+            (
+                weights.ravel(),
+                (np.repeat(rows, 3), (3 * owner[:, None] + np.arange(3)).ravel()),
+            ),
+            shape=(len(fleet), 3 * len(customers)),
+        )
         columns = pd.MultiIndex.from_product(
             [customers, list(PHASES)], names=["customer_id", "phase"]
         )
-    return pd.DataFrame(values @ matrix, index=power.index, columns=columns)
+    out = np.asarray((matrix.T @ values.T).T) if len(fleet) else np.zeros((len(power), 0))
+    return pd.DataFrame(out, index=power.index, columns=columns)
