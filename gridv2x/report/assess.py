@@ -452,7 +452,8 @@ def feeder_answer(
                 parts.append(
                     f"{strategy}: {'no violation in the studied years' if pd.isna(year) else int(year)}"
                 )
-            return f"First year with a violation on {feeder}: " + "; ".join(parts) + "."
+            text = f"First year with a violation on {feeder}: " + "; ".join(parts) + "."
+            return text + _deferral_text(deferral, feeder)
     rows = representative_rows(summary)
     rows = rows[rows["feeder"] == feeder]
     fl = lights[lights["feeder"] == feeder].set_index("strategy")
@@ -490,6 +491,23 @@ def feeder_answer(
         else ("no strategy keeps the limits" if not ok else f"{ok[0]} is the first that keeps them")
     )
     return f"{intro}" + "; ".join(phrases) + f" — {verdict}."
+
+
+def _deferral_text(deferral: pd.DataFrame | None, feeder: str) -> str:
+    """ " V1G defers the investment by N years; ..." from ``deferral.csv``."""
+    if deferral is None or not {"feeder", "strategy", "deferral_years"} <= set(deferral.columns):
+        return ""
+    rows = deferral[deferral["feeder"] == feeder]
+    parts = []
+    for strategy in order_strategies(rows["strategy"]):
+        row = rows[rows["strategy"] == strategy].iloc[0]
+        years = pd.to_numeric(pd.Series([row["deferral_years"]]), errors="coerce").iloc[0]
+        if pd.isna(years):
+            continue
+        at_least = "at least " if _truthy(row.get("deferral_is_lower_bound")) else ""
+        name = strategy.upper() if strategy in ("v1g", "v2g") else strategy
+        parts.append(f"{name} defers the grid investment by {at_least}{years:.0f} years")
+    return (" " + "; ".join(parts) + ".") if parts else ""
 
 
 def hosting_gain_table(hosting_capacity: pd.DataFrame) -> pd.DataFrame | None:

@@ -176,3 +176,23 @@ def test_first_violation_years_from_forecast_and_deferral() -> None:
     years = assess.first_violation_years(None, deferral).set_index("strategy")
     assert years.loc["uncontrolled", "first_violation_year"] == 2031
     assert years.loc["v1g", "first_violation_year"] == 2034
+
+
+def test_forecast_answer_names_years_and_deferral() -> None:
+    summary = pd.DataFrame([_row("uncontrolled"), _row("v1g")])
+    deferral = pd.DataFrame(
+        {
+            "feeder": ["f", "f"],
+            "strategy": ["v1g", "v2g"],
+            "first_violation_year": [2034.0, np.nan],
+            "uncontrolled_first_violation_year": [2031.0, 2031.0],
+            "deferral_years": [3.0, 5.0],
+            "deferral_is_lower_bound": [False, True],
+        }
+    )
+    answer = assess.feeder_answer(
+        summary, assess.traffic_lights(summary, LIMITS), "f", deferral=deferral
+    )
+    assert "uncontrolled: 2031; v1g: 2034; v2g: no violation in the studied years." in answer
+    assert "V1G defers the grid investment by 3 years" in answer
+    assert "V2G defers the grid investment by at least 5 years." in answer
