@@ -222,6 +222,7 @@ def test_cli_list_show_export(tmp_path):
     assert gj["features"][0]["properties"]["cable_type"]
 
 
+@pytest.mark.filterwarnings("ignore:'crs' was not provided")
 def test_missing_crs_warns_and_missing_layer_is_an_error(tmp_path):
     X0, Y0 = 667_000.0, 6_591_000.0  # noqa: N806  SWEREF 99 TM metres
     folder = tmp_path / "nocrs"
