@@ -243,18 +243,19 @@ def _feeder_section(data: ReportData, feeder: str, index: int, fig: _FigureCount
         section.notes.append(
             f"No stored results for {', '.join(missing_tasks)}: left out of the detail charts."
         )
-    seed_text = ""
     rep = assess.representative_rows(data.summary)
     rep = rep[rep["feeder"] == feeder]
+    shown = []
     if "seed" in rep.columns and rep["seed"].nunique() > 1:
-        seed_text = " Detail charts show the lowest seed."
+        shown.append("the lowest seed")
     level = {
         c: pd.to_numeric(rep[c], errors="coerce").max() for c in assess.LEVEL_COLUMNS if c in rep
     }
     if pd.notna(level.get("ev_share_target", np.nan)):
-        seed_text += f" They show the highest EV share studied ({level['ev_share_target']:.0%} of customers)."
+        shown.append(f"the highest EV share studied ({level['ev_share_target']:.0%} of customers)")
     elif pd.notna(level.get("year", np.nan)):
-        seed_text += f" They show the last forecast year ({int(level['year'])})."
+        shown.append(f"the last forecast year ({int(level['year'])})")
+    seed_text = ("Detail charts show " + " at ".join(shown) + ".") if shown else ""
     section.intro = (_feeder_facts(data, feeder, rep) + " " + seed_text).strip()
 
     ts = {s: t.timeseries for s, t in loaded.items() if t.timeseries is not None}

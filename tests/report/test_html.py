@@ -121,7 +121,7 @@ def test_hosting_capacity_sections(tmp_path: Path) -> None:
     assert 'id="hosting-capacity"' in html
     assert "Gain of v2g over uncontrolled [percentage points]" in html
     assert "can host" in html  # the one-sentence answer uses the hosting capacity
-    assert "highest EV share studied (70% of customers)" in html
+    assert "Detail charts show the lowest seed at the highest EV share studied (70% of" in html
     assert "95 % confidence interval" in html  # band from probability_low / probability_high
 
 
