@@ -221,6 +221,8 @@ def _check_inputs(strategy, sessions, fleet, index, base_load_kw):
                 f"charging sessions: column {col} must hold timezone-aware timestamps, "
                 f"given dtype {sessions[col].dtype}"
             )
+    if sessions["arrival"].isna().any() or sessions["departure"].isna().any():
+        raise InputError("charging sessions: arrival and departure must be given in every row")
     if (sessions["departure"] <= sessions["arrival"]).any():
         bad = sessions.loc[sessions["departure"] <= sessions["arrival"], "ev_id"].tolist()[:5]
         raise InputError(f"charging sessions: departure must be after arrival (ev_id {bad})")
