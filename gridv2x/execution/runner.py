@@ -60,6 +60,13 @@ def simulate_task(
         output.sessions = inputs.sessions.assign(
             customer_id=inputs.sessions["ev_id"].map(inputs.fleet.set_index("ev_id")["customer_id"])
         )
+        if task.draw == 0:
+            from gridv2x.demand import load_duration_by_group
+
+            customers = study.feeder(task.feeder).customers
+            output.extra["base_load_duration"] = load_duration_by_group(
+                inputs.base_p_kw, customers
+            ).reset_index()
     return output
 
 

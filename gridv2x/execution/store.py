@@ -150,6 +150,12 @@ class ResultsStore:
             path = fleet_dir / f"{name}.parquet"
             if not path.exists():
                 _to_parquet(output.sessions, path)
+        duration = output.extra.get("base_load_duration")
+        if duration is not None:
+            path = self.results / "fleet" / f"{output.task.feeder}-base_load.parquet"
+            path.parent.mkdir(exist_ok=True)
+            if not path.exists():
+                _to_parquet(duration, path)
 
     def read_summary_row(self, task: Task) -> dict[str, Any]:
         data = json.loads((self.task_dir(task) / "task.json").read_text())
