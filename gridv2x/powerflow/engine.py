@@ -67,7 +67,7 @@ class TimeseriesResult:
         without supply and for steps that did not converge.
     line_loading_percent : pandas.DataFrame
         Current of each line relative to ``max_i_ka * df * parallel`` [%] (higher end; for
-        asymmetric runs the highest phase).
+        asymmetric runs the highest phase). NaN for lines out of service (as pandapower).
     trafo_loading_percent : pandas.DataFrame
         Transformer current relative to its rated current, the higher of the HV and LV side [%]
         (pandapower's ``trafo_loading="current"``; asymmetric: highest phase).
@@ -282,6 +282,9 @@ class TimeseriesEngine:
         self._load_ids = m.input_data[m.load_component]["id"][: len(m.load_rows)]
         self._n_load_rows_total = n_rows
         self._sgen_ids = m.input_data["sym_gen"]["id"][: len(m.sgen_index)]
+        line, trafo = m.input_data["line"], m.input_data["transformer"]
+        self._line_off = ~(line["from_status"].astype(bool) | line["to_status"].astype(bool))
+        self._trafo_off = ~(trafo["from_status"].astype(bool) | trafo["to_status"].astype(bool))
         src = m.input_data["source"]
         self._src_correct = bool(self.asymmetric and np.any(src["sk"] < IDEAL_SOURCE_SK_VA))
         self._src_node_pos = np.searchsorted(m.input_data["node"]["id"], src["node"])
@@ -511,7 +514,7 @@ class TimeseriesEngine:
             pl = ln["p_from"] + ln["p_to"]
             if self.asymmetric:
                 i, pl = i.max(axis=2), pl.sum(axis=2)
-            line_i[sl] = i
+            line_i[sl] = np.where(self._line_off, np.nan, i)
             total += pl.sum(axis=1)
         if len(m.trafo_index):
             tr = out["transformer"]
@@ -527,6 +530,8 @@ class TimeseriesEngine:
                     np.maximum(i_hv / m.trafo_i_rated_a[:, 0], i_lv / m.trafo_i_rated_a[:, 1]) * 100
                 )
             tr_p[sl] = p_hv / 1e6
+            tr_load[sl] = np.where(self._trafo_off, np.nan, tr_load[sl])
+            tr_p[sl] = np.where(self._trafo_off, np.nan, tr_p[sl])
             total += pl.sum(axis=1)
         losses[sl] = total / 1e6
         bad = np.flatnonzero(~ok) + sl.start
