@@ -667,6 +667,14 @@ def convert_net(net, *, asymmetric: bool = False) -> PgmModel:
 
     trafo_y0_shunt = None
     if asymmetric and n_tr:
+        dyn = (tr["winding_from"] == WindingType.delta) & (tr["winding_to"] == WindingType.wye_n)
+        if not dyn.all():
+            warnings.warn(
+                "asymmetric load flow: only Dyn transformers reproduce pandapower's runpp_3ph "
+                "zero-sequence model; other vector groups use power-grid-model's model "
+                "(zero-sequence impedance = short-circuit impedance)",
+                stacklevel=3,
+            )
         extra = _dyn_zero_sequence_shunts(trafo, tr, _in_service(trafo))
         if extra is not None:
             use, nodes, y0 = extra

@@ -50,6 +50,12 @@ DEFAULT_CHUNK_STEPS = 2880
 """Steps per PGM batch call: 30 days at 15 min [-]. Bounds the memory of one call."""
 
 ENGINES = ("pgm", "pandapower")
+
+SLACK_TOLERANCE_PU = 1e-9
+"""Asymmetric runs: allowed deviation of the slack's positive-sequence voltage [pu]."""
+
+MAX_SLACK_PASSES = 4
+"""Asymmetric runs: at most this many re-solves to hold the slack voltage [-]."""
 """Allowed values of ``engine``."""
 
 _A = np.exp(2j * np.pi / 3)
@@ -241,12 +247,12 @@ class TimeseriesEngine:
 
     Notes
     -----
-    Asymmetric runs solve each batch twice when the external grid has a finite short-circuit
-    power: pandapower's ``runpp_3ph`` keeps the positive-sequence slack voltage ideal and uses
-    the short-circuit impedance for the negative and zero sequence only, while a PGM source has
-    one impedance for all sequences. The second pass moves each step's source voltage by the
-    positive-sequence drop found in the first, so the slack bus holds its set-point while the
-    negative- and zero-sequence impedances stay those of the grid.
+    Asymmetric runs re-solve each batch (typically twice more) when the external grid has a
+    finite short-circuit power: pandapower's ``runpp_3ph`` keeps the positive-sequence slack
+    voltage ideal and uses the short-circuit impedance for the negative and zero sequence only,
+    while a PGM source has one impedance for all sequences. Each re-solve moves every step's
+    source voltage by the remaining positive-sequence deviation, so the slack bus holds its
+    set-point (to 1e-9 pu) while the negative- and zero-sequence impedances stay the grid's.
 
     Examples
     --------
@@ -458,22 +464,54 @@ class TimeseriesEngine:
             update = {comp: {"id": np.broadcast_to(ids, (n, len(ids)))}}
         out, ok = self._solve(update, outputs, n)
         if self._src_correct:
-            # second pass: hold the positive-sequence slack voltage at its set-point, as
-            # pandapower's runpp_3ph does (its source impedance acts on negative and zero
-            # sequence only); see the class docstring
-            src = self.model.input_data["source"]
-            u = out["node"]["u_pu"][:, self._src_node_pos]
-            phasors = u * np.exp(1j * out["node"]["u_angle"][:, self._src_node_pos])
-            v1 = (phasors[..., 0] + _A * phasors[..., 1] + _A**2 * phasors[..., 2]) / 3
-            target = src["u_ref"] * np.exp(1j * src["u_ref_angle"])
-            corrected = np.where(ok[:, None] & np.isfinite(v1), 2 * target - v1, target)
-            update = dict(update)
-            update["source"] = {
-                "id": np.broadcast_to(src["id"], (n, len(src))),
-                "u_ref": np.abs(corrected),
-                "u_ref_angle": np.angle(corrected),
+            out, ok = self._hold_slack_positive_sequence(update, outputs, out, ok)
+        return out, ok
+
+    def _source_v1(self, out) -> np.ndarray:
+        """Positive-sequence voltage at the source nodes [pu], shape (steps, sources)."""
+        u = out["node"]["u_pu"][:, self._src_node_pos]
+        phasors = u * np.exp(1j * out["node"]["u_angle"][:, self._src_node_pos])
+        return (phasors[..., 0] + _A * phasors[..., 1] + _A**2 * phasors[..., 2]) / 3
+
+    def _hold_slack_positive_sequence(self, update, outputs, out, ok):
+        """Re-solve with source voltages moved so the slack holds its positive-sequence set-point.
+
+        pandapower's ``runpp_3ph`` keeps the positive sequence of the slack ideal; a PGM source
+        has one impedance for all sequences. Each pass moves the source voltage ``E`` of every
+        step by the remaining deviation ``d = V1_set - V1`` (accelerated with the ratio of
+        successive deviations, Aitken) and re-solves the steps that still deviate by more than
+        :data:`SLACK_TOLERANCE_PU`, at most :data:`MAX_SLACK_PASSES` times.
+        """
+        src = self.model.input_data["source"]
+        n = len(ok)
+        target = src["u_ref"] * np.exp(1j * src["u_ref_angle"])
+        e = np.broadcast_to(target, (n, len(src))).astype(complex)
+        previous = None
+        for _ in range(MAX_SLACK_PASSES):
+            dev = target - self._source_v1(out)
+            dev = np.where(ok[:, None] & np.isfinite(dev), dev, 0.0)
+            todo = np.flatnonzero(np.abs(dev).max(axis=1) > SLACK_TOLERANCE_PU)
+            if not len(todo):
+                break
+            step = dev.copy()
+            if previous is not None:
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    ratio = np.where(np.abs(previous) > 0, dev / previous, 0.0)
+                ratio = np.where(np.abs(ratio) < 0.5, ratio, 0.0)
+                step = dev / (1 - ratio)
+            e[todo] += step[todo]
+            previous = dev
+            sub = {comp: {k: v[todo] for k, v in d.items()} for comp, d in update.items()}
+            sub["source"] = {
+                "id": np.broadcast_to(src["id"], (len(todo), len(src))),
+                "u_ref": np.abs(e[todo]),
+                "u_ref_angle": np.angle(e[todo]),
             }
-            out, ok = self._solve(update, outputs, n)
+            sub_out, sub_ok = self._solve(sub, outputs, len(todo))
+            for comp, attrs in sub_out.items():
+                for attr, values in attrs.items():
+                    out[comp][attr][todo] = values
+            ok[todo] = sub_ok
         return out, ok
 
     def _solve(self, update: dict, outputs: dict, n: int) -> tuple[dict, np.ndarray]:
