@@ -569,8 +569,10 @@ def schedule(
     charger_cap_kw : float or None
         Optional cap on the charging power of every home charger [kW].
     transformer_limit_kw : float or None
-        Grid-aware option for ``v1g``/``v2g``: keep base + EV load at or below this [kW]
-        wherever the mobility guarantee allows it (``None`` = off).
+        Grid-aware option for ``v1g``/``v2g`` with objective ``price``: keep base + EV load at
+        or below this [kW] wherever the mobility guarantee allows it (a steep penalty above the
+        limit in the filling; ``None`` = off). Objective ``peak`` needs no limit: it already
+        keeps the load as low as the plug-in windows allow (tested against the LP optimum).
     price_file : path or None
         Day-ahead price file (see :func:`gridv2x.charging.prices.read_prices`); ``None`` = the
         shipped synthetic SE3 example (:func:`gridv2x.charging.prices.example_prices`).

@@ -68,8 +68,9 @@ SECTION = Section(
             type=float,
             min=0.0,
             nullable=True,
-            doc="Grid-aware v1g/v2g: keep base + EV load at or below this [kW] wherever the "
-            "mobility guarantee allows; null = off.",
+            doc="Grid-aware v1g/v2g with objective price: keep base + EV load at or below this "
+            "[kW] wherever the mobility guarantee allows (objective peak already keeps the load "
+            "as low as possible); null = off. E.g. the transformer rating in kVA x 0.95.",
         ),
         "price_file": Field(
             default=None,
