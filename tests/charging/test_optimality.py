@@ -119,3 +119,40 @@ def test_v2g_peak_is_close_to_the_lp_lower_bound(seed):
     v1g = (base + schedule("v1g", sessions, fleet, index, base).power_kw.sum(axis=1)).max()
     assert lp - 1e-6 <= v2g <= 1.03 * lp  # within 3 % of a lower bound
     assert v2g - lp < 0.2 * (v1g - lp)  # most of the way from V1G down to that bound
+
+
+def test_price_objective_is_close_to_the_lp_minimum_cost():
+    from gridv2x.charging.prices import prices_on_index
+
+    sessions, fleet, index, base = make_case(20, 7, 1)
+    fleet = fleet.reset_index(drop=True)
+    w = _windows(sessions, fleet, index, None)
+    e0 = 0.8 * fleet["battery_kwh"].to_numpy()
+    _, _, _, need, _, cap_batt = _energy_chain(w, fleet, e0, e0, 0.92)
+    need = np.minimum(need * w.sess["share"].to_numpy(), cap_batt)[w.s_idx] / (0.92 * w.dt_h)
+    price = prices_on_index(index).to_numpy()
+    n_el = len(w.cap)
+    res = linprog(
+        price[w.step] * w.dt_h,
+        A_eq=sp.csr_matrix((np.ones(n_el), (w.seg, np.arange(n_el))), shape=(len(need), n_el)),
+        b_eq=need,
+        bounds=np.c_[np.zeros(n_el), w.cap],
+        method="highs",
+    )
+    assert res.status == 0
+    cost = {
+        weight: schedule(
+            "v1g",
+            sessions,
+            fleet,
+            index,
+            base,
+            v1g={"objective": "price"},
+            price_weight_kw_per_sek=weight,
+        )
+        .per_ev["energy_cost_sek"]
+        .sum()
+        for weight in (1e3, 1e5)
+    }
+    assert res.fun - 1e-6 <= cost[1e3] <= 1.02 * res.fun  # flattening costs < 2 %
+    assert cost[1e5] == pytest.approx(res.fun, rel=1e-4)  # cost-only: the LP optimum
