@@ -97,7 +97,8 @@ def power_by_customer(result, fleet: pd.DataFrame, phases: bool = False) -> pd.D
     Parameters
     ----------
     result : ChargingResult or pandas.DataFrame
-        A charging result (its ``power_kw`` is used) or a ``[time x ev_id]`` power frame [kW].
+        A charging result (its ``power_kw`` is used, and the ``phase`` of its ``per_ev``, which
+        reflects ``schedule(..., phase_assignment=...)``) or a ``[time x ev_id]`` frame [kW].
     fleet : pandas.DataFrame
         The fleet with ``ev_id, customer_id`` and, for ``phases=True``, ``phases, phase``.
     phases : bool
@@ -117,7 +118,10 @@ def power_by_customer(result, fleet: pd.DataFrame, phases: bool = False) -> pd.D
     missing = [e for e in power.columns if e not in fleet.index]
     if missing:
         raise InputError(f"charging power_by_customer: ev_id not in the fleet: {missing[:5]}")
-    fleet = fleet.loc[list(power.columns)]
+    fleet = fleet.loc[list(power.columns)].copy()
+    per_ev = getattr(result, "per_ev", None)
+    if per_ev is not None and "phase" in per_ev.columns:
+        fleet["phase"] = per_ev["phase"].reindex(fleet.index).to_numpy()
     customers, owner = np.unique(fleet["customer_id"].to_numpy(), return_inverse=True)
     values = power.to_numpy(dtype=float)
     rows = np.arange(len(fleet))

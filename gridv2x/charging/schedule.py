@@ -73,6 +73,7 @@ from gridv2x.charging.battery import (
     degradation_pct,
     virtual_km,
 )
+from gridv2x.charging.phases import assign_phases
 from gridv2x.charging.prices import prices_on_index
 from gridv2x.conventions import SESSION_COLUMNS, TIMEZONE, step_hours
 from gridv2x.errors import InputError
@@ -87,6 +88,7 @@ __all__ = [
 ]
 
 STRATEGIES = ("uncontrolled", "v1g", "v2g")
+PHASE_ASSIGNMENTS = ("as_drawn", "random", "balanced")
 OBJECTIVES = ("peak", "price")
 
 V1G_DEFAULTS: dict[str, Any] = {"objective": "peak"}
@@ -539,6 +541,7 @@ def schedule(
     price_weight_kw_per_sek: float = 1000.0,
     passes: int = 2,
     power_tariff: Mapping[str, Any] | None = None,
+    phase_assignment: str = "as_drawn",
     v1g: Mapping[str, Any] | None = None,
     v2g: Mapping[str, Any] | None = None,
     battery: Mapping[str, Any] | None = None,
@@ -588,6 +591,11 @@ def schedule(
         ``sek_per_kw_month`` [SEK/kW-month] (None = off), ``hours`` [start, end) local [h],
         ``weekdays_only``, ``months``. With a fee, ``price`` objectives keep the EV's power in
         the window as low as the sessions allow, and ``power_tariff_sek`` is reported per EV.
+    phase_assignment : {"as_drawn", "random", "balanced"}
+        Phase of single-phase chargers (:func:`gridv2x.charging.phases.assign_phases`):
+        ``as_drawn`` keeps the fleet's ``phase``; ``random`` draws one per charger (seeded by
+        the fleet's ev_ids); ``balanced`` is the DSO's balanced connection. Reported in
+        ``per_ev["phase"]`` and used by ``power_by_customer``.
     v1g : mapping, optional
         ``{"objective": "peak" | "price"}``.
     v2g : mapping, optional
@@ -643,6 +651,11 @@ def schedule(
             raise InputError(f"charging.v2g.{key}: must be a number >= 0 or null, given {val!r}")
     if charger_cap_kw is not None and not charger_cap_kw > 0:
         raise InputError(f"charging.charger_cap_kw: must be > 0 or null, given {charger_cap_kw!r}")
+    if phase_assignment not in PHASE_ASSIGNMENTS:
+        raise InputError(
+            f"charging.phase_assignment: must be one of {', '.join(PHASE_ASSIGNMENTS)}, "
+            f"given {phase_assignment!r}"
+        )
     if not (isinstance(passes, int) and passes >= 1):
         raise InputError(f"charging.passes: must be an integer >= 1, given {passes!r}")
 
@@ -703,7 +716,7 @@ def schedule(
                 passes,
                 limit,
             )
-    return _assemble(
+    result = _assemble(
         strategy,
         w,
         p,
@@ -724,6 +737,19 @@ def schedule(
         if not tariff_opts["sek_per_kw_month"]
         else (window, float(tariff_opts["sek_per_kw_month"])),
     )
+    if {"phases", "phase"} <= set(fleet.columns):
+        result.per_ev["phases"] = fleet["phases"].to_numpy()
+        result.per_ev["phase"] = _phases_as(fleet, phase_assignment)
+    return result
+
+
+def _phases_as(fleet: pd.DataFrame, method: str) -> np.ndarray:
+    """Phase of each charger under the chosen assignment (``as_drawn`` keeps the fleet's)."""
+    if method == "as_drawn" or len(fleet) == 0:
+        return fleet["phase"].to_numpy()
+    seed = zlib.crc32("|".join(map(str, fleet["ev_id"])).encode())
+    rng = np.random.default_rng(seed)
+    return assign_phases(fleet, method, rng)["phase"].to_numpy()
 
 
 def _assemble(

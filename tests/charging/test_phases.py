@@ -60,3 +60,24 @@ def test_power_by_customer_and_phase_conserve_power():
         for ph in "abc":
             expected = p / 3 if ev["phases"] == 3 else p * (ev["phase"] == ph)
             np.testing.assert_allclose(by_phase[(ev["customer_id"], ph)], expected, atol=1e-12)
+
+
+def test_phase_assignment_option_reaches_the_per_phase_load():
+    sessions, fleet, index, base = make_case(24, 2, 5)
+    fleet["phases"] = 1
+    fleet["charger_kw"] = 3.7
+    fleet["phase"] = "a"  # everybody on phase a, as drawn
+    drawn = schedule("v1g", sessions, fleet, index, base)
+    balanced = schedule("v1g", sessions, fleet, index, base, phase_assignment="balanced")
+    assert (drawn.per_ev["phase"] == "a").all()
+    assert balanced.per_ev["phase"].value_counts().to_dict() == {"a": 8, "b": 8, "c": 8}
+    by_phase = power_by_customer(balanced, fleet, phases=True).T.groupby(level="phase").sum().T
+    drawn_phase = power_by_customer(drawn, fleet, phases=True).T.groupby(level="phase").sum().T
+    assert (drawn_phase[["b", "c"]] == 0).all().all()
+    assert by_phase["b"].sum() > 0 and by_phase["c"].sum() > 0
+    np.testing.assert_allclose(by_phase.sum(axis=1), balanced.power_kw.sum(axis=1), atol=1e-9)
+    rnd = schedule("v1g", sessions, fleet, index, base, phase_assignment="random")
+    again = schedule("v1g", sessions, fleet, index, base, phase_assignment="random")
+    assert rnd.per_ev["phase"].equals(again.per_ev["phase"])
+    with pytest.raises(InputError, match="phase_assignment"):
+        schedule("v1g", sessions, fleet, index, base, phase_assignment="clever")

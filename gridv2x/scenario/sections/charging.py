@@ -135,6 +135,14 @@ SECTION = Section(
                 ),
             },
         ),
+        "phase_assignment": Field(
+            default="as_drawn",
+            type=str,
+            choices=("as_drawn", "random", "balanced"),
+            doc="Phase of single-phase chargers for the unbalanced load flow: as_drawn (the "
+            "vehicles section's draw), random, or balanced by the DSO (largest first to the "
+            "least loaded phase).",
+        ),
         "v1g": Section(
             doc="Smart charging (V1G) options.",
             fields={
