@@ -1,23 +1,33 @@
-"""Charging strategies (uncontrolled, V1G, V2G), battery state and wear, phases and prices.
+"""Charging strategies (uncontrolled, V1G, V2G), battery state and wear, phases, prices, tariffs.
 
-Public API: :func:`schedule` -> :class:`ChargingResult`; :func:`power_by_customer`,
-:func:`assign_phases`; :func:`read_prices`; :func:`degradation_pct`, :func:`virtual_km`.
+* :func:`schedule` -> :class:`ChargingResult`: EV power and stored energy per EV and step,
+  per-EV energy, wear and cost, per-session delivered / shortfall / unmet energy.
+* :func:`power_by_customer` (optionally per phase) and :func:`assign_phases` for the load flow.
+* :func:`read_prices` / :func:`example_price_profile`: day-ahead prices (the shipped SE3 series
+  is synthetic, see :mod:`gridv2x.charging.prices`).
+* :func:`degradation_pct`, :func:`virtual_km`: battery wear (sweden.md §6 [E]).
+* :func:`tariff_window`, :func:`power_tariff_cost`: power-based grid tariff (effekttariff).
 """
 
-from gridv2x.charging.battery import degradation_pct, virtual_km
+from gridv2x.charging.battery import degradation_pct, equivalent_full_cycles, virtual_km
 from gridv2x.charging.phases import PHASE_METHODS, assign_phases, power_by_customer
 from gridv2x.charging.prices import example_price_profile, read_prices
-from gridv2x.charging.schedule import STRATEGIES, ChargingResult, schedule
+from gridv2x.charging.schedule import PHASE_ASSIGNMENTS, STRATEGIES, ChargingResult, schedule
+from gridv2x.charging.tariff import power_tariff_cost, tariff_window
 
 __all__ = [
     "STRATEGIES",
+    "PHASE_ASSIGNMENTS",
+    "PHASE_METHODS",
     "ChargingResult",
     "schedule",
     "assign_phases",
     "power_by_customer",
-    "PHASE_METHODS",
     "read_prices",
     "example_price_profile",
     "degradation_pct",
+    "equivalent_full_cycles",
     "virtual_km",
+    "tariff_window",
+    "power_tariff_cost",
 ]
