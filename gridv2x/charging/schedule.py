@@ -578,7 +578,7 @@ def schedule(
         keeps the load as low as the plug-in windows allow (tested against the LP optimum).
     price_file : path or None
         Day-ahead price file (see :func:`gridv2x.charging.prices.read_prices`); ``None`` = the
-        shipped synthetic SE3 example (:func:`gridv2x.charging.prices.example_prices`).
+        shipped synthetic SE3 example (:func:`gridv2x.charging.prices.example_price_profile`).
     prices : pandas.Series or None
         Prices on ``index`` [SEK/kWh] given directly (Python use; overrides ``price_file``).
     price_weight_kw_per_sek : float
@@ -649,13 +649,21 @@ def schedule(
         val = v2g_opts[key]
         if val is not None and not (isinstance(val, int | float) and val >= 0):
             raise InputError(f"charging.v2g.{key}: must be a number >= 0 or null, given {val!r}")
-    if charger_cap_kw is not None and not charger_cap_kw > 0:
+    if charger_cap_kw is not None and not (
+        isinstance(charger_cap_kw, int | float) and charger_cap_kw > 0
+    ):
         raise InputError(f"charging.charger_cap_kw: must be > 0 or null, given {charger_cap_kw!r}")
     if phase_assignment not in PHASE_ASSIGNMENTS:
         raise InputError(
             f"charging.phase_assignment: must be one of {', '.join(PHASE_ASSIGNMENTS)}, "
             f"given {phase_assignment!r}"
         )
+    for key, val in (
+        ("transformer_limit_kw", transformer_limit_kw),
+        ("price_weight_kw_per_sek", price_weight_kw_per_sek),
+    ):
+        if val is not None and not (isinstance(val, int | float) and val >= 0):
+            raise InputError(f"charging.{key}: must be a number >= 0, given {val!r}")
     if not (isinstance(passes, int) and passes >= 1):
         raise InputError(f"charging.passes: must be an integer >= 1, given {passes!r}")
 
