@@ -225,3 +225,34 @@ def test_no_sessions_and_sessions_outside_the_period(strategy):
     assert len(r.sessions) == len(later)  # kept, marked, not dropped
     assert not r.sessions["in_period"].any()
     assert r.per_ev["charged_kwh"].sum() == 0
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_back_to_back_sessions_sharing_a_step(strategy):
+    """A departure and the next arrival inside the same step: the step's limit is shared."""
+    index = pd.date_range("2030-01-01", periods=96, freq="60min", tz="Europe/Stockholm")
+    t = index[0]
+    m = pd.Timedelta(minutes=1)
+    fleet = pd.DataFrame(
+        {"ev_id": ["e1", "e2"], "battery_kwh": [60.0, 40.0], "charger_kw": [11.0, 3.7]}
+    )
+    rows = []
+    for ev in ("e1", "e2"):
+        start = t + 60 * m
+        for j in range(12):  # stays of 5 h 10 min, away for 5 min (same hour step)
+            arrival = start + j * 315 * m
+            rows.append((ev, arrival, arrival + 310 * m, 4.0 + j % 3, 30.0))
+    sessions = pd.DataFrame(
+        rows, columns=["ev_id", "arrival", "departure", "energy_kwh", "distance_km"]
+    )
+    base = pd.Series(20 + 10 * np.sin(np.arange(96) / 96 * 8 * np.pi), index=index)
+    r = schedule(strategy, sessions, fleet, index, base, v2g={"opt_out_share": 0.0})
+    assert energy_balance_error(r, index) < 1e-3
+    cap = fleet.set_index("ev_id")["charger_kw"]
+    assert (r.power_kw.abs() <= cap + 1e-9).all().all()
+    assert (r.soc_kwh >= -1e-9).all().all()
+    assert r.sessions["shortfall_kwh"].sum() == 0 and r.sessions["unmet_kwh"].sum() == 0
+    if strategy != "uncontrolled":
+        unc = schedule("uncontrolled", sessions, fleet, index, base)
+        peak = (base + r.power_kw.sum(axis=1)).max()
+        assert peak <= (base + unc.power_kw.sum(axis=1)).max() + 1e-6
