@@ -50,7 +50,8 @@ def cases(draw):
             arrival = index[0] + pd.Timedelta(minutes=t)
             departure = arrival + pd.Timedelta(minutes=length)
             rows.append((ev, arrival, departure, energy, energy / 0.18))
-            t += length + int(rng.integers(120, 14 * 60))
+            # mostly hours away; sometimes only minutes (departure and arrival share a step)
+            t += length + int(rng.integers(1, 30) if rng.random() < 0.2 else rng.integers(120, 840))
     sessions = pd.DataFrame(
         rows, columns=["ev_id", "arrival", "departure", "energy_kwh", "distance_km"]
     )
@@ -88,6 +89,11 @@ def test_properties(case):
     dt = step_hours(index)
     res = {s: schedule(s, sessions, fleet, index, base, v2g=v2g) for s in STRATEGIES}
     share = plugged_share(sessions, fleet, index)
+    arrival_steps = pd.DataFrame(False, index=index, columns=fleet["ev_id"])
+    for _, row in sessions.iterrows():
+        k = index.searchsorted(row["arrival"], side="right") - 1
+        if 0 <= k < len(index):
+            arrival_steps.iloc[k, arrival_steps.columns.get_loc(row["ev_id"])] = True
     charger = fleet.set_index("ev_id")["charger_kw"]
     battery = fleet.set_index("ev_id")["battery_kwh"]
     reserve = v2g["reserve_soc"] * battery
@@ -100,7 +106,8 @@ def test_properties(case):
         # state of charge within its bounds; V2G never discharges below the reserve
         assert (r.soc_kwh.ge(-TOL_KW)).all().all()
         assert (r.soc_kwh.le(battery + TOL_KW)).all().all()
-        discharging = p < -TOL_KW
+        # (in a step where the EV also arrives, the drop of the arrival comes on top)
+        discharging = (p < -TOL_KW) & ~arrival_steps
         assert (r.soc_kwh[discharging].ge(reserve - 1e-6) | ~discharging).all().all()
         # energy conserved with losses (power and SoC frames, independently of per_ev)
         charged = p.clip(lower=0).sum() * dt
@@ -186,8 +193,11 @@ def test_departure_met_whenever_feasible(case):
         assert (out.loc[first_bad, "shortfall_kwh"] > 0).all(), name
         # at departure the stored energy is back at the target
         soc = r.soc_kwh
-        for _, s in out[earlier_ok].iterrows():
+        next_arrival = out.groupby("ev_id")["arrival"].shift(-1)
+        for i, s in out[earlier_ok].iterrows():
             k = index.searchsorted(s["departure"], side="left") - 1
+            if pd.notna(next_arrival[i]) and next_arrival[i] < index[k] + index.freq:
+                continue  # the next arrival's drop is in the same step
             np.testing.assert_allclose(
                 soc[s["ev_id"]].iloc[k], s["target_kwh"], atol=1e-6, err_msg=name
             )
