@@ -10,7 +10,7 @@ memory (``ru_maxrss``) is its own.
 
 Run by hand (not in CI)::
 
-    python bench/bench_powerflow.py                       # both SimBench grids, ~10 min
+    python bench/bench_powerflow.py          # 2 SimBench grids + largest built-in, ~10 min
     python bench/bench_powerflow.py --grids 1-LV-rural1--0-sw --pp-steps 100 --pp3-steps 20
 
 Timings on a shared machine are noisy; the ratio is what to look at.
@@ -30,15 +30,63 @@ import pandas as pd
 YEAR_STEPS = 35136
 
 
-def _profiles(code: str, steps: int):
+def _prepare(code: str, folder: str, steps: int) -> None:
+    """Write the feeder (pandapower JSON) and its year of profiles (parquet) to ``folder``.
+
+    SimBench grids use SimBench's own profiles; a built-in gridv2x feeder (``builtin:NAME``)
+    gets SimBench's H0 household profiles spread over its customers. Done once, in a separate
+    process, so that measuring processes load only the data (clean peak memory).
+    """
+    import os
+
+    import pandapower as pp
     import simbench
 
-    net = simbench.get_simbench_net(code)
-    prof = simbench.get_absolute_values(net, profiles_instead_of_study_cases=True)
-    p = prof[("load", "p_mw")].iloc[:steps]
-    q = prof[("load", "q_mvar")].iloc[:steps]
-    s = prof[("sgen", "p_mw")].iloc[:steps] if len(net.sgen) else None
-    return net, p, q, s
+    warnings.simplefilter("ignore")
+    if code.startswith("builtin:"):
+        from gridv2x.network import read_builtin
+
+        net = read_builtin(code.split(":", 1)[1]).net
+        donor = simbench.get_simbench_net("1-LV-semiurb4--0-sw")
+        prof = simbench.get_absolute_values(donor, profiles_instead_of_study_cases=True)
+        rng = np.random.default_rng(0)
+        pick = rng.integers(0, prof[("load", "p_mw")].shape[1], len(net.load))
+        scale = 0.0015 / prof[("load", "p_mw")].mean().mean()  # 1.5 kW mean = 13 MWh/yr
+        p = prof[("load", "p_mw")].iloc[:steps, pick] * scale
+        q = prof[("load", "q_mvar")].iloc[:steps, pick] * scale
+        p.columns = q.columns = net.load.index
+        s = None
+    else:
+        net = simbench.get_simbench_net(code)
+        prof = simbench.get_absolute_values(net, profiles_instead_of_study_cases=True)
+        p = prof[("load", "p_mw")].iloc[:steps]
+        q = prof[("load", "q_mvar")].iloc[:steps]
+        s = prof[("sgen", "p_mw")].iloc[:steps] if len(net.sgen) else None
+        net.profiles = {}
+    pp.to_json(net, os.path.join(folder, "net.json"))
+    for name, frame in (("p", p), ("q", q), ("s", s)):
+        if frame is not None:
+            frame = frame.reset_index(drop=True)
+            frame.columns = [str(c) for c in frame.columns]
+            frame.to_parquet(os.path.join(folder, f"{name}.parquet"))
+
+
+def _profiles(folder: str, steps: int):
+    import os
+
+    import pandapower as pp
+
+    net = pp.from_json(os.path.join(folder, "net.json"))
+
+    def read(name):
+        path = os.path.join(folder, f"{name}.parquet")
+        if not os.path.exists(path):
+            return None
+        frame = pd.read_parquet(path).iloc[:steps]
+        frame.columns = [int(c) for c in frame.columns]
+        return frame
+
+    return net, read("p"), read("q"), read("s")
 
 
 def _per_phase(frame: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
@@ -57,11 +105,11 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _ours(code: str, steps: int, asymmetric: bool, threads: int, queue) -> None:
+def _ours(folder: str, steps: int, asymmetric: bool, threads: int, queue) -> None:
     warnings.simplefilter("ignore")
     from gridv2x.powerflow import run_timeseries
 
-    net, p, q, s = _profiles(code, steps)
+    net, p, q, s = _profiles(folder, steps)
     if asymmetric:
         p, q = _per_phase(p), _per_phase(q)
     base = _peak_mb()
@@ -80,13 +128,13 @@ def _ours(code: str, steps: int, asymmetric: bool, threads: int, queue) -> None:
     )
 
 
-def _pandapower_timeseries(code: str, steps: int, queue) -> None:
+def _pandapower_timeseries(folder: str, steps: int, queue) -> None:
     warnings.simplefilter("ignore")
     import pandapower as pp
     from pandapower.control import ConstControl
     from pandapower.timeseries import DFData, OutputWriter, run_timeseries
 
-    net, p, q, s = _profiles(code, steps + 10)
+    net, p, q, s = _profiles(folder, steps + 10)
     p, q = p.reset_index(drop=True), q.reset_index(drop=True)
     ConstControl(net, "load", "p_mw", net.load.index, p.columns, DFData(p))
     ConstControl(net, "load", "q_mvar", net.load.index, q.columns, DFData(q))
@@ -114,11 +162,11 @@ def _numba(pp) -> bool:
     return importlib.util.find_spec("numba") is not None
 
 
-def _pandapower_3ph(code: str, steps: int, queue) -> None:
+def _pandapower_3ph(folder: str, steps: int, queue) -> None:
     warnings.simplefilter("ignore")
     from gridv2x.powerflow import run_timeseries
 
-    net, p, q, s = _profiles(code, steps + 2)
+    net, p, q, s = _profiles(folder, steps + 2)
     p, q = _per_phase(p), _per_phase(q)
     # warm-up (2 steps), then the timed loop of runpp_3ph
     run_timeseries(
@@ -166,14 +214,21 @@ def main() -> None:
     args = parser.parse_args()
 
     rows = []
+    import tempfile
+
     for code in args.grids:
+        folder = tempfile.mkdtemp(prefix="bench_pf_")
+        ctx = mp.get_context("spawn")
+        prep = ctx.Process(target=_prepare, args=(code, folder, max(args.steps, 600)))
+        prep.start()
+        prep.join()
         for asym in (False, True):
-            ours = _in_process(_ours, code, args.steps, asym, args.threads)
+            ours = _in_process(_ours, folder, args.steps, asym, args.threads)
             if asym:
-                ref = _in_process(_pandapower_3ph, code, args.pp3_steps)
+                ref = _in_process(_pandapower_3ph, folder, args.pp3_steps)
                 ref_name = "runpp_3ph loop"
             else:
-                ref = _in_process(_pandapower_timeseries, code, args.pp_steps)
+                ref = _in_process(_pandapower_timeseries, folder, args.pp_steps)
                 ref_name = "pp.timeseries (warm)"
             ours_ms = ours["seconds"] / ours["steps"] * 1e3
             ref_ms = ref["seconds"] / ref["steps"] * 1e3
@@ -200,8 +255,8 @@ def main() -> None:
     print()
     print("Per-step time: our whole call (net conversion included) over", args.steps, "steps;")
     print("pandapower timed on a subset after warm-up (numba installed:", _numba(None), ").")
-    print("Peak memory = ru_maxrss of the measuring process (python + libraries + SimBench")
-    print("profiles); '+MB in call' = growth of that peak during our run_timeseries call.")
+    print("Peak memory = ru_maxrss of the measuring process (python, libraries, net and one")
+    print("year of profiles); '+MB in call' = growth of that peak during the timed call.")
     print("Shared machine: timings are noisy.")
     print(table.to_string(index=False))
 

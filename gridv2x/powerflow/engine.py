@@ -51,6 +51,9 @@ DEFAULT_CHUNK_STEPS = 2880
 
 ENGINES = ("pgm", "pandapower")
 
+METHODS = ("iterative_current", "newton_raphson")
+"""PGM power-flow methods the engine offers."""
+
 SLACK_TOLERANCE_PU = 1e-9
 """Asymmetric runs: allowed deviation of the slack's positive-sequence voltage [pu]."""
 
@@ -244,6 +247,12 @@ class TimeseriesEngine:
         Newton-Raphson iterations before a step is declared not converged [-].
     threads : int
         PGM batch threading: -1 all hardware threads, 0 sequential, n>0 that many threads.
+    method : {"iterative_current", "newton_raphson"}
+        PGM power-flow method. ``"iterative_current"`` (default) factorises the admittance
+        matrix once for the whole batch and is 2-2.5x faster on LV feeders; it converges to the
+        same solution (within ``error_tolerance``). Steps it does not solve within 100
+        iterations are solved again with Newton-Raphson (``max_iterations``), so a step is only
+        reported not converged when Newton-Raphson fails too.
 
     Notes
     -----
@@ -269,10 +278,14 @@ class TimeseriesEngine:
         error_tolerance: float = 1e-8,
         max_iterations: int = 20,
         threads: int = -1,
+        method: str = "iterative_current",
     ) -> None:
         self.asymmetric = bool(asymmetric)
         self.error_tolerance = float(error_tolerance)
         self.max_iterations = int(max_iterations)
+        if method not in METHODS:
+            raise InputError(f"method must be one of {', '.join(METHODS)}; given {method!r}")
+        self.method = method
         self.threads = int(threads)
         if self.asymmetric:
             net = prepare_net(net, asymmetric=True)
@@ -515,10 +528,24 @@ class TimeseriesEngine:
         return out, ok
 
     def _solve(self, update: dict, outputs: dict, n: int) -> tuple[dict, np.ndarray]:
+        """Solve a batch: iterative current first, Newton-Raphson for the steps it missed."""
+        out, ok = self._batch(update, outputs, n, self.method)
+        if self.method != "newton_raphson" and not ok.all():
+            todo = np.flatnonzero(~ok)
+            sub = {comp: {k: v[todo] for k, v in d.items()} for comp, d in update.items()}
+            sub_out, sub_ok = self._batch(sub, outputs, len(todo), "newton_raphson")
+            for comp, attrs in sub_out.items():
+                for attr, values in attrs.items():
+                    out[comp][attr][todo] = values
+            ok[todo] = sub_ok
+        return out, ok
+
+    def _batch(self, update: dict, outputs: dict, n: int, method: str):
         out = self._pgm.calculate_power_flow(
             symmetric=not self.asymmetric,
             error_tolerance=self.error_tolerance,
-            max_iterations=self.max_iterations,
+            max_iterations=self.max_iterations if method == "newton_raphson" else 100,
+            calculation_method=method,
             update_data=update,
             threading=self.threads,
             output_component_types=outputs,
@@ -587,13 +614,14 @@ class TimeseriesEngine:
         """
         v = node["u"][:, self._trafo_lv_pos] * np.exp(1j * node["u_angle"][:, self._trafo_lv_pos])
         s_to = tr["p_to"] + 1j * tr["q_to"]
-        with np.errstate(invalid="ignore", divide="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             i_to = np.conj(s_to / v)  # current into the trafo at its LV side, per phase [A]
         v0 = v.mean(axis=2, keepdims=True)
         i_sh = self._y0[None, :, None] * v0
         has = (self._y0 != 0)[None, :, None]
-        i_lv = np.where(has, np.abs(i_to + i_sh), i_lv)
-        pl = pl + np.real(v * np.conj(i_sh))
+        with np.errstate(invalid="ignore", over="ignore"):
+            i_lv = np.where(has, np.abs(i_to + i_sh), i_lv)
+            pl = pl + np.real(v * np.conj(i_sh))
         return i_lv, pl
 
 
