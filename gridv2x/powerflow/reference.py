@@ -215,7 +215,7 @@ def _losses_3ph(net) -> float:
     for table in ("res_line_3ph", "res_trafo_3ph"):
         df = net[table]
         cols = [c for c in df.columns if c.startswith("pl_") and c.endswith("_mw")]
-        total += float(df[cols].to_numpy(float).sum())
+        total += float(np.nansum(df[cols].to_numpy(float)))
     return total
 
 
@@ -231,15 +231,22 @@ def _balanced_3ph(net) -> bool:
         return True  # storage handling of runpp_3ph not modelled here; trust its flag
     supplied = float(net.res_ext_grid_3ph[["p_a_mw", "p_b_mw", "p_c_mw"]].to_numpy().sum())
     demand = 0.0
+    supplied_bus = net.res_bus_3ph["vm_a_pu"].notna()
+
+    def live(df) -> np.ndarray:
+        return df["in_service"].to_numpy(bool) & supplied_bus.reindex(df["bus"]).fillna(
+            False
+        ).to_numpy(bool)
+
     for table, sign in (("load", 1.0), ("sgen", -1.0)):
         df = net[table]
         if len(df):
-            on = df["in_service"].to_numpy(bool)
+            on = live(df)
             demand += sign * float((df["p_mw"] * df["scaling"]).to_numpy()[on].sum())
     for table, sign in (("asymmetric_load", 1.0), ("asymmetric_sgen", -1.0)):
         df = net[table]
         if len(df):
-            on = df["in_service"].to_numpy(bool)
+            on = live(df)
             p = df[["p_a_mw", "p_b_mw", "p_c_mw"]].sum(axis=1) * df["scaling"]
             demand += sign * float(p.to_numpy()[on].sum())
     losses = _losses_3ph(net)
