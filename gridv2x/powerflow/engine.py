@@ -475,10 +475,64 @@ class TimeseriesEngine:
             comp = self.model.load_component
             ids = self.model.input_data[comp]["id"]
             update = {comp: {"id": np.broadcast_to(ids, (n, len(ids)))}}
+        e0 = None
+        if self._src_correct:
+            e0 = self._slack_first_guess(update, n)
+            update = dict(update)
+            update["source"] = self._source_update(e0)
         out, ok = self._solve(update, outputs, n)
         if self._src_correct:
-            out, ok = self._hold_slack_positive_sequence(update, outputs, out, ok)
+            out, ok = self._hold_slack_positive_sequence(update, outputs, out, ok, e0)
         return out, ok
+
+    def _source_update(self, e: np.ndarray) -> dict:
+        src = self.model.input_data["source"]
+        return {
+            "id": np.broadcast_to(src["id"], (len(e), len(src))),
+            "u_ref": np.abs(e),
+            "u_ref_angle": np.angle(e),
+        }
+
+    def _slack_first_guess(self, update: dict, n: int) -> np.ndarray:
+        """Source voltages [pu] that hold the slack near its set-point before any solve.
+
+        ``E = V_set + Z_s I_1`` with ``I_1`` estimated from the step's total load and
+        generation at the set-point voltage (losses neglected): in per unit
+        ``Z_s I_1 = z_hat conj(S) / (sk conj(V_set))`` with ``z_hat`` the unit source impedance
+        of R/X ``rx_ratio``. Only for a single source; otherwise the set-point itself.
+        """
+        src = self.model.input_data["source"]
+        target = src["u_ref"] * np.exp(1j * src["u_ref_angle"])
+        e = np.broadcast_to(target, (n, len(src))).astype(complex)
+        if len(src) != 1:
+            return e
+        comp = self.model.load_component
+        loads = self.model.input_data[comp]
+        total = np.zeros(n, dtype=complex)
+        n_upd = 0
+        if comp in update:
+            upd = update[comp]
+            p, q = upd["p_specified"], upd["q_specified"]
+            if p.ndim == 3:
+                p, q = p.sum(axis=2), q.sum(axis=2)
+            total += p.sum(axis=1) + 1j * q.sum(axis=1)
+            n_upd = p.shape[1]
+        rest_p, rest_q = loads["p_specified"][n_upd:], loads["q_specified"][n_upd:]
+        total += complex(np.sum(rest_p), np.sum(rest_q))
+        for gen_comp in ("sym_gen", "asym_gen"):
+            if gen_comp not in self.model.input_data:
+                continue
+            gens = self.model.input_data[gen_comp]
+            if gen_comp in update and "p_specified" in update[gen_comp]:
+                g = update[gen_comp]["p_specified"]
+                total -= g.reshape(n, -1).sum(axis=1)
+                total -= 1j * np.sum(gens["q_specified"])
+            else:
+                total -= complex(np.sum(gens["p_specified"]), np.sum(gens["q_specified"]))
+        rx = float(src["rx_ratio"][0])
+        z_hat = (rx + 1j) / np.sqrt(1 + rx**2)
+        drop = z_hat * np.conj(total) / (float(src["sk"][0]) * np.conj(target[0]))
+        return e + drop[:, None]
 
     def _source_v1(self, out) -> np.ndarray:
         """Positive-sequence voltage at the source nodes [pu], shape (steps, sources)."""
@@ -486,7 +540,7 @@ class TimeseriesEngine:
         phasors = u * np.exp(1j * out["node"]["u_angle"][:, self._src_node_pos])
         return (phasors[..., 0] + _A * phasors[..., 1] + _A**2 * phasors[..., 2]) / 3
 
-    def _hold_slack_positive_sequence(self, update, outputs, out, ok):
+    def _hold_slack_positive_sequence(self, update, outputs, out, ok, e0):
         """Re-solve with source voltages moved so the slack holds its positive-sequence set-point.
 
         pandapower's ``runpp_3ph`` keeps the positive sequence of the slack ideal; a PGM source
@@ -496,9 +550,8 @@ class TimeseriesEngine:
         :data:`SLACK_TOLERANCE_PU`, at most :data:`MAX_SLACK_PASSES` times.
         """
         src = self.model.input_data["source"]
-        n = len(ok)
         target = src["u_ref"] * np.exp(1j * src["u_ref_angle"])
-        e = np.broadcast_to(target, (n, len(src))).astype(complex)
+        e = e0.copy()
         previous = None
         for _ in range(MAX_SLACK_PASSES):
             dev = target - self._source_v1(out)
@@ -515,11 +568,7 @@ class TimeseriesEngine:
             e[todo] += step[todo]
             previous = dev
             sub = {comp: {k: v[todo] for k, v in d.items()} for comp, d in update.items()}
-            sub["source"] = {
-                "id": np.broadcast_to(src["id"], (len(todo), len(src))),
-                "u_ref": np.abs(e[todo]),
-                "u_ref_angle": np.angle(e[todo]),
-            }
+            sub["source"] = self._source_update(e[todo])
             sub_out, sub_ok = self._solve(sub, outputs, len(todo))
             for comp, attrs in sub_out.items():
                 for attr, values in attrs.items():
