@@ -8,12 +8,17 @@ least single-phase charger power so far).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
 from gridv2x.conventions import PHASES
 from gridv2x.errors import InputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from gridv2x.charging.schedule import ChargingResult
 
 __all__ = ["assign_phases", "power_by_customer", "PHASE_METHODS"]
 
@@ -91,7 +96,9 @@ def _phase_weights(fleet: pd.DataFrame) -> np.ndarray:
     return weights
 
 
-def power_by_customer(result, fleet: pd.DataFrame, phases: bool = False) -> pd.DataFrame:
+def power_by_customer(
+    result: ChargingResult | pd.DataFrame, fleet: pd.DataFrame, phases: bool = False
+) -> pd.DataFrame:
     """EV load per customer [kW], optionally per phase, for the load flow.
 
     Parameters

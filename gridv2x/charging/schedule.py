@@ -154,6 +154,38 @@ class ChargingResult:
         """Total EV load of the feeder [kW] (sum over EVs)."""
         return self.power_kw.sum(axis=1).rename("ev_load_kw")
 
+    def totals(self) -> dict[str, float]:
+        """Feeder totals of the EV figures a report shows per strategy.
+
+        Returns
+        -------
+        dict
+            ``ev_charged_kwh, ev_discharged_kwh, ev_driving_kwh, ev_unmet_kwh,
+            ev_shortfall_kwh, ev_losses_kwh`` [kWh], ``ev_throughput_kwh`` [kWh] (battery side
+            in + out), ``v2g_virtual_km`` [km], ``ev_degradation_mean_pct`` [%],
+            ``ev_energy_cost_sek`` and ``ev_power_tariff_sek`` [SEK] (NaN when not computed).
+        """
+        pe = self.per_ev
+        out = {
+            f"ev_{col}": float(pe[col].sum())
+            for col in (
+                "charged_kwh",
+                "discharged_kwh",
+                "driving_kwh",
+                "unmet_kwh",
+                "shortfall_kwh",
+                "losses_kwh",
+                "throughput_kwh",
+            )
+        }
+        out["v2g_virtual_km"] = float(pe["virtual_km"].sum())
+        out["ev_degradation_mean_pct"] = (
+            float(pe["degradation_pct"].mean()) if len(pe) else float("nan")
+        )
+        for col in ("energy_cost_sek", "power_tariff_sek"):
+            out[f"ev_{col}"] = float(pe[col].sum()) if col in pe else float("nan")
+        return out
+
 
 # ---------------------------------------------------------------------------------------------
 # input checks

@@ -256,3 +256,12 @@ def test_back_to_back_sessions_sharing_a_step(strategy):
         unc = schedule("uncontrolled", sessions, fleet, index, base)
         peak = (base + r.power_kw.sum(axis=1)).max()
         assert peak <= (base + unc.power_kw.sum(axis=1)).max() + 1e-6
+
+
+def test_totals(results):
+    for name, r in results.items():
+        t = r.totals()
+        assert t["ev_charged_kwh"] == pytest.approx(r.per_ev["charged_kwh"].sum())
+        assert t["v2g_virtual_km"] == pytest.approx(r.per_ev["discharged_kwh"].sum() / 0.18)
+        assert np.isfinite(t["ev_energy_cost_sek"]) and np.isnan(t["ev_power_tariff_sek"])
+        assert (t["ev_discharged_kwh"] > 0) == (name == "v2g")
