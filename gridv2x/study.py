@@ -226,9 +226,7 @@ class Study:
             rng=self._rng(task, "adoption"),
             **self._adoption_options(task),
         )
-        fleet = mobility.draw_fleet(
-            owners, rng=self._rng(task, "fleet"), **sc.section("vehicles")
-        )
+        fleet = mobility.draw_fleet(owners, rng=self._rng(task, "fleet"), **sc.section("vehicles"))
         sessions = mobility.sessions_for_fleet(
             fleet,
             index,
@@ -254,7 +252,7 @@ class Study:
         )
         asymmetric = bool(sc["powerflow"].get("asymmetric", False))
         ev_kw = charging.power_by_customer(ev, inputs.fleet, phases=asymmetric)
-        load_p_mw, load_q_mvar, customer_p_kw = customer_loads(
+        load_p_mw, load_q_mvar, customer_p_kw, customer_q_kvar = customer_loads(
             feeder, inputs.base_p_kw, inputs.base_q_kvar, ev_kw, asymmetric=asymmetric
         )
         pf = self._run_powerflow(feeder, load_p_mw, load_q_mvar)
@@ -265,7 +263,7 @@ class Study:
             index,
             limits=sc.section("limits"),
             customer_p_kw=customer_p_kw,
-            customer_q_kvar=inputs.base_q_kvar,
+            customer_q_kvar=customer_q_kvar,
         )
         n_customers = len(feeder.customers)
         summary = {
@@ -284,9 +282,7 @@ class Study:
             task=task,
             summary=summary,
             timeseries=_timeseries(pf, feeder, inputs.base_p_kw, ev.power_kw),
-            customers=_customer_table(
-                pf, feeder, inputs.fleet, customer_p_kw, inputs.base_q_kvar, sc
-            ),
+            customers=_customer_table(pf, feeder, inputs.fleet, customer_p_kw, customer_q_kvar, sc),
             voltage_daily=metrics.daily_min_voltage(
                 metrics.customer_voltage(pf, feeder.customers, which="low")
             ),
@@ -320,7 +316,7 @@ def customer_loads(
     ev_kw: pd.DataFrame,
     *,
     asymmetric: bool = False,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Household plus EV power per pandapower load element.
 
     EV chargers run at unity power factor, so they add active power only (load positive,
@@ -342,8 +338,9 @@ def customer_loads(
     -------
     load_p_mw, load_q_mvar : DataFrame
         Inputs of :func:`gridv2x.powerflow.run_timeseries` [MW], [Mvar].
-    customer_p_kw : DataFrame
-        Total active power per customer [time x customer_id] [kW].
+    customer_p_kw, customer_q_kvar : DataFrame
+        Power per customer [time x customer_id] [kW], [kvar]; for ``asymmetric`` columns are
+        ``(customer_id, phase)`` (what the main-fuse check needs).
     """
     customers = feeder.customers
     ids = list(customers["customer_id"])
@@ -355,7 +352,7 @@ def customer_loads(
         loads = list(customers["load"])
         load_p = pd.DataFrame(total_p.to_numpy() / KW_PER_MW, index=base_p.index, columns=loads)
         load_q = pd.DataFrame(base_q.to_numpy() / KW_PER_MW, index=base_p.index, columns=loads)
-        return load_p, load_q, total_p
+        return load_p, load_q, total_p, base_q
     # per phase: household share per phase, then EV per phase
     n_t = len(base_p.index)
     p = np.zeros((n_t, len(ids), 3))
@@ -376,8 +373,10 @@ def customer_loads(
     columns = pd.MultiIndex.from_product([list(customers["load"]), list(PHASES)])
     load_p = pd.DataFrame(p.reshape(n_t, -1) / KW_PER_MW, index=base_p.index, columns=columns)
     load_q = pd.DataFrame(q.reshape(n_t, -1) / KW_PER_MW, index=base_p.index, columns=columns)
-    total_p = pd.DataFrame(p.sum(axis=2), index=base_p.index, columns=ids)
-    return load_p, load_q, total_p
+    per_customer = pd.MultiIndex.from_product([ids, list(PHASES)], names=["customer_id", "phase"])
+    customer_p = pd.DataFrame(p.reshape(n_t, -1), index=base_p.index, columns=per_customer)
+    customer_q = pd.DataFrame(q.reshape(n_t, -1), index=base_p.index, columns=per_customer)
+    return load_p, load_q, customer_p, customer_q
 
 
 def _timeseries(
