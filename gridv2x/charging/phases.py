@@ -81,6 +81,9 @@ def assign_phases(
 
 def _phase_weights(fleet: pd.DataFrame) -> np.ndarray:
     """Share of each EV's power on phases a, b, c: ``[n_ev x 3]``."""
+    missing = [c for c in ("phases", "phase") if c not in fleet.columns]
+    if missing:
+        raise InputError(f"charging power_by_customer: phases=True needs fleet column(s) {missing}")
     weights = np.zeros((len(fleet), 3))
     phases = pd.to_numeric(fleet["phases"], errors="coerce").to_numpy()
     phase = fleet["phase"].astype(str).to_numpy()
