@@ -170,7 +170,26 @@ METRICS: dict[str, Metric] = {
     ),
     "ev_driving_kwh": _m("EV driving energy", "kWh", "Energy all EVs used for driving."),
     "ev_unmet_kwh": _m(
-        "EV unmet energy", "kWh", "Energy the EVs needed but did not get before departure."
+        "EV unmet energy",
+        "kWh",
+        "Driving energy the batteries did not hold (the mobility guarantee was broken).",
+    ),
+    "ev_shortfall_kwh": _m(
+        "EV departure shortfall",
+        "kWh",
+        "Energy below the departure target because a stay was too short; made up at the next "
+        "stay (not a broken guarantee).",
+    ),
+    "ev_losses_kwh": _m(
+        "EV charging losses",
+        "kWh",
+        "Charger and battery losses of charging and V2G discharging (round-trip losses).",
+    ),
+    "ev_energy_cost_sek": _m(
+        "EV energy cost",
+        "SEK",
+        "Cost of the EVs' grid energy at the day-ahead prices (charging.price_file, or the "
+        "shipped synthetic SE3 example series); V2G discharge earns the price.",
     ),
     "v2g_virtual_km": _m(
         "V2G virtual km",

@@ -54,6 +54,9 @@ EV_COLUMNS = {
     "ev_discharged_kwh": "discharged_kwh",
     "ev_driving_kwh": "driving_kwh",
     "ev_unmet_kwh": "unmet_kwh",
+    "ev_shortfall_kwh": "shortfall_kwh",
+    "ev_losses_kwh": "losses_kwh",
+    "ev_energy_cost_sek": "energy_cost_sek",
     "v2g_virtual_km": "virtual_km",
 }
 """Summary column -> column of ``ChargingResult.per_ev`` that is summed over EVs."""
