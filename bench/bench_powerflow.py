@@ -206,7 +206,12 @@ def _in_process(target, *args) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--grids", nargs="+", default=["1-LV-rural1--0-sw", "1-LV-semiurb4--0-sw"])
+    parser.add_argument(
+        "--grids",
+        nargs="+",
+        default=["1-LV-rural1--0-sw", "1-LV-semiurb4--0-sw", "builtin:se-villa-large"],
+        help="SimBench codes, or builtin:NAME for a gridv2x built-in feeder",
+    )
     parser.add_argument("--steps", type=int, default=YEAR_STEPS, help="steps for our engine")
     parser.add_argument("--pp-steps", type=int, default=300, help="steps for pandapower")
     parser.add_argument("--pp3-steps", type=int, default=50, help="steps for runpp_3ph loop")

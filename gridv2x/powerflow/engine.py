@@ -80,7 +80,7 @@ class TimeseriesResult:
     trafo_loading_percent : pandas.DataFrame
         Transformer current relative to its rated current, the higher of the HV and LV side [%]
         (pandapower's ``trafo_loading="current"``; asymmetric: highest phase).
-    trafo_p_mw : pandapas.DataFrame
+    trafo_p_mw : pandas.DataFrame
         Active power into each transformer at its HV side [MW] (positive = towards the LV grid).
     line_i_ka : pandas.DataFrame
         Line current, the higher end (asymmetric: highest phase) [kA].
