@@ -197,6 +197,11 @@ def fill_zero_sequence(net) -> list[str]:
         missing = df[column].isna()
         if missing.any():
             values = pd.Series(values, index=df.index) if not np.isscalar(values) else values
+            text = isinstance(values, str) or (
+                isinstance(values, pd.Series) and values.dtype == object
+            )
+            if text and df[column].dtype != object:
+                df[column] = df[column].astype(object)
             df.loc[missing, column] = values if np.isscalar(values) else values[missing]
             notes.append(f"{table}.{column} assumed for {int(missing.sum())} element(s)")
 
