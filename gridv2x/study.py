@@ -137,6 +137,9 @@ class Study:
     ----------
     scenario : Scenario
         A validated scenario (:func:`gridv2x.read_scenario`).
+    powerflow_threads : int
+        Threads of power-grid-model's batch calculation: -1 all cores (one process), 0 one
+        thread (dask workers, which already use one process per core).
 
     Examples
     --------
@@ -146,8 +149,9 @@ class Study:
     >>> out = study.simulate(feeder, task, study.prepare(feeder, task))  # doctest: +SKIP
     """
 
-    def __init__(self, scenario: Scenario) -> None:
+    def __init__(self, scenario: Scenario, *, powerflow_threads: int = -1) -> None:
         self.scenario = scenario
+        self.powerflow_threads = powerflow_threads
         period = scenario.period
         self.index = period_index(period["start"], period["days"], period["resolution"])
         self._feeders: dict[str, Feeder] = {}
@@ -301,11 +305,18 @@ class Study:
         asymmetric = bool(cfg.get("asymmetric", False))
         if cfg["engine"] == "pgm":
             key = (feeder.name, asymmetric)
-            if key not in self._engines:
-                self._engines[key] = powerflow.TimeseriesEngine(feeder.net, asymmetric=asymmetric)
-            return self._engines[key].run(load_p_mw, load_q_mvar)
+            if key not in self._engines:  # built once per feeder, updated per step
+                self._engines[key] = powerflow.TimeseriesEngine(
+                    feeder.net, asymmetric=asymmetric, threads=self.powerflow_threads
+                )
+            return self._engines[key].run(load_p_mw, load_q_mvar, chunk_steps=cfg["chunk_steps"])
         return powerflow.run_timeseries(
-            feeder.net, load_p_mw, load_q_mvar, engine=cfg["engine"], asymmetric=asymmetric
+            feeder.net,
+            load_p_mw,
+            load_q_mvar,
+            engine=cfg["engine"],
+            asymmetric=asymmetric,
+            chunk_steps=cfg["chunk_steps"],
         )
 
 

@@ -40,8 +40,20 @@ def _study(scenario: Scenario) -> Study:
     key = scenario.digest()
     if key not in _WORKER_STUDIES:
         _WORKER_STUDIES.clear()
-        _WORKER_STUDIES[key] = Study(scenario)
+        # inside a dask worker (one process per core) power-grid-model runs single-threaded
+        in_worker = _in_dask_worker()
+        _WORKER_STUDIES[key] = Study(scenario, powerflow_threads=0 if in_worker else -1)
     return _WORKER_STUDIES[key]
+
+
+def _in_dask_worker() -> bool:
+    try:
+        from dask.distributed import get_worker
+
+        get_worker()
+    except (ImportError, ValueError):
+        return False
+    return True
 
 
 def prepare_task(scenario: Scenario, task: Task) -> StudyInputs:
@@ -227,10 +239,21 @@ def _execute_dask(
     with _client(scheduler, workers) as client:
         [scenario_future] = client.scatter([scenario], broadcast=True)
         futures = {}
+        # the client holds each draw's inputs until all its strategies are done, so the
+        # scheduler can recompute them if the worker holding them dies
+        prepared = {}
+        remaining = {}
         for key, group in _groups(tasks).items():
             inputs = client.submit(
-                prepare_task, scenario_future, group[0], key=f"prepare-{_key(key)}", pure=False
+                prepare_task,
+                scenario_future,
+                group[0],
+                key=f"prepare-{_key(key)}",
+                pure=False,
+                retries=2,
             )
+            prepared[key] = inputs
+            remaining[key] = len(group)
             for task in group:
                 future = client.submit(
                     simulate_task,
@@ -240,6 +263,7 @@ def _execute_dask(
                     task.strategy == first_strategy,
                     key=f"simulate-{task.task_id}",
                     pure=False,
+                    retries=2,
                 )
                 futures[future] = task
         start = time.perf_counter()
@@ -250,10 +274,13 @@ def _execute_dask(
             except Exception as exc:
                 failures[task.task_id] = _describe(exc)
                 bar.update(task, time.perf_counter() - start, failed=True)
-                continue
-            on_result(output)
-            bar.update(task, time.perf_counter() - start)
+            else:
+                on_result(output)
+                bar.update(task, time.perf_counter() - start)
             future.release()
+            remaining[task.inputs_key] -= 1
+            if remaining[task.inputs_key] == 0:
+                prepared.pop(task.inputs_key).release()
 
 
 def _key(key: tuple) -> str:

@@ -135,6 +135,7 @@ def test_existing_scheduler_and_a_killed_worker(tmp_path, reference):
         deadline = time.time() + 300
         while _done(out) < 2 and time.time() < deadline and proc.poll() is None:
             time.sleep(0.2)
+        assert proc.poll() is None and _done(out) < 12, "finished before a worker was killed"
         os.killpg(workers[0].pid, signal.SIGKILL)  # a worker dies mid-run
         _, err = proc.communicate(timeout=600)
         assert proc.returncode == 0, err
