@@ -263,6 +263,7 @@ def first_violation(
     limits: Mapping[str, Any] | None = None,
     customer_p_kw: pd.DataFrame | None = None,
     customer_q_kvar: pd.DataFrame | None = None,
+    fuse_loading_pct: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """When and where each criterion is first violated.
 
@@ -277,6 +278,9 @@ def first_violation(
         The scenario's ``limits`` section (defaults filled in).
     customer_p_kw, customer_q_kvar : pandas.DataFrame, optional
         Customer power ``[time x customer_id]`` [kW, kvar] for the main-fuse check.
+    fuse_loading_pct : pandas.DataFrame, optional
+        Main-fuse loading ``[time x customer_id]`` [%] when the caller has it already
+        (:func:`summarize` does), so it is not computed twice.
 
     Returns
     -------
@@ -317,9 +321,11 @@ def first_violation(
         t, el, v = _first_in(masked > lim[key], masked, masked, prefix)
         rows.append((crit, t, el, v, lim[key]))
 
-    if customer_p_kw is not None:
-        fuse_vm = vm.reindex(index=customer_p_kw.index)
-        fl = _fuse_loading_frame(customers, fuse_vm, customer_p_kw, customer_q_kvar)
+    if fuse_loading_pct is not None or customer_p_kw is not None:
+        fl = fuse_loading_pct
+        if fl is None:
+            fuse_vm = vm.reindex(index=customer_p_kw.index)
+            fl = _fuse_loading_frame(customers, fuse_vm, customer_p_kw, customer_q_kvar)
         t, el, v = _first_in(fl > lim["fuse_loading_pct"], fl, fl, "customer")
         rows.append(("fuse", t, el, v, lim["fuse_loading_pct"]))
 
@@ -479,16 +485,20 @@ def summarize(
     row["losses_share"] = row["losses_kwh"] / drawn_kwh if drawn_kwh > 0 else float("nan")
 
     # main fuses
-    fuse = _fuse(customers, vm, customer_p_kw, customer_q_kvar, lim["fuse_loading_pct"], step_h)
-    if fuse is None:
+    # (the per-step fuse loading is computed once and shared with first_violation)
+    fuse_pct = (
+        None
+        if customer_p_kw is None
+        else _fuse_loading_frame(customers, vm, customer_p_kw, customer_q_kvar)
+    )
+    if fuse_pct is None:
         row["fuse_max_loading_pct"] = float("nan")
         row["fuse_overloads"] = 0
         row["fuse_hours_above"] = 0.0
         row["fuse_energy_above_kwh"] = float("nan")
     else:
-        fuse_pct = _fuse_loading_frame(customers, vm, customer_p_kw, customer_q_kvar)
-        row["fuse_max_loading_pct"] = float(fuse["fuse_max_loading_pct"].max())
-        row["fuse_overloads"] = int(fuse["overloaded"].sum())
+        row["fuse_max_loading_pct"] = float(fuse_pct.max(axis=0).max())
+        row["fuse_overloads"] = int((fuse_pct > lim["fuse_loading_pct"]).any(axis=0).sum())
         row["fuse_hours_above"] = hours_above(fuse_pct, lim["fuse_loading_pct"], step_h=step_h)
         p_total = customer_p_kw
         if isinstance(p_total.columns, pd.MultiIndex):
@@ -534,6 +544,7 @@ def summarize(
         limits=lim,
         customer_p_kw=customer_p_kw,
         customer_q_kvar=customer_q_kvar,
+        fuse_loading_pct=fuse_pct,
     )
     counted = first[first["counted"] & first["time"].notna()]
     if len(counted):
