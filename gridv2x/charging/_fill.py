@@ -67,7 +67,7 @@ def _solve_level(energy_of, lo, hi, need):
     (Regula falsi stalls here: after a few passes many steps share the same load level, so
     the energy has a sharp kink right at the solution.)
     """
-    tol = 1e-10 * (1.0 + np.abs(hi))
+    tol = 1e-8 * (1.0 + np.abs(hi))
     for _ in range(_MAX_ITER):
         if np.all(hi - lo <= tol):
             break
