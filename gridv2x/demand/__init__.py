@@ -6,8 +6,8 @@
   load with electric heating, metered data (:func:`read_metered`), or a feeder's own profiles.
 """
 
+from gridv2x.calendar import swedish_holidays
 from gridv2x.demand.base import base_load
-from gridv2x.demand.calendar import swedish_holidays
 from gridv2x.demand.household import daily_shape, split_annual_kwh
 from gridv2x.demand.metered import map_profiles, read_metered
 from gridv2x.demand.stats import load_duration_by_group

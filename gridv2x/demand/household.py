@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import roots_hermitenorm
 
+from gridv2x.calendar import is_sunday_like
 from gridv2x.conventions import TIMEZONE, step_hours
-from gridv2x.demand.calendar import is_sunday_like
 from gridv2x.demand.weather import CLIMATE_ZONES, climatology, solar_elevation_deg
 from gridv2x.errors import InputError
 

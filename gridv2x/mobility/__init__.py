@@ -8,9 +8,9 @@ charge at home.
   reports.
 """
 
+from gridv2x.calendar import is_free_day, swedish_holidays
 from gridv2x.mobility.sessions import DRIVER_TYPES, cold_factor, sessions_for_fleet
 from gridv2x.mobility.statistics import daily_distance, fleet_summary, time_histograms
-from gridv2x.mobility.swedish_calendar import is_free_day, swedish_holidays
 from gridv2x.mobility.synthesize import seasonal_temperature, synthesize_sessions
 from gridv2x.mobility.vehicles import (
     DEFAULT_FLEET_MIX,

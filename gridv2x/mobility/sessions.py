@@ -39,10 +39,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from gridv2x.calendar import is_free_day
 from gridv2x.conventions import SESSION_COLUMNS, step_hours
 from gridv2x.errors import InputError
 from gridv2x.mobility._streams import ev_generators
-from gridv2x.mobility.swedish_calendar import is_free_day
 
 __all__ = ["sessions_for_fleet", "cold_factor", "SEASON_FACTORS", "DRIVER_TYPES"]
 

@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from gridv2x.calendar import is_sunday_like
 from gridv2x.conventions import period_index
 from gridv2x.demand import base_load, outdoor_temperature
-from gridv2x.demand.calendar import is_sunday_like
 from gridv2x.errors import InputError
 from tests.demand.customers import make_customers
 

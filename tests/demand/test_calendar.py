@@ -2,7 +2,7 @@ import datetime as dt
 
 import pandas as pd
 
-from gridv2x.demand.calendar import easter_sunday, is_sunday_like, swedish_holidays
+from gridv2x.calendar import easter_sunday, is_sunday_like, swedish_holidays
 
 
 def test_easter_known_dates():

@@ -1,4 +1,5 @@
-"""Swedish calendar: public holidays and day types for load shapes."""
+"""Swedish calendar: public holidays and day types, shared by the load model (demand) and the
+driving model (mobility)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-__all__ = ["easter_sunday", "swedish_holidays", "is_sunday_like"]
+__all__ = ["easter_sunday", "swedish_holidays", "is_sunday_like", "is_free_day"]
 
 
 def easter_sunday(year: int) -> dt.date:
@@ -110,3 +111,25 @@ def is_sunday_like(local_times: pd.DatetimeIndex) -> np.ndarray:
     years = np.unique(local_times.year)
     holidays = pd.DatetimeIndex([pd.Timestamp(d) for d in swedish_holidays(years)])
     return weekend | np.asarray(dates.isin(holidays))
+
+
+def is_free_day(days: pd.DatetimeIndex | Iterable[dt.date]) -> np.ndarray:
+    """True for Saturdays, Sundays and Swedish (de-facto) holidays.
+
+    Parameters
+    ----------
+    days : DatetimeIndex or iterable of dates
+        Calendar days (time of day ignored).
+
+    Returns
+    -------
+    numpy.ndarray of bool
+    """
+    dates = pd.DatetimeIndex(
+        pd.to_datetime(list(days) if not isinstance(days, pd.DatetimeIndex) else days)
+    )
+    if dates.tz is not None:
+        dates = dates.tz_localize(None)
+    dates = dates.normalize()
+    holidays = swedish_holidays(sorted(set(dates.year)))
+    return np.asarray(dates.dayofweek >= 5) | np.isin(dates.date, list(holidays))
