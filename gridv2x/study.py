@@ -231,6 +231,8 @@ class Study:
             **self._adoption_options(task),
         )
         fleet = mobility.draw_fleet(owners, rng=self._rng(task, "fleet"), **sc.section("vehicles"))
+        if "area_id" in owners:  # where the EVs are, for the report's map and area chart
+            fleet = fleet.merge(owners[["ev_id", "area_id"]], on="ev_id", how="left")
         sessions = mobility.sessions_for_fleet(
             fleet,
             index,

@@ -951,10 +951,12 @@ def arrival_departure_figure(sessions: pd.DataFrame, *, feeder: str = "") -> go.
 
 
 def evs_per_area_figure(evs: pd.DataFrame, *, feeder: str = "") -> go.Figure | None:
-    """Number of EVs per adoption area (needs an ``area`` column in ``evs.parquet``)."""
-    if evs is None or "area" not in evs.columns or evs.empty:
+    """Number of EVs per adoption area (needs an ``area_id`` or ``area`` column in
+    ``evs.parquet``; present when the scenario allocates EVs by ``adoption.areas``)."""
+    column = next((c for c in ("area_id", "area") if evs is not None and c in evs.columns), None)
+    if column is None or evs.empty:
         return None
-    counts = evs["area"].astype(str).value_counts().sort_index()
+    counts = evs[column].astype(str).value_counts().sort_index()
     fig = go.Figure(
         go.Bar(
             x=[_t(a) for a in counts.index],
