@@ -131,3 +131,28 @@ def test_asymmetric_study_reports_unbalance(tmp_path):
     assert (asym["v_min_pu"] < sym["v_min_pu"]).all()
     # same energy through the feeder: the per-phase split does not create or lose load
     np.testing.assert_allclose(asym["ev_charged_kwh"], sym["ev_charged_kwh"], rtol=1e-9)
+
+
+def test_impossible_overload_finishes_and_is_flagged(tmp_path):
+    """A household load 400 times too high cannot be supplied: the study still finishes, the
+    steps that did not converge are counted (converged_share < 1, violation by the
+    convergence criterion) and the report says so, instead of raising."""
+    from gridv2x.scenario import scenario_from_dict
+
+    scenario = scenario_from_dict(
+        {
+            "name": "overload",
+            "period": {"start": "2030-01-15", "days": 1},
+            "networks": [{"builtin": "se-villa-small"}],
+            "demand": {"annual_kwh_scale": 400.0},
+            "adoption": {"share": 0.5},
+            "charging": {"strategies": ["uncontrolled"]},
+        }
+    )
+    result = gridv2x.run(scenario, workers=0, out=tmp_path / "out", progress=False)
+    result.write(tmp_path / "out")
+    row = result.summary.iloc[0]
+    assert 0.0 <= row["converged_share"] < 1.0
+    assert row["violates_convergence"] and row["violation"]
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert "did not converge" in html
