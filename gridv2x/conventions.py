@@ -20,6 +20,11 @@ NOMINAL_PHASE_VOLTAGE_V = 230.0
 NOMINAL_LINE_VOLTAGE_KV = 0.4
 """Nominal line-to-line voltage of Swedish LV networks [kV]."""
 
+DWELLINGS = ("villa", "apartment", "farm", "business")
+"""Dwelling types of ``Feeder.customers["dwelling"]``."""
+HEATINGS = ("district", "heat_pump", "direct_electric", "none")
+"""Heating types of ``Feeder.customers["heating"]``."""
+
 CUSTOMER_COLUMNS = (
     "customer_id",  # str, unique within a feeder
     "bus",  # int, pandapower bus index

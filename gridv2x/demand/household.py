@@ -25,7 +25,7 @@ import pandas as pd
 from scipy.special import roots_hermitenorm
 
 from gridv2x.calendar import is_sunday_like
-from gridv2x.conventions import TIMEZONE, step_hours
+from gridv2x.conventions import DWELLINGS, HEATINGS, TIMEZONE, step_hours
 from gridv2x.demand.weather import CLIMATE_ZONES, climatology, solar_elevation_deg
 from gridv2x.errors import InputError
 
@@ -43,8 +43,6 @@ __all__ = [
     "reactive_power_kvar",
 ]
 
-DWELLINGS = ("villa", "apartment", "farm", "business")
-HEATINGS = ("district", "heat_pump", "direct_electric", "none")
 
 DEFAULT_HOUSEHOLD_KWH = {"villa": 5000.0, "apartment": 2500.0, "farm": 6000.0, "business": 0.0}
 """Household electricity (without space heating) of an electrically heated dwelling [kWh/yr].

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 import pandas as pd
 
-from gridv2x.conventions import CUSTOMER_COLUMNS
+from gridv2x.conventions import CUSTOMER_COLUMNS, DWELLINGS, HEATINGS
 from gridv2x.errors import InputError
 from gridv2x.network.catalogue import CABLES
 from gridv2x.network.feeder import Feeder
@@ -52,9 +52,6 @@ PROBLEM_CODES = (
     "design",
 )
 """Codes a :class:`Problem` may carry."""
-
-DWELLINGS = ("villa", "apartment", "farm", "business")
-HEATINGS = ("district", "heat_pump", "direct_electric", "none")
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,8 @@ from gridv2x.adoption.allocate import (
     DEFAULT_FUSE_WEIGHTS,
 )
 from gridv2x.adoption.curve import CURVE_MODELS, DEFAULT_CURVE
+from gridv2x.conventions import DWELLINGS
 from gridv2x.scenario.spec import Field, Section
-
-DWELLINGS = ("villa", "apartment", "farm", "business")
 
 
 def _check_dwelling_weights(value: dict) -> str | None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from gridv2x.conventions import DWELLINGS
 from gridv2x.scenario.spec import Field, Section
 
 MODELS = ("synthetic", "metered", "profiles")
 
 
 def _check_household_kwh(value: dict) -> str | None:
-    allowed = {"villa", "apartment", "farm", "business"}
+    allowed = set(DWELLINGS)
     unknown = sorted(set(value) - allowed)
     if unknown:
         return f"unknown dwelling type(s) {unknown}; allowed: {sorted(allowed)}"
