@@ -147,15 +147,13 @@ class ResultsStore:
                 name += f"-share{output.task.ev_share:.4f}"
             if output.task.year is not None:
                 name += f"-y{output.task.year}"
-            path = fleet_dir / f"{name}.parquet"
-            if not path.exists():
-                _to_parquet(output.sessions, path)
+            # always (re)written: a folder reused for another scenario must not keep old fleets
+            _to_parquet(output.sessions, fleet_dir / f"{name}.parquet")
         duration = output.extra.get("base_load_duration")
         if duration is not None:
             path = self.results / "fleet" / f"{output.task.feeder}-base_load.parquet"
             path.parent.mkdir(exist_ok=True)
-            if not path.exists():
-                _to_parquet(duration, path)
+            _to_parquet(duration, path)
 
     def read_summary_row(self, task: Task) -> dict[str, Any]:
         data = json.loads((self.task_dir(task) / "task.json").read_text())
