@@ -79,9 +79,12 @@ def write_frame_csv(path: Path, frame: pd.DataFrame) -> None:
 
 
 def _to_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """Write parquet atomically (a killed run never leaves a half-written file)."""
     frame = frame.copy()
     frame.columns = [str(c) for c in frame.columns]
-    frame.to_parquet(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    frame.to_parquet(tmp)
+    os.replace(tmp, path)
 
 
 class ResultsStore:
