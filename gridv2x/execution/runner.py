@@ -252,43 +252,65 @@ def _execute_inline(scenario, tasks, on_result, bar, failures, first_strategy) -
 def _execute_dask(
     scenario, tasks, on_result, bar, failures, first_strategy, scheduler, workers
 ) -> None:
-    from dask.distributed import as_completed
+    from dask.distributed import CancelledError, as_completed
 
     with _client(scheduler, workers) as client:
-        [scenario_future] = client.scatter([scenario], broadcast=True)
-        futures = {}
-        # the client holds each draw's inputs until all its strategies are done, so the
-        # scheduler can recompute them if the worker holding them dies
-        prepared = {}
-        remaining = {}
-        for key, group in _groups(tasks).items():
-            inputs = client.submit(
+        # The scenario is small plain data: it travels inside each task rather than being
+        # scattered, since scattered data cannot be recomputed when the worker holding it dies.
+        # The client holds each draw's inputs until all its strategies are done, so the
+        # scheduler can recompute them if the worker holding them dies.
+        prepared: dict[tuple, Any] = {}
+        remaining: dict[tuple, int] = {}
+        attempts: dict[str, int] = {}
+
+        def submit_prepare(key, task, attempt):
+            return client.submit(
                 prepare_task,
-                scenario_future,
-                group[0],
-                key=f"prepare-{_key(key)}",
+                scenario,
+                task,
+                key=f"prepare-{_key(key)}-a{attempt}",
                 pure=False,
                 retries=2,
             )
-            prepared[key] = inputs
+
+        def submit_simulate(task, inputs, attempt):
+            return client.submit(
+                simulate_task,
+                scenario,
+                task,
+                inputs,
+                task.strategy == first_strategy,
+                key=f"simulate-{task.task_id}-a{attempt}",
+                pure=False,
+                retries=2,
+            )
+
+        futures = {}
+        for key, group in _groups(tasks).items():
+            prepared[key] = submit_prepare(key, group[0], 0)
             remaining[key] = len(group)
             for task in group:
-                future = client.submit(
-                    simulate_task,
-                    scenario_future,
-                    task,
-                    inputs,
-                    task.strategy == first_strategy,
-                    key=f"simulate-{task.task_id}",
-                    pure=False,
-                    retries=2,
-                )
-                futures[future] = task
+                futures[submit_simulate(task, prepared[key], 0)] = task
         start = time.perf_counter()
-        for future in as_completed(futures):
-            task = futures[future]
+        pending = as_completed(list(futures))
+        for future in pending:
+            task = futures.pop(future)
             try:
                 output = future.result()
+            except CancelledError as exc:
+                # lost with a dying worker (or its inputs were): submit again, a few times
+                attempt = attempts.get(task.task_id, 0) + 1
+                attempts[task.task_id] = attempt
+                future.release()
+                if attempt <= 3:
+                    key = task.inputs_key
+                    prepared[key] = submit_prepare(key, task, attempt)
+                    retry = submit_simulate(task, prepared[key], attempt)
+                    futures[retry] = task
+                    pending.add(retry)
+                    continue
+                failures[task.task_id] = _describe(exc)
+                bar.update(task, time.perf_counter() - start, failed=True)
             except Exception as exc:
                 failures[task.task_id] = _describe(exc)
                 bar.update(task, time.perf_counter() - start, failed=True)
