@@ -110,7 +110,7 @@ class StudyResult:
         if out.resolve() != self.root.resolve():
             shutil.copytree(self.root / "results", out / "results", dirs_exist_ok=True)
         _write_tables(self, out)
-        if report:
+        if report and not self.summary.empty:  # nothing to report when every task failed
             from gridv2x.report import build_report
 
             build_report(out)
@@ -120,11 +120,35 @@ class StudyResult:
 def _validate_feeders(study: Study) -> None:
     """Read every feeder before any work starts; report all problems at once."""
     errors = []
+    profiles = study.scenario["demand"].get("model") == "profiles"
     for i, name in enumerate(study.feeder_names):
         try:
-            study.feeder(name)
+            feeder = study.feeder(name)
         except InputError as exc:
             errors.append(ValidationError(f"networks[{i}]", str(exc)))
+            continue
+        if study.scenario["demand"].get("model") == "metered":
+            from gridv2x.demand import read_metered
+
+            try:  # the meter data must cover every customer of every feeder
+                read_metered(
+                    study.scenario["demand"]["metered_file"],
+                    feeder.customers,
+                    study.index,
+                    unit=study.scenario["demand"]["metered_unit"],
+                )
+            except InputError as exc:
+                errors.append(ValidationError("demand.metered_file", f"{name}: {exc}"))
+        if profiles and feeder.base_profiles is None:
+            errors.append(
+                ValidationError(
+                    "demand.model",
+                    f"'profiles' needs load profiles shipped with the feeder, and {name} "
+                    f"(networks[{i}]) has none; use a SimBench feeder, or model 'synthetic' or "
+                    "'metered'",
+                    "profiles",
+                )
+            )
     if errors:
         raise ScenarioError(errors, str(study.scenario.source or "<scenario>"))
 

@@ -19,6 +19,15 @@ BAD_SCENARIOS = {
     "missing_file": ("name: x\nnetworks: [{gis: nowhere.gpkg}]\n", "networks[0].gis"),
     "yaml_syntax": ("name: x\nstudy: {kind: compare\n", "line"),
     "empty": ("", "empty"),
+    "metered_ids_do_not_match": (
+        "name: x\nnetworks: [{builtin: se-rural-cable}]\n"
+        "demand: {model: metered, metered_file: meters.csv}\n",
+        "demand.metered_file",
+    ),
+    "profiles_without_profiles": (
+        "name: x\nnetworks: [{builtin: se-rural-cable}]\ndemand: {model: profiles}\n",
+        "demand.model",
+    ),
 }
 
 
@@ -33,6 +42,7 @@ def in_tmp(tmp_path, monkeypatch):
 def test_bad_scenario_exit_2_names_key_writes_nothing(in_tmp, case, command):
     text, key = BAD_SCENARIOS[case]
     (in_tmp / "bad.yaml").write_text(text)
+    (in_tmp / "meters.csv").write_text("time,c001,zz9\n2030-01-01 00:00,1,1\n")
     before = sorted(p.name for p in in_tmp.iterdir())
     result = CliRunner().invoke(
         main, [command, "bad.yaml", "--out", "out"] if command == "run" else [command, "bad.yaml"]
