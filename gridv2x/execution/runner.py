@@ -286,7 +286,11 @@ def _execute_dask(
             )
 
         futures = {}
-        for key, group in _groups(tasks).items():
+        # heaviest draws first (most EVs: highest share or latest year), so that no worker
+        # sits idle at the end while another finishes a long task; results do not depend
+        # on the order
+        groups = sorted(_groups(tasks).items(), key=lambda item: -_level(item[0]))
+        for key, group in groups:
             prepared[key] = submit_prepare(key, group[0], 0)
             remaining[key] = len(group)
             for task in group:
@@ -321,6 +325,12 @@ def _execute_dask(
             remaining[task.inputs_key] -= 1
             if remaining[task.inputs_key] == 0:
                 prepared.pop(task.inputs_key).release()
+
+
+def _level(inputs_key: tuple) -> float:
+    """EV share or adoption year of a draw (0 for compare studies)."""
+    _feeder, _draw, ev_share, year = inputs_key
+    return float(ev_share if ev_share is not None else year if year is not None else 0)
 
 
 def _key(key: tuple) -> str:
