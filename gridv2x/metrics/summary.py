@@ -31,7 +31,6 @@ from gridv2x.errors import InputError
 from gridv2x.metrics._util import infer_step_hours
 from gridv2x.metrics.loading import (
     energy_above_limit_kwh,
-    fuse_loading,
     hours_above,
     losses_kwh,
 )
@@ -219,31 +218,6 @@ def _total_trafo_kw(pf: Any, converged: pd.Series) -> pd.Series:
     return p.sum(axis=1, min_count=1)
 
 
-def _fuse(
-    customers: pd.DataFrame,
-    vm_customers: pd.DataFrame,
-    customer_p_kw: pd.DataFrame | None,
-    customer_q_kvar: pd.DataFrame | None,
-    limit_pct: float,
-    step_h: float,
-) -> pd.DataFrame | None:
-    if customer_p_kw is None:
-        return None
-    for col in ("fuse_a", "phases"):
-        if col not in customers:
-            raise InputError(f"customers needs a {col!r} column for the main-fuse check")
-    by_id = customers.set_index("customer_id")
-    return fuse_loading(
-        customer_p_kw,
-        customer_q_kvar,
-        vm_customers,
-        by_id["fuse_a"],
-        by_id["phases"],
-        limit_pct=limit_pct,
-        step_h=step_h,
-    )
-
-
 def _first_in(
     above: pd.DataFrame, exceedance: pd.DataFrame, values: pd.DataFrame, prefix: str
 ) -> tuple[Any, str, float]:
@@ -352,7 +326,10 @@ def _fuse_loading_frame(
             raise InputError(f"customers needs a {col!r} column for the main-fuse check")
     by_id = _customers(customers).set_index("customer_id")
     current = fuse_current_a(customer_p_kw, customer_q_kvar, vm_customers, by_id["phases"])
-    return current / by_id["fuse_a"].reindex(current.columns).to_numpy(dtype=float) * 100.0
+    rating = by_id["fuse_a"].reindex(current.columns).to_numpy(dtype=float)
+    if not (np.isfinite(rating) & (rating > 0)).all():
+        raise InputError("fuse_a must be a positive rating [A] for every customer")
+    return current / rating * 100.0
 
 
 def summarize(
@@ -652,10 +629,11 @@ def customer_table(
         out["n_evs"] = counts.reindex(ids).fillna(0).astype(int).to_numpy()
     else:
         out["n_evs"] = 0
-    fuse = _fuse(customers, vm, customer_p_kw, customer_q_kvar, lim["fuse_loading_pct"], None)
-    out["fuse_max_loading_pct"] = (
-        np.nan if fuse is None else fuse["fuse_max_loading_pct"].reindex(ids).to_numpy()
-    )
+    if customer_p_kw is None:
+        out["fuse_max_loading_pct"] = np.nan
+    else:
+        fuse_pct = _fuse_loading_frame(customers, vm, customer_p_kw, customer_q_kvar)
+        out["fuse_max_loading_pct"] = fuse_pct.max(axis=0).reindex(ids).to_numpy()
     out["swedish_rule_compliant"] = vq["swedish_rule_compliant"].reindex(ids).to_numpy()
     out["en50160_compliant"] = vq["en50160_compliant"].reindex(ids).to_numpy()
     out["hours_outside"] = vq["hours_outside"].reindex(ids).to_numpy()
