@@ -231,6 +231,21 @@ def _phase_matrix(frame: pd.DataFrame, elements: pd.Index) -> np.ndarray:
 # --------------------------------------------------------------------------- engine
 
 
+def pgm_threading(threads: int) -> int:
+    """power-grid-model's ``threading`` argument for our ``threads`` convention.
+
+    gridv2x: ``-1`` all hardware threads, ``0`` one thread, ``n > 0`` that many threads.
+    power-grid-model (``calculate_power_flow(threading=...)``): ``< 0`` sequential, ``0`` all
+    hardware threads, ``n > 0`` that many threads. Passing ours through unchanged once made
+    every dask worker (``threads=0``) run on all cores, two workers on two cores fighting
+    over them, and a single process (``threads=-1``) run sequentially.
+    """
+    threads = int(threads)
+    if threads < -1:
+        raise InputError(f"threads must be -1 (all), 0 (one) or a positive count; given {threads}")
+    return {-1: 0, 0: -1}.get(threads, threads)
+
+
 class TimeseriesEngine:
     """Power-grid-model time-series engine for one feeder, built once and run per batch.
 
@@ -246,7 +261,9 @@ class TimeseriesEngine:
     max_iterations : int
         Newton-Raphson iterations before a step is declared not converged [-].
     threads : int
-        PGM batch threading: -1 all hardware threads, 0 sequential, n>0 that many threads.
+        Threads of the batch calculation: -1 all hardware threads, 0 one thread (sequential),
+        n > 0 that many threads. (power-grid-model's own ``threading`` argument counts the
+        other way round, see :func:`pgm_threading`.)
     method : {"iterative_current", "newton_raphson"}
         PGM power-flow method. ``"iterative_current"`` (default) factorises the admittance
         matrix once for the whole batch and is 2-2.5x faster on LV feeders; it converges to the
@@ -286,6 +303,7 @@ class TimeseriesEngine:
         if method not in METHODS:
             raise InputError(f"method must be one of {', '.join(METHODS)}; given {method!r}")
         self.method = method
+        pgm_threading(threads)  # validates
         self.threads = int(threads)
         if self.asymmetric:
             net = prepare_net(net, asymmetric=True)
@@ -596,7 +614,7 @@ class TimeseriesEngine:
             max_iterations=self.max_iterations if method == "newton_raphson" else 100,
             calculation_method=method,
             update_data=update,
-            threading=self.threads,
+            threading=pgm_threading(self.threads),
             output_component_types=outputs,
             continue_on_batch_error=True,
         )
@@ -719,7 +737,9 @@ def run_timeseries(
     progress : callable, optional
         ``progress(done_steps, total_steps)`` after every chunk (pgm) or step (pandapower).
     threads : int
-        PGM batch threading: -1 all hardware threads, 0 sequential, n>0 that many threads.
+        Threads of the batch calculation: -1 all hardware threads, 0 one thread (sequential),
+        n > 0 that many threads. (power-grid-model's own ``threading`` argument counts the
+        other way round, see :func:`pgm_threading`.)
 
     Returns
     -------

@@ -237,3 +237,15 @@ def test_section_defaults_run():
         warnings.simplefilter("error")  # no warning for a balanced run
         result = run_timeseries(net, p, q, **SECTION.defaults())
     assert np.allclose(result.vm_pu[0], 1.03)
+
+
+def test_threads_translate_to_power_grid_models_convention():
+    """Ours: -1 all, 0 one thread; power-grid-model's threading: 0 all, < 0 sequential."""
+    from gridv2x.powerflow.engine import pgm_threading
+
+    assert pgm_threading(-1) == 0
+    assert pgm_threading(0) == -1
+    assert pgm_threading(1) == 1
+    assert pgm_threading(4) == 4
+    with pytest.raises(InputError, match="threads"):
+        pgm_threading(-2)
