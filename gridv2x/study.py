@@ -262,15 +262,15 @@ class Study:
             feeder, inputs.base_p_kw, inputs.base_q_kvar, ev_kw, asymmetric=asymmetric
         )
         pf = self._run_powerflow(feeder, load_p_mw, load_q_mvar)
-        summary = metrics.summarize(
+        stats = metrics.customer_statistics(  # shared by the summary and the tables
             pf,
             feeder.customers,
-            ev.per_ev,
-            index,
             limits=sc.section("limits"),
             customer_p_kw=customer_p_kw,
             customer_q_kvar=customer_q_kvar,
+            index=index,
         )
+        summary = metrics.summarize(pf, feeder.customers, ev.per_ev, index, statistics=stats)
         n_customers = len(feeder.customers)
         summary = {
             "task_id": task.task_id,
@@ -287,11 +287,9 @@ class Study:
         return TaskOutput(
             task=task,
             summary=summary,
-            timeseries=_timeseries(pf, feeder, inputs.base_p_kw, ev.power_kw),
-            customers=_customer_table(pf, feeder, inputs.fleet, customer_p_kw, customer_q_kvar, sc),
-            voltage_daily=metrics.daily_min_voltage(
-                metrics.customer_voltage(pf, feeder.customers, which="low")
-            ),
+            timeseries=_timeseries(pf, feeder, inputs.base_p_kw, ev.power_kw, stats),
+            customers=_customer_table(pf, feeder, inputs.fleet, stats),
+            voltage_daily=metrics.daily_min_voltage(stats.vm_low),
             elements=metrics.element_table(pf),
             evs=ev.per_ev.join(inputs.fleet.set_index("ev_id"), rsuffix="_fleet").reset_index(),
             soc=ev.soc_kwh[sorted(ev.soc_kwh.columns)[:N_SOC_TRACES]],
@@ -393,24 +391,22 @@ def customer_loads(
 
 
 def _timeseries(
-    pf: Any, feeder: Feeder, base_p_kw: pd.DataFrame, ev_power_kw: pd.DataFrame
+    pf: Any,
+    feeder: Feeder,
+    base_p_kw: pd.DataFrame,
+    ev_power_kw: pd.DataFrame,
+    stats: metrics.CustomerStatistics,
 ) -> pd.DataFrame:
     """Feeder time series for the results store (metrics' aggregates plus base and EV load)."""
-    out = metrics.timeseries_table(pf, feeder.customers)
+    out = metrics.timeseries_table(pf, feeder.customers, statistics=stats)
     out["base_load_kw"] = base_p_kw.sum(axis=1).to_numpy()
     out["ev_load_kw"] = ev_power_kw.sum(axis=1).to_numpy() if len(ev_power_kw.columns) else 0.0
     out.index.name = "time"
     return out
 
 
-def _customer_table(pf, feeder, fleet, customer_p_kw, customer_q_kvar, scenario) -> pd.DataFrame:
-    table = metrics.customer_table(
-        pf,
-        feeder.customers,
-        customer_p_kw=customer_p_kw,
-        customer_q_kvar=customer_q_kvar,
-        limits=scenario.section("limits"),
-    )
+def _customer_table(pf, feeder, fleet, stats: metrics.CustomerStatistics) -> pd.DataFrame:
+    table = metrics.customer_table(pf, feeder.customers, statistics=stats)
     counts = fleet.groupby("customer_id").size() if len(fleet) else pd.Series(dtype=int)
     table["n_evs"] = table["customer_id"].map(counts).fillna(0).astype(int)
     for column in ("dwelling", "heating", "fuse_a", "x", "y"):

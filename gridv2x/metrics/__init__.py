@@ -30,7 +30,9 @@ from gridv2x.metrics.loading import (
 )
 from gridv2x.metrics.registry import METRICS, Metric, describe_metrics, label
 from gridv2x.metrics.summary import (
+    CustomerStatistics,
     converged_mask,
+    customer_statistics,
     customer_table,
     customer_voltage,
     element_table,
@@ -56,6 +58,8 @@ __all__ = [
     "summarize",
     "resolve_limits",
     "converged_mask",
+    "CustomerStatistics",
+    "customer_statistics",
     "customer_voltage",
     "customer_table",
     "element_table",

@@ -21,6 +21,7 @@ References
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -40,6 +41,8 @@ from gridv2x.scenario.sections.limits import SECTION as LIMITS_SECTION
 __all__ = [
     "resolve_limits",
     "converged_mask",
+    "CustomerStatistics",
+    "customer_statistics",
     "customer_voltage",
     "summarize",
     "first_violation",
@@ -213,21 +216,126 @@ def _extremes(
     return vm_band, vm_band
 
 
+@dataclass
+class CustomerStatistics:
+    """Per-step customer quantities of one load flow, computed once and shared.
+
+    :func:`summarize`, :func:`customer_table`, :func:`first_violation` and
+    :func:`timeseries_table` all need the voltage at every customer and (where customer power
+    is known) the main-fuse loading; :func:`customer_statistics` computes them once per task.
+
+    Attributes
+    ----------
+    limits : dict
+        The resolved ``limits`` section they were computed with.
+    converged : pandas.Series
+        True for the steps whose load flow converged.
+    vm : pandas.DataFrame
+        Voltage at each customer ``[time x customer_id]`` [pu] (:func:`customer_voltage`,
+        ``which="band"``); NaN where not converged.
+    vm_low, vm_high : pandas.DataFrame
+        Lowest / highest phase voltage per customer [pu] (``vm`` itself when balanced).
+    quality : pandas.DataFrame
+        :func:`gridv2x.metrics.voltage_quality` of ``vm`` per customer.
+    fuse_pct : pandas.DataFrame or None
+        Main-fuse loading ``[time x customer_id]`` [%]; None without customer power.
+    customer_p_kw, customer_q_kvar : pandas.DataFrame or None
+        Customer power with the non-converged steps blanked [kW], [kvar].
+    """
+
+    limits: dict[str, Any]
+    converged: pd.Series
+    vm: pd.DataFrame
+    vm_low: pd.DataFrame
+    vm_high: pd.DataFrame
+    quality: pd.DataFrame
+    fuse_pct: pd.DataFrame | None
+    customer_p_kw: pd.DataFrame | None
+    customer_q_kvar: pd.DataFrame | None
+
+
+def customer_statistics(
+    pf: Any,
+    customers: pd.DataFrame,
+    *,
+    limits: Mapping[str, Any] | None = None,
+    customer_p_kw: pd.DataFrame | None = None,
+    customer_q_kvar: pd.DataFrame | None = None,
+    index: pd.Index | None = None,
+) -> CustomerStatistics:
+    """Customer voltages, voltage quality and main-fuse loading of one load flow.
+
+    Parameters
+    ----------
+    pf : TimeseriesResult-like
+        Load-flow result (module docstring).
+    customers : pandas.DataFrame
+        ``conventions.CUSTOMER_COLUMNS`` (``customer_id``, ``bus``; ``fuse_a``, ``phases``
+        for the fuse loading; ``phase`` for per-phase voltages).
+    limits : mapping, optional
+        The scenario's ``limits`` section (defaults filled in).
+    customer_p_kw, customer_q_kvar : pandas.DataFrame, optional
+        Customer power ``[time x customer_id]`` [kW], [kvar] (or per-phase columns).
+    index : pandas.Index, optional
+        The study's time index, to check the load flow has one result per step.
+
+    Returns
+    -------
+    CustomerStatistics
+
+    References
+    ----------
+    .. [1] EN 50160:2022; EIFS 2023:3 ch. 7; sweden.md §1.5, §3.
+    """
+    lim = resolve_limits(limits)
+    customers = _customers(customers)
+    converged = converged_mask(pf, index)
+    customer_p_kw = _mask_power(customer_p_kw, converged)
+    customer_q_kvar = _mask_power(customer_q_kvar, converged)
+    vm = customer_voltage(pf, customers, converged=converged, centre_pu=_centre(lim))
+    quality = voltage_quality(
+        vm,
+        v_min_pu=lim["v_min_pu"],
+        v_max_pu=lim["v_max_pu"],
+        en50160_share=lim["en50160_share"],
+        en50160_v_min_all_pu=lim["en50160_v_min_all_pu"],
+        window=lim["en50160_window"],
+    )
+    vm_low, vm_high = _extremes(pf, customers, converged, vm)
+    fuse_pct = (
+        None
+        if customer_p_kw is None
+        else _fuse_loading_frame(customers, vm, customer_p_kw, customer_q_kvar)
+    )
+    return CustomerStatistics(
+        lim, converged, vm, vm_low, vm_high, quality, fuse_pct, customer_p_kw, customer_q_kvar
+    )
+
+
 def _total_trafo_kw(pf: Any, converged: pd.Series) -> pd.Series:
     p = _mask(pf.trafo_p_mw, converged) * KW_PER_MW
     return p.sum(axis=1, min_count=1)
 
 
 def _first_in(
-    above: pd.DataFrame, exceedance: pd.DataFrame, values: pd.DataFrame, prefix: str
+    above: pd.DataFrame | np.ndarray,
+    exceedance: pd.DataFrame | np.ndarray,
+    values: pd.DataFrame,
+    prefix: str,
 ) -> tuple[Any, str, float]:
-    rows = np.flatnonzero(above.to_numpy().any(axis=1))
+    """First step where any element is ``above`` its limit, and the worst element then.
+
+    ``above`` and ``exceedance`` may be arrays of ``values``' shape; labels come from
+    ``values``.
+    """
+    above = np.asarray(above)
+    rows = np.flatnonzero(above.any(axis=1))
     if len(rows) == 0:
         return pd.NaT, "", float("nan")
     r = rows[0]
-    ex = np.where(above.to_numpy()[r], exceedance.to_numpy(dtype=float)[r], -np.inf)
+    ex = np.where(above[r], np.asarray(exceedance, dtype=float)[r], -np.inf)
     c = int(np.argmax(ex))
-    return above.index[r], f"{prefix} {above.columns[c]}", float(values.to_numpy()[r, c])
+    return values.index[r], f"{prefix} {values.columns[c]}", float(values.to_numpy()[r, c])
 
 
 def first_violation(
@@ -237,7 +345,7 @@ def first_violation(
     limits: Mapping[str, Any] | None = None,
     customer_p_kw: pd.DataFrame | None = None,
     customer_q_kvar: pd.DataFrame | None = None,
-    fuse_loading_pct: pd.DataFrame | None = None,
+    statistics: CustomerStatistics | None = None,
 ) -> pd.DataFrame:
     """When and where each criterion is first violated.
 
@@ -252,9 +360,9 @@ def first_violation(
         The scenario's ``limits`` section (defaults filled in).
     customer_p_kw, customer_q_kvar : pandas.DataFrame, optional
         Customer power ``[time x customer_id]`` [kW, kvar] for the main-fuse check.
-    fuse_loading_pct : pandas.DataFrame, optional
-        Main-fuse loading ``[time x customer_id]`` [%] when the caller has it already
-        (:func:`summarize` does), so it is not computed twice.
+    statistics : CustomerStatistics, optional
+        :func:`customer_statistics` of this load flow when the caller has it already (then
+        ``limits`` and the customer power are taken from it).
 
     Returns
     -------
@@ -272,15 +380,19 @@ def first_violation(
     ----------
     .. [1] EN 50160:2022; EIFS 2023:3 ch. 7; sweden.md §3.
     """
-    lim = resolve_limits(limits)
-    converged = converged_mask(pf)
-    customer_p_kw = _mask_power(customer_p_kw, converged)
-    customer_q_kvar = _mask_power(customer_q_kvar, converged)
+    stats = statistics or customer_statistics(
+        pf,
+        customers,
+        limits=limits,
+        customer_p_kw=customer_p_kw,
+        customer_q_kvar=customer_q_kvar,
+    )
+    lim, converged = stats.limits, stats.converged
     rows = []
 
-    vm = customer_voltage(pf, customers, converged=converged, centre_pu=_centre(lim))
-    vm_w = to_window_means(vm, lim["en50160_window"])
-    dev = np.maximum(lim["v_min_pu"] - vm_w, vm_w - lim["v_max_pu"])
+    vm_w = to_window_means(stats.vm, lim["en50160_window"])
+    values = vm_w.to_numpy(dtype=float)
+    dev = np.maximum(lim["v_min_pu"] - values, values - lim["v_max_pu"])
     t, el, v = _first_in(dev > 0, dev, vm_w, "customer")
     rows.append(("voltage", t, el, v, f"[{lim['v_min_pu']}, {lim['v_max_pu']}]"))
 
@@ -295,11 +407,8 @@ def first_violation(
         t, el, v = _first_in(masked > lim[key], masked, masked, prefix)
         rows.append((crit, t, el, v, lim[key]))
 
-    if fuse_loading_pct is not None or customer_p_kw is not None:
-        fl = fuse_loading_pct
-        if fl is None:
-            fuse_vm = vm.reindex(index=customer_p_kw.index)
-            fl = _fuse_loading_frame(customers, fuse_vm, customer_p_kw, customer_q_kvar)
+    if stats.fuse_pct is not None:
+        fl = stats.fuse_pct
         t, el, v = _first_in(fl > lim["fuse_loading_pct"], fl, fl, "customer")
         rows.append(("fuse", t, el, v, lim["fuse_loading_pct"]))
 
@@ -341,6 +450,7 @@ def summarize(
     limits: Mapping[str, Any] | None = None,
     customer_p_kw: pd.DataFrame | None = None,
     customer_q_kvar: pd.DataFrame | None = None,
+    statistics: CustomerStatistics | None = None,
 ) -> dict[str, Any]:
     """One summary row of a task: peak, voltage quality, loading, losses, fuses, EV energy.
 
@@ -362,6 +472,9 @@ def summarize(
         Customer power including EVs ``[time x customer_id]`` [kW, kvar] (or columns
         ``(customer_id, phase)`` per phase) for the main-fuse check; without them the fuse
         metrics are NaN and the ``fuse`` criterion cannot be counted.
+    statistics : CustomerStatistics, optional
+        :func:`customer_statistics` of this load flow, to share with :func:`customer_table`
+        (then ``limits`` and the customer power are taken from it).
 
     Returns
     -------
@@ -388,16 +501,29 @@ def summarize(
     .. [2] EIFS 2013:1 / EIFS 2023:3 ch. 7.
     .. [3] sweden.md §3 (limits), §7 (defaults).
     """
-    lim = resolve_limits(limits)
+    lim = resolve_limits(statistics.limits if statistics is not None else limits)
+    if statistics is not None:
+        customer_p_kw = statistics.customer_p_kw
     if "fuse" in lim["criteria"] and customer_p_kw is None:
         raise InputError(
             "limits.criteria counts 'fuse' but no customer power was given for the main-fuse "
             "check (customer_p_kw)"
         )
     step_h = infer_step_hours(index)
-    converged = converged_mask(pf, index)
-    customer_p_kw = _mask_power(customer_p_kw, converged)
-    customer_q_kvar = _mask_power(customer_q_kvar, converged)
+    stats = statistics or customer_statistics(
+        pf,
+        customers,
+        limits=lim,
+        customer_p_kw=customer_p_kw,
+        customer_q_kvar=customer_q_kvar,
+        index=index,
+    )
+    converged = stats.converged
+    if len(converged) != len(index):
+        raise InputError(
+            f"load-flow result has {len(converged)} steps but the time index has {len(index)}"
+        )
+    customer_p_kw = stats.customer_p_kw
     row: dict[str, Any] = {}
 
     # transformer
@@ -422,16 +548,7 @@ def summarize(
     row["line_hours_above"] = hours_above(line_loading, lim["line_loading_pct"], step_h=step_h)
 
     # voltage at the customers
-    vm = customer_voltage(pf, customers, converged=converged, centre_pu=_centre(lim))
-    vq = voltage_quality(
-        vm,
-        v_min_pu=lim["v_min_pu"],
-        v_max_pu=lim["v_max_pu"],
-        en50160_share=lim["en50160_share"],
-        en50160_v_min_all_pu=lim["en50160_v_min_all_pu"],
-        window=lim["en50160_window"],
-    )
-    vm_low, vm_high = _extremes(pf, customers, converged, vm)
+    vm, vq, vm_low, vm_high = stats.vm, stats.quality, stats.vm_low, stats.vm_high
     row["v_min_pu"] = _min(vm_low)
     row["v_max_pu"] = _max(vm_high)
     row["v_p05_pu"] = _min(vm_low.quantile(0.05, axis=0).to_frame())
@@ -461,13 +578,8 @@ def summarize(
     drawn_kwh = float(np.nansum(total_kw.to_numpy())) * step_h
     row["losses_share"] = row["losses_kwh"] / drawn_kwh if drawn_kwh > 0 else float("nan")
 
-    # main fuses
-    # (the per-step fuse loading is computed once and shared with first_violation)
-    fuse_pct = (
-        None
-        if customer_p_kw is None
-        else _fuse_loading_frame(customers, vm, customer_p_kw, customer_q_kvar)
-    )
+    # main fuses (the per-step fuse loading is computed once and shared)
+    fuse_pct = stats.fuse_pct
     if fuse_pct is None:
         row["fuse_max_loading_pct"] = float("nan")
         row["fuse_overloads"] = 0
@@ -515,14 +627,7 @@ def summarize(
         row[f"violates_{crit}"] = bool(flag)
     row["violation"] = any(flags[c] for c in lim["criteria"])
 
-    first = first_violation(
-        pf,
-        customers,
-        limits=lim,
-        customer_p_kw=customer_p_kw,
-        customer_q_kvar=customer_q_kvar,
-        fuse_loading_pct=fuse_pct,
-    )
+    first = first_violation(pf, customers, statistics=stats)
     counted = first[first["counted"] & first["time"].notna()]
     if len(counted):
         row["first_violation_time"] = counted["time"].iloc[0]
@@ -569,6 +674,7 @@ def customer_table(
     customer_p_kw: pd.DataFrame | None = None,
     customer_q_kvar: pd.DataFrame | None = None,
     evs: pd.DataFrame | None = None,
+    statistics: CustomerStatistics | None = None,
 ) -> pd.DataFrame:
     """One row per customer for the results store and the map.
 
@@ -585,6 +691,8 @@ def customer_table(
     evs : pandas.DataFrame, optional
         Table with a ``customer_id`` column, one row per EV (fleet or ``per_ev`` with owners),
         to count ``n_evs``; without it ``n_evs`` is 0.
+    statistics : CustomerStatistics, optional
+        :func:`customer_statistics` of this load flow, shared with :func:`summarize`.
 
     Returns
     -------
@@ -597,21 +705,15 @@ def customer_table(
     ----------
     .. [1] EN 50160:2022; EIFS 2023:3 ch. 7; sweden.md §1.5, §3.
     """
-    lim = resolve_limits(limits)
     customers = _customers(customers)
-    converged = converged_mask(pf)
-    customer_p_kw = _mask_power(customer_p_kw, converged)
-    customer_q_kvar = _mask_power(customer_q_kvar, converged)
-    vm = customer_voltage(pf, customers, converged=converged, centre_pu=_centre(lim))
-    vq = voltage_quality(
-        vm,
-        v_min_pu=lim["v_min_pu"],
-        v_max_pu=lim["v_max_pu"],
-        en50160_share=lim["en50160_share"],
-        en50160_v_min_all_pu=lim["en50160_v_min_all_pu"],
-        window=lim["en50160_window"],
+    stats = statistics or customer_statistics(
+        pf,
+        customers,
+        limits=limits,
+        customer_p_kw=customer_p_kw,
+        customer_q_kvar=customer_q_kvar,
     )
-    vm_low, vm_high = _extremes(pf, customers, converged, vm)
+    vq, vm_low, vm_high = stats.quality, stats.vm_low, stats.vm_high
     ids = customers["customer_id"]
     out = pd.DataFrame(
         {
@@ -629,11 +731,10 @@ def customer_table(
         out["n_evs"] = counts.reindex(ids).fillna(0).astype(int).to_numpy()
     else:
         out["n_evs"] = 0
-    if customer_p_kw is None:
+    if stats.fuse_pct is None:
         out["fuse_max_loading_pct"] = np.nan
     else:
-        fuse_pct = _fuse_loading_frame(customers, vm, customer_p_kw, customer_q_kvar)
-        out["fuse_max_loading_pct"] = fuse_pct.max(axis=0).reindex(ids).to_numpy()
+        out["fuse_max_loading_pct"] = stats.fuse_pct.max(axis=0).reindex(ids).to_numpy()
     out["swedish_rule_compliant"] = vq["swedish_rule_compliant"].reindex(ids).to_numpy()
     out["en50160_compliant"] = vq["en50160_compliant"].reindex(ids).to_numpy()
     out["hours_outside"] = vq["hours_outside"].reindex(ids).to_numpy()
@@ -692,7 +793,9 @@ def element_table(pf: Any) -> pd.DataFrame:
     return out
 
 
-def timeseries_table(pf: Any, customers: pd.DataFrame) -> pd.DataFrame:
+def timeseries_table(
+    pf: Any, customers: pd.DataFrame, *, statistics: CustomerStatistics | None = None
+) -> pd.DataFrame:
     """Compact per-step aggregates of a load flow (``timeseries.parquet`` columns).
 
     Parameters
@@ -701,6 +804,9 @@ def timeseries_table(pf: Any, customers: pd.DataFrame) -> pd.DataFrame:
         Load-flow result.
     customers : pandas.DataFrame
         ``conventions.CUSTOMER_COLUMNS`` (voltages are taken at customer connections).
+    statistics : CustomerStatistics, optional
+        :func:`customer_statistics` of this load flow (its lowest and highest customer
+        voltages are reused).
 
     Returns
     -------
@@ -715,9 +821,12 @@ def timeseries_table(pf: Any, customers: pd.DataFrame) -> pd.DataFrame:
     ----------
     .. [1] docs/architecture.md, "Results store".
     """
-    converged = converged_mask(pf)
-    vm_low = customer_voltage(pf, customers, converged=converged, which="low")
-    vm_high = customer_voltage(pf, customers, converged=converged, which="high")
+    if statistics is not None:
+        converged, vm_low, vm_high = statistics.converged, statistics.vm_low, statistics.vm_high
+    else:
+        converged = converged_mask(pf)
+        vm_low = customer_voltage(pf, customers, converged=converged, which="low")
+        vm_high = customer_voltage(pf, customers, converged=converged, which="high")
     vuf = _mask(getattr(pf, "vuf_pct", None), converged)
     out = pd.DataFrame(
         {

@@ -264,6 +264,32 @@ def test_tables(case):
     assert ts["transformer_p_kw"].iloc[0] == pytest.approx(pf.trafo_p_mw.iloc[0, 0] * 1000)
 
 
+def test_shared_statistics_give_the_same_tables(case):
+    """customer_statistics computed once gives what each function computes on its own."""
+    from gridv2x.metrics import customer_statistics
+
+    pf, customers, index, customer_p = case
+    limits = {"criteria": ["voltage", "fuse"], "fuse_loading_pct": 50.0}
+    stats = customer_statistics(pf, customers, limits=limits, customer_p_kw=customer_p)
+    alone = summarize(pf, customers, None, index, limits=limits, customer_p_kw=customer_p)
+    shared = summarize(pf, customers, None, index, statistics=stats)
+    assert alone.keys() == shared.keys()
+    for key, value in alone.items():
+        assert shared[key] == value or (pd.isna(value) and pd.isna(shared[key])), key
+    assert alone["fuse_overloads"] > 0  # the fuse part is exercised
+    pd.testing.assert_frame_equal(
+        customer_table(pf, customers, limits=limits, customer_p_kw=customer_p),
+        customer_table(pf, customers, statistics=stats),
+    )
+    pd.testing.assert_frame_equal(
+        first_violation(pf, customers, limits=limits, customer_p_kw=customer_p),
+        first_violation(pf, customers, statistics=stats),
+    )
+    pd.testing.assert_frame_equal(
+        timeseries_table(pf, customers), timeseries_table(pf, customers, statistics=stats)
+    )
+
+
 def test_resolve_limits_defaults():
     lim = resolve_limits(None)
     assert lim["v_min_pu"] == 0.90 and lim["v_max_pu"] == 1.10
