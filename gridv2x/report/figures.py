@@ -1098,6 +1098,48 @@ def _ci_band(frame: pd.DataFrame, x: np.ndarray, color: str, strategy: str) -> g
     )
 
 
+def _probability_curves(
+    table: pd.DataFrame | None,
+    *,
+    feeder: str,
+    x_column: str,
+    x_scale: float,
+    hover: str,
+    risk: float,
+) -> go.Figure | None:
+    """Violation probability [%] per strategy against ``x_column``, with the confidence band
+    and the accepted risk; None when ``table`` lacks the columns or the feeder."""
+    need = {"feeder", "strategy", x_column, "probability"}
+    if table is None or not need <= set(table.columns):
+        return None
+    sub = table[table["feeder"] == feeder]
+    if sub.empty:
+        return None
+    fig = go.Figure()
+    for i, strategy in enumerate(_ordered(sub["strategy"])):
+        s = sub[sub["strategy"] == strategy].sort_values(x_column)
+        x = _f32(x_scale * pd.to_numeric(s[x_column], errors="coerce"), 2)
+        color = strategy_color(strategy, i)
+        band = _ci_band(s, x, color, strategy)
+        if band is not None:
+            fig.add_trace(band)
+        n_text = s["n"].astype(str).tolist() if "n" in s.columns else [""] * len(s)
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=_f32(100 * pd.to_numeric(s["probability"], errors="coerce"), 2),
+                mode="lines+markers",
+                line={"color": color, "width": 2},
+                name=_t(strategy),
+                legendgroup=str(strategy),
+                text=n_text,
+                hovertemplate=hover + "<extra>" + _t(strategy) + "</extra>",
+            )
+        )
+    _hline(fig, 100 * risk, f"accepted risk {risk:.0%}", color="#b00020")
+    return fig
+
+
 def hosting_capacity_figure(
     probability: pd.DataFrame, *, feeder: str, risk: float = 0.05
 ) -> go.Figure | None:
@@ -1114,37 +1156,16 @@ def hosting_capacity_figure(
     risk : float
         Accepted violation probability [-] (drawn as a line).
     """
-    need = {"feeder", "strategy", "ev_share", "probability"}
-    if probability is None or not need <= set(probability.columns):
+    fig = _probability_curves(
+        probability,
+        feeder=feeder,
+        x_column="ev_share",
+        x_scale=100.0,
+        hover="%{x:.0f} % EVs: violation probability %{y:.1f} % (n=%{text})",
+        risk=risk,
+    )
+    if fig is None:
         return None
-    sub = probability[probability["feeder"] == feeder]
-    if sub.empty:
-        return None
-    fig = go.Figure()
-    for i, strategy in enumerate(_ordered(sub["strategy"])):
-        s = sub[sub["strategy"] == strategy].sort_values("ev_share")
-        x = _f32(100 * pd.to_numeric(s["ev_share"], errors="coerce"), 2)
-        color = strategy_color(strategy, i)
-        band = _ci_band(s, x, color, strategy)
-        if band is not None:
-            fig.add_trace(band)
-        n_text = s["n"].astype(str).tolist() if "n" in s.columns else [""] * len(s)
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=_f32(100 * pd.to_numeric(s["probability"], errors="coerce"), 2),
-                mode="lines+markers",
-                line={"color": color, "width": 2},
-                name=_t(strategy),
-                legendgroup=str(strategy),
-                text=n_text,
-                hovertemplate="%{x:.0f} % EVs: violation probability %{y:.1f} % (n=%{text})"
-                + "<extra>"
-                + _t(strategy)
-                + "</extra>",
-            )
-        )
-    _hline(fig, 100 * risk, f"accepted risk {risk:.0%}", color="#b00020")
     fig = _layout(
         fig,
         f"Hosting capacity – {_t(feeder)}: probability of a violation vs EV share",
@@ -1159,34 +1180,16 @@ def forecast_probability_figure(
     forecast: pd.DataFrame, *, feeder: str, risk: float = 0.05
 ) -> go.Figure | None:
     """Violation probability per forecast year and strategy (needs ``probability``)."""
-    need = {"feeder", "strategy", "year", "probability"}
-    if forecast is None or not need <= set(forecast.columns):
+    fig = _probability_curves(
+        forecast,
+        feeder=feeder,
+        x_column="year",
+        x_scale=1.0,
+        hover="%{x:.0f}: violation probability %{y:.1f} % (n=%{text})",
+        risk=risk,
+    )
+    if fig is None:
         return None
-    sub = forecast[forecast["feeder"] == feeder]
-    if sub.empty:
-        return None
-    fig = go.Figure()
-    for i, strategy in enumerate(_ordered(sub["strategy"])):
-        s = sub[sub["strategy"] == strategy].sort_values("year")
-        band = _ci_band(
-            s,
-            pd.to_numeric(s["year"], errors="coerce").to_numpy(dtype=float),
-            strategy_color(strategy, i),
-            strategy,
-        )
-        if band is not None:
-            fig.add_trace(band)
-        fig.add_trace(
-            go.Scatter(
-                x=pd.to_numeric(s["year"], errors="coerce").to_numpy(),
-                y=_f32(100 * pd.to_numeric(s["probability"], errors="coerce"), 2),
-                mode="lines+markers",
-                name=_t(strategy),
-                line={"color": strategy_color(strategy, i), "width": 2},
-                hovertemplate="%{x}: %{y:.1f} %<extra>" + _t(strategy) + "</extra>",
-            )
-        )
-    _hline(fig, 100 * risk, f"accepted risk {risk:.0%}", color="#b00020")
     fig = _layout(
         fig,
         f"Adoption forecast – {_t(feeder)}: probability of a violation per year",
