@@ -303,21 +303,40 @@ def fuse_current_a(
         current = s_kva.to_numpy() * 1000.0 / (vm.to_numpy() * NOMINAL_PHASE_VOLTAGE_V)
         per_phase = pd.DataFrame(current, index=p.index, columns=p.columns)
         return per_phase.T.groupby(level=0, sort=False).max().T
-    p = require_frame(p_kw, "p_kw")
-    q = p * 0.0 if q_kvar is None else require_frame(q_kvar, "q_kvar")
-    if q.shape != p.shape:
-        raise InputError(f"q_kvar {q.shape} must have the shape of p_kw {p.shape}")
-    q = q.reindex(columns=p.columns)
+    p = _float_frame(p_kw, "p_kw")
+    if q_kvar is not None:
+        q = _float_frame(q_kvar, "q_kvar")
+        if q.shape != p.shape:
+            raise InputError(f"q_kvar {q.shape} must have the shape of p_kw {p.shape}")
     missing = [c for c in p.columns if c not in phases.index]
     if missing:
         raise InputError(f"phases missing for customers {missing[:5]}")
     n_phases = phases.reindex(p.columns).to_numpy(dtype=float)
     if not np.isin(n_phases, (1.0, 3.0)).all():
         raise InputError("phases must be 1 or 3 for every customer")
-    vm = require_frame(vm_pu, "vm_pu").reindex(index=p.index, columns=p.columns).fillna(1.0)
-    s_kva = np.sqrt(p.to_numpy() ** 2 + q.fillna(0.0).to_numpy() ** 2)
-    current = s_kva * 1000.0 / (n_phases * vm.to_numpy() * NOMINAL_PHASE_VOLTAGE_V)
+    s_kva = np.square(p.to_numpy())
+    if q_kvar is not None:
+        s_kva += np.square(np.nan_to_num(_aligned(q, p).to_numpy(), nan=0.0))
+    np.sqrt(s_kva, out=s_kva)
+    vm = np.nan_to_num(_aligned(_float_frame(vm_pu, "vm_pu"), p).to_numpy(), nan=1.0)
+    current = s_kva * (1000.0 / NOMINAL_PHASE_VOLTAGE_V) / (n_phases * vm)
     return pd.DataFrame(current, index=p.index, columns=p.columns)
+
+
+def _float_frame(obj: object, name: str) -> pd.DataFrame:
+    """``obj`` as a float DataFrame, without a copy when it already is one."""
+    if isinstance(obj, pd.DataFrame) and all(
+        np.issubdtype(dtype, np.floating) for dtype in obj.dtypes
+    ):
+        return obj
+    return require_frame(obj, name)
+
+
+def _aligned(frame: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` on the index and columns of ``like`` (no copy when they already match)."""
+    if frame.index.equals(like.index) and frame.columns.equals(like.columns):
+        return frame
+    return frame.reindex(index=like.index, columns=like.columns)
 
 
 def fuse_loading(
