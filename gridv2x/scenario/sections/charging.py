@@ -72,6 +72,15 @@ SECTION = Section(
             "[kW] wherever the mobility guarantee allows (objective peak already keeps the load "
             "as low as possible); null = off. E.g. the transformer rating in kVA x 0.95.",
         ),
+        "grid_aware": Field(
+            default=False,
+            type=bool,
+            doc="Grid-aware v1g/v2g: keep customer voltages, transformer and cable loadings "
+            "within the limits section (v_min_pu, transformer_loading_pct, line_loading_pct) "
+            "wherever the plug-in windows allow; the mobility guarantee comes first. Uses a "
+            "linear model from load flows of the base load (voltage sensitivity, Baran & Wu "
+            "1989); costs two extra batch load flows per task. Uncontrolled ignores it.",
+        ),
         "price_file": Field(
             default=None,
             type="path",
