@@ -16,6 +16,7 @@ BAD_SCENARIOS = {
     "wrong_type": ("name: x\nstudy: {seeds: many}\n", "study.seeds"),
     "unknown_key": ("name: x\ncharging: {strategy: [v1g]}\n", "charging.strategy"),
     "bad_value": ("name: x\nlimits: {v_min_pu: 1.5}\n", "limits.v_min_pu"),
+    "grid_aware_not_boolean": ("name: x\ncharging: {grid_aware: always}\n", "charging.grid_aware"),
     "missing_file": ("name: x\nnetworks: [{gis: nowhere.gpkg}]\n", "networks[0].gis"),
     "yaml_syntax": ("name: x\nstudy: {kind: compare\n", "line"),
     "empty": ("", "empty"),
