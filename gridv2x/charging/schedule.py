@@ -41,7 +41,9 @@ Strategies (grid-side power ``p``; + charging, - discharging)
   discharge level ``S`` tied to the charging level ``L`` by the optimality conditions of the
   lossy problem: ``S = L / eta_rt`` for ``price`` (arbitrage only pays beyond the round-trip
   losses) and ``S = L eta_rt**(-1/7)`` for ``peak`` (``min sum(load**8)``, a smooth stand-in
-  for the peak). Never below the reserve, at most ``max_discharge_kw``, at most
+  for the peak). Wear-aware: ``S`` is raised by the wear cost of a discharged kWh
+  (``wear_cost_sek_per_kwh`` x ``price_weight_kw_per_sek``) for ``price`` and to at least
+  ``L (1 + min_spread_pct / 100)`` for ``peak``. Never below the reserve, at most ``max_discharge_kw``, at most
   ``daily_throughput_cap_kwh`` discharged per day, only for owners who did not opt out; a
   session whose schedule breaks one of these is re-solved with half, a quarter, then zero
   discharge power. Starts from the V1G schedule and every update keeps the window's peak, so
@@ -102,6 +104,8 @@ V2G_DEFAULTS: dict[str, Any] = {
     "round_trip_efficiency": 0.85,
     "daily_throughput_cap_kwh": 20.0,
     "opt_out_share": 0.2,
+    "wear_cost_sek_per_kwh": 0.16,
+    "min_spread_pct": 0.0,
 }
 """Defaults of the ``v2g`` options ([E] estimates, see ``scenario/sections/charging.py``)."""
 
@@ -513,8 +517,16 @@ def _v2g_passes(
     passes,
     limit=None,
     room=None,
+    wear_kw=0.0,
 ):
-    """V2G updates on top of a V1G schedule; every update is checked against the SoC path."""
+    """V2G updates on top of a V1G schedule; every update is checked against the SoC path.
+
+    The discharge level is ``S = ratio x L (+ wear_kw)``: ``ratio`` from the round-trip
+    losses (:func:`_fill.level_ratio`), for objective ``peak`` at least ``1 + min_spread_pct
+    / 100``; ``wear_kw`` [kW of effective load] is the wear cost of a discharged kWh for
+    objective ``price``. ``_fill.v2g_fill`` only knows ``S = ratio x L``; shifting the effective
+    load by ``c = wear_kw / (ratio - 1)`` gives ``ratio (L + c) - c = ratio L + wear_kw`` in the
+    original units while the charging (``L - other``) is unchanged."""
     battery = fleet["battery_kwh"].to_numpy(dtype=float)
     reserve = opts["reserve_soc"] * battery
     charger = w.charger
@@ -530,6 +542,12 @@ def _v2g_passes(
     day_of_step = w.day_of_step
     n_days = int(day_of_step[-1]) + 1
     ratio = _fill.level_ratio(eta_c * eta_d, PEAK_EXPONENT if opts["objective"] == "peak" else 2.0)
+    if opts["objective"] == "peak":
+        ratio = max(ratio, 1.0 + float(opts["min_spread_pct"]) / 100.0)
+    shift = 0.0
+    if wear_kw > 0:
+        ratio = max(ratio, 1.0 + 1e-3)  # (a lossless battery: no level gap to shift)
+        shift = wear_kw / (ratio - 1.0)
     factors = (1.0, 0.5, 0.25, 0.0)
     for _ in range(passes):
         for i, el, sessions_in, starts_g, seg_g in groups:
@@ -539,7 +557,7 @@ def _v2g_passes(
             cap, head = _caps(
                 limit, physical, room, i, k, p[el], w.cap[el], nb / eta_c, starts_g, seg_g
             )
-            other = physical + signal[k]
+            other = physical + signal[k] + shift
             frac = w.frac[el]
             ea = e_arr[sessions_in]
             day = day_of_step[k]
@@ -682,7 +700,11 @@ def schedule(
         ``objective`` ("peak" | "price"), ``reserve_soc`` [-], ``max_discharge_kw`` [kW] (None =
         charger power), ``round_trip_efficiency`` [-], ``daily_throughput_cap_kwh`` [kWh/day]
         discharged (None = no cap), ``opt_out_share`` [-] of owners who never discharge (they
-        behave as V1G).
+        behave as V1G), ``wear_cost_sek_per_kwh`` [SEK/kWh] battery wear per discharged kWh
+        (objective ``price``: discharge only where the price gain beats losses and wear,
+        ``S = L / eta_rt + price_weight x wear``), ``min_spread_pct`` [%] (objective ``peak``:
+        discharge only where the load of everything else is at least this much above the
+        charging level, ``S >= L (1 + min_spread_pct / 100)``).
     battery : mapping, optional
         ``calendar_fade_pct_per_year`` [%/yr] and ``cycle_fade_pct_per_efc`` [%/cycle].
     grid : GridLimits, optional
@@ -733,6 +755,10 @@ def schedule(
         val = v2g_opts[key]
         if val is not None and not (isinstance(val, int | float) and val >= 0):
             raise InputError(f"charging.v2g.{key}: must be a number >= 0 or null, given {val!r}")
+    for key in ("wear_cost_sek_per_kwh", "min_spread_pct"):
+        val = v2g_opts[key]
+        if isinstance(val, bool) or not (isinstance(val, int | float) and val >= 0):
+            raise InputError(f"charging.v2g.{key}: must be a number >= 0, given {val!r}")
     if charger_cap_kw is not None and not (
         isinstance(charger_cap_kw, int | float) and charger_cap_kw > 0
     ):
@@ -806,6 +832,12 @@ def schedule(
         p = _valley_passes(w, p, load, signal, need_steps, passes, groups, limit, room)
         if strategy == "v2g":
             need_b = np.minimum(need_ctrl, cap_batt)[si]
+            # wear cost of a discharged kWh in the effective load's units (objective price)
+            wear_kw = (
+                price_weight_kw_per_sek * float(v2g_opts["wear_cost_sek_per_kwh"])
+                if objective == "price"
+                else 0.0
+            )
             p = _v2g_passes(
                 w,
                 p,
@@ -821,6 +853,7 @@ def schedule(
                 passes,
                 limit,
                 room,
+                wear_kw,
             )
         # check against the real load flow; correct the linear model and re-coordinate
         for _ in range(GRID_CHECKS if room is not None else 0):
@@ -842,6 +875,7 @@ def schedule(
                     1,
                     limit,
                     room,
+                    wear_kw,
                 )
             else:
                 p = _valley_passes(w, p, load, signal, need_steps, 1, groups, limit, room)
