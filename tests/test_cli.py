@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -76,6 +77,15 @@ def test_validate_ok(in_tmp):
     result = CliRunner().invoke(main, ["validate", "ok.yaml"])
     assert result.exit_code == 0, result.output
     assert "valid" in result.output
+
+
+EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_example_scenarios_are_valid(path):
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
 
 
 def test_report_on_a_folder_without_results(in_tmp):
