@@ -248,12 +248,24 @@ class Study:
         index = self.index
         charging_options = sc.section("charging")
         charging_options.pop("strategies", None)
+        grid = None
+        if charging_options.get("grid_aware") and task.strategy != "uncontrolled":
+            # the feeder's limits as a linear model in EV power, from base-load load flows
+            grid = charging.grid_limits(
+                feeder,
+                inputs.base_p_kw,
+                inputs.base_q_kvar,
+                inputs.fleet,
+                limits=sc.section("limits"),
+                threads=self.powerflow_threads,
+            )
         ev = charging.schedule(
             task.strategy,
             inputs.sessions,
             inputs.fleet,
             index,
             inputs.base_p_kw.sum(axis=1),
+            grid=grid,
             **charging_options,
         )
         asymmetric = bool(sc["powerflow"].get("asymmetric", False))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -16,6 +17,7 @@ BAD_SCENARIOS = {
     "wrong_type": ("name: x\nstudy: {seeds: many}\n", "study.seeds"),
     "unknown_key": ("name: x\ncharging: {strategy: [v1g]}\n", "charging.strategy"),
     "bad_value": ("name: x\nlimits: {v_min_pu: 1.5}\n", "limits.v_min_pu"),
+    "grid_aware_not_boolean": ("name: x\ncharging: {grid_aware: always}\n", "charging.grid_aware"),
     "missing_file": ("name: x\nnetworks: [{gis: nowhere.gpkg}]\n", "networks[0].gis"),
     "yaml_syntax": ("name: x\nstudy: {kind: compare\n", "line"),
     "empty": ("", "empty"),
@@ -75,6 +77,15 @@ def test_validate_ok(in_tmp):
     result = CliRunner().invoke(main, ["validate", "ok.yaml"])
     assert result.exit_code == 0, result.output
     assert "valid" in result.output
+
+
+EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_example_scenarios_are_valid(path):
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
 
 
 def test_report_on_a_folder_without_results(in_tmp):

@@ -2,6 +2,8 @@
 
 * :func:`schedule` -> :class:`ChargingResult`: EV power and stored energy per EV and step,
   per-EV energy, wear and cost, per-session delivered / shortfall / unmet energy.
+* :func:`grid_limits` -> :class:`GridLimits`: the feeder's voltage, transformer and cable
+  limits as a linear model in EV power, for grid-aware V1G/V2G (``schedule(grid_aware=True)``).
 * :func:`power_by_customer` (optionally per phase) and :func:`assign_phases` for the load flow.
 * :func:`read_prices` / :func:`example_price_profile`: day-ahead prices (the shipped SE3 series
   is synthetic, see :mod:`gridv2x.charging.prices`).
@@ -10,6 +12,7 @@
 """
 
 from gridv2x.charging.battery import degradation_pct, equivalent_full_cycles, virtual_km
+from gridv2x.charging.grid import GridLimits, grid_limits
 from gridv2x.charging.phases import PHASE_METHODS, assign_phases, power_by_customer
 from gridv2x.charging.prices import example_price_profile, read_prices
 from gridv2x.charging.schedule import PHASE_ASSIGNMENTS, STRATEGIES, ChargingResult, schedule
@@ -21,6 +24,8 @@ __all__ = [
     "PHASE_METHODS",
     "ChargingResult",
     "schedule",
+    "GridLimits",
+    "grid_limits",
     "assign_phases",
     "power_by_customer",
     "read_prices",

@@ -41,7 +41,9 @@ Strategies (grid-side power ``p``; + charging, - discharging)
   discharge level ``S`` tied to the charging level ``L`` by the optimality conditions of the
   lossy problem: ``S = L / eta_rt`` for ``price`` (arbitrage only pays beyond the round-trip
   losses) and ``S = L eta_rt**(-1/7)`` for ``peak`` (``min sum(load**8)``, a smooth stand-in
-  for the peak). Never below the reserve, at most ``max_discharge_kw``, at most
+  for the peak). Wear-aware: ``S`` is raised by the wear cost of a discharged kWh
+  (``wear_cost_sek_per_kwh`` x ``price_weight_kw_per_sek``) for ``price`` and to at least
+  ``L (1 + min_spread_pct / 100)`` for ``peak``. Never below the reserve, at most ``max_discharge_kw``, at most
   ``daily_throughput_cap_kwh`` discharged per day, only for owners who did not opt out; a
   session whose schedule breaks one of these is re-solved with half, a quarter, then zero
   discharge power. Starts from the V1G schedule and every update keeps the window's peak, so
@@ -73,6 +75,7 @@ from gridv2x.charging.battery import (
     degradation_pct,
     virtual_km,
 )
+from gridv2x.charging.grid import GRID_CHECKS, GridLimits, GridRoom
 from gridv2x.charging.phases import assign_phases
 from gridv2x.charging.prices import prices_on_index
 from gridv2x.conventions import SESSION_COLUMNS, TIMEZONE, step_hours
@@ -101,6 +104,8 @@ V2G_DEFAULTS: dict[str, Any] = {
     "round_trip_efficiency": 0.85,
     "daily_throughput_cap_kwh": 20.0,
     "opt_out_share": 0.2,
+    "wear_cost_sek_per_kwh": 0.16,
+    "min_spread_pct": 0.0,
 }
 """Defaults of the ``v2g`` options ([E] estimates, see ``scenario/sections/charging.py``)."""
 
@@ -459,25 +464,69 @@ def _block_groups(w: _Windows):
     return groups
 
 
-def _valley_passes(w, p, load, signal, need_steps, passes, groups, limit=None):
-    """Coordinated valley filling: EV after EV, ``passes`` times (updates ``p`` and ``load``)."""
+def _caps(limit, physical, room, i, k, p_el, cap, need, starts, seg):
+    """Charger limit and soft headroom of one EV's elements [kW] under the load limit and
+    the grid limits.
+
+    The load limit ``limit`` [kW] is soft (``_fill.charge_at_level``). The grid headroom of a
+    grid-aware schedule (``room``, :class:`gridv2x.charging.grid.GridRoom`) is a hard cap on
+    the charging power in every session whose energy ``need`` [kW x steps, grid side] fits
+    below it, and a soft limit in the others (the mobility guarantee comes first). A hard cap
+    matters for objective ``price``: there one kW above a soft limit weighs only
+    ``1 + LIMIT_PENALTY`` times a price-weighted kW, so cheap steps would leak over it.
+    """
+    head = None if limit is None else limit - physical
+    grid_head = None if room is None else room.head(i, k, p_el, cap)
+    if grid_head is None:
+        return cap, head
+    head = grid_head if head is None else np.minimum(head, grid_head)
+    hard = np.clip(head, 0.0, cap)
+    fits = (_fill.segment_sum(hard, starts) >= need)[seg]
+    return np.where(fits, hard, cap), np.minimum(head, cap)
+
+
+def _valley_passes(w, p, load, signal, need_steps, passes, groups, limit=None, room=None):
+    """Coordinated valley filling: EV after EV, ``passes`` times (updates ``p`` and ``load``;
+    with a :class:`gridv2x.charging.grid.GridRoom` each EV stays within its grid headroom)."""
     for _ in range(passes):
-        for _i, el, sessions_in, starts_g, seg_g in groups:
+        for i, el, sessions_in, starts_g, seg_g in groups:
             k = w.step[el]
             other = load[k] - p[el]
-            head = None if limit is None else limit - other
-            new = _fill.valley_fill(
-                other + signal[k], w.cap[el], need_steps[sessions_in], starts_g, seg_g, head
-            )
+            need = need_steps[sessions_in]
+            cap, head = _caps(limit, other, room, i, k, p[el], w.cap[el], need, starts_g, seg_g)
+            new = _fill.valley_fill(other + signal[k], cap, need, starts_g, seg_g, head)
+            if room is not None:
+                room.update(i, k, new - p[el])
             load[k] += new - p[el]
             p[el] = new
     return p
 
 
 def _v2g_passes(
-    w, p, load, signal, need_batt, e_arr, opts, fleet, groups, eta_c, eta_d, passes, limit=None
+    w,
+    p,
+    load,
+    signal,
+    need_batt,
+    e_arr,
+    opts,
+    fleet,
+    groups,
+    eta_c,
+    eta_d,
+    passes,
+    limit=None,
+    room=None,
+    wear_kw=0.0,
 ):
-    """V2G updates on top of a V1G schedule; every update is checked against the SoC path."""
+    """V2G updates on top of a V1G schedule; every update is checked against the SoC path.
+
+    The discharge level is ``S = ratio x L (+ wear_kw)``: ``ratio`` from the round-trip
+    losses (:func:`_fill.level_ratio`), for objective ``peak`` at least ``1 + min_spread_pct
+    / 100``; ``wear_kw`` [kW of effective load] is the wear cost of a discharged kWh for
+    objective ``price``. ``_fill.v2g_fill`` only knows ``S = ratio x L``; shifting the effective
+    load by ``c = wear_kw / (ratio - 1)`` gives ``ratio (L + c) - c = ratio L + wear_kw`` in the
+    original units while the charging (``L - other``) is unchanged."""
     battery = fleet["battery_kwh"].to_numpy(dtype=float)
     reserve = opts["reserve_soc"] * battery
     charger = w.charger
@@ -493,16 +542,23 @@ def _v2g_passes(
     day_of_step = w.day_of_step
     n_days = int(day_of_step[-1]) + 1
     ratio = _fill.level_ratio(eta_c * eta_d, PEAK_EXPONENT if opts["objective"] == "peak" else 2.0)
+    if opts["objective"] == "peak":
+        ratio = max(ratio, 1.0 + float(opts["min_spread_pct"]) / 100.0)
+    shift = 0.0
+    if wear_kw > 0:
+        ratio = max(ratio, 1.0 + 1e-3)  # (a lossless battery: no level gap to shift)
+        shift = wear_kw / (ratio - 1.0)
     factors = (1.0, 0.5, 0.25, 0.0)
     for _ in range(passes):
-        for i, el, sessions_in, _starts_g, seg_g in groups:
+        for i, el, sessions_in, starts_g, seg_g in groups:
             k = w.step[el]
             physical = load[k] - p[el]
-            head = None if limit is None else limit - physical
-            other = physical + signal[k]
-            frac = w.frac[el]
-            cap = w.cap[el]
             nb = need_steps_b[sessions_in]
+            cap, head = _caps(
+                limit, physical, room, i, k, p[el], w.cap[el], nb / eta_c, starts_g, seg_g
+            )
+            other = physical + signal[k] + shift
+            frac = w.frac[el]
             ea = e_arr[sessions_in]
             day = day_of_step[k]
             todo = np.ones(len(sessions_in), bool)
@@ -547,6 +603,8 @@ def _v2g_passes(
             if todo.any():  # cannot happen: factor 0 is plain valley filling
                 raise RuntimeError("v2g: no feasible schedule for a session")
             new = best_c - best_q
+            if room is not None:
+                room.update(i, k, new - p[el])
             load[k] += new - p[el]
             p[el] = new
     return p
@@ -568,6 +626,7 @@ def schedule(
     charge_efficiency: float = 0.92,
     charger_cap_kw: float | None = None,
     transformer_limit_kw: float | None = None,
+    grid_aware: bool = False,
     price_file: str | Path | None = None,
     prices: pd.Series | None = None,
     price_weight_kw_per_sek: float = 1000.0,
@@ -577,6 +636,7 @@ def schedule(
     v1g: Mapping[str, Any] | None = None,
     v2g: Mapping[str, Any] | None = None,
     battery: Mapping[str, Any] | None = None,
+    grid: GridLimits | None = None,
 ) -> ChargingResult:
     """Schedule home charging of a feeder's EVs with one strategy.
 
@@ -608,6 +668,12 @@ def schedule(
         or below this [kW] wherever the mobility guarantee allows it (a steep penalty above the
         limit in the filling; ``None`` = off). Objective ``peak`` needs no limit: it already
         keeps the load as low as the plug-in windows allow (tested against the LP optimum).
+    grid_aware : bool
+        ``v1g``/``v2g`` keep customer voltages, the transformer and the cables within the
+        study's limits wherever the plug-in windows allow (:mod:`gridv2x.charging.grid`):
+        every EV charges at most its share of the room the feeder's limits leave in each step
+        (soft limit: the mobility guarantee comes first). Needs ``grid``. Uncontrolled
+        charging is not controlled and ignores it.
     price_file : path or None
         Day-ahead price file (see :func:`gridv2x.charging.prices.read_prices`); ``None`` = the
         shipped synthetic SE3 example (:func:`gridv2x.charging.prices.example_price_profile`).
@@ -634,9 +700,17 @@ def schedule(
         ``objective`` ("peak" | "price"), ``reserve_soc`` [-], ``max_discharge_kw`` [kW] (None =
         charger power), ``round_trip_efficiency`` [-], ``daily_throughput_cap_kwh`` [kWh/day]
         discharged (None = no cap), ``opt_out_share`` [-] of owners who never discharge (they
-        behave as V1G).
+        behave as V1G), ``wear_cost_sek_per_kwh`` [SEK/kWh] battery wear per discharged kWh
+        (objective ``price``: discharge only where the price gain beats losses and wear,
+        ``S = L / eta_rt + price_weight x wear``), ``min_spread_pct`` [%] (objective ``peak``:
+        discharge only where the load of everything else is at least this much above the
+        charging level, ``S >= L (1 + min_spread_pct / 100)``).
     battery : mapping, optional
         ``calendar_fade_pct_per_year`` [%/yr] and ``cycle_fade_pct_per_efc`` [%/cycle].
+    grid : GridLimits, optional
+        The feeder's limits as a linear model in EV power
+        (:func:`gridv2x.charging.grid.grid_limits`, built from load flows of the base load);
+        required with ``grid_aware`` (the study builds it).
 
     Returns
     -------
@@ -681,6 +755,10 @@ def schedule(
         val = v2g_opts[key]
         if val is not None and not (isinstance(val, int | float) and val >= 0):
             raise InputError(f"charging.v2g.{key}: must be a number >= 0 or null, given {val!r}")
+    for key in ("wear_cost_sek_per_kwh", "min_spread_pct"):
+        val = v2g_opts[key]
+        if isinstance(val, bool) or not (isinstance(val, int | float) and val >= 0):
+            raise InputError(f"charging.v2g.{key}: must be a number >= 0, given {val!r}")
     if charger_cap_kw is not None and not (
         isinstance(charger_cap_kw, int | float) and charger_cap_kw > 0
     ):
@@ -698,6 +776,15 @@ def schedule(
             raise InputError(f"charging.{key}: must be a number >= 0, given {val!r}")
     if not (isinstance(passes, int) and passes >= 1):
         raise InputError(f"charging.passes: must be an integer >= 1, given {passes!r}")
+    if not isinstance(grid_aware, bool | np.bool_):
+        raise InputError(f"charging.grid_aware: must be true or false, given {grid_aware!r}")
+    if grid is not None and not isinstance(grid, GridLimits):
+        raise InputError(f"charging grid: must be GridLimits, given {type(grid).__name__}")
+    if grid_aware and grid is None and strategy != "uncontrolled":
+        raise InputError(
+            "charging.grid_aware: needs the feeder's grid limits (grid=, built by "
+            "gridv2x.charging.grid_limits; a study builds them itself)"
+        )
 
     fleet = fleet.reset_index(drop=True)
     w = _windows(sessions, fleet, index, charger_cap_kw)
@@ -738,9 +825,19 @@ def schedule(
         # the soft limit only matters for the price objective: valley filling on the load
         # itself already keeps it as low as the plug-in windows allow
         limit = transformer_limit_kw if objective == "price" else None
-        p = _valley_passes(w, p, load, signal, need_steps, passes, groups, limit)
+        room = None
+        if grid_aware:
+            room = GridRoom(grid, fleet["ev_id"], len(index))
+            room.start(p, w.step, w.ev_of, w.cap)
+        p = _valley_passes(w, p, load, signal, need_steps, passes, groups, limit, room)
         if strategy == "v2g":
             need_b = np.minimum(need_ctrl, cap_batt)[si]
+            # wear cost of a discharged kWh in the effective load's units (objective price)
+            wear_kw = (
+                price_weight_kw_per_sek * float(v2g_opts["wear_cost_sek_per_kwh"])
+                if objective == "price"
+                else 0.0
+            )
             p = _v2g_passes(
                 w,
                 p,
@@ -755,7 +852,33 @@ def schedule(
                 eta_d,
                 passes,
                 limit,
+                room,
+                wear_kw,
             )
+        # check against the real load flow; correct the linear model and re-coordinate
+        for _ in range(GRID_CHECKS if room is not None else 0):
+            if not room.check(p, w.step, w.ev_of):
+                break
+            if strategy == "v2g":
+                p = _v2g_passes(
+                    w,
+                    p,
+                    load,
+                    signal,
+                    need_b,
+                    e_arr[si],
+                    v2g_opts,
+                    fleet,
+                    groups,
+                    eta_c,
+                    eta_d,
+                    1,
+                    limit,
+                    room,
+                    wear_kw,
+                )
+            else:
+                p = _valley_passes(w, p, load, signal, need_steps, 1, groups, limit, room)
     result = _assemble(
         strategy,
         w,

@@ -72,6 +72,15 @@ SECTION = Section(
             "[kW] wherever the mobility guarantee allows (objective peak already keeps the load "
             "as low as possible); null = off. E.g. the transformer rating in kVA x 0.95.",
         ),
+        "grid_aware": Field(
+            default=False,
+            type=bool,
+            doc="Grid-aware v1g/v2g: keep customer voltages, transformer and cable loadings "
+            "within the limits section (v_min_pu, transformer_loading_pct, line_loading_pct) "
+            "wherever the plug-in windows allow; the mobility guarantee comes first. Uses a "
+            "linear model from load flows of the base load (voltage sensitivity, Baran & Wu "
+            "1989); costs two extra batch load flows per task. Uncontrolled ignores it.",
+        ),
         "price_file": Field(
             default=None,
             type="path",
@@ -201,6 +210,25 @@ SECTION = Section(
                     max=1.0,
                     doc="Share of owners who never allow discharging (they behave as v1g) [-]. "
                     "[E] Drawn per EV from a stable hash of ev_id.",
+                ),
+                "wear_cost_sek_per_kwh": Field(
+                    default=0.16,
+                    type=float,
+                    min=0.0,
+                    doc="Objective price: battery wear cost of a discharged kWh [SEK/kWh]; V2G "
+                    "only discharges where the price gain beats losses plus wear. [E] 0.16: "
+                    "cycle fade 0.004 %/cycle (sweden.md §6) of a battery worth ~1,200 SEK/kWh "
+                    "that ends its life at 30 % fade (70 % warranty SoH, sweden.md §6).",
+                ),
+                "min_spread_pct": Field(
+                    default=0.0,
+                    type=float,
+                    min=0.0,
+                    max=1000.0,
+                    doc="Objective peak: V2G only discharges where the load of everything else is "
+                    "at least this much above the level it recharges at [%]; 0 = only the "
+                    "round-trip losses (~2.4 %): the lowest peak, but much cycling. E.g. 10 "
+                    "halves the discharged energy for part of the peak reduction (README).",
                 ),
             },
         ),
