@@ -468,18 +468,20 @@ def _caps(limit, physical, room, i, k, p_el, cap, need, starts, seg):
     """Charger limit and soft headroom of one EV's elements [kW] under the load limit and
     the grid limits.
 
-    The load limit ``limit`` [kW] is soft (``_fill.charge_at_level``). The grid headroom of a
-    grid-aware schedule (``room``, :class:`gridv2x.charging.grid.GridRoom`) is a hard cap on
-    the charging power in every session whose energy ``need`` [kW x steps, grid side] fits
-    below it, and a soft limit in the others (the mobility guarantee comes first). A hard cap
+    The headroom below the load limit ``limit`` [kW] and the grid headroom of a grid-aware
+    schedule (``room``, :class:`gridv2x.charging.grid.GridRoom`) are a hard cap on the
+    charging power in every session whose energy ``need`` [kW x steps, grid side] fits below
+    it, and a soft limit (``_fill.charge_at_level``) in the others (the mobility guarantee
+    comes first). A hard cap
     matters for objective ``price``: there one kW above a soft limit weighs only
     ``1 + LIMIT_PENALTY`` times a price-weighted kW, so cheap steps would leak over it.
     """
     head = None if limit is None else limit - physical
     grid_head = None if room is None else room.head(i, k, p_el, cap)
-    if grid_head is None:
-        return cap, head
-    head = grid_head if head is None else np.minimum(head, grid_head)
+    if grid_head is not None:
+        head = grid_head if head is None else np.minimum(head, grid_head)
+    if head is None:
+        return cap, None
     hard = np.clip(head, 0.0, cap)
     fits = (_fill.segment_sum(hard, starts) >= need)[seg]
     return np.where(fits, hard, cap), np.minimum(head, cap)

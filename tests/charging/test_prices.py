@@ -46,13 +46,13 @@ def test_transformer_limit_spreads_price_herding(case):
     held = schedule(
         "v1g", *case, v1g={"objective": "price"}, prices=prices, transformer_limit_kw=limit
     )
-    assert (base + held.power_kw.sum(axis=1)).max() <= limit * 1.01
+    assert (base + held.power_kw.sum(axis=1)).max() <= limit + 1e-6  # a hard cap where it fits
     assert held.sessions["unmet_kwh"].sum() <= herd.sessions["unmet_kwh"].sum() + 1e-6
     assert cost(held) >= cost(herd) - 1e-6  # the limit costs money, never saves it
     held_v2g = schedule(
         "v2g", *case, v2g={"objective": "price"}, prices=prices, transformer_limit_kw=limit
     )
-    assert (base + held_v2g.power_kw.sum(axis=1)).max() <= limit * 1.01
+    assert (base + held_v2g.power_kw.sum(axis=1)).max() <= limit + 1e-6
 
 
 def test_shipped_example_is_the_documented_model():
