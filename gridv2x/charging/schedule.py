@@ -942,14 +942,21 @@ def _assemble(
     charge = np.maximum(p, 0.0)
     dis = np.maximum(-p, 0.0)
     delta = (eta_c * charge - dis / eta_d) * dt
-    stored = np.bincount(key, weights=delta, minlength=n * n_ev).reshape(n, n_ev)
     sess = w.sess
     in_period = sess["in_period"].to_numpy()
     ev = sess["ev"].to_numpy()
     drop_key = sess["k0"].to_numpy()[in_period] * n_ev + ev[in_period]
-    stored -= np.bincount(drop_key, weights=driving[in_period], minlength=n * n_ev).reshape(n, n_ev)
-    soc = e0[None, :] + np.cumsum(stored, axis=0)
-    soc = np.maximum(soc, 0.0)  # rounding only: the model never goes below zero
+    # change of stored energy per step and EV (charging, discharging, driving at arrival),
+    # then its running sum, in place: these arrays are steps x EVs large
+    soc = np.bincount(
+        np.concatenate([key, drop_key]),
+        weights=np.concatenate([delta, -driving[in_period]]),
+        minlength=n * n_ev,
+    )
+    soc = soc.astype(float, copy=False).reshape(n, n_ev)  # (int when there is nothing)
+    soc[0] += e0
+    np.cumsum(soc, axis=0, out=soc)
+    np.maximum(soc, 0.0, out=soc)  # rounding only: the model never goes below zero
 
     ev_ids = fleet["ev_id"].to_numpy()
     power_kw = pd.DataFrame(power, index=index, columns=pd.Index(ev_ids, name="ev_id"))
