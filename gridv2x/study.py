@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gridv2x import adoption, charging, demand, metrics, mobility, powerflow
-from gridv2x.conventions import KW_PER_MW, PHASES, period_index
+from gridv2x import adoption, charging, demand, metrics, mobility, period, powerflow
+from gridv2x.conventions import KW_PER_MW, PHASES, period_index, step_hours
 from gridv2x.network import Feeder, read_network
 from gridv2x.scenario import Scenario
 
@@ -248,18 +248,37 @@ class Study:
         index = self.index
         charging_options = sc.section("charging")
         charging_options.pop("strategies", None)
-        ev = charging.schedule(
-            task.strategy,
-            inputs.sessions,
-            inputs.fleet,
-            index,
-            inputs.base_p_kw.sum(axis=1),
-            **charging_options,
-        )
+        base_load_kw = inputs.base_p_kw.sum(axis=1)
+        base_p_kw, base_q_kvar = inputs.base_p_kw, inputs.base_q_kvar
+        n_weeks = sc.period.get("representative_weeks")
+        weeks = None
+        if n_weeks is None:
+            ev = charging.schedule(
+                task.strategy,
+                inputs.sessions,
+                inputs.fleet,
+                index,
+                base_load_kw,
+                **charging_options,
+            )
+        else:  # representative weeks: chosen from the draw's base load, same for every strategy
+            weeks = period.select_weeks(base_load_kw, n_weeks, sc.period["week_selection"])
+            ev = charging.schedule_weeks(
+                task.strategy,
+                inputs.sessions,
+                inputs.fleet,
+                index,
+                base_load_kw,
+                weeks,
+                **charging_options,
+            )
+            in_weeks = period.week_mask(index, weeks)
+            index = index[in_weeks]
+            base_p_kw, base_q_kvar = base_p_kw.iloc[in_weeks], base_q_kvar.iloc[in_weeks]
         asymmetric = bool(sc["powerflow"].get("asymmetric", False))
         ev_kw = charging.power_by_customer(ev, inputs.fleet, phases=asymmetric)
         load_p_mw, load_q_mvar, customer_p_kw, customer_q_kvar = customer_loads(
-            feeder, inputs.base_p_kw, inputs.base_q_kvar, ev_kw, asymmetric=asymmetric
+            feeder, base_p_kw, base_q_kvar, ev_kw, asymmetric=asymmetric
         )
         pf = self._run_powerflow(feeder, load_p_mw, load_q_mvar)
         summary = metrics.summarize(
@@ -284,10 +303,14 @@ class Study:
             "n_customers": n_customers,
             **summary,
         }
+        if weeks is not None:  # what was simulated, and the weight of a simulated step
+            summary["simulated_weeks"] = period.format_weeks(weeks)
+            summary["simulated_days"] = len(index) * step_hours(self.index) / 24.0
+            summary["period_weight"] = len(self.index) / len(index)
         return TaskOutput(
             task=task,
             summary=summary,
-            timeseries=_timeseries(pf, feeder, inputs.base_p_kw, ev.power_kw),
+            timeseries=_timeseries(pf, feeder, base_p_kw, ev.power_kw),
             customers=_customer_table(pf, feeder, inputs.fleet, customer_p_kw, customer_q_kvar, sc),
             voltage_daily=metrics.daily_min_voltage(
                 metrics.customer_voltage(pf, feeder.customers, which="low")

@@ -2,6 +2,8 @@
 
 * :func:`schedule` -> :class:`ChargingResult`: EV power and stored energy per EV and step,
   per-EV energy, wear and cost, per-session delivered / shortfall / unmet energy.
+* :func:`schedule_weeks`: the same on representative weeks (:mod:`gridv2x.period`), one
+  schedule per week with a warm-up and a look-ahead day.
 * :func:`power_by_customer` (optionally per phase) and :func:`assign_phases` for the load flow.
 * :func:`read_prices` / :func:`example_price_profile`: day-ahead prices (the shipped SE3 series
   is synthetic, see :mod:`gridv2x.charging.prices`).
@@ -14,6 +16,7 @@ from gridv2x.charging.phases import PHASE_METHODS, assign_phases, power_by_custo
 from gridv2x.charging.prices import example_price_profile, read_prices
 from gridv2x.charging.schedule import PHASE_ASSIGNMENTS, STRATEGIES, ChargingResult, schedule
 from gridv2x.charging.tariff import power_tariff_cost, tariff_window
+from gridv2x.charging.weeks import schedule_weeks
 
 __all__ = [
     "STRATEGIES",
@@ -21,6 +24,7 @@ __all__ = [
     "PHASE_METHODS",
     "ChargingResult",
     "schedule",
+    "schedule_weeks",
     "assign_phases",
     "power_by_customer",
     "read_prices",
