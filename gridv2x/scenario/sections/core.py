@@ -94,8 +94,8 @@ PERIOD = Section(
             "clipped to the period) instead of the whole period [weeks]; null = the whole "
             "period. Each draw's weather, household load and driving are still made for the "
             "whole period and the weeks are chosen from its feeder base load; charging, load "
-            "flow and metrics run on the chosen weeks only (with one warm-up day before each "
-            "week). Peaks, voltages and violation flags are over these weeks; energy totals "
+            "flow and metrics run on the chosen weeks only (each week is charged with one "
+            "warm-up day before and one look-ahead day after it, then those are dropped). Peaks, voltages and violation flags are over these weeks; energy totals "
             "and hours are sums over them (see the summary column period_weight). Error "
             "against the full year: docs/representative-weeks.md.",
             nullable=True,
