@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gridv2x import adoption, charging, demand, metrics, mobility, powerflow
-from gridv2x.conventions import KW_PER_MW, PHASES, period_index
+from gridv2x import adoption, charging, demand, metrics, mobility, period, powerflow
+from gridv2x.conventions import KW_PER_MW, PHASES, period_index, step_hours
 from gridv2x.network import Feeder, read_network
 from gridv2x.scenario import Scenario
 
@@ -248,30 +248,50 @@ class Study:
         index = self.index
         charging_options = sc.section("charging")
         charging_options.pop("strategies", None)
-        grid = None
-        if charging_options.get("grid_aware") and task.strategy != "uncontrolled":
-            # the feeder's limits as a linear model in EV power, from base-load load flows
-            grid = charging.grid_limits(
-                feeder,
-                inputs.base_p_kw,
-                inputs.base_q_kvar,
+        base_load_kw = inputs.base_p_kw.sum(axis=1)
+        base_p_kw, base_q_kvar = inputs.base_p_kw, inputs.base_q_kvar
+        n_weeks = sc.period.get("representative_weeks")
+        weeks = None
+        if n_weeks is None:
+            grid = None
+            if charging_options.get("grid_aware") and task.strategy != "uncontrolled":
+                # the feeder's limits as a linear model in EV power, from base-load load flows
+                grid = charging.grid_limits(
+                    feeder,
+                    base_p_kw,
+                    base_q_kvar,
+                    inputs.fleet,
+                    limits=sc.section("limits"),
+                    threads=self.powerflow_threads,
+                )
+            ev = charging.schedule(
+                task.strategy,
+                inputs.sessions,
                 inputs.fleet,
-                limits=sc.section("limits"),
-                threads=self.powerflow_threads,
+                index,
+                base_load_kw,
+                grid=grid,
+                **charging_options,
             )
-        ev = charging.schedule(
-            task.strategy,
-            inputs.sessions,
-            inputs.fleet,
-            index,
-            inputs.base_p_kw.sum(axis=1),
-            grid=grid,
-            **charging_options,
-        )
+        else:  # representative weeks: chosen from the draw's base load, same for every strategy
+            # (grid_aware with representative weeks is refused when the scenario is validated)
+            weeks = period.select_weeks(base_load_kw, n_weeks, sc.period["week_selection"])
+            ev = charging.schedule_weeks(
+                task.strategy,
+                inputs.sessions,
+                inputs.fleet,
+                index,
+                base_load_kw,
+                weeks,
+                **charging_options,
+            )
+            in_weeks = period.week_mask(index, weeks)
+            index = index[in_weeks]
+            base_p_kw, base_q_kvar = base_p_kw.iloc[in_weeks], base_q_kvar.iloc[in_weeks]
         asymmetric = bool(sc["powerflow"].get("asymmetric", False))
         ev_kw = charging.power_by_customer(ev, inputs.fleet, phases=asymmetric)
         load_p_mw, load_q_mvar, customer_p_kw, customer_q_kvar = customer_loads(
-            feeder, inputs.base_p_kw, inputs.base_q_kvar, ev_kw, asymmetric=asymmetric
+            feeder, base_p_kw, base_q_kvar, ev_kw, asymmetric=asymmetric
         )
         pf = self._run_powerflow(feeder, load_p_mw, load_q_mvar)
         stats = metrics.customer_statistics(  # shared by the summary and the tables
@@ -296,10 +316,14 @@ class Study:
             "n_customers": n_customers,
             **summary,
         }
+        if weeks is not None:  # what was simulated, and the weight of a simulated step
+            summary["simulated_weeks"] = period.format_weeks(weeks)
+            summary["simulated_days"] = len(index) * step_hours(self.index) / 24.0
+            summary["period_weight"] = len(self.index) / len(index)
         return TaskOutput(
             task=task,
             summary=summary,
-            timeseries=_timeseries(pf, feeder, inputs.base_p_kw, ev.power_kw, stats),
+            timeseries=_timeseries(pf, feeder, base_p_kw, ev.power_kw, stats),
             customers=_customer_table(pf, feeder, inputs.fleet, stats),
             voltage_daily=metrics.daily_min_voltage(stats.vm_low),
             elements=metrics.element_table(pf),

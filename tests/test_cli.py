@@ -26,6 +26,14 @@ BAD_SCENARIOS = {
         "demand: {model: metered, metered_file: meters.csv}\n",
         "demand.metered_file",
     ),
+    "too_many_weeks": (
+        "name: x\nperiod: {days: 14, representative_weeks: 4}\n",
+        "period.representative_weeks",
+    ),
+    "bad_week_selection": (
+        "name: x\nperiod: {representative_weeks: 4, week_selection: winter}\n",
+        "period.week_selection",
+    ),
     "profiles_without_profiles": (
         "name: x\nnetworks: [{builtin: se-rural-cable}]\ndemand: {model: profiles}\n",
         "demand.model",

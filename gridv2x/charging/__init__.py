@@ -2,6 +2,8 @@
 
 * :func:`schedule` -> :class:`ChargingResult`: EV power and stored energy per EV and step,
   per-EV energy, wear and cost, per-session delivered / shortfall / unmet energy.
+* :func:`schedule_weeks`: the same on representative weeks (:mod:`gridv2x.period`), one
+  schedule per week with a warm-up and a look-ahead day.
 * :func:`grid_limits` -> :class:`GridLimits`: the feeder's voltage, transformer and cable
   limits as a linear model in EV power, for grid-aware V1G/V2G (``schedule(grid_aware=True)``).
 * :func:`power_by_customer` (optionally per phase) and :func:`assign_phases` for the load flow.
@@ -17,6 +19,7 @@ from gridv2x.charging.phases import PHASE_METHODS, assign_phases, power_by_custo
 from gridv2x.charging.prices import example_price_profile, read_prices
 from gridv2x.charging.schedule import PHASE_ASSIGNMENTS, STRATEGIES, ChargingResult, schedule
 from gridv2x.charging.tariff import power_tariff_cost, tariff_window
+from gridv2x.charging.weeks import schedule_weeks
 
 __all__ = [
     "STRATEGIES",
@@ -24,6 +27,7 @@ __all__ = [
     "PHASE_METHODS",
     "ChargingResult",
     "schedule",
+    "schedule_weeks",
     "GridLimits",
     "grid_limits",
     "assign_phases",

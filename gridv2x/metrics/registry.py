@@ -37,6 +37,12 @@ def _m(label: str, unit: str, description: str) -> Metric:
     return Metric(label, unit, description)
 
 
+_SIMULATED = (
+    " Summed over the simulated time: the whole period, or only the representative weeks when "
+    "period.representative_weeks is set (see period_weight)."
+)
+
+
 METRICS: dict[str, Metric] = {
     # identity
     "feeder": _m("Feeder", "", "Name of the feeder."),
@@ -62,13 +68,14 @@ METRICS: dict[str, Metric] = {
     "transformer_hours_above": _m(
         "Transformer hours above limit",
         "h",
-        "Hours in which any transformer is loaded above limits.transformer_loading_pct.",
+        "Hours in which any transformer is loaded above limits.transformer_loading_pct."
+        + _SIMULATED,
     ),
     "transformer_energy_above_kwh": _m(
         "Transformer energy above limit",
         "kWh",
         "Active energy that would have to be shaved (at the same power factor) to keep every "
-        "transformer at limits.transformer_loading_pct.",
+        "transformer at limits.transformer_loading_pct." + _SIMULATED,
     ),
     # lines
     "line_max_loading_pct": _m(
@@ -77,7 +84,7 @@ METRICS: dict[str, Metric] = {
     "line_hours_above": _m(
         "Line hours above limit",
         "h",
-        "Hours in which any line is loaded above limits.line_loading_pct.",
+        "Hours in which any line is loaded above limits.line_loading_pct." + _SIMULATED,
     ),
     # voltage
     "v_min_pu": _m("Lowest voltage", "pu", "Lowest voltage at any customer connection."),
@@ -95,7 +102,7 @@ METRICS: dict[str, Metric] = {
     "voltage_hours_outside": _m(
         "Hours outside voltage band",
         "h",
-        "Hours in which at least one customer is outside [v_min_pu, v_max_pu].",
+        "Hours in which at least one customer is outside [v_min_pu, v_max_pu]." + _SIMULATED,
     ),
     "planning_band_violation_share": _m(
         "Outside planning band",
@@ -134,10 +141,10 @@ METRICS: dict[str, Metric] = {
     "unbalance_hours_above": _m(
         "Unbalance hours above limit",
         "h",
-        "Hours in which any bus has unbalance above limits.unbalance_pct.",
+        "Hours in which any bus has unbalance above limits.unbalance_pct." + _SIMULATED,
     ),
     # losses
-    "losses_kwh": _m("Losses", "kWh", "Energy lost in lines and transformers over the period."),
+    "losses_kwh": _m("Losses", "kWh", "Energy lost in lines and transformers." + _SIMULATED),
     "losses_share": _m(
         "Losses share", "-", "Losses divided by the energy drawn through the transformers."
     ),
@@ -155,54 +162,80 @@ METRICS: dict[str, Metric] = {
     "fuse_hours_above": _m(
         "Main-fuse hours above limit",
         "h",
-        "Hours in which at least one customer's main fuse is above limits.fuse_loading_pct.",
+        "Hours in which at least one customer's main fuse is above limits.fuse_loading_pct."
+        + _SIMULATED,
     ),
     "fuse_energy_above_kwh": _m(
         "Main-fuse energy above limit",
         "kWh",
         "Customer active energy beyond limits.fuse_loading_pct (what a load guard would have "
-        "to shift), summed over customers.",
+        "to shift), summed over customers." + _SIMULATED,
     ),
     # EVs
-    "ev_charged_kwh": _m("EV charged energy", "kWh", "Energy drawn from the grid by all EVs."),
-    "ev_discharged_kwh": _m(
-        "EV discharged energy", "kWh", "Energy fed back to the grid by all EVs (V2G)."
+    "ev_charged_kwh": _m(
+        "EV charged energy", "kWh", "Energy drawn from the grid by all EVs." + _SIMULATED
     ),
-    "ev_driving_kwh": _m("EV driving energy", "kWh", "Energy all EVs used for driving."),
+    "ev_discharged_kwh": _m(
+        "EV discharged energy", "kWh", "Energy fed back to the grid by all EVs (V2G)." + _SIMULATED
+    ),
+    "ev_driving_kwh": _m(
+        "EV driving energy", "kWh", "Energy all EVs used for driving." + _SIMULATED
+    ),
     "ev_unmet_kwh": _m(
         "EV unmet energy",
         "kWh",
-        "Driving energy the batteries did not hold (the mobility guarantee was broken).",
+        "Driving energy the batteries did not hold (the mobility guarantee was broken)."
+        + _SIMULATED,
     ),
     "ev_shortfall_kwh": _m(
         "EV departure shortfall",
         "kWh",
         "Energy below the departure target because a stay was too short; made up at the next "
-        "stay (not a broken guarantee).",
+        "stay (not a broken guarantee)." + _SIMULATED,
     ),
     "ev_losses_kwh": _m(
         "EV charging losses",
         "kWh",
-        "Charger and battery losses of charging and V2G discharging (round-trip losses).",
+        "Charger and battery losses of charging and V2G discharging (round-trip losses)."
+        + _SIMULATED,
     ),
     "ev_energy_cost_sek": _m(
         "EV energy cost",
         "SEK",
         "Cost of the EVs' grid energy at the day-ahead prices (charging.price_file, or the "
-        "shipped synthetic SE3 example series); V2G discharge earns the price.",
+        "shipped synthetic SE3 example series); V2G discharge earns the price." + _SIMULATED,
     ),
     "v2g_virtual_km": _m(
         "V2G virtual km",
         "km",
-        "Battery wear of V2G throughput expressed as the driving distance that wears the same.",
+        "Battery wear of V2G throughput expressed as the driving distance that wears the same."
+        + _SIMULATED,
     ),
     "ev_degradation_mean_pct": _m(
         "Mean EV degradation",
         "%",
-        "Mean capacity fade of the EV batteries over the period [% of capacity].",
+        "Mean capacity fade of the EV batteries [% of capacity]." + _SIMULATED,
     ),
     # solver
     "converged_share": _m("Converged share", "-", "Share of time steps whose load flow converged."),
+    # representative weeks (only when period.representative_weeks is set)
+    "simulated_weeks": _m(
+        "Simulated weeks",
+        "",
+        "Mondays of the calendar weeks simulated instead of the whole period "
+        "(period.representative_weeks, chosen by period.week_selection from the draw's base "
+        "load); peaks, voltages and violation flags are over these weeks only.",
+    ),
+    "simulated_days": _m(
+        "Simulated days", "d", "Length of the simulated weeks together (warm-up days excluded)."
+    ),
+    "period_weight": _m(
+        "Period weight",
+        "-",
+        "Steps of the period per simulated step. Energy totals and hours are sums over the "
+        "simulated weeks; times period_weight they estimate the whole period when the weeks "
+        "were chosen with week_selection spread (not with peak: those are the heaviest weeks).",
+    ),
     # violations
     "violates_voltage": _m(
         "Voltage violation", "", "The voltage rule chosen in limits.voltage_rule is broken."
@@ -220,7 +253,10 @@ METRICS: dict[str, Metric] = {
         "Violation", "", "Any criterion listed in limits.criteria is violated (hosting capacity)."
     ),
     "first_violation_time": _m(
-        "First violation", "", "Time of the first step that violates a counted criterion."
+        "First violation",
+        "",
+        "Time of the first step that violates a counted criterion (the first in the simulated "
+        "weeks when period.representative_weeks is set).",
     ),
     "first_violation_criterion": _m("First violating criterion", "", "Criterion violated first."),
     "first_violation_element": _m(

@@ -170,6 +170,48 @@ def _failures(provenance: dict) -> list[str]:
     return []
 
 
+def _representative_weeks(summary: pd.DataFrame, period: dict) -> dict[str, Any] | None:
+    """The note on a study run on representative weeks: which weeks, and what that means.
+
+    Returns ``None`` for a study over its whole period (no ``simulated_weeks`` column).
+    """
+    if "simulated_weeks" not in summary.columns:
+        return None
+    rows = summary[summary["simulated_weeks"].notna()]
+    if rows.empty:
+        return None
+    n_weeks = period.get("representative_weeks") or "some"
+    rule = period.get("week_selection", "peak")
+    how = {
+        "peak": "the weeks with the highest feeder base-load peak",
+        "spread": "one typical week (median mean base load) per equal block of the period",
+    }.get(str(rule), str(rule))
+    text = (
+        f"This study simulated {n_weeks} calendar weeks (Monday to Monday) of each draw instead "
+        f"of the whole period: {how}, chosen from the draw's household load (rule "
+        f"'{rule}'). Peaks, voltages and violations are over these weeks; energy totals and "
+        "hours (losses, EV energy, hours above limits) are sums over the simulated weeks, not "
+        "the year (summary column period_weight gives the scale; an estimate for the whole "
+        "period only with rule 'spread'). Error against the full year: "
+        "docs/representative-weeks.md. Weeks simulated (Monday, ISO week, draws that chose it):"
+    )
+    items = []
+    for feeder, group in rows.groupby("feeder", sort=False):
+        draws = group.drop_duplicates(subset=[c for c in ("seed",) if c in group.columns])
+        counts: dict[str, int] = {}
+        for value in draws["simulated_weeks"].astype(str):
+            for week in value.split(";"):
+                week = week.strip()
+                if week:
+                    counts[week] = counts.get(week, 0) + 1
+        weeks = ", ".join(
+            f"{week} (W{pd.Timestamp(week).isocalendar()[1]:02d}, {count} of {len(draws)})"
+            for week, count in sorted(counts.items())
+        )
+        items.append(f"{feeder}: {weeks}")
+    return {"text": text, "items": items}
+
+
 def _feeder_facts(data: ReportData, feeder: str, rows: pd.DataFrame) -> str:
     """One line on the feeder: customers, transformer rating, EVs."""
     facts = []
@@ -609,6 +651,7 @@ def render_report(data: ReportData) -> str:
         "description": str(scenario.get("description") or ""),
         "kind": data.kind,
         "period": period,
+        "weeks_note": _representative_weeks(summary, period),
         "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "version": getattr(gridv2x, "__version__", "?"),
         "strategies": strategies,

@@ -232,6 +232,31 @@ def _cross_checks(data: dict[str, Any]) -> list[ValidationError]:
                 demand.get("metered_file"),
             )
         )
+    period = data.get("period", {})
+    if period.get("representative_weeks") is not None:
+        from gridv2x.period import weeks_in_period
+
+        n_weeks = weeks_in_period(period["start"], period["days"])
+        if period["representative_weeks"] > n_weeks:
+            errors.append(
+                ValidationError(
+                    "period.representative_weeks",
+                    f"must be at most {n_weeks}, the calendar weeks (Monday to Monday) that "
+                    f"the period of {period['days']} days from {period['start']} touches; or "
+                    "null for the whole period",
+                    period["representative_weeks"],
+                )
+            )
+        if data.get("charging", {}).get("grid_aware"):
+            errors.append(
+                ValidationError(
+                    "charging.grid_aware",
+                    "cannot be combined with period.representative_weeks yet (its grid model "
+                    "is built over the whole period); set representative_weeks to null or "
+                    "grid_aware to false",
+                    True,
+                )
+            )
     limits = data.get("limits", {})
     if {"v_min_pu", "v_max_pu"} <= set(limits) and limits["v_min_pu"] >= limits["v_max_pu"]:
         errors.append(
