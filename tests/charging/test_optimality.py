@@ -10,7 +10,16 @@ from scipy.optimize import linprog
 from gridv2x.charging import schedule
 from gridv2x.charging.schedule import _energy_chain, _windows
 
-from .inputs import make_case
+from .inputs import make_case as _make_case
+
+
+def make_case(n_ev, days, seed):
+    """The test case without the sessions still plugged in at the end of the period: the LPs
+    here pose the period alone, while the schedule looks past its end (tested in
+    test_schedule.py)."""
+    sessions, fleet, index, base = _make_case(n_ev, days, seed)
+    end = index[-1] + index.freq
+    return sessions[sessions["departure"] <= end].reset_index(drop=True), fleet, index, base
 
 
 def min_peak_lp(sessions, fleet, index, base, eta_c=0.92):
@@ -118,7 +127,7 @@ def test_v2g_peak_is_close_to_the_lp_lower_bound(seed):
     ).max()
     v1g = (base + schedule("v1g", sessions, fleet, index, base).power_kw.sum(axis=1)).max()
     assert lp - 1e-6 <= v2g <= 1.03 * lp  # within 3 % of a lower bound
-    assert v2g - lp < 0.2 * (v1g - lp)  # most of the way from V1G down to that bound
+    assert v2g - lp <= 0.2 * (v1g - lp) + 1e-9  # most of the way from V1G down to that bound
 
 
 def test_price_objective_is_close_to_the_lp_minimum_cost():

@@ -265,3 +265,46 @@ def test_totals(results):
         assert t["v2g_virtual_km"] == pytest.approx(r.per_ev["discharged_kwh"].sum() / 0.18)
         assert np.isfinite(t["ev_energy_cost_sek"]) and np.isnan(t["ev_power_tariff_sek"])
         assert (t["ev_discharged_kwh"] > 0) == (name == "v2g")
+
+
+@pytest.mark.parametrize("strategy", ["v1g", "v2g"])
+def test_the_last_evening_is_like_any_other(strategy):
+    """EVs plugged in on the last evening are scheduled past the end of the period: with the
+    same sessions and load every day, the last day's peak is that of the other days (it was
+    up to 25 % higher when their energy had to be in before midnight)."""
+    from gridv2x.conventions import period_index
+
+    index = period_index("2030-01-07", 5, "15min")
+    hour = index.hour + index.minute / 60
+    base = pd.Series(60 * (0.7 + 0.9 * np.exp(-0.5 * ((hour - 18.5) / 2.0) ** 2)), index=index)
+    n_ev = 30
+    fleet = pd.DataFrame(
+        {
+            "ev_id": [f"e{i}" for i in range(n_ev)],
+            "customer_id": [f"c{i}" for i in range(n_ev)],
+            "battery_kwh": 60.0,
+            "charger_kw": 11.0,
+            "kwh_per_km": 0.18,
+        }
+    )
+    days = pd.date_range(index[0], periods=5, freq="D")
+    sessions = pd.DataFrame(
+        [
+            (
+                f"e{i}",
+                day + pd.Timedelta(hours=17 + (i % 6) / 2),
+                day + pd.Timedelta(hours=31),
+                8.0 + i % 5,
+                50.0,
+            )
+            for day in days
+            for i in range(n_ev)
+        ],
+        columns=["ev_id", "arrival", "departure", "energy_kwh", "distance_km"],
+    )
+    result = schedule(strategy, sessions, fleet, index, base, v2g={"opt_out_share": 0.0})
+    load = base + result.power_kw.sum(axis=1)
+    last = load.index >= index[-96]
+    assert load[last].max() <= 1.01 * load[~last & (load.index >= index[96])].max()
+    assert result.per_ev["unmet_kwh"].sum() == 0
+    assert result.sessions["shortfall_kwh"].sum() == pytest.approx(0.0, abs=1e-6)
