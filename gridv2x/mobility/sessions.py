@@ -263,7 +263,9 @@ def sessions_for_fleet(
         [kWh], sorted by EV
         (fleet order) and arrival. ``arrival`` and ``departure`` are tz-aware timestamps;
         the first session of each EV starts at the period start with ``energy_kwh = 0`` (car at
-        home), the last ends at the period end (end of the last step) or when the car leaves;
+        home), the last ends when the car leaves, or, at the period end, at the driver's usual
+        departure the morning after the period (5.5-9.5 h past its end, so that charging can
+        look past the end);
         ``arrival < departure``; sessions of one EV never overlap; ``energy_kwh`` [kWh] is what
         the EV used (at the battery) since it last left home minus ``public_kwh`` and
         ``work_kwh``, ``distance_km`` [km] that
@@ -482,10 +484,13 @@ def sessions_for_fleet(
     work = np.where(trip_at_work, energy, 0.0)
     home = np.minimum(energy - work, max_trip_depth * battery)
 
-    # --- stays at home: from each return to the next departure (or the period end) ---------------
+    # --- stays at home: from each return to the next departure ----------------------------------
+    # the last stay runs on to the EV's usual departure the morning after the period (charging
+    # then looks past the end as on any other night, instead of filling the cars by midnight)
+    after_end = t_end + dep_mean
     last_of_ev = np.r_[trip_e[1:] != trip_e[:-1], True] if len(trip_e) else np.zeros(0, bool)
-    next_dep = np.where(last_of_ev, t_end, np.r_[trip_dep[1:], t_end])
-    first_dep = np.full(n, t_end)
+    next_dep = np.where(last_of_ev, after_end[trip_e], np.r_[trip_dep[1:], t_end])
+    first_dep = after_end.copy()
     if len(trip_e):
         firsts = np.r_[True, trip_e[1:] != trip_e[:-1]]
         first_dep[trip_e[firsts]] = trip_dep[firsts]

@@ -82,7 +82,11 @@ def test_period_bounds(year_of_sessions):
     end = index[-1] + pd.Timedelta("15min")
     first = sessions.groupby("ev_id").first()
     assert (first["arrival"] == index[0]).all() and (first["energy_kwh"] == 0).all()
-    assert (sessions["departure"] <= end).all()
+    # only the last stay runs past the end, to the usual departure the morning after
+    last = sessions.groupby("ev_id")["departure"].transform("max") == sessions["departure"]
+    assert (sessions.loc[~last, "departure"] <= end).all()
+    after = (sessions.loc[last, "departure"] - end) / pd.Timedelta(hours=1)
+    assert after.between(5.5, 9.5).all()
     assert (sessions["arrival"] >= index[0]).all()
 
 
@@ -263,7 +267,9 @@ def test_session_invariants_hold_at_extreme_settings(options):
     end = index[-1] + pd.Timedelta(resolution)
     assert set(sessions["ev_id"]) == set(fleet["ev_id"])  # every EV has its first stay
     assert (sessions["departure"] > sessions["arrival"]).all()
-    assert (sessions["arrival"] >= index[0]).all() and (sessions["departure"] <= end).all()
+    assert (sessions["arrival"] >= index[0]).all()
+    assert (sessions["departure"] <= end + pd.Timedelta(hours=9.5)).all()
+    assert (sessions["arrival"] < end).all()
     ev = sessions["ev_id"].to_numpy()
     same = ev[1:] == ev[:-1]
     arr = sessions["arrival"].dt.tz_convert(None).to_numpy()
