@@ -58,7 +58,9 @@ def main() -> None:
 def run(scenario: Path, out: Path | None, scheduler: str | None, workers: int | None, quiet: bool):
     """Run the study in SCENARIO (a YAML file) and write the report."""
     import gridv2x
+    from gridv2x.execution.memory import keep_freed_memory
 
+    keep_freed_memory()  # this process is ours (it writes the results and runs --workers 0)
     resolved = gridv2x.read_scenario(scenario)
     out = out or Path("reports") / resolved.name
     if out.exists() and not out.is_dir():

@@ -27,6 +27,7 @@ from typing import Any
 
 import dask
 
+from gridv2x.execution.memory import keep_freed_memory
 from gridv2x.scenario import Scenario
 from gridv2x.study import Study, StudyInputs, Task, TaskOutput
 
@@ -44,6 +45,8 @@ def _study(scenario: Scenario) -> Study:
         _WORKER_STUDIES.clear()
         # inside a dask worker (one process per core) power-grid-model runs single-threaded
         in_worker = _in_dask_worker()
+        if in_worker:
+            keep_freed_memory()  # a worker process is ours: big arrays reuse heap pages
         _WORKER_STUDIES[key] = Study(scenario, powerflow_threads=0 if in_worker else -1)
     return _WORKER_STUDIES[key]
 
@@ -127,8 +130,9 @@ def _worker_environ() -> dict[str, Any]:
     dynamic mmap threshold, so every temporary numpy array above 128 kB is mapped and unmapped
     afresh. The charging and metrics stages are made of such temporaries and ran 2.4 times
     slower in a worker than in a plain process (measured: V2G schedule of 108 EVs over a year
-    8.6 s against 3.6 s). Workers of an existing cluster (``--scheduler``) keep their own
-    settings; start them with ``MALLOC_TRIM_THRESHOLD_`` unset for full speed.
+    8.6 s against 3.6 s). Each worker then also calls
+    :func:`gridv2x.execution.memory.keep_freed_memory` with its first task (so do the workers
+    of an existing cluster, ``--scheduler``).
     """
     environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {})
     environ.pop("MALLOC_TRIM_THRESHOLD_", None)
