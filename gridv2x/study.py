@@ -343,7 +343,10 @@ class Study:
             key = (feeder.name, asymmetric)
             if key not in self._engines:  # built once per feeder, updated per step
                 self._engines[key] = powerflow.TimeseriesEngine(
-                    feeder.net, asymmetric=asymmetric, threads=self.powerflow_threads
+                    feeder.net,
+                    asymmetric=asymmetric,
+                    threads=self.powerflow_threads,
+                    error_tolerance=cfg["error_tolerance_pu"],
                 )
             return self._engines[key].run(load_p_mw, load_q_mvar, chunk_steps=cfg["chunk_steps"])
         return powerflow.run_timeseries(
@@ -353,6 +356,7 @@ class Study:
             engine=cfg["engine"],
             asymmetric=asymmetric,
             chunk_steps=cfg["chunk_steps"],
+            error_tolerance_pu=cfg["error_tolerance_pu"],
         )
 
 

@@ -708,6 +708,7 @@ def run_timeseries(
     chunk_steps: int = DEFAULT_CHUNK_STEPS,
     progress: Callable[[int, int], None] | None = None,
     threads: int = -1,
+    error_tolerance_pu: float = 1e-8,
 ) -> TimeseriesResult:
     """Time-series load flow of a feeder for given load (and generation) profiles.
 
@@ -740,6 +741,9 @@ def run_timeseries(
         Threads of the batch calculation: -1 all hardware threads, 0 one thread (sequential),
         n > 0 that many threads. (power-grid-model's own ``threading`` argument counts the
         other way round, see :func:`pgm_threading`.)
+    error_tolerance_pu : float
+        ``"pgm"``: convergence tolerance on the voltage [pu] (power-grid-model's
+        ``error_tolerance``); pandapower uses its own.
 
     Returns
     -------
@@ -775,7 +779,13 @@ def run_timeseries(
             asymmetric=asymmetric,
             progress=progress,
         )
-    eng = TimeseriesEngine(net, asymmetric=asymmetric, threads=threads)
+    if not (isinstance(error_tolerance_pu, int | float) and 0 < error_tolerance_pu < 1):
+        raise InputError(
+            f"error_tolerance_pu must be a number in (0, 1) [pu]; given {error_tolerance_pu!r}"
+        )
+    eng = TimeseriesEngine(
+        net, asymmetric=asymmetric, threads=threads, error_tolerance=error_tolerance_pu
+    )
     return eng.run(
         load_p_mw, load_q_mvar, sgen_p_mw=sgen_p_mw, chunk_steps=chunk_steps, progress=progress
     )

@@ -249,3 +249,17 @@ def test_threads_translate_to_power_grid_models_convention():
     assert pgm_threading(4) == 4
     with pytest.raises(InputError, match="threads"):
         pgm_threading(-2)
+
+
+def test_study_tolerance_stays_close_to_a_tight_solution():
+    """The scenario's default tolerance (1e-5 pu) against 1e-8 and against pandapower."""
+    net, loads = feature_net()
+    p, q = profiles(loads, steps=48)
+    default = SECTION.fields["error_tolerance_pu"].default
+    loose = run_timeseries(net, p, q, error_tolerance_pu=default)
+    tight = run_timeseries(net, p, q, error_tolerance_pu=1e-8)
+    reference = run_timeseries(net, p, q, engine="pandapower")
+    assert np.nanmax(np.abs(loose.vm_pu.to_numpy() - tight.vm_pu.to_numpy())) < 2e-6
+    assert np.nanmax(np.abs(loose.vm_pu.to_numpy() - reference.vm_pu.to_numpy())) < 1e-5
+    with pytest.raises(InputError, match="error_tolerance_pu"):
+        run_timeseries(net, p, q, error_tolerance_pu=0)
