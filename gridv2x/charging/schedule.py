@@ -893,16 +893,19 @@ def schedule(
         if grid_aware:
             room = GridRoom(grid, fleet["ev_id"], len(horizon))
             room.start(p, w.step, w.ev_of, w.cap)
-        p = _valley_passes(w, p, load, signal, need_steps, passes, groups, limit, room)
-        if strategy == "v2g":
-            need_b = np.minimum(need_ctrl, cap_batt)[si]
-            # wear cost of a discharged kWh in the effective load's units (objective price)
-            wear_kw = (
-                price_weight_kw_per_sek * float(v2g_opts["wear_cost_sek_per_kwh"])
-                if objective == "price"
-                else 0.0
-            )
-            p = _v2g_passes(
+        need_b = np.minimum(need_ctrl, cap_batt)[si]
+        # wear cost of a discharged kWh in the effective load's units (objective price)
+        wear_kw = (
+            price_weight_kw_per_sek * float(v2g_opts["wear_cost_sek_per_kwh"])
+            if objective == "price"
+            else 0.0
+        )
+
+        def coordinate(p, n_passes, discharge):
+            """``n_passes`` coordination passes over the fleet, with or without V2G."""
+            if not discharge:
+                return _valley_passes(w, p, load, signal, need_steps, n_passes, groups, limit, room)
+            return _v2g_passes(
                 w,
                 p,
                 load,
@@ -914,35 +917,20 @@ def schedule(
                 groups,
                 eta_c,
                 eta_d,
-                passes,
+                n_passes,
                 limit,
                 room,
                 wear_kw,
             )
+
+        p = coordinate(p, passes, discharge=False)
+        if strategy == "v2g":
+            p = coordinate(p, passes, discharge=True)
         # check against the real load flow; correct the linear model and re-coordinate
         for _ in range(GRID_CHECKS if room is not None else 0):
             if not room.check(p, w.step, w.ev_of):
                 break
-            if strategy == "v2g":
-                p = _v2g_passes(
-                    w,
-                    p,
-                    load,
-                    signal,
-                    need_b,
-                    e_arr[si],
-                    v2g_opts,
-                    fleet,
-                    groups,
-                    eta_c,
-                    eta_d,
-                    1,
-                    limit,
-                    room,
-                    wear_kw,
-                )
-            else:
-                p = _valley_passes(w, p, load, signal, need_steps, 1, groups, limit, room)
+            p = coordinate(p, 1, discharge=strategy == "v2g")
     restored = None
     if lookahead:  # cut back to the period; shortfalls are judged over the whole horizon
         restored = _restored_kwh(w, p, eta_c, eta_d)
