@@ -25,8 +25,6 @@ from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from typing import Any
 
-import dask
-
 from gridv2x.execution.memory import keep_freed_memory
 from gridv2x.scenario import Scenario
 from gridv2x.study import Study, StudyInputs, Task, TaskOutput
@@ -107,36 +105,19 @@ def _client(scheduler: str | None, workers: int | None):
             client.close()
         return
     n = workers or default_workers()
-    with dask.config.set({"distributed.nanny.pre-spawn-environ": _worker_environ()}):
-        cluster = LocalCluster(
-            n_workers=n,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        )
+    cluster = LocalCluster(
+        n_workers=n,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    )
     client = Client(cluster)
     try:
         yield client
     finally:
         client.close()
         cluster.close()
-
-
-def _worker_environ() -> dict[str, Any]:
-    """dask's worker environment without ``MALLOC_TRIM_THRESHOLD_``.
-
-    dask sets it to return memory to the OS sooner; setting it also switches off glibc's
-    dynamic mmap threshold, so every temporary numpy array above 128 kB is mapped and unmapped
-    afresh. The charging and metrics stages are made of such temporaries and ran 2.4 times
-    slower in a worker than in a plain process (measured: V2G schedule of 108 EVs over a year
-    8.6 s against 3.6 s). Each worker then also calls
-    :func:`gridv2x.execution.memory.keep_freed_memory` with its first task (so do the workers
-    of an existing cluster, ``--scheduler``).
-    """
-    environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {})
-    environ.pop("MALLOC_TRIM_THRESHOLD_", None)
-    return environ
 
 
 class _Progress:
