@@ -42,6 +42,7 @@ import pandas as pd
 
 from gridv2x.conventions import TIMEZONE
 from gridv2x.errors import InputError
+from gridv2x.metrics._util import local_weeks
 
 __all__ = [
     "WEEK_SELECTIONS",
@@ -77,9 +78,7 @@ def calendar_weeks(index: pd.DatetimeIndex) -> pd.DatetimeIndex:
         Same length as ``index``; the wall-clock Monday 00:00 of the week of each step (the
         same grouping as the EN 50160 weekly statistic in :mod:`gridv2x.metrics.voltage`).
     """
-    local = index.tz_convert(TIMEZONE).tz_localize(None) if index.tz is not None else index
-    days = local.normalize()
-    return days - pd.to_timedelta(days.dayofweek, unit="D")
+    return local_weeks(index.tz_convert(TIMEZONE) if index.tz is not None else index)
 
 
 def weeks_in_period(start: str, days: int) -> int:
