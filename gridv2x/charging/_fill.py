@@ -85,8 +85,8 @@ def solve_piecewise_level(position, slope_change, seg, n_seg, base, need):
     over the breakpoints of that segment with ``position < L``; it is non-decreasing in ``L``.
     One sort of the breakpoints per segment and one pass of cumulative sums give the energy at
     every breakpoint; the level is then interpolated linearly inside the interval where the
-    energy crosses ``need``. This replaces some 35 bisection steps of :func:`_solve_level` by
-    one pass, and is exact up to rounding.
+    energy crosses ``need``; exact up to rounding. :func:`solve_level_exact` calls it on the
+    few breakpoints left after some bisection steps (sorting them all costs more).
 
     Parameters
     ----------
