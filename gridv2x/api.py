@@ -82,8 +82,27 @@ class StudyResult:
 
     def frame(self, task_id: str, name: str) -> pd.DataFrame:
         """One stored table of one task (``timeseries``, ``customers``, ``voltage_daily``,
-        ``elements``, ``evs`` or ``soc``)."""
-        return pd.read_parquet(self.root / "results" / task_id / f"{name}.parquet")
+        ``elements``, ``evs`` or ``soc``).
+
+        Raises
+        ------
+        InputError
+            The task or the table is not stored: an unknown ``task_id``, or a whole-period
+            table of a task that scenario key ``study.time_series`` did not keep.
+        """
+        folder = self.root / "results" / task_id
+        path = folder / f"{name}.parquet"
+        if not path.is_file():
+            if not (folder / "task.json").is_file():
+                raise InputError(f"no stored task {task_id!r} in {self.root / 'results'}")
+            rule = self.scenario.study.get("time_series", "auto")
+            raise InputError(
+                f"task {task_id!r} has no stored {name} table: study.time_series is {rule!r}, "
+                "which keeps the whole-period tables (timeseries, voltage_daily, soc) only for "
+                "the tasks the report charts in detail; set study.time_series: all to keep "
+                "them for every task"
+            )
+        return pd.read_parquet(path)
 
     def timeseries(self, task_id: str) -> pd.DataFrame:
         """Feeder time series of one task (transformer power and loading, voltages, ...)."""

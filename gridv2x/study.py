@@ -120,12 +120,12 @@ class TaskOutput:
 
     task: Task
     summary: dict[str, Any]
-    timeseries: pd.DataFrame
+    timeseries: pd.DataFrame | None  # None: not kept (scenario study.time_series)
     customers: pd.DataFrame
-    voltage_daily: pd.DataFrame
+    voltage_daily: pd.DataFrame | None
     elements: pd.DataFrame
     evs: pd.DataFrame
-    soc: pd.DataFrame
+    soc: pd.DataFrame | None
     sessions: pd.DataFrame | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -183,6 +183,24 @@ class Study:
             for draw in draws
             for strategy in self.strategies
         ]
+
+    def keeps_time_series(self, task: Task) -> bool:
+        """Whether ``task`` keeps its whole-period tables (scenario ``study.time_series``).
+
+        ``shown`` keeps the task the report charts in detail: the lowest seed at the highest
+        EV share or the last year (:func:`gridv2x.report.assess.representative_rows`).
+        """
+        study = self.scenario.study
+        rule = study.get("time_series", "auto")
+        if rule == "all" or (rule == "auto" and study["kind"] == "compare"):
+            return True
+        if task.draw != 0:
+            return False
+        if task.ev_share is not None:
+            return task.ev_share == max(float(s) for s in study["ev_shares"])
+        if task.year is not None:
+            return task.year == max(int(y) for y in study["years"])
+        return True
 
     def feeder(self, name: str) -> Feeder:
         """The feeder called ``name``, read once and cached, with the scenario's slack and tap."""
@@ -242,8 +260,21 @@ class Study:
         )
         return StudyInputs(task.inputs_key, temperature_c, base_p_kw, base_q_kvar, fleet, sessions)
 
-    def simulate(self, feeder: Feeder, task: Task, inputs: StudyInputs) -> TaskOutput:
-        """Charge the fleet with the task's strategy, run the load flow, compute the metrics."""
+    def simulate(
+        self,
+        feeder: Feeder,
+        task: Task,
+        inputs: StudyInputs,
+        *,
+        time_series: bool | None = None,
+    ) -> TaskOutput:
+        """Charge the fleet with the task's strategy, run the load flow, compute the metrics.
+
+        ``time_series`` (default: :meth:`keeps_time_series`) builds the whole-period tables
+        ``timeseries``, ``voltage_daily`` and ``soc``; without them they are None.
+        """
+        if time_series is None:
+            time_series = self.keeps_time_series(task)
         sc = self.scenario
         index = self.index
         charging_options = sc.section("charging")
@@ -323,12 +354,14 @@ class Study:
         return TaskOutput(
             task=task,
             summary=summary,
-            timeseries=_timeseries(pf, feeder, base_p_kw, ev.power_kw, stats),
+            timeseries=(
+                _timeseries(pf, feeder, base_p_kw, ev.power_kw, stats) if time_series else None
+            ),
             customers=_customer_table(pf, feeder, inputs.fleet, stats),
-            voltage_daily=metrics.daily_min_voltage(stats.vm_low),
+            voltage_daily=metrics.daily_min_voltage(stats.vm_low) if time_series else None,
             elements=metrics.element_table(pf),
             evs=ev.per_ev.join(inputs.fleet.set_index("ev_id"), rsuffix="_fleet").reset_index(),
-            soc=ev.soc_kwh[sorted(ev.soc_kwh.columns)[:N_SOC_TRACES]],
+            soc=ev.soc_kwh[sorted(ev.soc_kwh.columns)[:N_SOC_TRACES]] if time_series else None,
         )
 
     def run_task(self, task: Task) -> TaskOutput:

@@ -156,3 +156,45 @@ def test_impossible_overload_finishes_and_is_flagged(tmp_path):
     assert row["violates_convergence"] and row["violation"]
     html = (tmp_path / "out" / "report.html").read_text()
     assert "did not converge" in html
+
+
+@pytest.mark.parametrize("rule", ["auto", "all"])
+def test_hosting_capacity_keeps_time_series_of_the_charted_task(tmp_path, rule):
+    """study.time_series: with hundreds of draws only the task the report charts keeps its
+    whole-period tables (auto); every task keeps its summary and small tables; asking for a
+    table that was not kept says which key keeps it."""
+    from gridv2x.errors import InputError
+    from gridv2x.scenario import scenario_from_dict
+
+    scenario = scenario_from_dict(
+        {
+            "name": "hc-tables",
+            "study": {
+                "kind": "hosting_capacity",
+                "ev_shares": [0.3, 0.6],
+                "seeds": 2,
+                "time_series": rule,
+            },
+            "period": {"start": "2030-01-15", "days": 1},
+            "networks": [{"builtin": "se-mixed"}],
+            "charging": {"strategies": ["uncontrolled", "v1g"]},
+        }
+    )
+    result = gridv2x.run(scenario, workers=0, out=tmp_path / "out", progress=False)
+    summary = result.summary
+    assert len(summary) == 2 * 2 * 2
+    charted = (summary["seed"] == 0) & (summary["ev_share_target"] == 0.6)
+    for row in summary.itertuples():
+        folder = tmp_path / "out" / "results" / row.task_id
+        for name in ("customers", "elements", "evs"):
+            assert (folder / f"{name}.parquet").is_file()
+        kept = rule == "all" or bool(charted[row.Index])
+        for name in ("timeseries", "voltage_daily", "soc"):
+            assert (folder / f"{name}.parquet").is_file() == kept, (row.task_id, name)
+        if kept:
+            assert len(result.timeseries(row.task_id)) == 96
+        else:
+            with pytest.raises(InputError, match="study.time_series: all"):
+                result.timeseries(row.task_id)
+    result.write(tmp_path / "out")
+    assert "timeseries.parquet missing" not in (tmp_path / "out" / "report.html").read_text()

@@ -12,6 +12,7 @@ Layout (``docs/architecture.md``)::
     forecast.csv, deferral.csv                            (adoption_forecast studies)
     scenario.resolved.yaml, provenance.json, report.html
     results/<task_id>/{timeseries,customers,voltage_daily,elements,evs,soc}.parquet, task.json
+                                       (timeseries, voltage_daily, soc: see study.time_series)
     results/feeders/<feeder>.geojson
     results/fleet/<feeder>-seed<k>.parquet
 """
@@ -127,7 +128,9 @@ class ResultsStore:
         tmp = Path(tempfile.mkdtemp(dir=self.results, prefix=".tmp-"))
         try:
             for name in _FRAMES:
-                _to_parquet(getattr(output, name), tmp / f"{name}.parquet")
+                frame = getattr(output, name)
+                if frame is not None:  # None: not kept (scenario study.time_series)
+                    _to_parquet(frame, tmp / f"{name}.parquet")
             write_json(
                 tmp / "task.json",
                 {

@@ -11,6 +11,7 @@ from gridv2x.scenario.spec import Field, Section
 
 STUDY_KINDS = ("compare", "hosting_capacity", "adoption_forecast")
 RESOLUTIONS = ("15min", "30min", "60min")
+TIME_SERIES = ("auto", "all", "shown")
 
 
 def _increasing(values: list) -> str | None:
@@ -72,6 +73,18 @@ STUDY = Section(
             min=2000,
             max=2100,
             check=_increasing,
+        ),
+        "time_series": Field(
+            "auto",
+            str,
+            "Which tasks keep their whole-period tables (results/<task>/timeseries.parquet, "
+            "voltage_daily.parquet, soc.parquet; about 4.5 MB a task for a year at 15 min). "
+            "all: every task. shown: per feeder and strategy only the task the report charts "
+            "in detail (the lowest seed at the highest EV share or the last year). auto: all "
+            "for compare, shown for hosting_capacity and adoption_forecast (hundreds of draws "
+            "would fill gigabytes). The summary row, customers, elements and evs tables are "
+            "kept for every task.",
+            choices=TIME_SERIES,
         ),
     },
 )
