@@ -35,11 +35,17 @@ def infer_step_hours(index: pd.Index, step_h: float | None = None) -> float:
 
 
 def require_frame(obj: object, name: str) -> pd.DataFrame:
-    """Return ``obj`` as a float DataFrame or raise :class:`InputError` naming ``name``."""
+    """Return ``obj`` as a float DataFrame or raise :class:`InputError` naming ``name``.
+
+    A DataFrame that holds floats already is returned as it is, not copied (the metrics only
+    read it).
+    """
     if isinstance(obj, pd.Series):
         obj = obj.to_frame()
     if not isinstance(obj, pd.DataFrame):
         raise InputError(f"{name} must be a pandas DataFrame [time x element], got {type(obj)!r}")
+    if all(np.issubdtype(dtype, np.floating) for dtype in obj.dtypes):
+        return obj
     try:
         return obj.astype(float)
     except (TypeError, ValueError) as exc:

@@ -212,9 +212,11 @@ def energy_above_limit_kwh(
         return 0.0
     h = infer_step_hours(loading_pct.index, step_h)
     loading = loading_pct.to_numpy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        excess = np.where(loading > limit_pct, 1.0 - limit_pct / loading, 0.0)
-    energy = np.nansum(excess * np.abs(p_kw.to_numpy())) * h
+    over = loading > limit_pct  # NaN (not converged) is never over
+    if not over.any():
+        return 0.0
+    excess = 1.0 - limit_pct / loading[over]  # only where it is over: usually few steps
+    energy = np.nansum(excess * np.abs(p_kw.to_numpy()[over])) * h
     return float(energy)
 
 
@@ -303,9 +305,9 @@ def fuse_current_a(
         current = s_kva.to_numpy() * 1000.0 / (vm.to_numpy() * NOMINAL_PHASE_VOLTAGE_V)
         per_phase = pd.DataFrame(current, index=p.index, columns=p.columns)
         return per_phase.T.groupby(level=0, sort=False).max().T
-    p = _float_frame(p_kw, "p_kw")
+    p = require_frame(p_kw, "p_kw")
     if q_kvar is not None:
-        q = _float_frame(q_kvar, "q_kvar")
+        q = require_frame(q_kvar, "q_kvar")
         if q.shape != p.shape:
             raise InputError(f"q_kvar {q.shape} must have the shape of p_kw {p.shape}")
     missing = [c for c in p.columns if c not in phases.index]
@@ -314,22 +316,24 @@ def fuse_current_a(
     n_phases = phases.reindex(p.columns).to_numpy(dtype=float)
     if not np.isin(n_phases, (1.0, 3.0)).all():
         raise InputError("phases must be 1 or 3 for every customer")
-    s_kva = np.square(p.to_numpy())
+    # few full-size temporaries: this runs on [year x customers] arrays in every task
+    current = np.square(p.to_numpy(dtype=float))
     if q_kvar is not None:
-        s_kva += np.square(np.nan_to_num(_aligned(q, p).to_numpy(), nan=0.0))
-    np.sqrt(s_kva, out=s_kva)
-    vm = np.nan_to_num(_aligned(_float_frame(vm_pu, "vm_pu"), p).to_numpy(), nan=1.0)
-    current = s_kva * (1000.0 / NOMINAL_PHASE_VOLTAGE_V) / (n_phases * vm)
+        q2 = np.square(_aligned(q, p).to_numpy(dtype=float))
+        np.nan_to_num(q2, copy=False, nan=0.0)
+        current += q2
+        del q2
+    np.sqrt(current, out=current)  # S [kVA]
+    volts = _aligned(require_frame(vm_pu, "vm_pu"), p).to_numpy(dtype=float) * (
+        n_phases * NOMINAL_PHASE_VOLTAGE_V / 1000.0
+    )  # n x V [kV]
+    unknown = np.isnan(volts)
+    if unknown.any():  # voltage unknown (not converged): nominal
+        volts[unknown] = np.broadcast_to(n_phases * NOMINAL_PHASE_VOLTAGE_V / 1000.0, volts.shape)[
+            unknown
+        ]
+    current /= volts
     return pd.DataFrame(current, index=p.index, columns=p.columns)
-
-
-def _float_frame(obj: object, name: str) -> pd.DataFrame:
-    """``obj`` as a float DataFrame, without a copy when it already is one."""
-    if isinstance(obj, pd.DataFrame) and all(
-        np.issubdtype(dtype, np.floating) for dtype in obj.dtypes
-    ):
-        return obj
-    return require_frame(obj, name)
 
 
 def _aligned(frame: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame:

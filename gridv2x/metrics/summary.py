@@ -116,8 +116,11 @@ def _mask(frame: pd.DataFrame | None, converged: pd.Series) -> pd.DataFrame | No
             f"load-flow result tables disagree on the number of steps ({len(frame)} vs "
             f"{len(converged)})"
         )
+    ok = converged.to_numpy(dtype=bool)
+    if ok.all() and all(np.issubdtype(dtype, np.floating) for dtype in frame.dtypes):
+        return frame  # nothing to blank: no copy (callers only read it)
     values = frame.to_numpy(dtype=float, copy=True)
-    values[~converged.to_numpy(dtype=bool)] = np.nan
+    values[~ok] = np.nan
     return pd.DataFrame(values, index=frame.index, columns=frame.columns)
 
 
@@ -438,7 +441,9 @@ def _fuse_loading_frame(
     rating = by_id["fuse_a"].reindex(current.columns).to_numpy(dtype=float)
     if not (np.isfinite(rating) & (rating > 0)).all():
         raise InputError("fuse_a must be a positive rating [A] for every customer")
-    return current / rating * 100.0
+    return pd.DataFrame(
+        current.to_numpy() * (100.0 / rating), index=current.index, columns=current.columns
+    )
 
 
 def summarize(
@@ -551,7 +556,9 @@ def summarize(
     vm, vq, vm_low, vm_high = stats.vm, stats.quality, stats.vm_low, stats.vm_high
     row["v_min_pu"] = _min(vm_low)
     row["v_max_pu"] = _max(vm_high)
-    row["v_p05_pu"] = _min(vm_low.quantile(0.05, axis=0).to_frame())
+    # balanced: vm_low is vm, whose 5th percentiles voltage_quality has computed already
+    p05 = vq["v_p05_pu"] if vm_low is vm else vm_low.quantile(0.05, axis=0)
+    row["v_p05_pu"] = _min(p05.to_frame())
     row["voltage_violation_share"] = voltage_violation_share(vm, lim["v_min_pu"], lim["v_max_pu"])
     vm_w = to_window_means(vm, lim["en50160_window"])
     row["voltage_hours_outside"] = _hours_outside(vm_w, lim["v_min_pu"], lim["v_max_pu"])

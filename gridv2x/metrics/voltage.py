@@ -131,39 +131,77 @@ def voltage_quality(
         raise InputError("vm_pu must be indexed by time (DatetimeIndex)")
     window_means = to_window_means(vm_pu, window)
     window_h = infer_step_hours(window_means.index) if len(window_means) >= 2 else 0.0
-    valid = window_means.notna()
-    inside = within_band(window_means, v_min_pu, v_max_pu)
+    values = window_means.to_numpy(dtype=float)
+    valid = ~np.isnan(values)
+    inside = (values >= v_min_pu) & (values <= v_max_pu)  # NaN is never inside
     outside = valid & ~inside
-
     if en50160_v_min_all_pu is None:
-        all_ok = pd.Series(True, index=vm_pu.columns)
+        all_ok = np.ones(values.shape[1], dtype=bool)
     else:
-        all_ok = ~(valid & ~within_band(window_means, en50160_v_min_all_pu, v_max_pu)).any(axis=0)
+        all_ok = ~(valid & ((values < en50160_v_min_all_pu) | (values > v_max_pu))).any(axis=0)
 
-    weeks = local_weeks(window_means.index)
-    weekly_in = inside.groupby(weeks).sum()
-    weekly_n = valid.groupby(weeks).sum()
-    weekly_share = (weekly_in / weekly_n.where(weekly_n > 0)).astype(float)
-    worst_week = weekly_share.min(axis=0, skipna=True)
+    weekly_in, weekly_n = _weekly_counts(window_means.index, inside, valid)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        weekly_share = np.where(weekly_n > 0, weekly_in / weekly_n, np.nan)
+    has_week = (weekly_n > 0).any(axis=0)
+    worst_week = np.full(values.shape[1], np.nan)
+    if len(weekly_share):
+        worst_week[has_week] = np.nanmin(weekly_share[:, has_week], axis=0)
 
     n_values = valid.sum(axis=0)
     n_outside = outside.sum(axis=0)
     has_data = n_values > 0
+    raw = vm_pu.to_numpy(dtype=float)
     out = pd.DataFrame(
         {
             "v_min_pu": vm_pu.min(axis=0),
             "v_max_pu": vm_pu.max(axis=0),
-            "v_p05_pu": vm_pu.quantile(0.05, axis=0),
+            "v_p05_pu": _column_quantile(raw, 0.05),
             "values": n_values.astype(int),
             "values_outside": n_outside.astype(int),
-            "share_outside": (n_outside / n_values.where(has_data)).astype(float),
+            "share_outside": np.where(has_data, n_outside / np.maximum(n_values, 1), np.nan),
             "hours_outside": n_outside * window_h,
             "en50160_worst_week_share": worst_week,
             "en50160_compliant": has_data & (worst_week >= en50160_share) & all_ok,
             "swedish_rule_compliant": has_data & (n_outside == 0),
-        }
+        },
+        index=vm_pu.columns,
     )
     out.index.name = vm_pu.columns.name
+    return out
+
+
+def _weekly_counts(
+    index: pd.DatetimeIndex, inside: np.ndarray, valid: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Values inside the band and valid values per calendar week ``[week x column]``."""
+    if len(index) == 0:
+        return np.zeros((0, inside.shape[1])), np.zeros((0, inside.shape[1]))
+    codes, _ = pd.factorize(local_weeks(index))
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    if len(starts) == codes.max() + 1:  # time-ordered: each week one block of rows
+        return (
+            np.add.reduceat(inside, starts, axis=0, dtype=np.int64),
+            np.add.reduceat(valid, starts, axis=0, dtype=np.int64),
+        )
+    n_weeks = codes.max() + 1
+    weekly_in = np.zeros((n_weeks, inside.shape[1]), dtype=np.int64)
+    weekly_n = np.zeros_like(weekly_in)
+    np.add.at(weekly_in, codes, inside)
+    np.add.at(weekly_n, codes, valid)
+    return weekly_in, weekly_n
+
+
+def _column_quantile(values: np.ndarray, q: float) -> np.ndarray:
+    """Quantile of each column, NaN skipped, linear interpolation (as pandas' ``quantile``)."""
+    if values.shape[0] == 0:
+        return np.full(values.shape[1], np.nan)
+    if not np.isnan(values).any():
+        return np.quantile(values, q, axis=0)
+    out = np.full(values.shape[1], np.nan)
+    has = ~np.isnan(values).all(axis=0)
+    if has.any():
+        out[has] = np.nanquantile(values[:, has], q, axis=0)
     return out
 
 
