@@ -343,14 +343,23 @@ def _windows(sessions, fleet, index, charger_cap_kw, arrivals_before=None) -> _W
     lengths = np.maximum(lengths, 1)
     starts = np.r_[0, np.cumsum(lengths)[:-1]].astype(np.int64)[: len(lengths)]
     total = int(lengths.sum())
+    # flat arrays (one element per plugged-in step of every session: millions for a year)
+    # built by repeating per-session values, not by gathering through ``seg``
     seg = np.repeat(np.arange(len(s_idx)), lengths)
-    flat_step = np.arange(total) - starts[seg] + k0[s_idx][seg]
-    frac = np.minimum(b_c[s_idx][seg], flat_step + 1) - np.maximum(a_c[s_idx][seg], flat_step)
-    frac = np.clip(frac, 0.0, 1.0)
+    flat_step = np.arange(total, dtype=np.int64) + np.repeat(k0[s_idx] - starts, lengths)
+    # plugged-in share of each step: 1 except possibly at the first and last step of a session
+    frac = np.ones(total)
+    if total:
+        a_s, b_s = a_c[s_idx], b_c[s_idx]
+        ends = starts + lengths - 1
+        last = flat_step[ends]
+        frac[ends] = np.clip(np.minimum(b_s, last + 1) - np.maximum(a_s, last), 0.0, 1.0)
+        first = k0[s_idx]
+        frac[starts] = np.clip(np.minimum(b_s, first + 1) - np.maximum(a_s, first), 0.0, 1.0)
     charger = fleet["charger_kw"].to_numpy(dtype=float)
     if charger_cap_kw is not None:
         charger = np.minimum(charger, float(charger_cap_kw))
-    ev_of = sess["ev"].to_numpy()[s_idx][seg]
+    ev_of = np.repeat(sess["ev"].to_numpy()[s_idx], lengths)
     cap = charger[ev_of] * frac
     # per-EV slices (in-period sessions are sorted by EV)
     ev_sess = sess["ev"].to_numpy()[s_idx]
@@ -420,13 +429,23 @@ def _restored_kwh(w: _Windows, p: np.ndarray, eta_c: float, eta_d: float) -> np.
 def _restrict(w_from: _Windows, p: np.ndarray, w_to: _Windows) -> np.ndarray:
     """The power ``p`` on the windows ``w_from`` of a longer horizon, on the windows ``w_to``
     of the period (same sessions; the period's steps are a subset)."""
-    n = w_from.n_steps
-    key_from = w_from.s_idx[w_from.seg] * n + w_from.step
-    key_to = w_to.s_idx[w_to.seg] * n + w_to.step
-    pos = np.searchsorted(key_from, key_to)
-    if len(key_to) and not np.array_equal(key_from[np.minimum(pos, len(key_from) - 1)], key_to):
+    if len(w_to.step) == 0:
+        return p[:0]
+    # each session of the period is a session of the horizon starting at the same step
+    # (same session rows) and no longer: shift its flat positions by the start difference
+    sess_from = np.searchsorted(w_from.s_idx, w_to.s_idx)
+    len_from = np.diff(np.r_[w_from.starts, len(w_from.step)])
+    len_to = np.diff(np.r_[w_to.starts, len(w_to.step)])
+    found = sess_from < len(w_from.s_idx)
+    if not (
+        found.all()
+        and np.array_equal(w_from.s_idx[sess_from], w_to.s_idx)
+        and np.array_equal(w_from.step[w_from.starts[sess_from]], w_to.step[w_to.starts])
+        and (len_to <= len_from[sess_from]).all()
+    ):
         raise RuntimeError("charging: the period's plug-in windows are not inside the horizon")
-    return p[pos]
+    offset = w_from.starts[sess_from] - w_to.starts
+    return p[np.arange(len(w_to.step)) + np.repeat(offset, len_to)]
 
 
 def _energy_chain(w: _Windows, fleet, e0, e_target, eta_c):
@@ -874,9 +893,9 @@ def schedule(
 
     si = w.s_idx
     dt = w.dt_h
-    need_unc_steps = need_full[si] / (eta_c * dt)
-    p = _fill.uncontrolled_fill(w.cap, need_unc_steps, w.starts, w.seg)
-    if strategy != "uncontrolled":
+    if strategy == "uncontrolled":
+        p = _fill.uncontrolled_fill(w.cap, need_full[si] / (eta_c * dt), w.starts, w.seg)
+    else:
         groups = _block_groups(w)
         need_steps = need_ctrl[si] / (eta_c * dt)
         if objective == "price" and tariff_opts["sek_per_kw_month"]:
@@ -974,6 +993,17 @@ def _phases_as(fleet: pd.DataFrame, method: str) -> np.ndarray:
     return assign_phases(fleet, method, rng)["phase"].to_numpy()
 
 
+def _per_ev_sum(w: _Windows, values: np.ndarray, n_ev: int) -> np.ndarray:
+    """Sum of flat ``values`` per EV (the flat arrays hold each EV's sessions in one block)."""
+    out = np.zeros(n_ev)
+    if len(values) == 0:
+        return out
+    ev_first = w.ev_of[w.starts]  # EV of each in-period session, sorted
+    block = np.flatnonzero(np.r_[True, ev_first[1:] != ev_first[:-1]])
+    out[ev_first[block]] = np.add.reduceat(values, w.starts[block])
+    return out
+
+
 def _assemble(
     strategy,
     w,
@@ -1036,8 +1066,8 @@ def _assemble(
     out_sess["shortfall_kwh"] = np.where(in_period, shortfall, 0.0)
     out_sess["unmet_kwh"] = np.where(in_period, external, 0.0)
 
-    charged = np.bincount(w.ev_of, weights=charge * dt, minlength=n_ev)
-    discharged = np.bincount(w.ev_of, weights=dis * dt, minlength=n_ev)
+    charged = _per_ev_sum(w, charge, n_ev) * dt
+    discharged = _per_ev_sum(w, dis, n_ev) * dt
     drove = np.bincount(ev[in_period], weights=driving[in_period], minlength=n_ev)
     unmet = np.bincount(ev, weights=out_sess["unmet_kwh"].to_numpy(), minlength=n_ev)
     short = np.bincount(ev, weights=out_sess["shortfall_kwh"].to_numpy(), minlength=n_ev)
