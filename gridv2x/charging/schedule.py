@@ -579,6 +579,32 @@ def _valley_passes(w, p, load, signal, need_steps, passes, groups, limit=None, r
     return p
 
 
+def _fill_factors(factors, other, cap, dcap, need, head, subset, eta_c, eta_d, ratio):
+    """:func:`_fill.v2g_fill` of the sessions in ``subset`` at each discharge factor, in one
+    call (each factor's copy is a segment of its own): arrays ``[factor x element]``.
+
+    ``other``, ``cap``, ``dcap`` (full discharge power), ``head`` are per element of the
+    EV, ``need`` per session; ``subset`` is ``(elements, sessions, seg, starts)`` of the
+    sessions to fill.
+    """
+    sub, sess_sub, seg_sub, starts_sub = subset
+    k, n_el, n_s = len(factors), len(sub), len(sess_sub)
+    tiled = np.tile(sub, k)
+    c, q = _fill.v2g_fill(
+        other[tiled],
+        cap[tiled],
+        np.concatenate([f * dcap[sub] for f in factors]),
+        np.tile(need[sess_sub], k),
+        np.concatenate([starts_sub + j * n_el for j in range(k)]),
+        np.concatenate([seg_sub + j * n_s for j in range(k)]),
+        eta_c,
+        eta_d,
+        None if head is None else head[tiled],
+        ratio,
+    )
+    return c.reshape(k, n_el), q.reshape(k, n_el)
+
+
 def _v2g_passes(
     w,
     p,
@@ -641,25 +667,35 @@ def _v2g_passes(
             todo = np.ones(len(sessions_in), bool)
             best_c = np.zeros(len(el))
             best_q = np.zeros(len(el))
+
             # owners who opted out only re-fill valleys (discharge power zero)
-            for factor in factors[-1:] if opted_out[i] else factors:
+            tries = factors[-1:] if opted_out[i] else factors
+            for attempt in range(len(tries)):
                 # only the sessions without an accepted schedule yet
                 sub = np.flatnonzero(todo[seg_g])
                 sess_sub = np.flatnonzero(todo)
                 seg_sub = np.searchsorted(sess_sub, seg_g[sub])
                 starts_sub = np.flatnonzero(np.r_[True, np.diff(seg_sub) != 0])
-                c, q = _fill.v2g_fill(
-                    other[sub],
-                    cap[sub],
-                    dmax[i] * factor * frac[sub],
-                    nb[sess_sub],
-                    starts_sub,
-                    seg_sub,
-                    eta_c,
-                    eta_d,
-                    None if head is None else head[sub],
-                    ratio,
-                )
+                if attempt < 2:  # first all sessions at the full discharge power, then the
+                    # rest at every smaller factor at once (sessions are independent)
+                    c, q = _fill_factors(
+                        tries[:1] if attempt == 0 else tries[1:],
+                        other,
+                        cap,
+                        dmax[i] * frac,
+                        nb,
+                        head,
+                        (sub, sess_sub, seg_sub, starts_sub),
+                        eta_c,
+                        eta_d,
+                        ratio,
+                    )
+                    if attempt == 1:
+                        retry_c, retry_q, retry_sub = c, q, sub
+                    c, q = c[0], q[0]
+                else:  # accepted in order, as if computed one factor after the other
+                    still = todo[seg_g[retry_sub]]
+                    c, q = retry_c[attempt - 1][still], retry_q[attempt - 1][still]
                 # state-of-charge path of each session: reserve and battery limits
                 delta = (eta_c * c - q / eta_d) * dt
                 path = ea[sess_sub][seg_sub] + _fill.segment_cumsum(delta, starts_sub, seg_sub)
