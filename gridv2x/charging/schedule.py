@@ -51,7 +51,10 @@ Strategies (grid-side power ``p``; + charging, - discharging)
   ``L (1 + min_spread_pct / 100)`` for ``peak``. Never below the reserve, at most ``max_discharge_kw``, at most
   ``daily_throughput_cap_kwh`` discharged per day, only for owners who did not opt out; a
   session whose schedule breaks one of these is re-solved with half, a quarter, then zero
-  discharge power. Starts from the V1G schedule and every update keeps the window's peak, so
+  discharge power. Starts from the V1G schedule (``passes`` valley-filling passes), then
+  ``v2g.passes`` V2G passes over the fleet (default 1: a second pass lowers the fleet
+  objective by less than 0.1 % and moves the peak by +-2 % either way, for 60 % more run
+  time; measured on the hosting-capacity feeders). Every update keeps the window's peak, so
   its peak is never above V1G's.
 
 Energy balance per EV (exact by construction, tested to 0.1 %)::
@@ -111,6 +114,7 @@ V2G_DEFAULTS: dict[str, Any] = {
     "opt_out_share": 0.2,
     "wear_cost_sek_per_kwh": 0.16,
     "min_spread_pct": 0.0,
+    "passes": 1,
 }
 """Defaults of the ``v2g`` options ([E] estimates, see ``scenario/sections/charging.py``)."""
 
@@ -868,6 +872,9 @@ def schedule(
         val = v2g_opts[key]
         if val is not None and not (isinstance(val, int | float) and val >= 0):
             raise InputError(f"charging.v2g.{key}: must be a number >= 0 or null, given {val!r}")
+    n_v2g_passes = v2g_opts["passes"]
+    if isinstance(n_v2g_passes, bool) or not (isinstance(n_v2g_passes, int) and n_v2g_passes >= 1):
+        raise InputError(f"charging.v2g.passes: must be an integer >= 1, given {n_v2g_passes!r}")
     for key in ("wear_cost_sek_per_kwh", "min_spread_pct"):
         val = v2g_opts[key]
         if isinstance(val, bool) or not (isinstance(val, int | float) and val >= 0):
@@ -980,7 +987,7 @@ def schedule(
 
         p = coordinate(p, passes, discharge=False)
         if strategy == "v2g":
-            p = coordinate(p, passes, discharge=True)
+            p = coordinate(p, n_v2g_passes, discharge=True)
         # check against the real load flow; correct the linear model and re-coordinate
         for _ in range(GRID_CHECKS if room is not None else 0):
             if not room.check(p, w.step, w.ev_of):
