@@ -136,8 +136,15 @@ def _series_on_index(table: pd.DataFrame, index: pd.DatetimeIndex, source: str) 
     return pd.Series(values.to_numpy(dtype=float), index=index, name="price_sek_per_kwh")
 
 
+_CACHE: dict[tuple, pd.Series] = {}
+_CACHE_SIZE = 8
+
+
 def read_prices(path: str | Path, index: pd.DatetimeIndex) -> pd.Series:
     """Read a day-ahead price file onto the study index.
+
+    The result is kept per file (path, size, modification time) and index, so the tasks of a
+    study that run in one process read and map the file once.
 
     Parameters
     ----------
@@ -159,6 +166,19 @@ def read_prices(path: str | Path, index: pd.DatetimeIndex) -> pd.Series:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"charging.price_file: file not found: {path}")
+    if len(index) == 0:
+        return _read_prices(path, index)
+    stat = path.stat()
+    steps = (index[0], len(index), index.freq) if index.freq else hash(index.asi8.tobytes())
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, str(index.tz), steps)
+    if key not in _CACHE:
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = _read_prices(path, index)
+    return _CACHE[key].copy()
+
+
+def _read_prices(path: Path, index: pd.DatetimeIndex) -> pd.Series:
     try:
         table = pd.read_csv(path)
     except (ValueError, OSError) as exc:

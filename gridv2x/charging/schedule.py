@@ -800,7 +800,8 @@ def schedule(
         For objective ``price``: how many kW of feeder load one SEK/kWh of price is worth in
         the filling; large values make cost dominate, the load only breaks ties [kW per SEK/kWh].
     passes : int
-        Coordination passes over the fleet for ``v1g``/``v2g`` [-].
+        Valley-filling passes over the fleet for ``v1g`` and ``v2g`` [-] (``v2g`` then adds
+        ``v2g["passes"]`` V2G passes).
     power_tariff : mapping, optional
         Power-based grid tariff (effekttariff, :mod:`gridv2x.charging.tariff`):
         ``sek_per_kw_month`` [SEK/kW-month] (None = off), ``hours`` [start, end) local [h],
@@ -821,7 +822,8 @@ def schedule(
         (objective ``price``: discharge only where the price gain beats losses and wear,
         ``S = L / eta_rt + price_weight x wear``), ``min_spread_pct`` [%] (objective ``peak``:
         discharge only where the load of everything else is at least this much above the
-        charging level, ``S >= L (1 + min_spread_pct / 100)``).
+        charging level, ``S >= L (1 + min_spread_pct / 100)``), ``passes`` [-] V2G passes
+        over the fleet after the valley filling (default 1).
     battery : mapping, optional
         ``calendar_fade_pct_per_year`` [%/yr] and ``cycle_fade_pct_per_efc`` [%/cycle].
     grid : GridLimits, optional

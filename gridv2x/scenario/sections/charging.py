@@ -100,7 +100,8 @@ SECTION = Section(
             type=int,
             min=1,
             max=20,
-            doc="Coordination passes over the fleet for v1g/v2g [-]; more = flatter, slower.",
+            doc="Valley-filling passes over the fleet for v1g and v2g (v2g then adds "
+            "charging.v2g.passes V2G passes) [-]; more = flatter, slower.",
         ),
         "power_tariff": Section(
             doc="Power-based grid tariff (effekttariff, sweden.md §6): a monthly fee on the "
