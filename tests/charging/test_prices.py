@@ -111,3 +111,22 @@ def test_power_tariff_keeps_window_power_low(case):
     assert "power_tariff_sek" in unc.per_ev
     with pytest.raises(InputError, match="power_tariff.hours"):
         schedule("v1g", *case, power_tariff={"sek_per_kw_month": 1.0, "hours": [20, 7]})
+
+
+def test_read_prices_reads_a_changed_file_again(tmp_path):
+    """Prices are kept per file and index (each task of a study would re-read the CSV), but a
+    file written again is read again, and a caller changing its copy changes nothing."""
+    import os
+
+    index = pd.date_range("2030-01-01", periods=4, freq="15min", tz="Europe/Stockholm")
+    path = tmp_path / "p.csv"
+    times = ["2030-01-01 00:00", "2030-01-01 01:00"]
+    pd.DataFrame({"time": times, "price_sek_per_kwh": [0.5, 0.5]}).to_csv(path, index=False)
+    first = read_prices(path, index)
+    first.iloc[:] = 9.0
+    np.testing.assert_allclose(read_prices(path, index), 0.5)
+    # same size: the modification time tells
+    pd.DataFrame({"time": times, "price_sek_per_kwh": [0.7, 0.7]}).to_csv(path, index=False)
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    np.testing.assert_allclose(read_prices(path, index), 0.7)
