@@ -251,25 +251,41 @@ def household_mean_kw(
     numpy.ndarray
         Shape ``(n_steps, n_customers)``, relative power (mean about 1) [-].
     """
+    # [steps x customers] arrays: one year of one feeder is millions of elements, so the
+    # table look-ups go through flat indices and the clock wraps without np.mod (same values)
     hours = _local_hours(index)[:, None] - shift_h[None, :]
     sunday = is_sunday_like(index.tz_convert(TIMEZONE))[:, None].astype(np.int64)
     cls = np.array([_SHAPE_CLASS[d] for d in dwellings], dtype=np.int64)[None, :]
-    x = np.mod(hours - 0.5, 24.0)
+    x = _wrap_24(hours - 0.5)
     i0 = np.floor(x).astype(np.int64)
     frac = x - i0
-    i1 = (i0 + 1) % 24
-    shape = _SHAPES[cls, sunday, i0] * (1.0 - frac) + _SHAPES[cls, sunday, i1] * frac
-    h = np.mod(hours, 24.0)
+    i1 = i0 + 1
+    i1[i1 == 24] = 0
+    row = (cls * 2 + sunday) * 24  # start of the (class, day type) row of _SHAPES
+    shapes = _SHAPES.ravel()
+    shape = shapes.take(row + i0) * (1.0 - frac) + shapes.take(row + i1) * frac
+    h = _wrap_24(hours)
     morning = np.exp(-0.5 * ((h - 7.5) / 1.0) ** 2)
     evening = np.exp(-0.5 * ((h - 19.5) / 1.8) ** 2)
     shape = shape * (1.0 + habit[None, :, 0] * morning + habit[None, :, 1] * evening)
     elevation = solar_elevation_deg(_mid(index), latitude_deg, longitude_deg)
     darkness = 1.0 / (1.0 + np.exp((elevation - 3.0) / 2.0))
-    awake_cls = (cls == _SHAPE_CLASS["business"]).astype(np.int64)
-    awake = _AWAKE_TABLE[awake_cls, i0] * (1.0 - frac) + _AWAKE_TABLE[awake_cls, i1] * frac
+    awake_row = (cls == _SHAPE_CLASS["business"]).astype(np.int64) * 24
+    table = _AWAKE_TABLE.ravel()
+    awake = table.take(awake_row + i0) * (1.0 - frac) + table.take(awake_row + i1) * frac
     lighting = awake * darkness[:, None] / 0.35
     season = 1.0 + _SEASONAL_AMPLITUDE * np.cos(2.0 * np.pi * (_day_of_year(index) - 15.0) / 365.25)
     return ((1.0 - _LIGHTING_SHARE) * shape + _LIGHTING_SHARE * lighting) * season[:, None]
+
+
+def _wrap_24(hours: np.ndarray) -> np.ndarray:
+    """``np.mod(hours, 24)`` for hours in [-24, 48) (exactly: one add or subtract of 24)."""
+    if hours.size and (hours.min() < -24.0 or hours.max() >= 48.0):
+        return np.mod(hours, 24.0)
+    out = hours.copy()
+    out[out < 0.0] += 24.0
+    out[out >= 24.0] -= 24.0
+    return out
 
 
 def _day_of_year(index: pd.DatetimeIndex) -> np.ndarray:
