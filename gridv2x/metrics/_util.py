@@ -34,6 +34,11 @@ def infer_step_hours(index: pd.Index, step_h: float | None = None) -> float:
     )
 
 
+def is_float_frame(frame: pd.DataFrame) -> bool:
+    """Whether every column of ``frame`` holds floats (so it needs no conversion)."""
+    return all(np.issubdtype(dtype, np.floating) for dtype in frame.dtypes)
+
+
 def require_frame(obj: object, name: str) -> pd.DataFrame:
     """Return ``obj`` as a float DataFrame or raise :class:`InputError` naming ``name``.
 
@@ -44,7 +49,7 @@ def require_frame(obj: object, name: str) -> pd.DataFrame:
         obj = obj.to_frame()
     if not isinstance(obj, pd.DataFrame):
         raise InputError(f"{name} must be a pandas DataFrame [time x element], got {type(obj)!r}")
-    if all(np.issubdtype(dtype, np.floating) for dtype in obj.dtypes):
+    if is_float_frame(obj):
         return obj
     try:
         return obj.astype(float)

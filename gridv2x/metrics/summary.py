@@ -29,7 +29,7 @@ import pandas as pd
 
 from gridv2x.conventions import KW_PER_MW
 from gridv2x.errors import InputError
-from gridv2x.metrics._util import infer_step_hours
+from gridv2x.metrics._util import infer_step_hours, is_float_frame
 from gridv2x.metrics.loading import (
     energy_above_limit_kwh,
     hours_above,
@@ -117,7 +117,7 @@ def _mask(frame: pd.DataFrame | None, converged: pd.Series) -> pd.DataFrame | No
             f"{len(converged)})"
         )
     ok = converged.to_numpy(dtype=bool)
-    if ok.all() and all(np.issubdtype(dtype, np.floating) for dtype in frame.dtypes):
+    if ok.all() and is_float_frame(frame):
         return frame  # nothing to blank: no copy (callers only read it)
     values = frame.to_numpy(dtype=float, copy=True)
     values[~ok] = np.nan

@@ -69,8 +69,11 @@ def to_window_means(values: pd.DataFrame, window: str | pd.Timedelta = "10min") 
     return values.resample(window, origin="start_day").mean()
 
 
-def within_band(vm_pu: pd.DataFrame, v_min_pu: float, v_max_pu: float) -> pd.DataFrame:
-    """Boolean mask of values inside the closed band ``[v_min_pu, v_max_pu]`` (NaN -> False)."""
+def within_band(
+    vm_pu: pd.DataFrame | np.ndarray, v_min_pu: float, v_max_pu: float
+) -> pd.DataFrame | np.ndarray:
+    """Boolean mask of values inside the closed band ``[v_min_pu, v_max_pu]`` (NaN -> False);
+    a DataFrame for a DataFrame, an array for an array."""
     return (vm_pu >= v_min_pu) & (vm_pu <= v_max_pu)
 
 
@@ -133,12 +136,12 @@ def voltage_quality(
     window_h = infer_step_hours(window_means.index) if len(window_means) >= 2 else 0.0
     values = window_means.to_numpy(dtype=float)
     valid = ~np.isnan(values)
-    inside = (values >= v_min_pu) & (values <= v_max_pu)  # NaN is never inside
+    inside = within_band(values, v_min_pu, v_max_pu)
     outside = valid & ~inside
     if en50160_v_min_all_pu is None:
         all_ok = np.ones(values.shape[1], dtype=bool)
     else:
-        all_ok = ~(valid & ((values < en50160_v_min_all_pu) | (values > v_max_pu))).any(axis=0)
+        all_ok = ~(valid & ~within_band(values, en50160_v_min_all_pu, v_max_pu)).any(axis=0)
 
     weekly_in, weekly_n = _weekly_counts(window_means.index, inside, valid)
     with np.errstate(invalid="ignore", divide="ignore"):
