@@ -113,6 +113,7 @@ def schedule_weeks(
 
     n_ev = len(fleet)
     ev_ids = fleet["ev_id"].to_numpy()
+    position = pd.Series(np.arange(n_ev), index=ev_ids)  # column of each EV
     arrival = sessions["arrival"]
     departure = sessions["departure"]
     powers, socs, session_parts = [], [], []
@@ -163,7 +164,6 @@ def schedule_weeks(
         in_week = sess["in_period"].to_numpy(bool) & (np.maximum(step_of, 0) >= k0)
         in_week &= step_of < k1
         sess = sess.loc[in_week]
-        position = pd.Series(np.arange(n_ev), index=ev_ids)
         ev_pos = position.loc[sess["ev_id"].to_numpy()].to_numpy()
         drove = (sess["energy_kwh"] - sess["unmet_kwh"]).to_numpy(dtype=float)
         driving += np.bincount(ev_pos, weights=drove, minlength=n_ev)
