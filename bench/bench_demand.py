@@ -4,7 +4,7 @@
 
 Prints the run time of outdoor_temperature and base_load for 60 customers over a year of
 15-min steps (target well under 2 s), and the coincident hourly peak of 50 villas against
-Velander's formula (sweden.md §2) over several synthetic weather years.
+Velander's formula (docs/sources.md §2) over several synthetic weather years.
 """
 
 from __future__ import annotations

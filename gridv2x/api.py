@@ -58,7 +58,7 @@ class StudyResult:
     root : Path
         The results folder (a temporary folder when :func:`run` got no ``out``).
     summary : DataFrame
-        One row per task (DESIGN.md summary columns and more).
+        One row per task (docs/design.md summary columns and more).
     failures : dict
         ``task_id -> error`` of tasks that failed (their rows are missing from ``summary``).
     violation_probability, hosting_capacity : DataFrame or None
@@ -109,7 +109,7 @@ class StudyResult:
         return self.frame(task_id, "timeseries")
 
     def write(self, out: str | Path, *, report: bool = True) -> Path:
-        """Write the output folder (DESIGN.md): summary, tables, provenance, results, report.
+        """Write the output folder (docs/design.md): summary, tables, provenance, results, report.
 
         Parameters
         ----------

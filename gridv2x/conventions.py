@@ -77,7 +77,7 @@ SUMMARY_COLUMNS = (
     "v2g_virtual_km",
     "converged_share",
 )
-"""Summary columns every task row carries at least (DESIGN.md contract)."""
+"""Summary columns every task row carries at least (docs/design.md contract)."""
 
 
 def period_index(start: str, days: int, resolution: str = "15min") -> pd.DatetimeIndex:

@@ -1,6 +1,6 @@
 """Geographic EV adoption: how many EVs a feeder has and which households own them.
 
-* :func:`fleet_share` — BEV share of Swedish cars by year (logistic or Bass, sweden.md §5).
+* :func:`fleet_share` — BEV share of Swedish cars by year (logistic or Bass, docs/sources.md §5).
 * :func:`allocate_evs` — EVs per customer from a share, a year or an area layer, weighted by
   dwelling and main fuse (0, 1 or 2 per household).
 * :func:`read_areas` — read and check an area layer (GeoPackage/GeoJSON, any CRS).

@@ -7,7 +7,7 @@ the rest of Sweden at the national fleet share, so any Swedish feeder finds an a
 earlier in the file win where they overlap).
 
 The attribute values are **illustrative estimates [E]**, not real DeSO statistics: they follow
-the regional pattern in sweden.md §5 (Stockholm suburbs ~11-17 % BEV of cars at end-2023,
+the regional pattern in docs/sources.md §5 (Stockholm suburbs ~11-17 % BEV of cars at end-2023,
 national 5.9 %, rural Norrland far below) and are meant for examples and tests.
 """
 
@@ -29,7 +29,7 @@ REGION = {
     "se-villa-small": (0.05, 1.00, 0.85),  # Västerbotten coast
 }
 DEFAULT_REGION = (0.059, 1.0, 0.5)
-"""National values: BEV share of cars end-2023 5.9 % (sweden.md §5 [F])."""
+"""National values: BEV share of cars end-2023 5.9 % (docs/sources.md §5 [F])."""
 SWEDEN_BOX = (260000.0, 6120000.0, 930000.0, 7690000.0)
 """Generous SWEREF 99 TM extent of Sweden [m]."""
 MARGIN_M = 150.0

@@ -34,18 +34,18 @@ DEFAULT_DWELLING_WEIGHTS = {"villa": 1.0, "farm": 1.0, "apartment": 0.15, "busin
 """Relative chance of a household owning an EV by dwelling [-] [E].
 
 Villas far above apartments: home-charging access is 29 % of all Swedes but far higher for
-villa owners, and 38 % of EV owners charge at home (sweden.md §4); a weight 0.15 for apartments
+villa owners, and 38 % of EV owners charge at home (docs/sources.md §4); a weight 0.15 for apartments
 (shared garage chargers only) is an estimate. Businesses get no private EVs by default."""
 
 DEFAULT_FUSE_WEIGHTS = {16: 0.7, 20: 1.0, 25: 1.15, 35: 1.3}
 """Relative chance by main fuse [-] [E]: weight of the largest key <= the customer's fuse [A].
 
-A 16 A fuse (11 kW, sweden.md §1.5) makes an 11 kW charger next to household load awkward, and
-larger fuses go with larger, wealthier villas (income predicts adoption, sweden.md §5)."""
+A 16 A fuse (11 kW, docs/sources.md §1.5) makes an 11 kW charger next to household load awkward, and
+larger fuses go with larger, wealthier villas (income predicts adoption, docs/sources.md §5)."""
 
 CARS_PER_CUSTOMER = 1.05
 """Cars in traffic per household [-]: 471 cars per 1000 inhabitants × 2.22 persons per
-dwelling (sweden.md §1.4, §5) [F]/derived."""
+dwelling (docs/sources.md §1.4, §5) [F]/derived."""
 
 
 def _fuse_weight(fuse_a: np.ndarray, fuse_weights: Mapping) -> np.ndarray:
@@ -126,7 +126,7 @@ def local_fleet_share(
     The rule: an area keeps its lead or lag on the national curve in log-odds,
     ``logit(s_a(year)) = logit(bev_share_a) + logit(F(year)) - logit(F(areas_year))`` where F is
     :func:`gridv2x.adoption.fleet_share`. This is the national logistic curve shifted in time
-    per area ("rescale per municipality", sweden.md §5 [E]); it stays between 0 and 1. Without
+    per area ("rescale per municipality", docs/sources.md §5 [E]); it stays between 0 and 1. Without
     ``year`` the shares are returned as they are.
     """
     bev_share = np.asarray(bev_share, dtype=float)
@@ -302,7 +302,7 @@ def allocate_evs(
     income_index_a ** income_elasticity / d̄_a``. Of the EVs, a share ``second_ev_share``
     (rounded down) are second cars of a household that already has one (drawn with the same
     weights). With ``neighbour_effect`` > 0 every EV raises the chance of the households
-    within ``neighbour_radius_m`` (peer effect: EVs cluster, as observed, sweden.md §5). The
+    within ``neighbour_radius_m`` (peer effect: EVs cluster, as observed, docs/sources.md §5). The
     draws do not depend on the share: with the same seed, the EVs at a lower share are a subset
     of those at a higher share (:func:`adoption_order`).
 
@@ -334,15 +334,15 @@ def allocate_evs(
         Share of the EVs that are a household's second EV [-], 0..0.5. Default 0.1 [E].
     cars_per_customer : float
         Cars per household [-] turning a fleet share into EVs per customer; default 1.05
-        (sweden.md §1.4, §5).
+        (docs/sources.md §1.4, §5).
     income_elasticity : float
         Exponent on the area's ``income_index`` in the placement weight [-]; default 0.5 [E]
-        (regional income is among the best predictors of adoption, sweden.md §5).
+        (regional income is among the best predictors of adoption, docs/sources.md §5).
     neighbour_effect : float
         Relative increase of a household's adoption rate per EV-owning household within
         ``neighbour_radius_m`` [-]; default 0 (off). Westin et al. (2018) found a slight
         neighbourhood effect in Sweden and diffusion models couple neighbours (Linder & Wirges
-        2011, sweden.md §5); 0.5-2 gives visible clustering [E].
+        2011, docs/sources.md §5); 0.5-2 gives visible clustering [E].
     neighbour_radius_m : float
         Distance within which households count as neighbours [m]; default 100 [E].
     national_villa_share : float
@@ -374,7 +374,7 @@ def allocate_evs(
     .. [1] P. S. Efraimidis and P. G. Spirakis, "Weighted random sampling with a reservoir",
        Information Processing Letters 97(5), 181-185, 2006.
     .. [2] R. Westin et al., "Spatial distribution of electric vehicles in Sweden", Travel
-       Behaviour and Society 13, 118-127, 2018 (sweden.md §5).
+       Behaviour and Society 13, 118-127, 2018 (docs/sources.md §5).
     """
     for column in ("customer_id", "dwelling", "fuse_a"):
         if column not in customers.columns:

@@ -1,7 +1,7 @@
 """Fleet-share diffusion curves for battery-electric cars in Sweden.
 
 Two standard diffusion models, both calibrated (least squares on the logit of the share) to the
-Swedish BEV share of cars in traffic (sweden.md §5): end-2021 2.2 %, end-2022 4.0 %, end-2023
+Swedish BEV share of cars in traffic (docs/sources.md §5): end-2021 2.2 %, end-2022 4.0 %, end-2023
 5.9 % [F] (Trafikanalys counts / 4.97 M cars), end-2024 ≈ 7.5 % [E], and the estimated anchors
 2030 ≈ 30 %, 2035 ≈ 50 %, 2045 ≈ 90 % [E]. The calibrated curves give 5.3 % for end-2023,
 23 % for 2030, 49 % for 2035 and 91 % for 2045.
@@ -26,7 +26,7 @@ DEFAULT_CURVE = {
     "p": 0.00064,
     "q": 0.235,
 }
-"""Defaults of :func:`fleet_share` (calibration in the module docstring; sweden.md §5)."""
+"""Defaults of :func:`fleet_share` (calibration in the module docstring; docs/sources.md §5)."""
 
 
 def fleet_share(
@@ -53,13 +53,13 @@ def fleet_share(
         (1 + (q/p) e^{-(p+q)t})`` with ``t = year - launch_year`` [yr].
     midpoint : float
         Logistic: year at which half of the saturation is reached [yr]. Default 2035.1, fitted
-        (sweden.md §5; the estimate there is "midpoint ~2036, scale ~4–5 yr" [E]).
+        (docs/sources.md §5; the estimate there is "midpoint ~2036, scale ~4–5 yr" [E]).
     scale : float
         Logistic: time scale [yr]; the share grows from 27 % to 73 % of saturation within
         ``2 * scale`` years. Default 4.18, fitted.
     saturation : float
         Long-run share of cars that are BEV [-], default 1.0 (ICE new-sale phase-out 2035,
-        sweden.md §5).
+        docs/sources.md §5).
     launch_year : float
         Bass: year the diffusion starts [yr], default 2010.
     p, q : float
@@ -75,7 +75,7 @@ def fleet_share(
     ----------
     .. [1] F. M. Bass, "A new product growth for model consumer durables", Management Science
        15(5), 215-227, 1969.
-    .. [2] sweden.md §5 (Trafikanalys fleet counts, Power Circle / Stockholm Chamber projections).
+    .. [2] docs/sources.md §5 (Trafikanalys fleet counts, Power Circle / Stockholm Chamber projections).
     """
     if model not in CURVE_MODELS:
         raise InputError(f"adoption.curve.model: given {model!r}; allowed: {list(CURVE_MODELS)}")

@@ -9,7 +9,7 @@
 * :func:`power_by_customer` (optionally per phase) and :func:`assign_phases` for the load flow.
 * :func:`read_prices` / :func:`example_price_profile`: day-ahead prices (the shipped SE3 series
   is synthetic, see :mod:`gridv2x.charging.prices`).
-* :func:`degradation_pct`, :func:`virtual_km`: battery wear (sweden.md §6 [E]).
+* :func:`degradation_pct`, :func:`virtual_km`: battery wear (docs/sources.md §6 [E]).
 * :func:`tariff_window`, :func:`power_tariff_cost`: power-based grid tariff (effekttariff).
 """
 

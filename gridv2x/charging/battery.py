@@ -1,6 +1,6 @@
 """Battery wear: calendar and cycle ageing, and V2G "virtual kilometres".
 
-Defaults are engineering estimates from ``sweden.md §6`` ([E]): calendar fade 1.5-2 %/yr at
+Defaults are engineering estimates from ``docs/sources.md §6`` ([E]): calendar fade 1.5-2 %/yr at
 25 °C and mid state of charge (less in the Nordic climate), cycle fade 0.003-0.005 % per
 equivalent full cycle (NMC cells), virtual km = discharged kWh / 0.18 kWh/km.
 """
@@ -10,11 +10,11 @@ from __future__ import annotations
 import numpy as np
 
 CALENDAR_FADE_PCT_PER_YEAR = 1.5
-"""Calendar capacity fade [%/yr], [E] sweden.md §6 (1.5-2 %/yr at 25 °C; Nordic climate lower)."""
+"""Calendar capacity fade [%/yr], [E] docs/sources.md §6 (1.5-2 %/yr at 25 °C; Nordic climate lower)."""
 CYCLE_FADE_PCT_PER_EFC = 0.004
-"""Cycle capacity fade [% per equivalent full cycle], [E] sweden.md §6 (0.003-0.005 %, NMC)."""
+"""Cycle capacity fade [% per equivalent full cycle], [E] docs/sources.md §6 (0.003-0.005 %, NMC)."""
 VIRTUAL_KWH_PER_KM = 0.18
-"""Consumption used to convert discharged energy to virtual km [kWh/km], sweden.md §6."""
+"""Consumption used to convert discharged energy to virtual km [kWh/km], docs/sources.md §6."""
 HOURS_PER_YEAR = 8766.0
 
 
@@ -55,9 +55,9 @@ def degradation_pct(
     period_hours : float
         Length of the period [h].
     calendar_fade_pct_per_year : float
-        [%/yr], default [E] sweden.md §6.
+        [%/yr], default [E] docs/sources.md §6.
     cycle_fade_pct_per_efc : float
-        [% per equivalent full cycle], default [E] sweden.md §6.
+        [% per equivalent full cycle], default [E] docs/sources.md §6.
 
     Returns
     -------
@@ -67,7 +67,7 @@ def degradation_pct(
     References
     ----------
     Mobility House / RWTH Aachen V2G ageing study and arXiv 2408.02139 (throughput vs days
-    lost), as summarised in sweden.md §6.
+    lost), as summarised in docs/sources.md §6.
     """
     years = float(period_hours) / HOURS_PER_YEAR
     efc = equivalent_full_cycles(throughput_kwh, battery_kwh)
@@ -75,7 +75,7 @@ def degradation_pct(
 
 
 def virtual_km(discharged_kwh, kwh_per_km=VIRTUAL_KWH_PER_KM):
-    """V2G "virtual kilometres": discharged energy over consumption [km] (sweden.md §6)."""
+    """V2G "virtual kilometres": discharged energy over consumption [km] (docs/sources.md §6)."""
     kwh_per_km = np.where(
         np.isfinite(np.asarray(kwh_per_km, dtype=float)), kwh_per_km, VIRTUAL_KWH_PER_KM
     )

@@ -1,6 +1,6 @@
 """Day-ahead electricity prices for the ``price`` objective of V1G and V2G.
 
-The Nordic day-ahead market trades 15-minute products since 1 Oct 2025 (sweden.md §6). A price
+The Nordic day-ahead market trades 15-minute products since 1 Oct 2025 (docs/sources.md §6). A price
 file is a CSV in one of two layouts:
 
 * a time series: columns ``time`` (ISO timestamps; without an offset they are read as

@@ -122,7 +122,7 @@ BATTERY_DEFAULTS: dict[str, Any] = {
     "calendar_fade_pct_per_year": CALENDAR_FADE_PCT_PER_YEAR,
     "cycle_fade_pct_per_efc": CYCLE_FADE_PCT_PER_EFC,
 }
-"""Defaults of the battery-wear options (sweden.md §6 [E])."""
+"""Defaults of the battery-wear options (docs/sources.md §6 [E])."""
 
 _TOL_KWH = 1e-6
 PEAK_EXPONENT = 8.0

@@ -1,9 +1,9 @@
 """Power-based grid tariff (effekttariff) for the ``price`` objective.
 
 All Swedish DSOs must have a power component in their tariffs by 1 Jan 2027 (EIFS 2022:1,
-sweden.md §6). Typical designs charge per kW of the month's highest hourly mean power, often
+docs/sources.md §6). Typical designs charge per kW of the month's highest hourly mean power, often
 only on weekdays in a daytime window (e.g. Sala-Heby 07-19, Kristinehamn 07-17 Nov-Mar;
-28-112 SEK/kW-month, sweden.md §6).
+28-112 SEK/kW-month, docs/sources.md §6).
 
 Model used here (a screening model): the fee applies to the EV's own highest hourly mean
 power in the tariff window each month (the household's other load is not known to the charging
@@ -33,7 +33,7 @@ POWER_TARIFF_DEFAULTS: dict[str, Any] = {
     "weekdays_only": True,
     "months": list(range(1, 13)),
 }
-"""Defaults of the ``power_tariff`` options (off; window as Sala-Heby, sweden.md §6)."""
+"""Defaults of the ``power_tariff`` options (off; window as Sala-Heby, docs/sources.md §6)."""
 
 
 def check_options(options: Mapping[str, Any]) -> dict[str, Any]:

@@ -60,14 +60,14 @@ def base_load(
     annual_kwh_scale : float
         Factor on all energy (future electrification) [-]; applies to every model.
     power_factor : float
-        Inductive power factor for Q [-]; 0.95 typical household [E] (sweden.md §1.4: 0.9 for
+        Inductive power factor for Q [-]; 0.95 typical household [E] (docs/sources.md §1.4: 0.9 for
         planning). For ``"profiles"`` the profiles' own Q is used.
     heating_base_c : float
         Balance temperature of electric heating [°C] (15 °C [E]).
     building_time_constant_h : float
         Thermal inertia of the houses [h] (12 h [E]).
     household_kwh : mapping, optional
-        Household electricity per dwelling type [kWh/yr] (sweden.md §2).
+        Household electricity per dwelling type [kWh/yr] (docs/sources.md §2).
     diversity : float
         Scale of the differences between customers [-].
     base_profiles : tuple of pandas.DataFrame, optional

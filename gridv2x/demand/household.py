@@ -46,7 +46,7 @@ __all__ = [
 
 DEFAULT_HOUSEHOLD_KWH = {"villa": 5000.0, "apartment": 2500.0, "farm": 6000.0, "business": 0.0}
 """Household electricity (without space heating) of an electrically heated dwelling [kWh/yr].
-Villa 4 500-5 500 (sweden.md §2, karlssonklimat.se); apartment ~2 500 (sweden.md §2, SCB small
+Villa 4 500-5 500 (docs/sources.md §2, karlssonklimat.se); apartment ~2 500 (docs/sources.md §2, SCB small
 to large 2 000-5 000); farm [E]; business 0 = use ``_BUSINESS_HEATING_SHARE``."""
 
 _DISTRICT_HEATING_SHARE = 0.03
@@ -62,7 +62,7 @@ metering campaign: lighting 10-20 % of household electricity, Zimmermann 2009, E
 [R])."""
 
 # Hourly shapes (hour h covers h:00-h+1:00), relative; normalised to mean 1 below. Villa and
-# apartment: utility peaks at 07-08 and 18-19 h (sweden.md §2, tekniskaverken.se); later,
+# apartment: utility peaks at 07-08 and 18-19 h (docs/sources.md §2, tekniskaverken.se); later,
 # broader morning on weekends and holidays [E]. Farm: villa shape flattened by round-the-clock
 # farm loads (fans, pumps, milking at 06 and 17) [E]. Business: opening hours 08-17 on weekdays [E].
 _WEEKDAY = [0.55, 0.45, 0.42, 0.40, 0.40, 0.46, 0.72, 1.08, 0.98, 0.76, 0.70, 0.72,
@@ -522,7 +522,7 @@ def synthetic_base_load(
     -----
     Calibration: with the default ``diversity`` the coincident hourly peak of 50 Swedish
     villas (mixed heating, 554 MWh/yr) is on average 0.96-0.98 of Velander's formula
-    ``P = 0.0003 W + 0.0375 sqrt(W)`` (sweden.md §2) over synthetic SE3 weather years
+    ``P = 0.0003 W + 0.0375 sqrt(W)`` (docs/sources.md §2) over synthetic SE3 weather years
     (0.84-1.17 for single years, by how cold the winter is); 50 apartments of 2 500 kWh reach
     1.05 of Velander's apartment constants; a single 11 MWh heat-pump villa 1.0 of its
     single-house value. See ``bench/bench_demand.py``.
@@ -530,7 +530,7 @@ def synthetic_base_load(
     References
     ----------
     S. Velander, "Metoder för belastningsberäkning i elnät", 1952 (constants as used by the
-    Chalmers Open LV-Grid Generator, sweden.md §2) [R].
+    Chalmers Open LV-Grid Generator, docs/sources.md §2) [R].
     J. Widén, E. Wäckelgård, "A high-resolution stochastic model of domestic activity patterns
     and electricity demand", Applied Energy 87 (2010) 1880-1892 (Swedish bottom-up model; its
     morning and evening peaks and lighting-by-daylight idea inform the shapes here) [R].

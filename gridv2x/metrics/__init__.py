@@ -7,7 +7,7 @@ registered with its label and unit in :data:`METRICS`. Limits come from the scen
 
 References
 ----------
-.. [1] EN 50160:2022; EIFS 2013:1 / EIFS 2023:3 ch. 7; ``sweden.md §3``.
+.. [1] EN 50160:2022; EIFS 2013:1 / EIFS 2023:3 ch. 7; ``docs/sources.md §3``.
 .. [2] EPRI report 1026640 (2012), stochastic hosting capacity.
 """
 

@@ -6,7 +6,7 @@ References
    in % of rated power, time above a limit).
 .. [2] SS-EN 60269-1 / IEC 60269-1, low-voltage fuses (gG fuse rated current; a fuse carries
    its rated current indefinitely and trips above about 1.25-1.6 times it within an hour).
-.. [3] gridv2x reference data, ``sweden.md §1.5`` (main fuse per customer type) and ``§3``.
+.. [3] gridv2x reference data, ``docs/sources.md §1.5`` (main fuse per customer type) and ``§3``.
 """
 
 from __future__ import annotations
@@ -150,7 +150,7 @@ def loading_statistics(
 
     References
     ----------
-    .. [1] IEC 60076-7:2018; sweden.md §1 (cable and transformer ratings).
+    .. [1] IEC 60076-7:2018; docs/sources.md §1 (cable and transformer ratings).
     """
     loading_pct = require_frame(loading_pct, "loading_pct")
     limit_pct = _check_limit(limit_pct, "loading limit [%]")
@@ -238,7 +238,7 @@ def losses_kwh(losses_mw: pd.Series, *, step_h: float | None = None) -> float:
 
     References
     ----------
-    .. [1] sweden.md §1 (cable resistances that cause the losses).
+    .. [1] docs/sources.md §1 (cable resistances that cause the losses).
     """
     if not isinstance(losses_mw, pd.Series):
         raise InputError(f"losses_mw must be a pandas Series [MW], got {type(losses_mw)!r}")
@@ -280,7 +280,7 @@ def fuse_current_a(
 
     References
     ----------
-    .. [1] sweden.md §1.5 (main fuse ratings; power = 3 × 230 V × I).
+    .. [1] docs/sources.md §1.5 (main fuse ratings; power = 3 × 230 V × I).
     """
     if isinstance(p_kw.columns, pd.MultiIndex):
         p = require_frame(p_kw, "p_kw")
@@ -360,7 +360,7 @@ def fuse_loading(
     p_kw, q_kvar, vm_pu, phases
         As in :func:`fuse_current_a`.
     fuse_a : pandas.Series
-        Main fuse rating per ``customer_id`` [A] (sweden.md §1.5).
+        Main fuse rating per ``customer_id`` [A] (docs/sources.md §1.5).
     limit_pct : float
         Check limit [% of the fuse rating] (``limits.fuse_loading_pct``).
     step_h : float, optional
@@ -377,7 +377,7 @@ def fuse_loading(
     References
     ----------
     .. [1] IEC 60269-1 (gG conventional non-fusing and fusing currents).
-    .. [2] sweden.md §1.5.
+    .. [2] docs/sources.md §1.5.
     """
     limit_pct = _check_limit(limit_pct, "fuse loading limit [%]")
     current = fuse_current_a(p_kw, q_kvar, vm_pu, phases)

@@ -323,7 +323,7 @@ def describe_metrics(names: list[str] | None = None) -> pd.DataFrame:
 
     References
     ----------
-    .. [1] EN 50160:2022; EIFS 2023:3; sweden.md §3 (quoted in the descriptions).
+    .. [1] EN 50160:2022; EIFS 2023:3; docs/sources.md §3 (quoted in the descriptions).
     """
     names = list(METRICS) if names is None else list(names)
     empty = Metric(label="", unit="", description="")

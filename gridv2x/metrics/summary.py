@@ -15,7 +15,7 @@ References
 ----------
 .. [1] EN 50160:2022, voltage characteristics of public networks (§4.2.2, §4.2.5).
 .. [2] EIFS 2013:1 / EIFS 2023:3 ch. 7 (Energimarknadsinspektionen), Swedish voltage rules.
-.. [3] gridv2x reference data, ``sweden.md §3`` (voltage quality) and ``§7`` (defaults).
+.. [3] gridv2x reference data, ``docs/sources.md §3`` (voltage quality) and ``§7`` (defaults).
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def resolve_limits(limits: Mapping[str, Any] | None) -> dict[str, Any]:
 
     References
     ----------
-    .. [1] sweden.md §3, §7 (the defaults).
+    .. [1] docs/sources.md §3, §7 (the defaults).
     """
     errors, resolved = LIMITS_SECTION.validate("limits", dict(limits or {}))
     if not errors and resolved["v_min_pu"] >= resolved["v_max_pu"]:
@@ -167,7 +167,7 @@ def customer_voltage(
 
     References
     ----------
-    .. [1] EIFS 2023:3 ch. 7 (voltage at the customer's connection point); sweden.md §3.
+    .. [1] EIFS 2023:3 ch. 7 (voltage at the customer's connection point); docs/sources.md §3.
     """
     customers = _customers(customers)
     if which not in ("band", "low", "high"):
@@ -288,7 +288,7 @@ def customer_statistics(
 
     References
     ----------
-    .. [1] EN 50160:2022; EIFS 2023:3 ch. 7; sweden.md §1.5, §3.
+    .. [1] EN 50160:2022; EIFS 2023:3 ch. 7; docs/sources.md §1.5, §3.
     """
     lim = resolve_limits(limits)
     customers = _customers(customers)
@@ -381,7 +381,7 @@ def first_violation(
 
     References
     ----------
-    .. [1] EN 50160:2022; EIFS 2023:3 ch. 7; sweden.md §3.
+    .. [1] EN 50160:2022; EIFS 2023:3 ch. 7; docs/sources.md §3.
     """
     stats = statistics or customer_statistics(
         pf,
@@ -472,7 +472,7 @@ def summarize(
     index : pandas.DatetimeIndex
         The study's time index (``conventions.period_index``); gives the step length [h].
     limits : mapping, optional
-        The scenario's ``limits`` section; missing keys take their defaults (sweden.md §3, §7).
+        The scenario's ``limits`` section; missing keys take their defaults (docs/sources.md §3, §7).
     customer_p_kw, customer_q_kvar : pandas.DataFrame, optional
         Customer power including EVs ``[time x customer_id]`` [kW, kvar] (or columns
         ``(customer_id, phase)`` per phase) for the main-fuse check; without them the fuse
@@ -504,7 +504,7 @@ def summarize(
     ----------
     .. [1] EN 50160:2022 §4.2.2, §4.2.5.
     .. [2] EIFS 2013:1 / EIFS 2023:3 ch. 7.
-    .. [3] sweden.md §3 (limits), §7 (defaults).
+    .. [3] docs/sources.md §3 (limits), §7 (defaults).
     """
     lim = resolve_limits(statistics.limits if statistics is not None else limits)
     if statistics is not None:
@@ -710,7 +710,7 @@ def customer_table(
 
     References
     ----------
-    .. [1] EN 50160:2022; EIFS 2023:3 ch. 7; sweden.md §1.5, §3.
+    .. [1] EN 50160:2022; EIFS 2023:3 ch. 7; docs/sources.md §1.5, §3.
     """
     customers = _customers(customers)
     stats = statistics or customer_statistics(
@@ -766,7 +766,7 @@ def element_table(pf: Any) -> pd.DataFrame:
 
     References
     ----------
-    .. [1] sweden.md §1, §3.
+    .. [1] docs/sources.md §1, §3.
     """
     converged = converged_mask(pf)
     vm = _mask(pf.vm_pu, converged)

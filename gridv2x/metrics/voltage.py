@@ -10,7 +10,7 @@ References
    networks*, §4.2.2 (supply voltage variations) and §4.2.5 (supply voltage unbalance).
 .. [2] Energimarknadsinspektionen, EIFS 2013:1 and its successor EIFS 2023:3 (in force
    1 Jan 2024), ch. 7: every 10-minute mean within ±10 % of 230 V at the customer's connection.
-.. [3] gridv2x reference data, ``sweden.md §3`` (voltage-quality limits).
+.. [3] gridv2x reference data, ``docs/sources.md §3`` (voltage-quality limits).
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def to_window_means(values: pd.DataFrame, window: str | pd.Timedelta = "10min") 
 
     References
     ----------
-    .. [1] EN 50160:2022 §4.2.2; sweden.md §3.
+    .. [1] EN 50160:2022 §4.2.2; docs/sources.md §3.
     """
     window = pd.Timedelta(window)
     if not isinstance(values.index, pd.DatetimeIndex) or len(values.index) < 2:
@@ -124,7 +124,7 @@ def voltage_quality(
     .. [1] EN 50160:2022 §4.2.2: 95 % of the 10-min mean r.m.s. values of each week within
        Un ±10 %, and all of them within Un +10 % / -15 %.
     .. [2] EIFS 2013:1 / EIFS 2023:3 ch. 7: every 10-min mean within ±10 % of 230 V.
-    .. [3] sweden.md §3.
+    .. [3] docs/sources.md §3.
     """
     vm_pu = require_frame(vm_pu, "vm_pu")
     _check_band(v_min_pu, v_max_pu)
@@ -225,7 +225,7 @@ def voltage_violation_share(vm_pu: pd.DataFrame, v_min_pu: float, v_max_pu: floa
 
     References
     ----------
-    .. [1] sweden.md §3 (band ±10 % of 230 V, EN 50160 and EIFS 2023:3).
+    .. [1] docs/sources.md §3 (band ±10 % of 230 V, EN 50160 and EIFS 2023:3).
     """
     vm_pu = require_frame(vm_pu, "vm_pu")
     _check_band(v_min_pu, v_max_pu)
@@ -265,7 +265,7 @@ def unbalance(
     References
     ----------
     .. [1] EN 50160:2022 §4.2.5: 95 % of 10-min means of each week within 0-2 %.
-    .. [2] EIFS 2023:3 ch. 7; sweden.md §3 (2 %).
+    .. [2] EIFS 2023:3 ch. 7; docs/sources.md §3 (2 %).
     """
     vuf_pct = require_frame(vuf_pct, "vuf_pct")
     if not np.isfinite(limit_pct) or limit_pct < 0:
@@ -302,7 +302,7 @@ def daily_min_voltage(vm_customers: pd.DataFrame) -> pd.DataFrame:
 
     References
     ----------
-    .. [1] sweden.md §3 (the band the heat map is read against).
+    .. [1] docs/sources.md §3 (the band the heat map is read against).
     """
     vm_customers = require_frame(vm_customers, "vm_customers")
     if not isinstance(vm_customers.index, pd.DatetimeIndex):

@@ -3,7 +3,7 @@ charge at home.
 
 * :func:`draw_fleet` — vehicle models (Swedish fleet mix) and home chargers for the EV owners.
 * :func:`sessions_for_fleet` — trip chains per vehicle and day -> home-charging sessions.
-* :func:`synthesize_sessions` — the same for ``n`` default EVs (DESIGN.md contract).
+* :func:`synthesize_sessions` — the same for ``n`` default EVs (docs/design.md contract).
 * :func:`daily_distance`, :func:`time_histograms`, :func:`fleet_summary` — statistics for
   reports.
 """

@@ -3,12 +3,12 @@
 Model, per vehicle and day (all arrays vehicles × days, vectorised with numpy):
 
 1. **Driver type**: ``commuter`` (share ``commuter_share``) or ``other``. Commuters drive to
-   work on working days and leave 07-08, home 16-18 (sweden.md §4); on weekends, Swedish
+   work on working days and leave 07-08, home 16-18 (docs/sources.md §4); on weekends, Swedish
    holidays and during a summer vacation block they drive like others (midday trips).
-2. **Day driven?** About ``days_not_driven`` of all days have no trip (sweden.md §4: ~20 % [E]);
+2. **Day driven?** About ``days_not_driven`` of all days have no trip (docs/sources.md §4: ~20 % [E]);
    fewer for commuters on working days, more on free days.
 3. **Daily distance**: lognormal with shape ``daily_distance_sigma`` (median ~25 km, mean
-   31 km gives 0.66, sweden.md §4 [E]) times a day-kind factor and a monthly season factor,
+   31 km gives 0.66, docs/sources.md §4 [E]) times a day-kind factor and a monthly season factor,
    scaled per vehicle so that its expected mileage over the period equals ``km_per_year ×
    h_v × (season-weighted days) / 365.25``, where ``h_v`` is a per-vehicle lognormal factor
    (mean 1, spread ``mileage_spread``) for heavy and light drivers.
@@ -21,7 +21,7 @@ Model, per vehicle and day (all arrays vehicles × days, vectorised with numpy):
 6. **Energy** per outing = distance × ``kwh_per_km`` × (1 + ``cold_factor_per_k`` ×
    max(0, ``reference_temperature_c`` − T)) with T the outdoor temperature at departure
    (mean of departure and return for absences). The default 0.008 /K gives +20 % at −5 °C,
-   the mean of Nordic winter tests between 0 and −10 °C (sweden.md §4 [F]).
+   the mean of Nordic winter tests between 0 and −10 °C (docs/sources.md §4 [F]).
 7. **Work charging** (off by default): commuters with a charger at work
    (``work_charging_share``) restore their commute outing there (``work_kwh``).
 8. **Plug-in behaviour** (default: at every return): with ``plug_in_share`` < 1 a driver
@@ -160,7 +160,7 @@ def cold_factor(
     """Consumption relative to 20 °C driving [-]: ``1 + k × max(0, T_ref − T)``.
 
     The default ``k = 0.008 /K`` gives 1.20 at −5 °C (NAF/Motor tests, range −20 % between 0 and
-    −10 °C, sweden.md §4 [F]), 1.13 at 4 °C (Model Y measured 1.09, sweden.md §4) and 1.32 at
+    −10 °C, docs/sources.md §4 [F]), 1.13 at 4 °C (Model Y measured 1.09, docs/sources.md §4) and 1.32 at
     −20 °C (planning figure there −50 % range: this is a mean, not a worst case).
     """
     t = np.asarray(temperature_c, dtype=float)
@@ -212,17 +212,17 @@ def sessions_for_fleet(
         ``ev_id``), so an EV drives the same whatever other EVs the fleet has (common random
         numbers across EV shares).
     km_per_year : float
-        Mean mileage per car [km/yr]; default 11 260 (Trafikanalys 2023, sweden.md §4 [F]).
+        Mean mileage per car [km/yr]; default 11 260 (Trafikanalys 2023, docs/sources.md §4 [F]).
     commuter_share : float
         Share of EVs driven to work on working days [-]; default 0.55 [E].
     days_not_driven : float
-        Share of days the car is not driven [-]; default 0.2 (sweden.md §4 [E]).
+        Share of days the car is not driven [-]; default 0.2 (docs/sources.md §4 [E]).
     daily_distance_sigma : float
         Shape σ of the lognormal daily distance [-]; default 0.66 (median 25 km, mean 31 km,
-        sweden.md §4 [E]).
+        docs/sources.md §4 [E]).
     mileage_spread : float
         σ of the per-vehicle lognormal mileage factor (mean 1) [-]; default 0.35 [E]
-        (diesel cars drive 14 260 km/yr, petrol 8 690, sweden.md §4).
+        (diesel cars drive 14 260 km/yr, petrol 8 690, docs/sources.md §4).
     second_trip_share : float
         Chance of a second (evening) outing on a driven day [-]; default 0.3 [E].
     absences_per_year : float
@@ -237,7 +237,7 @@ def sessions_for_fleet(
         default 4 (four consecutive weeks in June-August, semesterlagen [R]).
     cold_factor_per_k : float
         Extra consumption per kelvin below ``reference_temperature_c`` [1/K]; default 0.008
-        (:func:`cold_factor`, sweden.md §4).
+        (:func:`cold_factor`, docs/sources.md §4).
     reference_temperature_c : float
         Temperature at which ``kwh_per_km`` applies [°C]; default 20.
     max_trip_depth : float
@@ -246,7 +246,7 @@ def sessions_for_fleet(
     work_charging_share : float
         Share of commuters' EVs that charge at work [-]; default 0 (all energy at home). Their
         commute outings are recharged at work (``work_kwh``), not at home [E]; 29 % of Swedish
-        EV owners say they charge at work (CTEK/YouGov, sweden.md §4).
+        EV owners say they charge at work (CTEK/YouGov, docs/sources.md §4).
     plug_in_share : float
         Chance that the driver plugs in on coming home when the battery does not need it
         [-]; default 1 (every stay at home is a session). Below 1, stays without plugging in
@@ -274,8 +274,8 @@ def sessions_for_fleet(
 
     References
     ----------
-    .. [1] Trafikanalys, Körsträckor 2023 (via sweden.md §4).
-    .. [2] S. Karlsson, "The Swedish car movement data project", Chalmers, 2013 (sweden.md §4;
+    .. [1] Trafikanalys, Körsträckor 2023 (via docs/sources.md §4).
+    .. [2] S. Karlsson, "The Swedish car movement data project", Chalmers, 2013 (docs/sources.md §4;
        the data set was not available: distributions are estimates).
     """
     for column in ("ev_id", "battery_kwh", "kwh_per_km"):

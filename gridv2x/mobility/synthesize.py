@@ -1,4 +1,4 @@
-"""Convenience wrapper: home-charging sessions for ``n`` default EVs (DESIGN.md contract)."""
+"""Convenience wrapper: home-charging sessions for ``n`` default EVs (docs/design.md contract)."""
 
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ def synthesize_sessions(
     seed : int
         Seed of the random generator; the same seed gives the same sessions.
     km_per_year : float
-        Mean mileage [km/yr]; default 11 260 (sweden.md §4).
+        Mean mileage [km/yr]; default 11 260 (docs/sources.md §4).
     resolution : str
         Step of the period index (the period ends at the end of its last step).
     temperature_c : pandas.Series, optional

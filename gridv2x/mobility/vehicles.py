@@ -32,7 +32,7 @@ class VehicleModel:
     max_ac_kw_1ph : float
         Maximum AC power on a single-phase charger [kW] (32 A × 230 V = 7.4 kW at most).
     source : str
-        Where the numbers come from ([F] found / [E] estimate / [R] recalled, sweden.md §4).
+        Where the numbers come from ([F] found / [E] estimate / [R] recalled, docs/sources.md §4).
     """
 
     battery_kwh: float
@@ -48,23 +48,23 @@ VEHICLE_MODELS: dict[str, VehicleModel] = {
         70.0,
         0.155,
         11.0,
-        source="[F] ~70 kWh usable, 142 Wh/km @20 °C 90 km/h (sweden.md §4); "
+        source="[F] ~70 kWh usable, 142 Wh/km @20 °C 90 km/h (docs/sources.md §4); "
         "mixed-driving consumption [E]",
     ),
     "Volvo EX30": VehicleModel(
-        64.0, 0.165, 11.0, source="[F] 64 kWh usable, 158 Wh/km @22 °C (sweden.md §4); 11 kW AC [R]"
+        64.0, 0.165, 11.0, source="[F] 64 kWh usable, 158 Wh/km @22 °C (docs/sources.md §4); 11 kW AC [R]"
     ),
     "Volvo XC40/EX40": VehicleModel(
-        75.0, 0.195, 11.0, source="[E/R] 75-82 kWh class (sweden.md §4), large SUV consumption [E]"
+        75.0, 0.195, 11.0, source="[E/R] 75-82 kWh class (docs/sources.md §4), large SUV consumption [E]"
     ),
     "Polestar 2": VehicleModel(
         75.0,
         0.18,
         11.0,
-        source="[F] max AC 11 kW, 1-ph 32 A = 7 kW (sweden.md §4); battery [R], consumption [E]",
+        source="[F] max AC 11 kW, 1-ph 32 A = 7 kW (docs/sources.md §4); battery [R], consumption [E]",
     ),
     "VW ID.4": VehicleModel(
-        77.0, 0.18, 11.0, source="[E/R] 77 kWh (sweden.md §4), consumption [E]"
+        77.0, 0.18, 11.0, source="[E/R] 77 kWh (docs/sources.md §4), consumption [E]"
     ),
     "Tesla Model 3": VehicleModel(57.5, 0.145, 11.0, source="[R] RWD battery, consumption [E]"),
     "Skoda Enyaq": VehicleModel(77.0, 0.18, 11.0, source="[R] battery, consumption [E]"),
@@ -78,7 +78,7 @@ VEHICLE_MODELS: dict[str, VehicleModel] = {
         source="[R] 40 kWh gross, single-phase 6.6 kW on-board charger; consumption [E]",
     ),
 }
-"""Vehicle models of the default fleet (sweden.md §4; estimates marked in ``source``)."""
+"""Vehicle models of the default fleet (docs/sources.md §4; estimates marked in ``source``)."""
 
 DEFAULT_FLEET_MIX = {
     "Tesla Model Y": 0.24,
@@ -93,7 +93,7 @@ DEFAULT_FLEET_MIX = {
 }
 """Share of each model in a feeder's EV fleet [-] [E]: Model Y the top seller (18 293 of
 ~94 000 BEV registrations 2024), EX30 second, XC40/EX40, Polestar 2 and ID.4 among the top
-(sweden.md §4); the rest of the fleet is spread over common older models (estimate)."""
+(docs/sources.md §4); the rest of the fleet is spread over common older models (estimate)."""
 
 
 _MODEL_KEYS = {
@@ -199,11 +199,11 @@ def draw_fleet(
         Share per model name of :data:`VEHICLE_MODELS` [-] (normalised);
         default :data:`DEFAULT_FLEET_MIX`.
     share_1ph : float
-        Share of home chargers that are single-phase [-]; default 0.2 [E] (sweden.md §4).
+        Share of home chargers that are single-phase [-]; default 0.2 [E] (docs/sources.md §4).
     charger_kw_1ph : float
-        Single-phase home charger power [kW]; default 3.7 (16 A × 230 V, sweden.md §4, §7).
+        Single-phase home charger power [kW]; default 3.7 (16 A × 230 V, docs/sources.md §4, §7).
     charger_kw_3ph : float
-        Three-phase home charger power [kW]; default 11.0 (3 × 16 A, sweden.md §4).
+        Three-phase home charger power [kW]; default 11.0 (3 × 16 A, docs/sources.md §4).
     models : mapping, optional
         Extra vehicle models (or replacements of built-in ones) for ``fleet_mix``, see
         :func:`vehicle_models`.

@@ -28,11 +28,11 @@ Cable sizing (the planner's procedure)
        path to that bus with the largest voltage-drop reduction (delta R x design current) is
        upsized.
     The transformer is the smallest standard size >= 1.8 x the Velander peak [kVA]
-    (sweden.md §1.1 [F]) unless given.
+    (docs/sources.md §1.1 [F]) unless given.
 
 References
 ----------
-.. [1] Hartvigsson, E. et al., Open LV-Grid Generator, MethodsX (2021) (sweden.md §1.1-1.4).
+.. [1] Hartvigsson, E. et al., Open LV-Grid Generator, MethodsX (2021) (docs/sources.md §1.1-1.4).
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ __all__ = [
 ]
 
 SLACK_VM_PU = 1.03
-"""Voltage at the 10 kV bus [pu] as set by DSO tap practice, sweden.md §7 [E]."""
+"""Voltage at the 10 kV bus [pu] as set by DSO tap practice, docs/sources.md §7 [E]."""
 
 GRID_SK_MVA = 100.0
 """Short-circuit power at the 10 kV bus [MVA] [E] (typical Swedish 10 kV network)."""
@@ -98,7 +98,7 @@ ANNUAL_KWH: dict[tuple[str, str], float] = {
     ("farm", "district"): 15_000,
     ("farm", "none"): 15_000,
 }
-"""Mean annual electricity use without EV [kWh] by (dwelling, heating), sweden.md §2 and §7
+"""Mean annual electricity use without EV [kWh] by (dwelling, heating), docs/sources.md §2 and §7
 [F]; farms [E] (villa heating plus ~10-15 MWh farm operations)."""
 
 ANNUAL_SPREAD = 0.15
@@ -106,7 +106,7 @@ ANNUAL_SPREAD = 0.15
 
 APARTMENT_SINGLE_PHASE_SHARE = 0.5
 """Share of apartments connected single-phase 25 A (rest three-phase 16 A); both options are
-named by Degerfors Energi (sweden.md §1.5 [F]), the share is [E]."""
+named by Degerfors Energi (docs/sources.md §1.5 [F]), the share is [E]."""
 
 
 @dataclass(frozen=True)
@@ -214,9 +214,9 @@ AREA_TYPES: dict[str, AreaType] = {
         description="scattered houses and farms on aerial bundled (hanging) cable on poles",
     ),
 }
-"""Area types of Swedish LV networks; spacings and lengths [E] within sweden.md §1.4 (urban
+"""Area types of Swedish LV networks; spacings and lengths [E] within docs/sources.md §1.4 (urban
 <= 300 m, villa 300-600 m, rural 0.5-1.5 km feeders), cable choices as in Swedish DSO maps
-(sweden.md §1.2-1.3 [F])."""
+(docs/sources.md §1.2-1.3 [F])."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -587,7 +587,7 @@ def build_area_feeder(
         Number of customers.
     n_branches : int, optional
         Radial branches; default ``clip(round(sqrt(n) / 2), 1, 5)`` after the Swedish model's
-        1-5 branches growing with sqrt(customers) (sweden.md §1.4 [F]; the factor is [E]).
+        1-5 branches growing with sqrt(customers) (docs/sources.md §1.4 [F]; the factor is [E]).
     spacing_m, lead_m : float, optional
         Route length between connection points and from the substation to the first [m].
     heating_mix : dict, optional
@@ -652,18 +652,18 @@ def build_feeder(
         Substation position, SWEREF 99 TM (EPSG:3006) easting, northing [m].
     transformer_kva : float, optional
         Transformer rating [kVA]; default the smallest standard size >= ``sizing_factor`` x
-        the Velander peak [kVA] (sweden.md §1.1 [F]).
+        the Velander peak [kVA] (docs/sources.md §1.1 [F]).
     seed : int
         Seed of the layout and customer attributes (same seed, same feeder).
     description : str
     slack_vm_pu : float
-        Voltage of the 10 kV bus [pu] (default 1.03, sweden.md §7 [E]).
+        Voltage of the 10 kV bus [pu] (default 1.03, docs/sources.md §7 [E]).
     max_loop_impedance_ohm : float
-        Loop impedance the sizing must meet at every customer [ohm] (sweden.md §1.4 [F]).
+        Loop impedance the sizing must meet at every customer [ohm] (docs/sources.md §1.4 [F]).
     v_band_pu : (float, float)
-        Planning band at the design peak [pu] (sweden.md §1.4 [F]).
+        Planning band at the design peak [pu] (docs/sources.md §1.4 [F]).
     sizing_factor : float
-        Transformer sizing factor alpha (sweden.md §1.1 [F], default 1.8).
+        Transformer sizing factor alpha (docs/sources.md §1.1 [F], default 1.8).
 
     Returns
     -------

@@ -1,16 +1,16 @@
 """Component catalogue of Swedish low-voltage networks: transformers, cables, main fuses.
 
-Every entry carries its source tag as in ``sweden.md``: ``"F"`` found in a cited source,
+Every entry carries its source tag as in ``docs/sources.md``: ``"F"`` found in a cited source,
 ``"E"`` engineering estimate (reasoning in the note), ``"R"`` recalled, verify before publishing.
 
 * Transformers 10/0.4 kV, 50-1250 kVA: sizes and short-circuit impedances from the Chalmers
-  Open LV-Grid Generator (sweden.md §1.1, [F]); no-load losses and current [E] scaled from
-  pandapower's 0.25/0.4/0.63 MVA standard types (sweden.md §1.1, [F] for those three).
-* Cables: R at 20 °C from IEC 60228 (sweden.md §1.2, [F]); X from the Swedish model
-  (sweden.md §1.2, [F]); ground ampacities of Al PEX cables are estimates (sweden.md §1.2, [E]);
-  aerial (hanging) cable ALUS R as the same Al cross-section, X 0.09-0.10 ohm/km (sweden.md §1.3,
+  Open LV-Grid Generator (docs/sources.md §1.1, [F]); no-load losses and current [E] scaled from
+  pandapower's 0.25/0.4/0.63 MVA standard types (docs/sources.md §1.1, [F] for those three).
+* Cables: R at 20 °C from IEC 60228 (docs/sources.md §1.2, [F]); X from the Swedish model
+  (docs/sources.md §1.2, [F]); ground ampacities of Al PEX cables are estimates (docs/sources.md §1.2, [E]);
+  aerial (hanging) cable ALUS R as the same Al cross-section, X 0.09-0.10 ohm/km (docs/sources.md §1.3,
   [E]).
-* Main fuses by annual use: Vattenfall Eldistribution table (sweden.md §1.5, [F]).
+* Main fuses by annual use: Vattenfall Eldistribution table (docs/sources.md §1.5, [F]).
 
 References
 ----------
@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 TEMPERATURE_FACTOR_AL = 1.20
-"""R70/R20 for aluminium (alpha = 0.00403 1/K), sweden.md §1.2 [F]; also used for copper
+"""R70/R20 for aluminium (alpha = 0.00403 1/K), docs/sources.md §1.2 [F]; also used for copper
 (alpha 0.00393 gives 1.197)."""
 
 
@@ -127,7 +127,7 @@ class Transformer:
         return complex(r, (z**2 - r**2) ** 0.5)
 
 
-_HARTVIGSSON = "Hartvigsson et al. network_model_SWE_EV_2022.m (sweden.md §1.1)"
+_HARTVIGSSON = "Hartvigsson et al. network_model_SWE_EV_2022.m (docs/sources.md §1.1)"
 
 TRANSFORMERS: dict[int, Transformer] = {
     50: Transformer(50, 4.0, 1.26, 0.19, note=_HARTVIGSSON),
@@ -138,7 +138,7 @@ TRANSFORMERS: dict[int, Transformer] = {
     800: Transformer(800, 5.0, 0.74, 1.30, i0_percent=0.19, note=_HARTVIGSSON + "; uk from Zk"),
     1250: Transformer(1250, 5.0, 0.66, 1.80, i0_percent=0.19, note=_HARTVIGSSON + "; uk from Zk"),
 }
-"""Standard sizes [kVA] of Swedish 10/0.4 kV transformers, sweden.md §1.1.
+"""Standard sizes [kVA] of Swedish 10/0.4 kV transformers, docs/sources.md §1.1.
 
 vk and vkr [F] (uk 4 % up to 500 kVA, 5 % for 800/1250 kVA from the Zk list); pfe and i0 [E]
 (about 0.19-0.24 % of rating, as pandapower's 0.25-0.63 MVA types)."""
@@ -158,9 +158,9 @@ def _al(name, area_r, x, i_a, *, kind="cable", tag="F/E", note="", r_pen=None):
     )
 
 
-_R_NOTE = "R20 IEC 60228 [F], X Swedish model [F] (sweden.md §1.2)"
-_I_NOTE = "ground ampacity [E] (IEC 60364-5-52 method D scaled to 15 °C, sweden.md §1.2)"
-_AERIAL = "ALUS hanging cable: R as Al cross-section [F], X 0.09-0.10 [E], rating in air [E] (sweden.md §1.3)"
+_R_NOTE = "R20 IEC 60228 [F], X Swedish model [F] (docs/sources.md §1.2)"
+_I_NOTE = "ground ampacity [E] (IEC 60364-5-52 method D scaled to 15 °C, docs/sources.md §1.2)"
+_AERIAL = "ALUS hanging cable: R as Al cross-section [F], X 0.09-0.10 [E], rating in air [E] (docs/sources.md §1.3)"
 
 CABLES: dict[str, Cable] = {
     c.name: c
@@ -205,7 +205,7 @@ CABLES: dict[str, Cable] = {
             1.15,
             material="Cu",
             tag="F",
-            note="R, X and rating of 16 Cu from the Swedish model (sweden.md §1.2) [F]",
+            note="R, X and rating of 16 Cu from the Swedish model (docs/sources.md §1.2) [F]",
         ),
         Cable(
             "EKKJ 3x10/10",
@@ -215,7 +215,7 @@ CABLES: dict[str, Cable] = {
             1.83,
             material="Cu",
             tag="F",
-            note="R, X and rating of 10 Cu from the Swedish model (sweden.md §1.2) [F]",
+            note="R, X and rating of 10 Cu from the Swedish model (docs/sources.md §1.2) [F]",
         ),
         # Aerial bundled (hanging) cable, rural overhead networks.
         _al("ALUS 4x95", 0.320, 0.090, 235, kind="aerial", tag="F/E", note=_AERIAL),
@@ -223,7 +223,7 @@ CABLES: dict[str, Cable] = {
         _al("ALUS 4x25", 1.20, 0.100, 105, kind="aerial", tag="F/E", note=_AERIAL),
     ]
 }
-"""Swedish LV cable types by designation (sweden.md §1.2, §1.3)."""
+"""Swedish LV cable types by designation (docs/sources.md §1.2, §1.3)."""
 
 FUSE_BY_ANNUAL_KWH: tuple[tuple[float, int], ...] = (
     (20_000, 16),
@@ -233,11 +233,11 @@ FUSE_BY_ANNUAL_KWH: tuple[tuple[float, int], ...] = (
     (55_000, 50),
     (70_000, 63),
 )
-"""(upper annual use [kWh], main fuse [A]) from Vattenfall's guidance, sweden.md §1.5 [F]."""
+"""(upper annual use [kWh], main fuse [A]) from Vattenfall's guidance, docs/sources.md §1.5 [F]."""
 
 _MIN_FUSE_BY_HEATING = {"heat_pump": 20, "direct_electric": 25}
 """Smallest main fuse of a villa by heating [A]: heat pumps and direct electric heating need
-20 / 25 A for their power (sweden.md §1.5 "typical customer" column; [E] as a rule)."""
+20 / 25 A for their power (docs/sources.md §1.5 "typical customer" column; [E] as a rule)."""
 
 
 FUSE_5S_TRIP_A: dict[int, float] = {
@@ -254,17 +254,17 @@ FUSE_5S_TRIP_A: dict[int, float] = {
     200: 1250,
 }
 """Current that trips a gG fuse within 5 s, I_a [A] (EN 60269 time-current zones): 63-200 A
-from the Swedish model (sweden.md §1.4 [F]); 16-50 A and 80/125 A from the IEC 60364-4-41
+from the Swedish model (docs/sources.md §1.4 [F]); 16-50 A and 80/125 A from the IEC 60364-4-41
 table values [R]."""
 
 FUSE_TRIP_VOLTAGE_FACTOR = 0.85
-"""c in Z_loop <= c U0 / I_a (sweden.md §1.4 [F])."""
+"""c in Z_loop <= c U0 / I_a (docs/sources.md §1.4 [F])."""
 
 
 def fuse_max_loop_ohm(fuse_a: float, u0_v: float = 230.0) -> float:
     """Largest loop impedance at which a gG fuse of ``fuse_a`` [A] trips within 5 s [ohm].
 
-    Z_max = c U0 / I_a with c = 0.85 (sweden.md §1.4 [F]); I_a of the next larger tabulated
+    Z_max = c U0 / I_a with c = 0.85 (docs/sources.md §1.4 [F]); I_a of the next larger tabulated
     rating for ratings between table values (conservative).
     """
     sizes = sorted(FUSE_5S_TRIP_A)
@@ -316,7 +316,7 @@ def standard_transformer_kva(peak_kva: float, *, sizing_factor: float = 1.8) -> 
     peak_kva : float
         Velander design peak of the substation's customers [kVA].
     sizing_factor : float
-        alpha of the Swedish model's sizing rule, default 1.8 (sweden.md §1.1 [F]).
+        alpha of the Swedish model's sizing rule, default 1.8 (docs/sources.md §1.1 [F]).
 
     Returns
     -------
@@ -332,7 +332,7 @@ def standard_transformer_kva(peak_kva: float, *, sizing_factor: float = 1.8) -> 
 def main_fuse_a(annual_kwh: float, heating: str = "none") -> int:
     """Main fuse [A] for a customer's annual use and heating.
 
-    The fuse is the smallest of Vattenfall's table (sweden.md §1.5 [F]) that covers the annual
+    The fuse is the smallest of Vattenfall's table (docs/sources.md §1.5 [F]) that covers the annual
     use, raised to 20 A for heat pumps and 25 A for direct electric heating ([E]).
     """
     fuse = FUSE_BY_ANNUAL_KWH[-1][1]

@@ -1,20 +1,20 @@
 """Design checks a Swedish planner applies to an LV feeder.
 
-* **Velander design peak** of a group of customers (sweden.md §2 [F]).
-* **Earth-fault loop impedance** at every customer <= 0.65 ohm (sweden.md §1.4 [F]), so the
+* **Velander design peak** of a group of customers (docs/sources.md §2 [F]).
+* **Earth-fault loop impedance** at every customer <= 0.65 ohm (docs/sources.md §1.4 [F]), so the
   main fuse upstream trips in time.
-* **Voltage** within the planning band 0.92-1.06 pu at the design peak (sweden.md §1.4 [F]).
+* **Voltage** within the planning band 0.92-1.06 pu at the design peak (docs/sources.md §1.4 [F]).
 * **Loading**: no cable above its rating with the Velander current of its downstream customers,
   no transformer above its rating at the design peak.
 * **Protection**: a service cable feeding one customer is rated at least the customer's main
   fuse (the fuse protects the cable), and the loop impedance lets the main fuse trip within
-  5 s: Z_loop <= 0.85 U0 / I_a (sweden.md §1.4 [F]).
+  5 s: Z_loop <= 0.85 U0 / I_a (docs/sources.md §1.4 [F]).
 
 References
 ----------
 .. [1] Velander, S., "Metod för bestämning av belastning vid dimensionering av
    distributionsnät", 1952; constants from Hartvigsson et al., Open LV-Grid Generator,
-   MethodsX (2021) (sweden.md §2).
+   MethodsX (2021) (docs/sources.md §2).
 .. [2] IEC 60909-0:2016, short-circuit currents in three-phase a.c. systems (single-phase fault:
    loop impedance (2 Z1 + Z0) / 3).
 """
@@ -54,18 +54,18 @@ VELANDER: dict[str, tuple[float, float]] = {
     "business": (0.0003, 0.0375),
     "apartment": (0.000264, 0.014),
 }
-"""Velander constants (k1 [kW/kWh], k2 [kW/sqrt(kWh)]) per dwelling, sweden.md §2 [F] (house
+"""Velander constants (k1 [kW/kWh], k2 [kW/sqrt(kWh)]) per dwelling, docs/sources.md §2 [F] (house
 constants also used for farms and small businesses [E])."""
 
 DESIGN_POWER_FACTOR = 0.9
-"""Power factor at the design peak, sweden.md §1.4 [F]."""
+"""Power factor at the design peak, docs/sources.md §1.4 [F]."""
 
 MAX_LOOP_IMPEDANCE_OHM = 0.65
 """Largest earth-fault loop impedance at a customer in Swedish distribution grids [ohm],
-sweden.md §1.4 [F]."""
+docs/sources.md §1.4 [F]."""
 
 PLANNING_BAND_PU = (0.92, 1.06)
-"""Planning voltage band at the design peak [pu], sweden.md §1.4 [F]."""
+"""Planning voltage band at the design peak [pu], docs/sources.md §1.4 [F]."""
 
 GRID_SK_MVA_DEFAULT = 100.0
 """Short-circuit power of the 10 kV grid when ``ext_grid.s_sc_max_mva`` is not set [MVA] [E]."""
@@ -89,7 +89,7 @@ def velander_kw(annual_kwh: float, dwelling: str = "villa") -> float:
 
     References
     ----------
-    .. [1] sweden.md §2 (Velander constants of the Chalmers model) [F].
+    .. [1] docs/sources.md §2 (Velander constants of the Chalmers model) [F].
     """
     k1, k2 = VELANDER.get(dwelling, VELANDER["villa"])
     w = max(float(annual_kwh), 0.0)
@@ -182,7 +182,7 @@ def loop_impedance_ohm(
 
     References
     ----------
-    .. [1] IEC 60909-0:2016 (sweden.md §1.4 for the 0.65 ohm limit).
+    .. [1] IEC 60909-0:2016 (docs/sources.md §1.4 for the 0.65 ohm limit).
     """
     root, parent = tree(net)
     trafo = net.trafo.iloc[0]
@@ -330,9 +330,9 @@ def design_check(
     ----------
     feeder : Feeder
     max_loop_impedance_ohm : float
-        Limit at every customer [ohm], default 0.65 (sweden.md §1.4 [F]).
+        Limit at every customer [ohm], default 0.65 (docs/sources.md §1.4 [F]).
     v_band_pu : (float, float)
-        Planning band at the design peak [pu], default 0.92-1.06 (sweden.md §1.4 [F]).
+        Planning band at the design peak [pu], default 0.92-1.06 (docs/sources.md §1.4 [F]).
     max_loading_pct : float
         Largest line (Velander current of downstream customers) and transformer loading at
         the design peak [%].

@@ -63,7 +63,7 @@ class Feeder:
 
         Keys: ``name, description, transformer_sn_kva, n_customers, n_buses, n_lines,
         length_km, cable_km`` ({type: km}), ``dwelling``, ``heating``, ``fuse_a``
-        ({value: count}), ``annual_mwh``, ``design_peak_kw`` (Velander, sweden.md §2).
+        ({value: count}), ``annual_mwh``, ``design_peak_kw`` (Velander, docs/sources.md §2).
         """
         from gridv2x.network.design import group_design_peak_kw
 

@@ -12,7 +12,7 @@ Layers
     optional ``length_m`` (else the geometric length), ``c_nf_per_km`` (0).
 ``customers`` (Point)
     ``customer_id``, ``dwelling`` (villa/apartment/farm/business), ``fuse_a``; optional
-    ``annual_kwh`` (default by dwelling and heating, sweden.md §2), ``phases`` (3), ``phase``,
+    ``annual_kwh`` (default by dwelling and heating, docs/sources.md §2), ``phases`` (3), ``phase``,
     ``heating`` (``none``).
 
 A GeoPackage holds the three layers by those names (any letter case); a GeoJSON set is a folder with

@@ -97,7 +97,7 @@ def _customers_from_loads(
     """Derive a customers table with one customer per pandapower load.
 
     annual_kwh: given, or the single-customer Velander inverse of the load's p_mw (if > 0),
-    else 5000 kWh (villa without electric heating, sweden.md §2 [F]).
+    else 5000 kWh (villa without electric heating, docs/sources.md §2 [F]).
     """
     xy = bus_xy(net)
     rows = []
@@ -239,7 +239,7 @@ def read_simbench(code: str, *, profiles: bool = True) -> Feeder:
     Customers are SimBench's loads (one customer per load; dwelling from the profile: ``H*``
     household -> villa, or apartment for urban codes; ``G*`` business; ``L*`` farm; heating
     ``none``; annual use from the profile's energy over SimBench's year; main fuse from the
-    annual use, sweden.md §1.5). Coordinates are reprojected from WGS84 to SWEREF 99 TM. Loads
+    annual use, docs/sources.md §1.5). Coordinates are reprojected from WGS84 to SWEREF 99 TM. Loads
     and static generators are set to 0 MW (the time series come from the study).
 
     ``Feeder.base_profiles`` (``profiles=True``) holds ``(p_kw, q_kvar)`` DataFrames

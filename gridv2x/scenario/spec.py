@@ -121,7 +121,7 @@ class Field:
         ``bool``, ``int``, ``float``, ``str``, ``list``, ``dict``, ``"path"``, ``"date"`` or ``"any"``.
     doc : str
         One or two sentences for planners, with the unit in ``[brackets]`` and the source of the
-        default (``sweden.md §4``) where there is one.
+        default (``docs/sources.md §4``) where there is one.
     choices : sequence, optional
         Allowed values (for a list type: allowed items).
     min, max : float, optional

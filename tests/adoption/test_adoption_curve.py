@@ -1,4 +1,4 @@
-"""Fleet-share curves calibrated to the Swedish BEV fleet (sweden.md §5)."""
+"""Fleet-share curves calibrated to the Swedish BEV fleet (docs/sources.md §5)."""
 
 from __future__ import annotations
 

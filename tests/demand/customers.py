@@ -10,7 +10,7 @@ from gridv2x.conventions import CUSTOMER_COLUMNS
 
 def make_customers(n: int = 50, seed: int = 0, dwelling: str = "villa") -> pd.DataFrame:
     """A Swedish villa area: 45 % heat pump (11 MWh), 20 % direct electric (20 MWh), 30 %
-    district heating (5 MWh), 5 % no heating (5 MWh), each +-20 % (sweden.md §2)."""
+    district heating (5 MWh), 5 % no heating (5 MWh), each +-20 % (docs/sources.md §2)."""
     r = np.random.default_rng(seed)
     heating = r.choice(
         ["heat_pump", "direct_electric", "district", "none"], n, p=[0.45, 0.2, 0.3, 0.05]

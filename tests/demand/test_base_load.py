@@ -12,7 +12,7 @@ from tests.demand.customers import make_customers
 
 
 def velander_kw(total_kwh: float, k1: float = 0.0003, k2: float = 0.0375) -> float:
-    """Velander's peak for a group of houses, sweden.md §2 (hartvigsson model constants)."""
+    """Velander's peak for a group of houses, docs/sources.md §2 (hartvigsson model constants)."""
     return k1 * total_kwh + k2 * np.sqrt(total_kwh)
 
 

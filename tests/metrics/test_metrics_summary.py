@@ -49,7 +49,7 @@ def tiny_net():
     lv = pp.create_bus(net, 0.4, name="lv")
     b = [pp.create_bus(net, 0.4, name=f"b{i}") for i in range(3)]
     pp.create_ext_grid(net, mv, vm_pu=1.0)
-    # 100 kVA rural transformer, vk 4 %, vkr 1.26 % (sweden.md §7)
+    # 100 kVA rural transformer, vk 4 %, vkr 1.26 % (docs/sources.md §7)
     pp.create_transformer_from_parameters(
         net,
         mv,

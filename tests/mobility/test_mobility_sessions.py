@@ -120,7 +120,7 @@ def test_energy_is_distance_times_consumption_and_cold_factor(year_of_sessions):
 def test_days_not_driven_and_absences(year_of_sessions):
     sessions, _ = year_of_sessions
     trips = sessions[sessions["distance_km"] > 0]
-    # a day is driven if a trip returned that day: about 80 % of days (sweden.md §4 [E]);
+    # a day is driven if a trip returned that day: about 80 % of days (docs/sources.md §4 [E]);
     # absence days count as not driven here, so allow 0.68..0.85
     driven_days = trips.groupby("ev_id")["arrival"].apply(lambda t: t.dt.date.nunique())
     assert 0.68 < driven_days.mean() / 365 < 0.85
@@ -212,7 +212,7 @@ def test_statistics_for_reports(year_of_sessions):
 
     sessions, fleet = year_of_sessions
     per_day = daily_distance(sessions)
-    # lognormal daily distance, median ~25 km and mean ~31 km on driven days [E, sweden.md §4];
+    # lognormal daily distance, median ~25 km and mean ~31 km on driven days [E, docs/sources.md §4];
     # return days of absences (long trips) pull the mean up: allow 20-32 / 28-45 km
     assert 20 < per_day.median() < 32 and 28 < per_day.mean() < 45
     hist = time_histograms(sessions)

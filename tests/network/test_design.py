@@ -21,7 +21,7 @@ def _two_bus(sn_kva=200, cable="N1XV 4x50", length_m=100.0):
 
 
 def test_loop_impedance_hand_calculation():
-    """200 kVA (uk 4 %, ukr 0.97 %, sweden.md §1.1) + 100 m N1XV 4x50 (R20 0.641, X 0.078).
+    """200 kVA (uk 4 %, ukr 0.97 %, docs/sources.md §1.1) + 100 m N1XV 4x50 (R20 0.641, X 0.078).
 
     By hand, at 20 °C:
       Z_T  = 0.04*0.4^2/0.2 = 0.032 ohm; R_T = 0.0097*0.16/0.2 = 0.00776; X_T = 0.031045
@@ -75,7 +75,7 @@ def test_two_bus_voltage_drop_hand_calculation():
 
 
 def test_velander_reference_values():
-    """sweden.md §2: one 18.5 MWh villa 10.7 kW; 10 villas 7.2 kW each; 100 villas 6.1 kW each."""
+    """docs/sources.md §2: one 18.5 MWh villa 10.7 kW; 10 villas 7.2 kW each; 100 villas 6.1 kW each."""
     assert velander_kw(18_500) == pytest.approx(10.65, abs=0.05)
     assert velander_kw(10 * 18_500) / 10 == pytest.approx(7.2, abs=0.05)
     assert velander_kw(100 * 18_500) / 100 == pytest.approx(6.1, abs=0.05)
@@ -83,7 +83,7 @@ def test_velander_reference_values():
 
 
 def test_catalogue_transformer_and_fuses():
-    """Zk of the Swedish model (sweden.md §1.1): 50 kVA 130 mohm ... 1250 kVA 6.5 mohm (±3 %)."""
+    """Zk of the Swedish model (docs/sources.md §1.1): 50 kVA 130 mohm ... 1250 kVA 6.5 mohm (±3 %)."""
     zk = {50: 130, 100: 65, 200: 32, 315: 20, 500: 13, 800: 10, 1250: 6.5}
     for size, mohm in zk.items():
         assert abs(transformer(size).z_ohm_lv) * 1000 == pytest.approx(mohm, rel=0.03)

@@ -41,7 +41,7 @@ CURVE = Section(
     doc=(
         "Fleet-share curve of battery-electric cars (share of cars in traffic at the end of a "
         "year), used when `year` is given: keyword arguments of "
-        "gridv2x.adoption.fleet_share, calibrated to Swedish fleet figures (sweden.md §5)."
+        "gridv2x.adoption.fleet_share, calibrated to Swedish fleet figures (docs/sources.md §5)."
     ),
     fields={
         "model": Field(
@@ -58,14 +58,14 @@ CURVE = Section(
             max=2100,
             doc="Logistic: year the share reaches half of `saturation` [yr]; 2035.1 fitted to "
             "end-2021..2023 fleet shares [F] and the 2030/2035/2045 estimates [E] of "
-            "sweden.md §5.",
+            "docs/sources.md §5.",
         ),
         "scale": Field(
             default=DEFAULT_CURVE["scale"],
             type=float,
             min=0.1,
             max=50,
-            doc="Logistic: time scale [yr]; 4.18 fitted (sweden.md §5: ~4-5 yr [E]).",
+            doc="Logistic: time scale [yr]; 4.18 fitted (docs/sources.md §5: ~4-5 yr [E]).",
         ),
         "saturation": Field(
             default=DEFAULT_CURVE["saturation"],
@@ -73,7 +73,7 @@ CURVE = Section(
             min=0.01,
             max=1.0,
             doc="Long-run BEV share of cars [-]; 1.0 (EU new-sale ICE phase-out 2035, "
-            "sweden.md §5).",
+            "docs/sources.md §5).",
         ),
         "launch_year": Field(
             default=DEFAULT_CURVE["launch_year"],
@@ -87,14 +87,14 @@ CURVE = Section(
             type=float,
             min=1e-6,
             max=1.0,
-            doc="Bass: coefficient of innovation [1/yr]; 0.00064 fitted to sweden.md §5.",
+            doc="Bass: coefficient of innovation [1/yr]; 0.00064 fitted to docs/sources.md §5.",
         ),
         "q": Field(
             default=DEFAULT_CURVE["q"],
             type=float,
             min=0.0,
             max=5.0,
-            doc="Bass: coefficient of imitation [1/yr]; 0.235 fitted to sweden.md §5.",
+            doc="Bass: coefficient of imitation [1/yr]; 0.235 fitted to docs/sources.md §5.",
         ),
     },
 )
@@ -149,7 +149,7 @@ SECTION = Section(
             check=_check_dwelling_weights,
             doc="Relative chance of owning an EV per dwelling type [-] (types not given keep "
             "their default): villa 1, farm 1, apartment 0.15, business 0 [E] (home-charging access far higher for villa owners, "
-            "sweden.md §4).",
+            "docs/sources.md §4).",
         ),
         "fuse_weights": Field(
             default={k: v for k, v in DEFAULT_FUSE_WEIGHTS.items()},
@@ -157,7 +157,7 @@ SECTION = Section(
             check=_check_fuse_weights,
             doc="Relative chance by main fuse [A -> -]: a customer takes the weight of the "
             "largest fuse key not above its own; 16 A 0.7, 20 A 1.0, 25 A 1.15, 35 A 1.3 [E] "
-            "(sweden.md §1.5, §5).",
+            "(docs/sources.md §1.5, §5).",
         ),
         "second_ev_share": Field(
             default=0.1,
@@ -172,7 +172,7 @@ SECTION = Section(
             min=0.0,
             max=3.0,
             doc="Cars per household turning a fleet share into EVs per customer [-]; 1.05 = "
-            "471 cars/1000 inhabitants × 2.22 persons/dwelling (sweden.md §1.4, §5).",
+            "471 cars/1000 inhabitants × 2.22 persons/dwelling (docs/sources.md §1.4, §5).",
         ),
         "neighbour_effect": Field(
             default=0.0,
@@ -181,7 +181,7 @@ SECTION = Section(
             max=100.0,
             doc="Relative increase of a household's chance per EV-owning household within "
             "`neighbour_radius_m` [-]; 0 = off. Peer effects make EVs cluster on a feeder "
-            "(slight neighbourhood effect in Sweden, Westin et al. 2018, sweden.md §5); "
+            "(slight neighbourhood effect in Sweden, Westin et al. 2018, docs/sources.md §5); "
             "0.5-2 gives visible clustering [E].",
         ),
         "neighbour_radius_m": Field(
@@ -206,7 +206,7 @@ SECTION = Section(
             min=0.0,
             max=5.0,
             doc="Exponent on an area's `income_index` in the placement weight [-]; 0.5 [E] "
-            "(income predicts adoption, sweden.md §5).",
+            "(income predicts adoption, docs/sources.md §5).",
         ),
     },
 )

@@ -104,7 +104,7 @@ SECTION = Section(
             "charging.v2g.passes V2G passes) [-]; more = flatter, slower.",
         ),
         "power_tariff": Section(
-            doc="Power-based grid tariff (effekttariff, sweden.md §6): a monthly fee on the "
+            doc="Power-based grid tariff (effekttariff, docs/sources.md §6): a monthly fee on the "
             "EV's highest hourly power in a time window; price objectives keep that power low.",
             fields={
                 "sek_per_kw_month": Field(
@@ -112,7 +112,7 @@ SECTION = Section(
                     type=float,
                     min=0.0,
                     nullable=True,
-                    doc="Fee [SEK per kW and month]; null = no power tariff. sweden.md §6 "
+                    doc="Fee [SEK per kW and month]; null = no power tariff. docs/sources.md §6 "
                     "examples: 28-112 SEK/kW-month.",
                 ),
                 "hours": Field(
@@ -127,7 +127,7 @@ SECTION = Section(
                         else "must be [start, end] with start < end"
                     ),
                     doc="Tariff window [start, end) in local time [h]; default 07-19 as "
-                    "Sala-Heby (sweden.md §6).",
+                    "Sala-Heby (docs/sources.md §6).",
                 ),
                 "weekdays_only": Field(
                     default=True,
@@ -202,7 +202,7 @@ SECTION = Section(
                     min=0.0,
                     nullable=True,
                     doc="Most energy an EV discharges per day [kWh/day]; null = no cap. [E] "
-                    "about a third of a 60 kWh battery, to limit wear (sweden.md §6).",
+                    "about a third of a 60 kWh battery, to limit wear (docs/sources.md §6).",
                 ),
                 "opt_out_share": Field(
                     default=0.2,
@@ -218,8 +218,8 @@ SECTION = Section(
                     min=0.0,
                     doc="Objective price: battery wear cost of a discharged kWh [SEK/kWh]; V2G "
                     "only discharges where the price gain beats losses plus wear. [E] 0.16: "
-                    "cycle fade 0.004 %/cycle (sweden.md §6) of a battery worth ~1,200 SEK/kWh "
-                    "that ends its life at 30 % fade (70 % warranty SoH, sweden.md §6).",
+                    "cycle fade 0.004 %/cycle (docs/sources.md §6) of a battery worth ~1,200 SEK/kWh "
+                    "that ends its life at 30 % fade (70 % warranty SoH, docs/sources.md §6).",
                 ),
                 "min_spread_pct": Field(
                     default=0.0,
@@ -244,20 +244,20 @@ SECTION = Section(
             },
         ),
         "battery": Section(
-            doc="Battery wear estimate (screening model, sweden.md §6 [E]).",
+            doc="Battery wear estimate (screening model, docs/sources.md §6 [E]).",
             fields={
                 "calendar_fade_pct_per_year": Field(
                     default=1.5,
                     type=float,
                     min=0.0,
-                    doc="Calendar capacity fade [%/yr]. [E] sweden.md §6: 1.5-2 %/yr at 25 °C, "
+                    doc="Calendar capacity fade [%/yr]. [E] docs/sources.md §6: 1.5-2 %/yr at 25 °C, "
                     "less in the Nordic climate.",
                 ),
                 "cycle_fade_pct_per_efc": Field(
                     default=0.004,
                     type=float,
                     min=0.0,
-                    doc="Cycle capacity fade [% per equivalent full cycle]. [E] sweden.md §6: "
+                    doc="Cycle capacity fade [% per equivalent full cycle]. [E] docs/sources.md §6: "
                     "0.003-0.005 % (NMC).",
                 ),
             },

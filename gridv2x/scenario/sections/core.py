@@ -97,7 +97,7 @@ PERIOD = Section(
         "resolution": Field(
             "15min",
             str,
-            "Time step. 15 min is the Nordic market time unit since 1 Oct 2025 (sweden.md §6).",
+            "Time step. 15 min is the Nordic market time unit since 1 Oct 2025 (docs/sources.md §6).",
             choices=RESOLUTIONS,
         ),
         "representative_weeks": Field(

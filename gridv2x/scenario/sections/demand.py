@@ -60,7 +60,7 @@ SECTION = Section(
             min=0.0,
             doc=(
                 "Factor on every customer's energy (e.g. 1.25 for future electrification, as "
-                "the Chalmers model's apartment factor, sweden.md §2) [-]."
+                "the Chalmers model's apartment factor, docs/sources.md §2) [-]."
             ),
         ),
         "power_factor": Field(
@@ -70,7 +70,7 @@ SECTION = Section(
             max=1.0,
             doc=(
                 "Power factor of the base load (inductive) [-]; 0.95 typical household [E]. "
-                "sweden.md §1.4 uses 0.9 for conservative planning."
+                "docs/sources.md §1.4 uses 0.9 for conservative planning."
             ),
         ),
         "heating_base_c": Field(
@@ -100,7 +100,7 @@ SECTION = Section(
             doc=(
                 "Household electricity (appliances, lighting, hot water) of an electrically "
                 "heated dwelling [kWh/yr]; the rest of annual_kwh is heating. Villa 4 500-5 500 "
-                "(sweden.md §2); business 0 means a fixed 20 % heating share [E]."
+                "(docs/sources.md §2); business 0 means a fixed 20 % heating share [E]."
             ),
         ),
         "diversity": Field(
@@ -110,7 +110,7 @@ SECTION = Section(
             max=3.0,
             doc=(
                 "Scale of the differences between customers (random time shifts, noise, "
-                "appliance spikes); 1 is calibrated against Velander (sweden.md §2), 0 gives "
+                "appliance spikes); 1 is calibrated against Velander (docs/sources.md §2), 0 gives "
                 "identical smooth shapes [-]."
             ),
         ),

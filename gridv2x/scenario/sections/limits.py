@@ -1,8 +1,8 @@
 """Scenario section ``limits``: every limit that decides a violation.
 
 The keys are read by :func:`gridv2x.metrics.summarize` (``limits=scenario["limits"]``) and by the
-hosting-capacity statistics. Defaults come from ``sweden.md §3`` (voltage quality, EN 50160 and
-EIFS 2013:1 / EIFS 2023:3) and ``sweden.md §7`` (suggested defaults).
+hosting-capacity statistics. Defaults come from ``docs/sources.md §3`` (voltage quality, EN 50160 and
+EIFS 2013:1 / EIFS 2023:3) and ``docs/sources.md §7`` (suggested defaults).
 """
 
 from __future__ import annotations
@@ -41,14 +41,14 @@ def _check_criteria(value: list) -> str | None:
 SECTION = Section(
     doc=(
         "Limits that decide a violation: voltage band, EN 50160 statistic, loading, unbalance, "
-        "main fuse, and which criteria count for hosting capacity (sweden.md §3, §7)."
+        "main fuse, and which criteria count for hosting capacity (docs/sources.md §3, §7)."
     ),
     fields={
         "v_min_pu": Field(
             0.90,
             float,
             "Lowest allowed 10-minute mean phase-to-neutral voltage at a customer [pu of 230 V]; "
-            "-10 % as EN 50160 and EIFS 2023:3 (sweden.md §3, §7).",
+            "-10 % as EN 50160 and EIFS 2023:3 (docs/sources.md §3, §7).",
             min=0.5,
             max=1.0,
         ),
@@ -56,7 +56,7 @@ SECTION = Section(
             1.10,
             float,
             "Highest allowed 10-minute mean phase-to-neutral voltage at a customer [pu of 230 V]; "
-            "+10 % as EN 50160 and EIFS 2023:3 (sweden.md §3, §7).",
+            "+10 % as EN 50160 and EIFS 2023:3 (docs/sources.md §3, §7).",
             min=1.0,
             max=1.5,
         ),
@@ -64,7 +64,7 @@ SECTION = Section(
             0.95,
             float,
             "EN 50160 statistic: share of the 10-minute means of each calendar week that must lie "
-            "within [v_min_pu, v_max_pu] [-]; 0.95 as EN 50160:2022 (sweden.md §3).",
+            "within [v_min_pu, v_max_pu] [-]; 0.95 as EN 50160:2022 (docs/sources.md §3).",
             min=0.0,
             max=1.0,
         ),
@@ -72,7 +72,7 @@ SECTION = Section(
             0.85,
             float,
             "EN 50160's second condition: every 10-minute mean at or above this voltage (and at "
-            "or below v_max_pu) [pu]; Un -15 % for LV networks (EN 50160:2022, sweden.md §3).",
+            "or below v_max_pu) [pu]; Un -15 % for LV networks (EN 50160:2022, docs/sources.md §3).",
             min=0.5,
             max=1.0,
         ),
@@ -80,7 +80,7 @@ SECTION = Section(
             "10min",
             str,
             "Averaging window of the voltage rules [duration]; 10 minutes as EN 50160 and EIFS "
-            "(sweden.md §3). Data finer than the window is averaged to it; coarser data (15-minute "
+            "(docs/sources.md §3). Data finer than the window is averaged to it; coarser data (15-minute "
             "steps, the default resolution) is used as it is, one value per step.",
             check=_check_window,
         ),
@@ -89,14 +89,14 @@ SECTION = Section(
             str,
             "Which rule decides the 'voltage' criterion: 'swedish' (EIFS 2023:3: every 10-minute "
             "mean within the band) or 'en50160' (95 % of each week within the band). Both are "
-            "always reported (sweden.md §3: toolkit default is the Swedish rule).",
+            "always reported (docs/sources.md §3: toolkit default is the Swedish rule).",
             choices=VOLTAGE_RULES,
         ),
         "planning_v_min_pu": Field(
             0.92,
             float,
             "Lower edge of the DSO planning voltage band shown in the report [pu]; a design "
-            "margin, not a violation (sweden.md §1.4, §3, Hartvigsson).",
+            "margin, not a violation (docs/sources.md §1.4, §3, Hartvigsson).",
             min=0.5,
             max=1.0,
         ),
@@ -104,7 +104,7 @@ SECTION = Section(
             1.06,
             float,
             "Upper edge of the DSO planning voltage band shown in the report [pu]; a design "
-            "margin, not a violation (sweden.md §1.4, §3, Hartvigsson).",
+            "margin, not a violation (docs/sources.md §1.4, §3, Hartvigsson).",
             min=1.0,
             max=1.5,
         ),
@@ -112,7 +112,7 @@ SECTION = Section(
             2.0,
             float,
             "Highest allowed voltage unbalance factor (negative / positive sequence) of a "
-            "10-minute value [%]; 2 % as EN 50160 and EIFS (sweden.md §3, §7).",
+            "10-minute value [%]; 2 % as EN 50160 and EIFS (docs/sources.md §3, §7).",
             min=0.0,
             max=100.0,
         ),
@@ -134,7 +134,7 @@ SECTION = Section(
             100.0,
             float,
             "Main-fuse check: highest allowed phase current of a customer [% of the fuse rating, "
-            "sweden.md §1.5]. A step mean above 100 % is an overload indication, not a trip.",
+            "docs/sources.md §1.5]. A step mean above 100 % is an overload indication, not a trip.",
             min=0.0,
             max=1000.0,
         ),

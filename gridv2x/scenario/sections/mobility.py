@@ -17,7 +17,7 @@ SECTION = Section(
             type=float,
             min=0.0,
             max=200000.0,
-            doc="Mean mileage per car [km/yr]; 11 260 (Trafikanalys 2023, sweden.md §4).",
+            doc="Mean mileage per car [km/yr]; 11 260 (Trafikanalys 2023, docs/sources.md §4).",
         ),
         "commuter_share": Field(
             default=0.55,
@@ -32,7 +32,7 @@ SECTION = Section(
             type=float,
             min=0.0,
             max=0.6,
-            doc="Share of days a car is not driven [-]; 0.2 (sweden.md §4 [E]).",
+            doc="Share of days a car is not driven [-]; 0.2 (docs/sources.md §4 [E]).",
         ),
         "daily_distance_sigma": Field(
             default=0.66,
@@ -40,7 +40,7 @@ SECTION = Section(
             min=0.0,
             max=2.0,
             doc="Shape σ of the lognormal daily distance [-]; 0.66 (median ~25 km at a mean "
-            "of 31 km, sweden.md §4 [E]).",
+            "of 31 km, docs/sources.md §4 [E]).",
         ),
         "mileage_spread": Field(
             default=0.35,
@@ -48,7 +48,7 @@ SECTION = Section(
             min=0.0,
             max=2.0,
             doc="σ of each car's lognormal annual-mileage factor (mean 1) [-]; 0.35 [E] "
-            "(diesel 14 260 vs petrol 8 690 km/yr, sweden.md §4).",
+            "(diesel 14 260 vs petrol 8 690 km/yr, docs/sources.md §4).",
         ),
         "second_trip_share": Field(
             default=0.3,
@@ -94,7 +94,7 @@ SECTION = Section(
             min=0.0,
             max=0.1,
             doc="Extra consumption per kelvin below `reference_temperature_c` [1/K]; 0.008 "
-            "gives +20 % at -5 °C (winter tests 0 to -10 °C, sweden.md §4).",
+            "gives +20 % at -5 °C (winter tests 0 to -10 °C, docs/sources.md §4).",
         ),
         "reference_temperature_c": Field(
             default=20.0,
@@ -119,7 +119,7 @@ SECTION = Section(
             max=1.0,
             doc="Share of commuters' EVs that charge at work [-]; their commute is recharged "
             "there, not at home. 0 = all charging at home; 29 % of Swedish EV owners say they "
-            "charge at work (sweden.md §4).",
+            "charge at work (docs/sources.md §4).",
         ),
         "plug_in_share": Field(
             default=1.0,

@@ -43,7 +43,7 @@ SECTION = Section(
             doc=(
                 "Voltage held at the MV side of the secondary substation (the feeder's ext_grid) "
                 "[pu]. Default 1.03: Swedish DSO practice of setting the no-load tap so that LV "
-                "voltages sit above nominal (sweden.md §7 v_slack_pu, estimate [E]); null keeps "
+                "voltages sit above nominal (docs/sources.md §7 v_slack_pu, estimate [E]); null keeps "
                 "the value stored in the network."
             ),
         ),

@@ -39,7 +39,7 @@ SECTION = Section(
             doc="Share of each vehicle model [-] (normalised); models: "
             + ", ".join(sorted(VEHICLE_MODELS))
             + " and those under `models`. Default: Model Y 24 %, EX30 12 %, XC40/EX40 12 %, "
-            "... (top sellers 2024, sweden.md §4; the mix is an estimate).",
+            "... (top sellers 2024, docs/sources.md §4; the mix is an estimate).",
         ),
         "models": Field(
             default={},
@@ -55,7 +55,7 @@ SECTION = Section(
             type=float,
             min=0.0,
             max=1.0,
-            doc="Share of home chargers that are single-phase [-]; 0.2 [E] (sweden.md §4). "
+            doc="Share of home chargers that are single-phase [-]; 0.2 [E] (docs/sources.md §4). "
             "Single-phase customers always get a single-phase charger on their phase.",
         ),
         "charger_kw_1ph": Field(
@@ -63,14 +63,14 @@ SECTION = Section(
             type=float,
             min=0.5,
             max=7.4,
-            doc="Single-phase home charger power [kW]; 3.7 (16 A, sweden.md §4, §7).",
+            doc="Single-phase home charger power [kW]; 3.7 (16 A, docs/sources.md §4, §7).",
         ),
         "charger_kw_3ph": Field(
             default=11.0,
             type=float,
             min=1.0,
             max=44.0,
-            doc="Three-phase home charger power [kW]; 11 (3 × 16 A, sweden.md §4). The "
+            doc="Three-phase home charger power [kW]; 11 (3 × 16 A, docs/sources.md §4). The "
             "charging power is the lower of this and the car's on-board charger.",
         ),
     },
