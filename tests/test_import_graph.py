@@ -165,9 +165,6 @@ def test_no_private_import_across_packages():
         f"{source} imports {target}{':' + name if name else ''}"
         for source, target, name in EDGES
         if _package(source) != _package(target)
-        and (
-            name.startswith("_")
-            or any(part.startswith("_") for part in target.split(".")[1:])
-        )
+        and (name.startswith("_") or any(part.startswith("_") for part in target.split(".")[1:]))
     )
     assert not private, private

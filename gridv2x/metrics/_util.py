@@ -55,4 +55,3 @@ def require_frame(obj: object, name: str) -> pd.DataFrame:
         return obj.astype(float)
     except (TypeError, ValueError) as exc:
         raise InputError(f"{name} must hold numbers: {exc}") from exc
-

@@ -323,4 +323,3 @@ def describe() -> list[tuple[str, Any, str, str]]:
         ),
     )
     return rows
-
