@@ -10,6 +10,7 @@ import pandas as pd
 
 from gridv2x.demand.household import _check_customers, reactive_power_kvar, synthetic_base_load
 from gridv2x.demand.metered import map_profiles, read_metered
+from gridv2x.demand.options import DEFAULTS
 from gridv2x.demand.weather import CLIMATE_ZONES
 from gridv2x.errors import InputError
 
@@ -24,15 +25,15 @@ def base_load(
     temperature_c: pd.Series,
     *,
     rng: np.random.Generator,
-    model: str = "synthetic",
-    metered_file: str | Path | None = None,
-    metered_unit: str = "kwh",
-    annual_kwh_scale: float = 1.0,
-    power_factor: float = 0.95,
-    heating_base_c: float = 15.0,
-    building_time_constant_h: float = 12.0,
+    model: str = DEFAULTS["model"],
+    metered_file: str | Path | None = DEFAULTS["metered_file"],
+    metered_unit: str = DEFAULTS["metered_unit"],
+    annual_kwh_scale: float = DEFAULTS["annual_kwh_scale"],
+    power_factor: float = DEFAULTS["power_factor"],
+    heating_base_c: float = DEFAULTS["heating_base_c"],
+    building_time_constant_h: float = DEFAULTS["building_time_constant_h"],
     household_kwh: Mapping[str, float] | None = None,
-    diversity: float = 1.0,
+    diversity: float = DEFAULTS["diversity"],
     base_profiles: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Base load (without EVs) of every customer over the study period.

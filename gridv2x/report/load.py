@@ -20,21 +20,11 @@ import numpy as np
 import pandas as pd
 
 from gridv2x.errors import InputError
+from gridv2x.metrics.limits import SECTION as LIMITS
 
 __all__ = ["ReportData", "TaskData", "load_results", "DEFAULT_LIMITS"]
 
-DEFAULT_LIMITS: dict[str, Any] = {
-    "v_min_pu": 0.90,
-    "v_max_pu": 1.10,
-    "planning_v_min_pu": 0.92,
-    "planning_v_max_pu": 1.06,
-    "unbalance_pct": 2.0,
-    "line_loading_pct": 100.0,
-    "transformer_loading_pct": 100.0,
-    "fuse_loading_pct": 100.0,
-    "voltage_rule": "swedish",
-    "criteria": ["voltage", "transformer_loading", "line_loading", "unbalance", "convergence"],
-}
+DEFAULT_LIMITS: dict[str, Any] = LIMITS.defaults()
 """Limits used when ``scenario.resolved.yaml`` has none (the shipped defaults of ``limits``)."""
 
 
