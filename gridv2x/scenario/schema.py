@@ -33,6 +33,7 @@ _DOMAIN_SECTIONS = (
     "charging",
     "powerflow",
     "limits",
+    "v2x",
 )
 
 NETWORK_KINDS = {

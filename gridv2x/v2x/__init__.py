@@ -20,6 +20,7 @@ from gridv2x.v2x.flexibility import (
 )
 from gridv2x.v2x.markets import PRODUCTS, evs_needed, product_durations
 from gridv2x.v2x.sensitivity import grid_sensitivity
+from gridv2x.v2x.task import products_of, v2x_tables
 
 __all__ = [
     "SEASONS",
@@ -36,4 +37,6 @@ __all__ = [
     "product_durations",
     "resilience_table",
     "season_of",
+    "products_of",
+    "v2x_tables",
 ]

@@ -75,7 +75,7 @@ PRODUCTS: dict[str, dict[str, Any]] = {
 availability [-]. Minimum bids and endurances from Svenska kraftnät / the Nordic markets
 (docs/sources.md §12 [F]); availabilities and the local product are estimates [E]."""
 
-PRODUCT_KEYS = ("direction", "min_bid_mw", "endurance_min", "availability")
+PRODUCT_KEYS: tuple[str, ...] = ("direction", "min_bid_mw", "endurance_min", "availability")
 
 
 def product_durations(products: Mapping[str, Mapping[str, Any]], step_min: float) -> list[int]:
