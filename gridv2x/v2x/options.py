@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gridv2x.scenario.spec import Field, Section
+from gridv2x.options import Field, Section
 from gridv2x.v2x.markets import PRODUCT_KEYS, PRODUCTS
 
 __all__ = ["SECTION"]
