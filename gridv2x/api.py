@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gridv2x import metrics
+from gridv2x import metrics, results
 from gridv2x.errors import InputError, ScenarioError
 from gridv2x.execution.runner import execute
 from gridv2x.execution.store import ResultsStore, write_frame_csv, write_json, write_text
@@ -97,11 +97,10 @@ class StudyResult:
             The task or the table is not stored: an unknown ``task_id``, or a whole-period
             table of a task that scenario key ``study.time_series`` did not keep.
         """
-        folder = self.root / "results" / task_id
-        path = folder / f"{name}.parquet"
+        path = results.frame_path(self.root, task_id, name)
         if not path.is_file():
-            if not (folder / "task.json").is_file():
-                raise InputError(f"no stored task {task_id!r} in {self.root / 'results'}")
+            if not (results.task_dir(self.root, task_id) / results.TASK_FILE).is_file():
+                raise InputError(f"no stored task {task_id!r} in {self.root / results.RESULTS_DIR}")
             rule = self.scenario.study.get("time_series", "auto")
             raise InputError(
                 f"task {task_id!r} has no stored {name} table: study.time_series is {rule!r}, "
@@ -134,7 +133,9 @@ class StudyResult:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         if out.resolve() != self.root.resolve():
-            shutil.copytree(self.root / "results", out / "results", dirs_exist_ok=True)
+            shutil.copytree(
+                self.root / results.RESULTS_DIR, out / results.RESULTS_DIR, dirs_exist_ok=True
+            )
         _write_tables(self, out)
         if report and not self.summary.empty:  # nothing to report when every task failed
             from gridv2x.report import build_report
@@ -287,7 +288,7 @@ def load_result(out: str | Path) -> StudyResult:
     return result
 
 
-V2X_TABLES = ("flexibility", "markets", "resilience")
+V2X_TABLES = results.V2X_FRAMES
 """Per-task V2X tables gathered into one study table each (``v2x.enabled``)."""
 
 
@@ -302,7 +303,7 @@ def _gather_task_tables(result: StudyResult) -> None:
     for name in V2X_TABLES:
         parts = []
         for row in summary[["task_id", *identity]].itertuples(index=False):
-            path = result.root / "results" / str(row.task_id) / f"{name}.parquet"
+            path = results.frame_path(result.root, str(row.task_id), name)
             if path.is_file():
                 frame = pd.read_parquet(path)
                 for column in reversed(identity):
@@ -339,7 +340,7 @@ def _write_tables(result: StudyResult, out: Path) -> None:
         out / "summary.json",
         summary.to_json(orient="records", indent=2, date_format="iso", default_handler=str),
     )
-    for name in ("violation_probability", "hosting_capacity", "forecast", "deferral", *V2X_TABLES):
+    for name in (*results.STUDY_TABLES, *V2X_TABLES):
         table = getattr(result, name)
         if table is not None:
             write_frame_csv(out / f"{name}.csv", table)

@@ -22,9 +22,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gridv2x import adoption, charging, demand, metrics, mobility, period, powerflow, v2x
+from gridv2x import adoption, charging, demand, metrics, mobility, period, powerflow, results, v2x
 from gridv2x.conventions import KW_PER_MW, PHASES, period_index, step_hours
-from gridv2x.network import Feeder, read_network
+from gridv2x.network import Feeder, network_kind, read_network
 from gridv2x.scenario import Scenario
 
 __all__ = ["Task", "Study", "StudyInputs", "TaskOutput", "stage_rng"]
@@ -190,26 +190,16 @@ class Study:
     def keeps_time_series(self, task: Task) -> bool:
         """Whether ``task`` keeps its whole-period tables (scenario ``study.time_series``).
 
-        ``shown`` keeps the task the report charts in detail: the lowest seed at the highest
-        EV share or the last year (:func:`gridv2x.report.assess.representative_rows`).
+        ``shown`` keeps the task the report charts in detail (the rule of
+        :mod:`gridv2x.results`: the lowest seed at the highest EV share or the last year).
         """
-        study = self.scenario.study
-        rule = study.get("time_series", "auto")
-        if rule == "all" or (rule == "auto" and study["kind"] == "compare"):
-            return True
-        if task.draw != 0:
-            return False
-        if task.ev_share is not None:
-            return task.ev_share == max(float(s) for s in study["ev_shares"])
-        if task.year is not None:
-            return task.year == max(int(y) for y in study["years"])
-        return True
+        return results.keeps_time_series(self.scenario.study, task.draw, task.ev_share, task.year)
 
     def feeder(self, name: str) -> Feeder:
         """The feeder called ``name``, read once and cached, with the scenario's slack and tap."""
         if name not in self._feeders:
             entry = next(e for e in self.scenario.networks if e["name"] == name)
-            kind = next(k for k in ("builtin", "gis", "pandapower_json", "simbench") if k in entry)
+            kind = network_kind(entry)
             feeder = read_network({kind: entry[kind], **entry.get("options", {})}, Path.cwd())
             feeder.name = name
             powerflow_cfg = self.scenario["powerflow"]

@@ -31,7 +31,7 @@ DOMAIN = (
     "period",
     "v2x",
 )
-APPLICATION = ("scenario", "study", "execution", "api", "report", "cli", "cli_networks")
+APPLICATION = ("scenario", "study", "execution", "results", "api", "report", "cli", "cli_networks")
 LEAVES = ("options", "errors", "conventions", "calendar")
 
 

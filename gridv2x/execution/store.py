@@ -5,17 +5,7 @@ Each finished task is written at once to ``results/<task_id>/`` (parquet files p
 folder skips what is done. A task counts as done only when its ``task.json`` exists and carries
 the digest of the same resolved scenario; a folder from another scenario is never mixed in.
 
-Layout (``docs/architecture.md``)::
-
-    summary.csv, summary.json          one row per task
-    hosting_capacity.csv, violation_probability.csv      (hosting_capacity studies)
-    forecast.csv, deferral.csv                            (adoption_forecast studies)
-    scenario.resolved.yaml, provenance.json, report.html
-    results/<task_id>/{timeseries,customers,voltage_daily,elements,evs,soc}.parquet, task.json
-                                       (+ flexibility, markets, resilience: v2x.enabled)
-                                       (timeseries, voltage_daily, soc: see study.time_series)
-    results/feeders/<feeder>.geojson
-    results/fleet/<feeder>-seed<k>.parquet
+The layout (folders, tables, file names) is declared in :mod:`gridv2x.results`.
 """
 
 from __future__ import annotations
@@ -30,21 +20,10 @@ from typing import Any
 
 import pandas as pd
 
+from gridv2x import results as layout
 from gridv2x.study import Task, TaskOutput
 
 __all__ = ["ResultsStore"]
-
-_FRAMES = (
-    "timeseries",
-    "customers",
-    "voltage_daily",
-    "elements",
-    "evs",
-    "soc",
-    "flexibility",
-    "markets",
-    "resilience",
-)
 
 
 def _json_default(value: Any) -> Any:
@@ -116,14 +95,14 @@ class ResultsStore:
 
     @property
     def results(self) -> Path:
-        return self.root / "results"
+        return self.root / layout.RESULTS_DIR
 
     def task_dir(self, task: Task) -> Path:
-        return self.results / task.task_id
+        return layout.task_dir(self.root, task.task_id)
 
     def is_done(self, task: Task) -> bool:
         """Whether ``task`` finished earlier for the same scenario."""
-        marker = self.task_dir(task) / "task.json"
+        marker = self.task_dir(task) / layout.TASK_FILE
         if not marker.is_file():
             return False
         try:
@@ -138,12 +117,12 @@ class ResultsStore:
         self.results.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=self.results, prefix=".tmp-"))
         try:
-            for name in _FRAMES:
+            for name in layout.TASK_FRAMES:
                 frame = getattr(output, name)
                 if frame is not None:  # None: not kept (scenario study.time_series)
                     _to_parquet(frame, tmp / f"{name}.parquet")
             write_json(
-                tmp / "task.json",
+                tmp / layout.TASK_FILE,
                 {
                     "scenario_digest": self.digest,
                     "task": output.task.as_dict(),
@@ -157,27 +136,23 @@ class ResultsStore:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
         if output.sessions is not None:
-            fleet_dir = self.results / "fleet"
-            fleet_dir.mkdir(exist_ok=True)
-            name = f"{output.task.feeder}-seed{output.task.draw}"
-            if output.task.ev_share is not None:
-                name += f"-share{output.task.ev_share:.4f}"
-            if output.task.year is not None:
-                name += f"-y{output.task.year}"
+            task = output.task
+            path = layout.fleet_file(self.root, task.feeder, task.draw, task.ev_share, task.year)
+            path.parent.mkdir(exist_ok=True)
             # always (re)written: a folder reused for another scenario must not keep old fleets
-            _to_parquet(output.sessions, fleet_dir / f"{name}.parquet")
+            _to_parquet(output.sessions, path)
         duration = output.extra.get("base_load_duration")
         if duration is not None:
-            path = self.results / "fleet" / f"{output.task.feeder}-base_load.parquet"
+            path = layout.base_load_file(self.root, output.task.feeder)
             path.parent.mkdir(exist_ok=True)
             _to_parquet(duration, path)
 
     def read_summary_row(self, task: Task) -> dict[str, Any]:
-        data = json.loads((self.task_dir(task) / "task.json").read_text())
+        data = json.loads((self.task_dir(task) / layout.TASK_FILE).read_text())
         return data["summary"]
 
     def read_frame(self, task: Task, name: str) -> pd.DataFrame:
-        return pd.read_parquet(self.task_dir(task) / f"{name}.parquet")
+        return pd.read_parquet(layout.frame_path(self.root, task.task_id, name))
 
     def write_feeder_geojson(self, name: str, geojson: dict[str, Any]) -> None:
-        write_json(self.results / "feeders" / f"{name}.geojson", geojson)
+        write_json(layout.feeders_dir(self.root) / f"{name}.geojson", geojson)

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gridv2x import results
 from gridv2x.errors import InputError
 from gridv2x.metrics.limits import SECTION as LIMITS
 
@@ -92,7 +93,7 @@ class ReportData:
 
     def task(self, task_id: str) -> TaskData:
         """Read one task's stored results (parts that are missing are ``None``)."""
-        return _read_task(self.outdir / "results" / str(task_id), str(task_id))
+        return _read_task(self.outdir, str(task_id))
 
 
 def _read_parquet(path: Path, notes: list[str] | None = None) -> pd.DataFrame | None:
@@ -116,11 +117,12 @@ def _read_csv(path: Path, notes: list[str]) -> pd.DataFrame | None:
         return None
 
 
-def _read_task(folder: Path, task_id: str) -> TaskData:
+def _read_task(outdir: Path, task_id: str) -> TaskData:
     data = TaskData(task_id=task_id)
+    folder = results.task_dir(outdir, task_id)
     if not folder.is_dir():
         return data
-    ts = _read_parquet(folder / "timeseries.parquet")
+    ts = _read_parquet(results.frame_path(outdir, task_id, "timeseries"))
     if ts is not None:
         if "time" in ts.columns:
             ts = ts.set_index("time")
@@ -130,21 +132,21 @@ def _read_task(folder: Path, task_id: str) -> TaskData:
             except (TypeError, ValueError):
                 ts = None
     data.timeseries = ts
-    data.customers = _read_parquet(folder / "customers.parquet")
-    vd = _read_parquet(folder / "voltage_daily.parquet")
+    data.customers = _read_parquet(results.frame_path(outdir, task_id, "customers"))
+    vd = _read_parquet(results.frame_path(outdir, task_id, "voltage_daily"))
     if vd is not None:
         for col in ("day", "date", "time"):
             if col in vd.columns:
                 vd = vd.set_index(col)
                 break
     data.voltage_daily = vd
-    data.elements = _read_parquet(folder / "elements.parquet")
-    data.evs = _read_parquet(folder / "evs.parquet")
-    soc = _read_parquet(folder / "soc.parquet")
+    data.elements = _read_parquet(results.frame_path(outdir, task_id, "elements"))
+    data.evs = _read_parquet(results.frame_path(outdir, task_id, "evs"))
+    soc = _read_parquet(results.frame_path(outdir, task_id, "soc"))
     if soc is not None and "time" in soc.columns:
         soc = soc.set_index("time")
     data.soc = soc
-    task_json = folder / "task.json"
+    task_json = folder / results.TASK_FILE
     if task_json.is_file():
         try:
             data.task = json.loads(task_json.read_text(encoding="utf-8"))
@@ -265,7 +267,7 @@ def load_results(outdir: str | Path) -> ReportData:
         if col not in summary.columns:
             summary[col] = "(unknown)"
         summary[col] = summary[col].astype(str)
-    summary = _attach_task_ids(summary, outdir / "results", notes)
+    summary = _attach_task_ids(summary, outdir / results.RESULTS_DIR, notes)
 
     data = ReportData(outdir=outdir, summary=summary, notes=notes)
 
@@ -312,14 +314,14 @@ def load_results(outdir: str | Path) -> ReportData:
                 if col in frame.columns:
                     frame[col] = frame[col].astype(str)
 
-    feeders_dir = outdir / "results" / "feeders"
+    feeders_dir = results.feeders_dir(outdir)
     if feeders_dir.is_dir():
         for path in sorted(feeders_dir.glob("*.geojson")):
             geo = _read_geojson(path, notes)
             if geo is not None:
                 data.feeders_geo[path.stem] = geo
 
-    fleet_dir = outdir / "results" / "fleet"
+    fleet_dir = results.fleet_dir(outdir)
     fleet_files: dict[str, tuple[tuple, Path]] = {}
     if fleet_dir.is_dir():
         for path in sorted(fleet_dir.glob("*.parquet")):
