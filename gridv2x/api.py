@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from gridv2x import metrics, results
@@ -401,7 +400,6 @@ def _provenance(scenario, study, started_at, seconds, scheduler, workers, n_run)
             "workers": workers,
             "host": platform.node(),
             "platform": platform.platform(),
-            "numpy_blas": np.__version__,
         },
         "versions": versions,
         "inputs": inputs,

@@ -6,7 +6,15 @@ message and exit code 2 without a traceback.
 
 from __future__ import annotations
 
-__all__ = ["InputError", "ScenarioError"]
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["InputError", "ScenarioError", "EXIT_INVALID", "exit_on_input_error"]
+
+EXIT_INVALID = 2
+"""Exit code of a command given bad input."""
 
 
 class InputError(ValueError):
@@ -32,3 +40,18 @@ class ScenarioError(InputError):
         lines = [f"{source}: {len(self.errors)} problem(s) in the scenario"]
         lines += [f"  - {e}" for e in self.errors]
         super().__init__("\n".join(lines))
+
+
+def exit_on_input_error(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorate a command: bad input (:class:`InputError`, which includes
+    :class:`ScenarioError`) gives ``error: <message>`` on stderr and exit code 2, no traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except InputError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            sys.exit(EXIT_INVALID)
+
+    return wrapper

@@ -234,7 +234,12 @@ class Study:
         if demand_options.get("model") == "profiles":
             demand_options["base_profiles"] = feeder.base_profiles
         base_p_kw, base_q_kvar = demand.base_load(
-            feeder.customers, index, temperature_c, rng=self._rng(task, "demand"), **demand_options
+            feeder.customers,
+            index,
+            temperature_c,
+            rng=self._rng(task, "demand"),
+            zone=sc["climate"]["zone"],
+            **demand_options,
         )
         owners = adoption.allocate_evs(
             feeder.customers,

@@ -8,10 +8,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from gridv2x.demand.climate_options import DEFAULTS as CLIMATE_DEFAULTS
 from gridv2x.demand.household import _check_customers, reactive_power_kvar, synthetic_base_load
 from gridv2x.demand.metered import map_profiles, read_metered
 from gridv2x.demand.options import DEFAULTS
-from gridv2x.demand.weather import CLIMATE_ZONES
+from gridv2x.demand.weather import _zone
 from gridv2x.errors import InputError
 
 __all__ = ["base_load", "MODELS"]
@@ -35,6 +36,7 @@ def base_load(
     household_kwh: Mapping[str, float] | None = None,
     diversity: float = DEFAULTS["diversity"],
     base_profiles: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+    zone: str = CLIMATE_DEFAULTS["zone"],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Base load (without EVs) of every customer over the study period.
 
@@ -46,8 +48,8 @@ def base_load(
     index : pandas.DatetimeIndex
         Study index (``conventions.period_index``).
     temperature_c : pandas.Series
-        Outdoor temperature on ``index`` [°C] (:func:`gridv2x.demand.outdoor_temperature`;
-        its ``attrs["zone"]`` sets the location and normal year, default SE3).
+        Outdoor temperature on ``index`` [°C] (:func:`gridv2x.demand.outdoor_temperature`
+        of climate zone ``zone``).
     rng : numpy.random.Generator
         Source of all randomness (customer behaviour, noise, appliance events).
     model : str
@@ -73,6 +75,9 @@ def base_load(
         Scale of the differences between customers [-].
     base_profiles : tuple of pandas.DataFrame, optional
         ``(p_kw, q_kvar)`` of the feeder (``Feeder.base_profiles``), needed for ``"profiles"``.
+    zone : str
+        Climate zone (``SE1``..``SE4``, the ``climate`` section's key) that sets the location
+        (daylight) and the normal year that normalises heating energy; default SE3.
 
     Returns
     -------
@@ -109,8 +114,7 @@ def base_load(
             f"temperature_c: must be {len(index)} finite values on the study index, given "
             f"shape {temperature.shape}"
         )
-    zone = getattr(temperature_c, "attrs", {}).get("zone", "SE3")
-    zone = zone if zone in CLIMATE_ZONES else "SE3"
+    _zone(zone)  # an unknown zone is an error, never a silent SE3
     p = synthetic_base_load(
         customers,
         index,
