@@ -295,10 +295,12 @@ def validate(
     data = dict(data)
     networks = data.pop("networks", None)
     errors, resolved = ROOT.validate("", data)
-    for error in errors:  # ROOT lists allowed keys without networks; add it to the message
-        if error.message.startswith("unknown key") and "." not in error.path:
-            idx = errors.index(error)
-            errors[idx] = ValidationError(error.path, error.message + ", networks", error.given)
+    errors = [  # ROOT lists allowed keys without networks; add it to the message
+        ValidationError(e.path, e.message + ", networks", e.given)
+        if e.message.startswith("unknown key") and "." not in e.path
+        else e
+        for e in errors
+    ]
     net_errors, resolved["networks"] = validate_networks(networks, base_dir)
     errors += net_errors
     errors += _resolve_paths(ROOT, resolved, "", base_dir)
