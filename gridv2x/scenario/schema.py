@@ -130,7 +130,7 @@ def validate_networks(value: Any, base_dir: Path | None) -> tuple[list[Validatio
             file = Path(source).expanduser()
             if not file.is_absolute() and base_dir is not None:
                 file = base_dir / file
-            if not file.is_file():
+            if not (file.is_file() or (kind == "gis" and file.is_dir())):  # or GeoJSON folder
                 errors.append(ValidationError(f"{path}.{kind}", f"file not found: {file}", source))
                 continue
             resolved[kind] = str(file.resolve())

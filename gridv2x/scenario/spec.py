@@ -22,6 +22,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from gridv2x.calendar import START_YEARS
+
 __all__ = ["Field", "Section", "ValidationError", "MISSING"]
 
 
@@ -71,10 +73,8 @@ _TYPE_NAMES = {
 }
 
 
-DATE_YEARS = (1900, 2200)
-"""Years a scenario date may lie in [year]: inside the span of pandas' nanosecond timestamps
-(1677-2262) with room for a year-long period, and wide enough for past meter data and future
-adoption years."""
+DATE_YEARS = START_YEARS
+"""Years a scenario date may lie in [year] (:data:`gridv2x.calendar.START_YEARS`)."""
 
 _DATE_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}")
 """A calendar date as text: only YYYY-MM-DD (Python also reads ISO week dates such as
