@@ -147,14 +147,22 @@ def test_validation_is_linear_in_unknown_keys():
     assert seconds(40_000) < 2.0  # was 120 s (an index() per error)
 
 
-def test_40000_unknown_keys_read_and_validated_in_seconds(tmp_path):
+def test_40000_unknown_keys_cost_little_more_than_parsing_them(tmp_path):
+    import yaml
+
     from gridv2x.scenario import validate_file
 
     path = tmp_path / "many.yaml"
-    path.write_text("name: x\n" + "".join(f"k{i}: 1\n" for i in range(40_000)))
+    text = "name: x\n" + "".join(f"k{i}: 1\n" for i in range(40_000))
+    path.write_text(text)
     validate_file(path.with_name("warm.yaml"))  # imports
+    started = time.perf_counter()
+    yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+    parse = time.perf_counter() - started
     started = time.perf_counter()
     errors = validate_file(path)
     elapsed = time.perf_counter() - started
     assert len(errors) == 40_000
-    assert elapsed < 15.0  # about 1 s on an idle 2-core machine; the bound allows a busy one
+    # measured 1.0 s against 0.6 s for the bare parse on a busy 2-core machine (was 120 s);
+    # a ratio, so that a loaded machine slows both sides alike
+    assert elapsed < 4 * parse + 1.0, (elapsed, parse)
