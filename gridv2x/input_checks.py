@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from gridv2x.errors import InputError
-from gridv2x.scenario.spec import ValidationError
+from gridv2x.options import ValidationError
 
 if TYPE_CHECKING:  # pragma: no cover
     from gridv2x.study import Study

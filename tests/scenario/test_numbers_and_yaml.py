@@ -10,8 +10,8 @@ import time
 import pytest
 
 from gridv2x.errors import InputError
+from gridv2x.options import Field, Section
 from gridv2x.scenario import schema
-from gridv2x.scenario.spec import Field, Section
 from gridv2x.scenario.yaml_safe import MAX_ALIAS_NODES, MAX_DEPTH, load_yaml
 
 
