@@ -139,12 +139,18 @@ def test_validation_is_linear_in_unknown_keys():
 
     def seconds(n: int) -> float:
         data = {"name": "x", **{f"unknown{i}": 1 for i in range(n)}}
-        started = time.perf_counter()
-        errors, _ = schema.validate(data)
+        best = float("inf")
+        for _ in range(3):  # the best of three: a busy machine adds, never removes, time
+            started = time.perf_counter()
+            errors, _ = schema.validate(data)
+            best = min(best, time.perf_counter() - started)
         assert len(errors) == n
-        return time.perf_counter() - started
+        return best
 
-    assert seconds(40_000) < 2.0  # was 120 s (an index() per error)
+    small, large = seconds(10_000), seconds(40_000)
+    # linear: 4x the keys, about 4x the time; the old quadratic bookkeeping gave 16x (120 s)
+    assert large < 10 * small + 0.2, (small, large)
+    assert large < 20.0  # 0.3 s on an idle 2-core machine
 
 
 def test_40000_unknown_keys_cost_little_more_than_parsing_them(tmp_path):
