@@ -222,34 +222,58 @@ def run(
     else:
         root = Path(out)
     store = ResultsStore(root, scenario.digest())
-    tasks = study.tasks()
-    todo = [task for task in tasks if not store.is_done(task)]
     root.mkdir(parents=True, exist_ok=True)
     from gridv2x.network import feeder_geojson
 
     for name in study.feeder_names:
         store.write_feeder_geojson(name, feeder_geojson(study.feeder(name)))
-    if progress and len(todo) < len(tasks):
-        print(
-            f"gridv2x: resuming in {root}: {len(tasks) - len(todo)} of {len(tasks)} tasks done before",
-            file=sys.stderr,
+
+    ran: list = []
+
+    def run_batch(todo: list, done_before: int, total: int) -> dict[str, str]:
+        ran.extend(todo)
+        if progress and done_before:
+            print(
+                f"gridv2x: resuming in {root}: {done_before} of {total} tasks done before",
+                file=sys.stderr,
+            )
+        return execute(
+            scenario,
+            todo,
+            store.write_task,
+            scheduler=scheduler,
+            workers=workers,
+            progress=progress,
+            already_done=done_before,
+            first_strategy=study.strategies[0],
         )
-    failures = execute(
-        scenario,
-        todo,
-        store.write_task,
-        scheduler=scheduler,
-        workers=workers,
-        progress=progress,
-        already_done=len(tasks) - len(todo),
-        first_strategy=study.strategies[0],
-    )
+
+    if scenario.study["kind"] in ("hosting_capacity", "adoption_forecast"):
+        from gridv2x.execution.sequential import run_rounds
+
+        tasks, failures = run_rounds(  # draws added where the interval straddles the risk
+            study,
+            store.is_done,
+            lambda task: bool(store.read_summary_row(task)["violation"]),
+            run_batch,
+        )
+    else:
+        tasks = study.tasks()
+        todo = [task for task in tasks if not store.is_done(task)]
+        failures = run_batch(todo, len(tasks) - len(todo), len(tasks))
     rows = [store.read_summary_row(task) for task in tasks if store.is_done(task)]
     summary = pd.DataFrame(rows)
     result = StudyResult(scenario=scenario, root=root, summary=summary, failures=failures, _tmp=tmp)
     _study_tables(result)
     result.provenance = _provenance(
-        scenario, study, started_at, time.perf_counter() - started, scheduler, workers, len(todo)
+        scenario,
+        study,
+        started_at,
+        time.perf_counter() - started,
+        scheduler,
+        workers,
+        len(ran),
+        len(tasks),
     )
     if out is not None:
         _write_tables(result, root)
@@ -287,13 +311,19 @@ def _study_tables(result: StudyResult) -> None:
     if summary.empty or "violation" not in summary:
         return
     table = summary.assign(violation=summary["violation"].astype(bool))
+    from gridv2x.execution.sequential import design_of
+
+    design = design_of(study)
+    bounds = {"risk": study["risk"], "confidence": design.confidence, "design": design}
     if study["kind"] == "hosting_capacity":
         table = table.assign(ev_share=table["ev_share_target"])
-        result.violation_probability = metrics.violation_probability(table)
-        result.hosting_capacity = metrics.hosting_capacity(table, risk=study["risk"])
+        result.violation_probability = metrics.violation_probability(table, **bounds)
+        result.hosting_capacity = metrics.hosting_capacity(table, **bounds)
     elif study["kind"] == "adoption_forecast":
-        result.forecast = metrics.violation_probability(table, by=("feeder", "strategy", "year"))
-        first = metrics.first_violation_year(table, risk=study["risk"])
+        result.forecast = metrics.violation_probability(
+            table, by=("feeder", "strategy", "year"), **bounds
+        )
+        first = metrics.first_violation_year(table, **bounds)
         result.deferral = metrics.deferral_years(first)
 
 
@@ -336,7 +366,9 @@ def _input_files(data: Any, prefix: str = "") -> dict[str, str]:
     return files
 
 
-def _provenance(scenario, study, started_at, seconds, scheduler, workers, n_run) -> dict[str, Any]:
+def _provenance(
+    scenario, study, started_at, seconds, scheduler, workers, n_run, n_tasks=None
+) -> dict[str, Any]:
     versions = {"python": platform.python_version()}
     for package in _VERSIONED:
         try:
@@ -353,11 +385,13 @@ def _provenance(scenario, study, started_at, seconds, scheduler, workers, n_run)
         "scenario_digest": scenario.digest(),
         "started_at": started_at,
         "run_seconds": round(seconds, 3),
-        "tasks": len(study.tasks()),
+        "tasks": len(study.tasks()) if n_tasks is None else n_tasks,
         "tasks_run_now": n_run,
         "seeds": {
             "base_seed": scenario.study["seed"],
             "draws": scenario.study["seeds"],
+            "max_draws": scenario.study.get("max_seeds"),
+            "confidence": scenario.study.get("confidence"),
             "rule": "numpy SeedSequence([seed, draw, sha256(feeder), stage, *level])",
         },
         "execution": {

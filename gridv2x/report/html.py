@@ -468,11 +468,7 @@ def _study_sections(data: ReportData, fig: _FigureCounter) -> list[_Section]:
         sec = _Section(
             anchor="hosting-capacity",
             title="Hosting capacity",
-            intro=(
-                f"Probability that any violation criterion is hit, per EV share, over the "
-                f"Monte-Carlo draws; the band is the 95 % confidence interval. The hosting capacity "
-                f"is the largest share whose probability stays at or below {data.risk:.0%}."
-            ),
+            intro=assess.hosting_intro(data.hosting_capacity, data.risk),
         )
         if data.hosting_capacity is not None:
             gains = assess.hosting_gain_table(data.hosting_capacity)
@@ -535,6 +531,8 @@ _DEFERRAL_LABELS = {
     "uncontrolled_first_violation_year": "Uncontrolled: first violation year",
     "deferral_years": "Deferral of investment [years]",
     "deferral_is_lower_bound": "Deferral is a lower bound (no violation in horizon)",
+    "deferral_years_demonstrated": "Deferral shown with confidence [years]",
+    "deferral_confidence": "Confidence of the shown deferral [-]",
     "first_year": "First studied year",
     "last_year": "Last studied year",
     "probability_last_year": "Violation probability in last year [-]",

@@ -65,6 +65,36 @@ STUDY = Section(
             min=0.0,
             max=1.0,
         ),
+        "confidence": Field(
+            0.95,
+            float,
+            "hosting_capacity and adoption_forecast: confidence of every claim [-]. A share "
+            "counts as hosted only where the upper Clopper-Pearson bound of its violation "
+            "probability is at most `risk` at this confidence: at risk 0.05 and confidence 0.95 "
+            "that needs at least 59 draws without a violation (docs/sources.md §10).",
+            min=0.5,
+            max=0.999,
+        ),
+        "max_seeds": Field(
+            None,
+            int,
+            "hosting_capacity and adoption_forecast: sequential draws. Each share (or year) "
+            "gets `seeds` draws, then `seeds` more at a time while its confidence interval "
+            "straddles `risk`, up to this many; a share stops as soon as it is shown safe, "
+            "shown unsafe or can no longer be shown safe [-]. null: `seeds` (a fixed design).",
+            nullable=True,
+            min=1,
+            max=10000,
+        ),
+        "refine": Field(
+            0,
+            int,
+            "hosting_capacity and adoption_forecast: bisection steps between the largest "
+            "share (or year) shown safe and the first that is not, after the listed ones are "
+            "decided; each adds one share, to 1 EV per 100 customers (or one year) [-].",
+            min=0,
+            max=20,
+        ),
         "years": Field(
             [2025, 2030, 2035, 2040, 2045],
             list,
