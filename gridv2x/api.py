@@ -65,6 +65,9 @@ class StudyResult:
         For ``hosting_capacity`` studies (EPRI stochastic method).
     forecast, deferral : DataFrame or None
         For ``adoption_forecast`` studies.
+    sensitivity, sensitivity_draws : DataFrame or None
+        For ``sensitivity`` studies: the tornado table and every draw's capacity
+        (:mod:`gridv2x.sensitivity`).
     provenance : dict
         Versions, seeds, input hashes, run time.
     """
@@ -77,6 +80,8 @@ class StudyResult:
     hosting_capacity: pd.DataFrame | None = None
     forecast: pd.DataFrame | None = None
     deferral: pd.DataFrame | None = None
+    sensitivity: pd.DataFrame | None = None
+    sensitivity_draws: pd.DataFrame | None = None
     provenance: dict[str, Any] = field(default_factory=dict)
     _tmp: Any = field(default=None, repr=False)
 
@@ -248,7 +253,40 @@ def run(
             first_strategy=study.strategies[0],
         )
 
-    if scenario.study["kind"] in ("hosting_capacity", "adoption_forecast"):
+    sensitivity_tables = None
+    if scenario.study["kind"] == "sensitivity":
+        from gridv2x.sensitivity import run_sensitivity, tornado_table
+
+        def run_variant(variant: Scenario, folder: Path, batch: list) -> dict[str, dict]:
+            variant_store = ResultsStore(folder, variant.digest())
+            todo = [task for task in batch if not variant_store.is_done(task)]
+            ran.extend(todo)
+            if todo:
+                failures.update(
+                    execute(
+                        variant,
+                        todo,
+                        variant_store.write_task,
+                        scheduler=scheduler,
+                        workers=0 if workers is None and scheduler is None else workers,
+                        progress=progress,
+                        first_strategy=study.strategies[0],
+                    )
+                )
+            return {
+                task.task_id: variant_store.read_summary_row(task)
+                for task in batch
+                if variant_store.is_done(task)
+            }
+
+        failures: dict[str, str] = {}
+        draws, rows = run_sensitivity(scenario, root, run_variant)
+        sensitivity_tables = (tornado_table(draws, scenario), draws)
+        base_rows = rows[rows["variant"] == "base"] if len(rows) else rows
+        tasks = []
+        n_tasks = len(rows.drop_duplicates(["variant", "task_id"])) if len(rows) else 0
+        summary_rows = base_rows.drop_duplicates("task_id").to_dict("records")
+    elif scenario.study["kind"] in ("hosting_capacity", "adoption_forecast"):
         from gridv2x.execution.sequential import run_rounds
 
         tasks, failures = run_rounds(  # draws added where the interval straddles the risk
@@ -261,10 +299,13 @@ def run(
         tasks = study.tasks()
         todo = [task for task in tasks if not store.is_done(task)]
         failures = run_batch(todo, len(tasks) - len(todo), len(tasks))
-    rows = [store.read_summary_row(task) for task in tasks if store.is_done(task)]
-    summary = pd.DataFrame(rows)
+    if sensitivity_tables is None:
+        summary_rows = [store.read_summary_row(task) for task in tasks if store.is_done(task)]
+    summary = pd.DataFrame(summary_rows)
     result = StudyResult(scenario=scenario, root=root, summary=summary, failures=failures, _tmp=tmp)
     _study_tables(result)
+    if sensitivity_tables is not None:
+        result.sensitivity, result.sensitivity_draws = sensitivity_tables
     result.provenance = _provenance(
         scenario,
         study,
@@ -273,7 +314,7 @@ def run(
         scheduler,
         workers,
         len(ran),
-        len(tasks),
+        n_tasks if sensitivity_tables is not None else len(tasks),
     )
     if out is not None:
         _write_tables(result, root)
@@ -296,6 +337,9 @@ def load_result(out: str | Path) -> StudyResult:
     )
     result = StudyResult(scenario=scenario, root=out, summary=summary)
     _study_tables(result)
+    for name in ("sensitivity", "sensitivity_draws"):
+        if (out / f"{name}.csv").is_file():
+            setattr(result, name, pd.read_csv(out / f"{name}.csv"))
     provenance = out / "provenance.json"
     if provenance.is_file():
         import json
@@ -334,7 +378,8 @@ def _write_tables(result: StudyResult, out: Path) -> None:
         out / "summary.json",
         summary.to_json(orient="records", indent=2, date_format="iso", default_handler=str),
     )
-    for name in ("violation_probability", "hosting_capacity", "forecast", "deferral"):
+    tables = ("violation_probability", "hosting_capacity", "forecast", "deferral")
+    for name in (*tables, "sensitivity", "sensitivity_draws"):
         table = getattr(result, name)
         if table is not None:
             write_frame_csv(out / f"{name}.csv", table)

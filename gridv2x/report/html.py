@@ -501,6 +501,22 @@ def _study_sections(data: ReportData, fig: _FigureCounter) -> list[_Section]:
         else:
             sec.notes.append("violation_probability.csv missing: hosting-capacity curves omitted.")
         out.append(sec)
+    if data.sensitivity is not None and not data.sensitivity.empty:
+        from gridv2x.report import sensitivity
+
+        sec = _Section(
+            anchor="sensitivity",
+            title="Sensitivity: which assumption moves hosting capacity most",
+            intro=" ".join(sensitivity.dominant_sentences(data.sensitivity)),
+        )
+        for (feeder, strategy), _rows in data.sensitivity.groupby(["feeder", "strategy"]):
+            f = fig(
+                sensitivity.tornado_figure(data.sensitivity, feeder=feeder, strategy=strategy),
+                f"Sensitivity – {feeder}, {strategy}",
+            )
+            if f is not None:
+                sec.figures.append(f)
+        out.append(sec)
     if data.forecast is not None or data.deferral is not None:
         sec = _Section(anchor="forecast", title="Adoption forecast and investment deferral")
         years = assess.first_violation_years(data.forecast, data.deferral, data.risk)

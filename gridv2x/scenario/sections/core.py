@@ -9,7 +9,17 @@ from __future__ import annotations
 from gridv2x.period import WEEK_SELECTIONS
 from gridv2x.scenario.spec import Field, Section
 
-STUDY_KINDS = ("compare", "hosting_capacity", "adoption_forecast")
+STUDY_KINDS = ("compare", "hosting_capacity", "adoption_forecast", "sensitivity")
+ASSUMPTION_NAMES = (
+    "cable_rating",
+    "transformer_rating",
+    "household_load",
+    "ev_energy",
+    "charger_mix",
+    "arrival_time",
+    "slack_voltage",
+)
+"""What a sensitivity study can vary (gridv2x.sensitivity.ASSUMPTIONS)."""
 RESOLUTIONS = ("15min", "30min", "60min")
 TIME_SERIES = ("auto", "all", "shown")
 
@@ -30,7 +40,10 @@ STUDY = Section(
             "compare",
             str,
             "compare: strategies side by side at the adoption share; hosting_capacity: sweep "
-            "`ev_shares` x `seeds`; adoption_forecast: step through `years` x `seeds`.",
+            "`ev_shares` x `seeds`; adoption_forecast: step through `years` x `seeds`; "
+            "sensitivity: move each of `assumptions` to a low and a high value and find each "
+            "draw's hosting capacity by bisection between the lowest and highest `ev_shares` "
+            "in `refine` steps (a tornado chart of what moves the capacity most).",
             choices=STUDY_KINDS,
         ),
         "seeds": Field(
@@ -94,6 +107,20 @@ STUDY = Section(
             "decided; each adds one share, to 1 EV per 100 customers (or one year) [-].",
             min=0,
             max=20,
+        ),
+        "assumptions": Field(
+            list(ASSUMPTION_NAMES),
+            list,
+            "sensitivity only: the assumptions moved one at a time (ranges: docs/sources.md "
+            "§10): cable_rating and transformer_rating +-20 %, household_load +-20 %, "
+            "ev_energy (km per year) +-20 %, charger_mix (single-phase share 0 / 0.5), "
+            "arrival_time +-1 h, slack_voltage +-0.02 pu.",
+            items=str,
+            check=lambda v: (
+                None
+                if v and all(x in ASSUMPTION_NAMES for x in v)
+                else f"must be a non-empty list of {', '.join(ASSUMPTION_NAMES)}"
+            ),
         ),
         "years": Field(
             [2025, 2030, 2035, 2040, 2045],
