@@ -16,8 +16,9 @@ hosting-capacity study's job, :mod:`gridv2x.metrics.confidence`). The assumption
 high value moves it most is the dominant one; the element that violates first in the base
 scenario (and the source of its rating) is named beside it.
 
-Each task is written to ``variants/<variant>/results/<task>`` as soon as it is done, so a
-stopped run resumes where it stopped.
+Each task is written as soon as it is done (the base scenario's to ``results/<task>``, which
+the report charts, the variants' to ``variants/<variant>/results/<task>``), so a stopped run
+resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -185,7 +186,8 @@ def run_sensitivity(
     scenario : Scenario
         A ``study.kind: sensitivity`` scenario.
     root : Path
-        Output folder; each variant's tasks go to ``root/variants/<variant>``.
+        Output folder; the base scenario's tasks go to ``root/results``, each variant's to
+        ``root/variants/<variant>``.
     run_batch : callable
         ``run_batch(variant_scenario, folder, tasks) -> {task_id: summary row}``: runs (or
         reads back, on a resume) the tasks and returns their summary rows.
@@ -208,7 +210,7 @@ def run_sensitivity(
     summaries: list[dict[str, Any]] = []
     for name, (_assumption, _side, variant) in variants(scenario).items():
         plan = Study(variant)
-        folder = root / "variants" / name
+        folder = root if name == BASE else root / "variants" / name  # base: the report's charts
         # per (feeder, strategy, draw): [lowest safe, first violating, its summary row]
         state = {
             (f, s, d): [None, None, None]

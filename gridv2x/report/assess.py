@@ -513,7 +513,17 @@ def _deferral_text(deferral: pd.DataFrame | None, feeder: str) -> str:
             continue
         at_least = "at least " if _truthy(row.get("deferral_is_lower_bound")) else ""
         name = strategy.upper() if strategy in ("v1g", "v2g") else strategy
-        parts.append(f"{name} defers the grid investment by {at_least}{years:.0f} years")
+        text = f"{name} defers the grid investment by {at_least}{years:.0f} years"
+        if "deferral_years_demonstrated" in row.index:  # with stated confidence
+            shown = pd.to_numeric(pd.Series([row["deferral_years_demonstrated"]])).iloc[0]
+            level = pd.to_numeric(pd.Series([row.get("deferral_confidence")])).iloc[0]
+            level_text = f"{level:.0%}" if not pd.isna(level) else "the stated"
+            text += (
+                f" (estimate; not demonstrated with {level_text} confidence by these draws)"
+                if pd.isna(shown)
+                else f" (at least {shown:.0f} years with {level_text} confidence)"
+            )
+        parts.append(text)
     return (" " + "; ".join(parts) + ".") if parts else ""
 
 
@@ -549,9 +559,9 @@ def hosting_gain_table(hosting_capacity: pd.DataFrame) -> pd.DataFrame | None:
     Returns
     -------
     pandas.DataFrame or None
-        One row per feeder: ``hosting capacity [% EVs] <strategy>`` per strategy and
-        ``gain <strategy> [percentage points]`` against ``uncontrolled``; ``None`` when the
-        table has no hosting-capacity column.
+        One row per feeder: ``Hosting capacity <strategy> [EVs per 100 customers]`` per
+        strategy and ``Gain of <strategy> over uncontrolled [EVs per 100 customers]``; ``None``
+        when the table has no hosting-capacity column.
     """
     col = next(
         (c for c in ("hosting_capacity_share", "hosting_capacity") if c in hosting_capacity),
@@ -615,7 +625,7 @@ def hosting_gain_table(hosting_capacity: pd.DataFrame) -> pd.DataFrame | None:
         if extra in hosting_capacity.columns and "uncontrolled" in strategies:
             sub = hosting_capacity[hosting_capacity["strategy"] == "uncontrolled"]
             values = sub.set_index("feeder")[extra]
-            out[f"Uncontrolled: {label} [% EVs]"] = values.reindex(out.index).map(
+            out[f"Uncontrolled: {label} [EVs per 100 customers]"] = values.reindex(out.index).map(
                 lambda v: "–" if pd.isna(v) else f"{100 * v:.0f}"
             )
     if "uncontrolled" in wide.columns:
@@ -647,7 +657,7 @@ def hosting_criteria_table(hosting_capacity: pd.DataFrame) -> pd.DataFrame | Non
     out = hosting_capacity[["feeder", "strategy"]].copy()
     for col in cols:
         words = _CRITERION_WORDS.get(col[len(prefix) :], col[len(prefix) :].replace("_", " "))
-        out[f"{words[:1].upper() + words[1:]} [% EVs]"] = pd.to_numeric(
+        out[f"{words[:1].upper() + words[1:]} [EVs per 100 customers]"] = pd.to_numeric(
             hosting_capacity[col], errors="coerce"
         ).map(lambda v: "–" if pd.isna(v) else f"{100 * v:.0f}")
     out = out.rename(columns={"feeder": "Feeder", "strategy": "Strategy"})

@@ -176,3 +176,36 @@ def test_first_violation_year_and_deferral():
     fy30 = first_violation_year(table, risk=0.3)
     assert fy30["first_violation_year"].isna().all()
     assert deferral_years(fy30)["deferral_years"].isna().all()
+
+
+def test_forecast_years_and_deferral_with_confidence():
+    rows = []
+    # uncontrolled: clean until 2027, then 30 of 60 draws violate; v1g: clean through 2029
+    first = {"uncontrolled": 2028, "v1g": 2030}
+    for strategy, year0 in first.items():
+        for year in range(2025, 2032):
+            for seed in range(60):
+                violation = year >= year0 and seed < 30
+                rows.append(
+                    {
+                        "feeder": "F",
+                        "strategy": strategy,
+                        "year": year,
+                        "seed": seed,
+                        "violation": violation,
+                    }
+                )
+    fy = first_violation_year(pd.DataFrame(rows), risk=0.05).set_index("strategy")
+    assert fy.loc["uncontrolled", "safe_through_year"] == 2027
+    assert fy.loc["uncontrolled", "violation_demonstrated_year"] == 2028
+    assert fy.loc["v1g", "safe_through_year"] == 2029
+    assert fy.loc["v1g", "confidence"] == 0.95
+    d = deferral_years(fy.reset_index()).set_index("strategy")
+    assert d.loc["v1g", "deferral_years"] == 2
+    # v1g shown safe through 2029, uncontrolled shown unsafe from 2028: at least 1 year, 90 %
+    assert d.loc["v1g", "deferral_years_demonstrated"] == 1
+    assert d.loc["v1g", "deferral_confidence"] == pytest.approx(0.90)
+    # 10 draws a year show nothing safe: the deferral is not demonstrated
+    few = pd.DataFrame([r for r in rows if r["seed"] < 10])
+    d_few = deferral_years(first_violation_year(few, risk=0.05))
+    assert d_few["deferral_years_demonstrated"].isna().all()
