@@ -459,8 +459,8 @@ def feeder_answer(
                 parts.append(
                     f"{strategy}: {'no violation in the studied years' if pd.isna(year) else int(year)}"
                 )
-            text = f"First year with a violation on {feeder}: " + "; ".join(parts) + "."
-            return text + _deferral_text(deferral, feeder)
+            text = f"First year with a violation on {feeder} (estimate): " + "; ".join(parts) + "."
+            return text + _safe_years_text(forecast, feeder) + _deferral_text(deferral, feeder)
     rows = representative_rows(summary)
     rows = rows[rows["feeder"] == feeder]
     fl = lights[lights["feeder"] == feeder].set_index("strategy")
@@ -498,6 +498,29 @@ def feeder_answer(
         else ("no strategy keeps the limits" if not ok else f"{ok[0]} is the first that keeps them")
     )
     return f"{intro}" + "; ".join(phrases) + f" — {verdict}."
+
+
+def _safe_years_text(forecast: pd.DataFrame | None, feeder: str) -> str:
+    """ " Shown with 95 % confidence: uncontrolled within the risk through 2029; ..." from the
+    per-year ``decision`` of ``forecast.csv`` (empty without it)."""
+    needed = {"feeder", "strategy", "year", "decision", "confidence"}
+    if forecast is None or not needed <= set(forecast.columns):
+        return ""
+    rows = forecast[forecast["feeder"] == feeder]
+    if rows.empty:
+        return ""
+    parts = []
+    for strategy in order_strategies(rows["strategy"]):
+        group = rows[rows["strategy"] == strategy].sort_values("year")
+        safe = (group["decision"] == "safe").to_numpy()
+        leading = int(safe.argmin()) if not safe.all() else len(safe)
+        if leading == 0:
+            parts.append(f"{strategy} not for any studied year with {group['n'].sum()} draws")
+        else:
+            year = int(group["year"].iloc[leading - 1])
+            parts.append(f"{strategy} within the risk through {year}")
+    confidence = float(pd.to_numeric(rows["confidence"]).iloc[0])
+    return f" Shown with {confidence:.0%} confidence: " + "; ".join(parts) + "."
 
 
 def _deferral_text(deferral: pd.DataFrame | None, feeder: str) -> str:
