@@ -347,6 +347,7 @@ class Study:
             "n_customers": n_customers,
             **summary,
         }
+        summary["ev_to_ev_kwh"] = ev.ev_to_ev_kwh
         if weeks is not None:  # what was simulated, and the weight of a simulated step
             summary["simulated_weeks"] = period.format_weeks(weeks)
             summary["simulated_days"] = len(index) * step_hours(self.index) / 24.0

@@ -205,6 +205,14 @@ METRICS: dict[str, Metric] = {
         "Cost of the EVs' grid energy at the day-ahead prices (charging.price_file, or the "
         "shipped synthetic SE3 example series); V2G discharge earns the price." + _SIMULATED,
     ),
+    "ev_to_ev_kwh": _m(
+        "EV-to-EV energy",
+        "kWh",
+        "Energy EVs discharged while other EVs of the feeder charged in the same step, "
+        "sum over steps of min(total EV discharge, total EV charging) x step: charger losses "
+        "and wear paid twice for nothing (feeder-coordinated V2G plans the fleet net)."
+        + _SIMULATED,
+    ),
     "v2g_virtual_km": _m(
         "V2G virtual km",
         "km",
