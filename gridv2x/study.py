@@ -248,7 +248,9 @@ class Study:
             rng=self._rng(task, "adoption"),
             **self._adoption_options(task),
         )
-        fleet = mobility.draw_fleet(owners, rng=self._rng(task, "fleet"), **sc.section("vehicles"))
+        vehicles = sc.section("vehicles")
+        vehicles.pop("load_guard", None)  # used by the charging stage
+        fleet = mobility.draw_fleet(owners, rng=self._rng(task, "fleet"), **vehicles)
         if "area_id" in owners:  # where the EVs are, for the report's map and area chart
             fleet = fleet.merge(owners[["ev_id", "area_id"]], on="ev_id", how="left")
         sessions = mobility.sessions_for_fleet(
@@ -283,6 +285,14 @@ class Study:
         base_p_kw, base_q_kvar = inputs.base_p_kw, inputs.base_q_kvar
         n_weeks = sc.period.get("representative_weeks")
         weeks = None
+        if sc.section("vehicles").get("load_guard"):  # chargers throttled to the main fuse
+            charging_options["load_guard"] = charging.load_guard_limits(
+                feeder.customers,
+                base_p_kw,
+                base_q_kvar,
+                inputs.fleet,
+                phase_assignment=charging_options.get("phase_assignment", "as_drawn"),
+            )
         if n_weeks is None:
             grid = None
             if charging_options.get("grid_aware") and task.strategy != "uncontrolled":

@@ -87,6 +87,7 @@ from gridv2x.charging.battery import (
     virtual_km,
 )
 from gridv2x.charging.grid import GRID_CHECKS, GridLimits, GridRoom
+from gridv2x.charging.load_guard import LoadGuard
 from gridv2x.charging.phases import assign_phases
 from gridv2x.charging.prices import prices_on_index
 from gridv2x.conventions import SESSION_COLUMNS, TIMEZONE, step_hours
@@ -320,6 +321,7 @@ class _Windows:
     charger: np.ndarray  # per EV: effective charger limit [kW]
     ev_slices: list  # per EV: (ev, flat slice, session slice) over in-period sessions
     day_of_step: np.ndarray  # per step: calendar day number (local time)
+    dlimit: np.ndarray | None = None  # flat -> discharge limit of a load guard [kW]
 
 
 def _windows(sessions, fleet, index, charger_cap_kw, arrivals_before=None) -> _Windows:
@@ -686,6 +688,7 @@ def _v2g_passes(
                 cap, discharge_ok = fleet_net.limits(p[el], k, cap, nb / eta_c, starts_g, seg_g)
             other = physical + signal[k] + shift
             frac = w.frac[el]
+            dmax_el = dmax[i] if w.dlimit is None else np.minimum(dmax[i], w.dlimit[el])
             ea = e_arr[sessions_in]
             day = day_of_step[k]
             todo = np.ones(len(sessions_in), bool)
@@ -706,7 +709,7 @@ def _v2g_passes(
                         tries[:1] if attempt == 0 else tries[1:],
                         other,
                         cap,
-                        dmax[i] * frac * discharge_ok,
+                        dmax_el * frac * discharge_ok,
                         nb,
                         head,
                         (sub, sess_sub, seg_sub, starts_sub),
@@ -776,6 +779,7 @@ def schedule(
     v2g: Mapping[str, Any] | None = None,
     battery: Mapping[str, Any] | None = None,
     grid: GridLimits | None = None,
+    load_guard: LoadGuard | None = None,
 ) -> ChargingResult:
     """Schedule home charging of a feeder's EVs with one strategy.
 
@@ -852,6 +856,11 @@ def schedule(
         The feeder's limits as a linear model in EV power
         (:func:`gridv2x.charging.grid.grid_limits`, built from load flows of the base load);
         required with ``grid_aware`` (the study builds it).
+    load_guard : LoadGuard, optional
+        The chargers' load guard (:func:`gridv2x.charging.load_guard.load_guard_limits`,
+        scenario ``vehicles.load_guard``): every strategy charges (and V2G discharges) at most
+        what each customer's main fuse leaves after the household load; the charging energy
+        this costs is ``guard_lost_kwh`` per session and EV.
 
     Returns
     -------
@@ -939,9 +948,25 @@ def schedule(
     battery_kwh = fleet["battery_kwh"].to_numpy(dtype=float)
     e0 = initial_soc * battery_kwh
     e_target = target * battery_kwh
+    cap_free = None
+    if load_guard is not None:
+        if not isinstance(load_guard, LoadGuard):
+            raise InputError(
+                f"charging load_guard: must be a LoadGuard, given {type(load_guard).__name__}"
+            )
+        cap_free = eta_c * w.dt_h * _fill.segment_sum(w.cap, w.starts)
+        guard_charge, guard_discharge = load_guard.on(horizon, fleet["ev_id"])
+        w.cap = np.minimum(w.cap, guard_charge[w.step, w.ev_of] * w.frac)
+        w.dlimit = guard_discharge[w.step, w.ev_of]
     e_arr, driving, external, need_full, dep_target, cap_batt = _energy_chain(
         w, fleet, e0, e_target, eta_c
     )
+    guard_lost = np.zeros(len(w.sess))
+    if cap_free is not None:  # what the guard costs each session: need the window no longer holds
+        guard_lost[w.s_idx] = np.maximum(
+            np.minimum(need_full[w.s_idx], cap_free) - np.minimum(need_full, cap_batt)[w.s_idx],
+            0.0,
+        )
     share = w.sess["share"].to_numpy()
     need_ctrl = need_full * share  # pro-rated for sessions that run past the horizon
     base = _repeat_last_day(base_load_kw.to_numpy(dtype=float), lookahead, index)
@@ -1018,6 +1043,8 @@ def schedule(
                 break
             p = coordinate(p, 1, discharge=strategy == "v2g")
     restored = None
+    w_sess_in_period = w.sess["in_period"].to_numpy()
+    w_sess_ev = w.sess["ev"].to_numpy()
     if lookahead:  # cut back to the period; shortfalls are judged over the whole horizon
         restored = _restored_kwh(w, p, eta_c, eta_d)
         w_period = _windows(sessions, fleet, index, charger_cap_kw)
@@ -1045,6 +1072,9 @@ def schedule(
         else (window[: len(index)], float(tariff_opts["sek_per_kw_month"])),
         restored,
     )
+    lost = np.where(w_sess_in_period, guard_lost, 0.0)
+    result.sessions["guard_lost_kwh"] = lost
+    result.per_ev["guard_lost_kwh"] = np.bincount(w_sess_ev, weights=lost, minlength=len(fleet))
     if {"phases", "phase"} <= set(fleet.columns):
         result.per_ev["phases"] = fleet["phases"].to_numpy()
         result.per_ev["phase"] = _phases_as(fleet, phase_assignment)

@@ -205,6 +205,13 @@ METRICS: dict[str, Metric] = {
         "Cost of the EVs' grid energy at the day-ahead prices (charging.price_file, or the "
         "shipped synthetic SE3 example series); V2G discharge earns the price." + _SIMULATED,
     ),
+    "ev_guard_lost_kwh": _m(
+        "EV energy lost to the load guard",
+        "kWh",
+        "Charging energy the EVs could not get because the load guard (vehicles.load_guard) "
+        "throttled the chargers to what the main fuses leave after the household load; it "
+        "shows as shortfall or unmet energy." + _SIMULATED,
+    ),
     "ev_to_ev_kwh": _m(
         "EV-to-EV energy",
         "kWh",

@@ -61,3 +61,46 @@ def test_v2g_does_not_shuffle_energy_between_cars(villa, objective):
     charge = np.maximum(result.power_kw.to_numpy(), 0).sum(axis=1)
     discharge = np.maximum(-result.power_kw.to_numpy(), 0).sum(axis=1)
     assert totals["ev_to_ev_kwh"] == pytest.approx(np.minimum(charge, discharge).sum() * 0.25)
+
+
+@pytest.mark.parametrize("strategy", ["uncontrolled", "v2g"])
+def test_load_guard_keeps_every_charging_customer_within_its_fuse(villa, strategy):
+    from gridv2x import metrics
+    from gridv2x.study import customer_loads
+
+    study, feeder, inputs, options = villa
+    week = slice(0, 7 * 96)  # one week keeps the load flow short
+    index = study.index[week]
+    base_p, base_q = inputs.base_p_kw.iloc[week], inputs.base_q_kvar.iloc[week]
+    sessions = inputs.sessions[inputs.sessions["arrival"] < index[-1]]
+    unguarded = charging.schedule(
+        strategy, sessions, inputs.fleet, index, base_p.sum(axis=1), **options
+    )
+    guard = charging.load_guard_limits(feeder.customers, base_p, base_q, inputs.fleet)
+    result = charging.schedule(
+        strategy, sessions, inputs.fleet, index, base_p.sum(axis=1), load_guard=guard, **options
+    )
+    lost = result.per_ev["guard_lost_kwh"]
+    assert (lost >= 0).all()
+    assert lost.sum() == pytest.approx(result.sessions["guard_lost_kwh"].sum())
+
+    def fuse_pct(res):
+        # balanced load flow for the voltages, the phase currents from the per-phase power
+        ev_kw = charging.power_by_customer(res, inputs.fleet)
+        load_p, load_q, _, _ = customer_loads(feeder, base_p, base_q, ev_kw)
+        pf = study._run_powerflow(feeder, load_p, load_q)
+        ev_ph = charging.power_by_customer(res, inputs.fleet, phases=True)
+        _, _, cust_p, cust_q = customer_loads(feeder, base_p, base_q, ev_ph, asymmetric=True)
+        stats = metrics.customer_statistics(
+            pf, feeder.customers, customer_p_kw=cust_p, customer_q_kvar=cust_q, index=index
+        )
+        ev_by_customer = charging.power_by_customer(res, inputs.fleet)
+        drawing = ev_by_customer.reindex(columns=stats.fuse_pct.columns, fill_value=0.0) > 1e-6
+        return stats.fuse_pct, drawing
+
+    pct, drawing = fuse_pct(result)
+    assert drawing.to_numpy().any()
+    assert pct.where(drawing).max().max() <= 100.0 + 1e-6
+    # without the guard the same chargers overload fuses while charging
+    pct0, drawing0 = fuse_pct(unguarded)
+    assert pct0.where(drawing0).max().max() > 100.0
