@@ -285,6 +285,8 @@ class Study:
         base_p_kw, base_q_kvar = inputs.base_p_kw, inputs.base_q_kvar
         n_weeks = sc.period.get("representative_weeks")
         weeks = None
+        if charging_options.get("coordination") == "household":  # each sees its own load
+            charging_options["household_kw"] = base_p_kw
         if sc.section("vehicles").get("load_guard"):  # chargers throttled to the main fuse
             charging_options["load_guard"] = charging.load_guard_limits(
                 feeder.customers,
@@ -358,6 +360,8 @@ class Study:
             **summary,
         }
         summary["ev_to_ev_kwh"] = ev.ev_to_ev_kwh
+        summary["charging_foresight"] = charging_options.get("foresight", "forecast")
+        summary["charging_coordination"] = charging_options.get("coordination", "feeder")
         if weeks is not None:  # what was simulated, and the weight of a simulated step
             summary["simulated_weeks"] = period.format_weeks(weeks)
             summary["simulated_days"] = len(index) * step_hours(self.index) / 24.0

@@ -79,6 +79,8 @@ import numpy as np
 import pandas as pd
 
 from gridv2x.charging import _fill, _fleet_net
+from gridv2x.charging import forecast as _forecast
+from gridv2x.charging import household as _household
 from gridv2x.charging import tariff as _tariff
 from gridv2x.charging.battery import (
     CALENDAR_FADE_PCT_PER_YEAR,
@@ -522,6 +524,44 @@ def _energy_chain(w: _Windows, fleet, e0, e_target, eta_c):
     return e_arr, driving, external, need, target, cap_batt
 
 
+def _realised_chain(w: _Windows, p, e0, target, battery, eta_c, eta_d):
+    """The chain of stored energy as it happened with the schedule ``p`` (foresight forecast).
+
+    Returns per session (rows of ``w.sess``): ``e_arr`` (stored energy after the trip home),
+    ``driving`` (trip energy the battery held), ``external`` (unmet) and ``need`` (departure
+    target minus ``e_arr``) [kWh], with each session restoring what ``p`` delivered in it
+    (the stored energy kept within ``[0, battery]`` [kWh]: a V2G plan cut short by an early
+    departure can leave a few kWh beyond the planned path).
+    """
+    sess = w.sess
+    m = len(sess)
+    delivered = _restored_kwh(w, p, eta_c, eta_d)
+    energy = sess["energy_kwh"].to_numpy(dtype=float)
+    ev = sess["ev"].to_numpy()
+    ordinal = sess["ordinal"].to_numpy()
+    in_period = sess["in_period"].to_numpy()
+    e_arr, driving, need = np.zeros(m), np.zeros(m), np.zeros(m)
+    if m == 0:
+        return e_arr, driving, np.zeros(0), need
+    order = np.argsort(ordinal, kind="stable")
+    bounds = np.searchsorted(ordinal[order], np.arange(ordinal.max() + 2))
+    level = e0.copy()
+    for j in range(len(bounds) - 1):
+        rows = order[bounds[j] : bounds[j + 1]]
+        rows = rows[in_period[rows]]
+        if len(rows) == 0:
+            continue
+        evs = ev[rows]
+        drove = np.minimum(energy[rows], level[evs])
+        arr = level[evs] - drove
+        e_arr[rows], driving[rows] = arr, drove
+        need[rows] = np.maximum(target[rows] - arr, 0.0)
+        level[evs] = np.clip(arr + delivered[rows], 0.0, battery[evs])
+    external = np.where(in_period, energy - driving, 0.0)
+    external[external < _TOL_KWH] = 0.0
+    return e_arr, driving, external, need
+
+
 # ---------------------------------------------------------------------------------------------
 # strategies on flat arrays
 
@@ -780,6 +820,9 @@ def schedule(
     battery: Mapping[str, Any] | None = None,
     grid: GridLimits | None = None,
     load_guard: LoadGuard | None = None,
+    foresight: str = "forecast",
+    coordination: str = "feeder",
+    household_kw: pd.DataFrame | None = None,
 ) -> ChargingResult:
     """Schedule home charging of a feeder's EVs with one strategy.
 
@@ -861,6 +904,19 @@ def schedule(
         scenario ``vehicles.load_guard``): every strategy charges (and V2G discharges) at most
         what each customer's main fuse leaves after the household load; the charging energy
         this costs is ``guard_lost_kwh`` per session and EV.
+    foresight : {"forecast", "perfect"}
+        What V1G/V2G plan on (:mod:`gridv2x.charging.forecast`): ``forecast`` (default) the
+        forecast household load and each car's forecast departure, then cars leave when they
+        leave (the shortfall is counted); ``perfect`` the realised load and exact departures,
+        an upper bound of what control can do.
+    coordination : {"feeder", "household"}
+        Who plans (:mod:`gridv2x.charging.household`): ``feeder`` (default) one controller
+        for all EVs of the feeder; ``household`` every car on its own, on its price and its
+        own household's load, blind to the feeder (herding).
+    household_kw : pandas.DataFrame, optional
+        Household load ``[time x customer_id]`` [kW] (without EVs) on the study index, what a
+        household controller sees of its own load (``coordination: household``; without it
+        the household's load is taken as zero).
 
     Returns
     -------
@@ -940,6 +996,21 @@ def schedule(
         )
 
     fleet = fleet.reset_index(drop=True)
+    if foresight not in _forecast.FORESIGHTS:
+        raise InputError(
+            f"charging.foresight: must be one of {', '.join(_forecast.FORESIGHTS)}, "
+            f"given {foresight!r}"
+        )
+    if coordination not in _household.COORDINATIONS:
+        raise InputError(
+            f"charging.coordination: must be one of {', '.join(_household.COORDINATIONS)}, "
+            f"given {coordination!r}"
+        )
+    if strategy == "uncontrolled":
+        foresight = "perfect"  # nothing is planned
+    if foresight == "forecast":  # plan on each car's forecast departure (module forecast)
+        sessions = sessions.assign(departure_actual=sessions["departure"])
+        sessions["departure"] = _forecast.planned_departures(sessions)
     # look past the end of the period (module docs): sessions cut by the end are scheduled
     # on a horizon that repeats the last day, then the schedule is cut back to the period
     lookahead = _lookahead_steps(sessions, index)
@@ -988,23 +1059,31 @@ def schedule(
     if strategy == "uncontrolled":
         p = _fill.uncontrolled_fill(w.cap, need_full[si] / (eta_c * dt), w.starts, w.seg)
     else:
-        groups = _block_groups(w)
-        need_steps = need_ctrl[si] / (eta_c * dt)
         if objective == "price" and tariff_opts["sek_per_kw_month"]:
             w.cap = _tariff.capped_charger(
-                w, need_steps, window, horizon.tz_convert(TIMEZONE).month.to_numpy()
+                w,
+                need_ctrl[si] / (eta_c * dt),
+                window,
+                horizon.tz_convert(TIMEZONE).month.to_numpy(),
             )
-        # restart from uncontrolled at the controlled need (differs only for cut sessions)
-        p = _fill.uncontrolled_fill(w.cap, need_steps, w.starts, w.seg)
-        load = base + np.bincount(w.step, weights=p, minlength=len(horizon))
+        groups = _block_groups(w)
+        forecast = foresight == "forecast"
+        # what the controller plans on: the feeder's load, or each household's own
+        if coordination == "household":
+            own = _household.own_load(household_kw, horizon, fleet)  # [step x ev]
+            if forecast:
+                own = _forecast.forecast_base_load(own, horizon)
+            fill_w = _household.private_windows(w)
+            base_fill = own.T.ravel()
+            signal_fill = np.tile(signal, len(fleet))
+        else:
+            fill_w = w
+            base_fill = _forecast.forecast_base_load(base, horizon) if forecast else base
+            signal_fill = signal
         # the soft limit only matters for the price objective: valley filling on the load
         # itself already keeps it as low as the plug-in windows allow
-        limit = transformer_limit_kw if objective == "price" else None
-        room = None
-        if grid_aware:
-            room = GridRoom(grid, fleet["ev_id"], len(horizon))
-            room.start(p, w.step, w.ev_of, w.cap)
-        need_b = np.minimum(need_ctrl, cap_batt)[si]
+        feeder = coordination == "feeder"
+        limit = transformer_limit_kw if objective == "price" and feeder else None
         # wear cost of a discharged kWh in the effective load's units (objective price)
         wear_kw = (
             price_weight_kw_per_sek * float(v2g_opts["wear_cost_sek_per_kwh"])
@@ -1012,36 +1091,66 @@ def schedule(
             else 0.0
         )
 
-        def coordinate(p, n_passes, discharge):
-            """``n_passes`` coordination passes over the fleet, with or without V2G."""
-            if not discharge:
-                return _valley_passes(w, p, load, signal, need_steps, n_passes, groups, limit, room)
-            return _v2g_passes(
-                w,
-                p,
-                load,
-                signal,
-                need_b,
-                e_arr[si],
-                v2g_opts,
-                fleet,
-                groups,
-                eta_c,
-                eta_d,
-                n_passes,
-                limit,
-                room,
-                wear_kw,
-            )
+        def plan(need_ctrl, e_arr, cap_batt):
+            """The coordinated schedule of the sessions' needs [kW per flat element]."""
+            need_steps = need_ctrl[si] / (eta_c * dt)
+            # restart from uncontrolled at the controlled need (differs only for cut sessions)
+            p = _fill.uncontrolled_fill(w.cap, need_steps, w.starts, w.seg)
+            load = base_fill + np.bincount(fill_w.step, weights=p, minlength=len(base_fill))
+            room = None
+            if grid_aware and feeder:
+                room = GridRoom(grid, fleet["ev_id"], len(horizon))
+                room.start(p, w.step, w.ev_of, w.cap)
+            need_b = np.minimum(need_ctrl, cap_batt)[si]
 
-        p = coordinate(p, passes, discharge=False)
-        if strategy == "v2g":
-            p = coordinate(p, n_v2g_passes, discharge=True)
-        # check against the real load flow; correct the linear model and re-coordinate
-        for _ in range(GRID_CHECKS if room is not None else 0):
-            if not room.check(p, w.step, w.ev_of):
-                break
-            p = coordinate(p, 1, discharge=strategy == "v2g")
+            def coordinate(p, n_passes, discharge):
+                """``n_passes`` coordination passes over the fleet, with or without V2G."""
+                if not discharge:
+                    return _valley_passes(
+                        fill_w, p, load, signal_fill, need_steps, n_passes, groups, limit, room
+                    )
+                return _v2g_passes(
+                    fill_w,
+                    p,
+                    load,
+                    signal_fill,
+                    need_b,
+                    e_arr[si],
+                    v2g_opts,
+                    fleet,
+                    groups,
+                    eta_c,
+                    eta_d,
+                    n_passes,
+                    limit,
+                    room,
+                    wear_kw,
+                    net=feeder,
+                )
+
+            p = coordinate(p, passes, discharge=False)
+            if strategy == "v2g":
+                p = coordinate(p, n_v2g_passes, discharge=True)
+            # check against the real load flow; correct the linear model and re-coordinate
+            for _ in range(GRID_CHECKS if room is not None else 0):
+                if not room.check(p, w.step, w.ev_of):
+                    break
+                p = coordinate(p, 1, discharge=strategy == "v2g")
+            return p
+
+        p = plan(need_ctrl, e_arr, cap_batt)
+        if forecast:  # reality: cars leave when they leave; re-plan from the real chain
+            t0 = horizon[0]
+            actual = ((w.sess["departure_actual"] - t0) / pd.Timedelta(hours=dt)).to_numpy(float)
+            there = _forecast.realised_share(w, actual)
+            for replan in range(_forecast.REPLANS + 1):
+                p = p * there
+                e_arr, driving, external, need_full = _realised_chain(
+                    w, p, e0, dep_target, battery_kwh, eta_c, eta_d
+                )
+                need_ctrl = need_full * share
+                if replan < _forecast.REPLANS:
+                    p = plan(need_ctrl, e_arr, cap_batt)
     restored = None
     w_sess_in_period = w.sess["in_period"].to_numpy()
     w_sess_ev = w.sess["ev"].to_numpy()
@@ -1072,6 +1181,9 @@ def schedule(
         else (window[: len(index)], float(tariff_opts["sek_per_kw_month"])),
         restored,
     )
+    if "departure_actual" in result.sessions:  # the sessions as they happened
+        result.sessions["planned_departure"] = result.sessions["departure"]
+        result.sessions["departure"] = result.sessions.pop("departure_actual")
     lost = np.where(w_sess_in_period, guard_lost, 0.0)
     result.sessions["guard_lost_kwh"] = lost
     result.per_ev["guard_lost_kwh"] = np.bincount(w_sess_ev, weights=lost, minlength=len(fleet))

@@ -212,6 +212,19 @@ METRICS: dict[str, Metric] = {
         "throttled the chargers to what the main fuses leave after the household load; it "
         "shows as shortfall or unmet energy." + _SIMULATED,
     ),
+    "charging_foresight": _m(
+        "Charging foresight",
+        "",
+        "What v1g/v2g planned on (charging.foresight): forecast (forecast household load and "
+        "departures, shortfall counted) or perfect (realised load and exact departures: an "
+        "upper bound of what control can do).",
+    ),
+    "charging_coordination": _m(
+        "Charging coordination",
+        "",
+        "Who planned v1g/v2g (charging.coordination): feeder (one controller for the feeder) or "
+        "household (each car on its own price and household load: herding).",
+    ),
     "ev_to_ev_kwh": _m(
         "EV-to-EV energy",
         "kWh",

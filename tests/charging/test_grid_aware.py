@@ -36,6 +36,8 @@ def _study(feeder, share, limits, grid_aware, days=14):
                 "period": {"start": "2030-01-06", "days": days},
                 "networks": [{"builtin": feeder}],
                 "adoption": {"share": share},
+                # chargers without a load guard: the premise is plain charging breaking a limit
+                "vehicles": {"load_guard": False},
                 "limits": limits,
                 "charging": {
                     "grid_aware": grid_aware,
