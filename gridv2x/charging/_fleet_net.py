@@ -23,7 +23,7 @@ import pandas as pd
 from gridv2x.charging import _fill
 from gridv2x.conventions import step_hours
 
-__all__ = ["FleetNet", "ev_to_ev_kwh"]
+__all__ = ["FleetNet", "ev_to_ev_kwh", "net_out"]
 
 ACTIVE_KW = 1e-6
 """Power below which an EV counts as neither charging nor discharging in a step [kW]."""
@@ -84,6 +84,17 @@ class FleetNet:
         """Replace one EV's power ``old`` by ``new`` [kW] in steps ``k``."""
         np.add.at(self.charge, k, np.maximum(new, 0.0) - np.maximum(old, 0.0))
         np.add.at(self.discharge, k, np.maximum(-new, 0.0) - np.maximum(-old, 0.0))
+
+
+def net_out(p: np.ndarray, step: np.ndarray, n_steps: int) -> np.ndarray:
+    """``p`` [kW] without discharge in the steps where some EV charges.
+
+    What happens when a forecast plan meets reality: a car still plugged in after its
+    forecast departure charges in a step where others planned to discharge; the dischargers
+    give way (any discharge left in that step would go into the charging car).
+    """
+    charge = np.bincount(step, weights=np.maximum(p, 0.0), minlength=n_steps)
+    return np.where((p < 0) & (charge[step] > ACTIVE_KW), 0.0, p)
 
 
 def ev_to_ev_kwh(power_kw: pd.DataFrame, step_h: float | None = None) -> float:

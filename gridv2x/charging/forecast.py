@@ -15,15 +15,15 @@ default) the controller plans each session on what it can know at plug-in:
 - **energy need**: known at plug-in (the charger or the car's app reads the state of charge);
   the departure target is the scenario's target level.
 
-Then reality happens: a car that leaves before its forecast departure takes what it has;
-the plan's energy after the real departure is lost and shows as ``shortfall_kwh`` (and
-``unmet_kwh`` when a later trip then lacks energy). The next session starts from the real
-state of charge: the need of every session is re-planned once from the realised chain of
-stored energy (``REPLANS``). Not modelled: a controller that notices the car is still there
-after its forecast departure keeps nothing more to do, as the plan already aimed to finish
-by then; and the coordination passes see the other cars' plans for the whole period, as a
-controller that re-plans at every plug-in and departure would see them for the cars plugged
-in (docs/sources.md §9).
+Then reality happens (``schedule._forecast_realised``): a car that leaves before its
+forecast departure takes what it has; the plan's energy after the real departure is lost and
+shows as ``shortfall_kwh`` (and ``unmet_kwh`` when a later trip then lacks energy). A car
+still plugged in after its forecast departure gets what its session still misses at full
+power from then on (the controller notices it is still there). The next session starts from
+the real state of charge: the need of every session is re-planned once from the realised
+chain of stored energy (``REPLANS``). Not modelled: the coordination passes see the other
+cars' plans for the whole period, where a controller that re-plans at every plug-in and
+departure sees them for the cars plugged in (docs/sources.md §9).
 """
 
 from __future__ import annotations
@@ -143,20 +143,3 @@ def planned_departures(sessions: pd.DataFrame) -> pd.Series:
     next_arrival = order.groupby("ev_id", sort=False)["arrival"].shift(-1)
     planned = planned.where(next_arrival.isna() | (planned <= next_arrival), next_arrival)
     return planned.reindex(sessions.index)
-
-
-def realised_share(w, actual_departure: np.ndarray) -> np.ndarray:
-    """Share of each planned element's energy that happens before the real departure [-].
-
-    Parameters
-    ----------
-    w : gridv2x.charging.schedule._Windows
-        The plug-in windows as planned (forecast departures).
-    actual_departure : ndarray
-        Real departure of every row of ``w.sess`` in steps from the start of the horizon [-].
-    """
-    if len(w.step) == 0:
-        return np.zeros(0)
-    dep = actual_departure[w.s_idx][w.seg]
-    there = np.clip(dep - w.step, 0.0, 1.0)  # plugged-in share of the step left by the car
-    return np.clip(np.divide(there, w.frac, out=np.ones_like(there), where=w.frac > 0), 0.0, 1.0)

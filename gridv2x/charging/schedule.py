@@ -524,42 +524,93 @@ def _energy_chain(w: _Windows, fleet, e0, e_target, eta_c):
     return e_arr, driving, external, need, target, cap_batt
 
 
-def _realised_chain(w: _Windows, p, e0, target, battery, eta_c, eta_d):
-    """The chain of stored energy as it happened with the schedule ``p`` (foresight forecast).
+def _forecast_realised(
+    wp: _Windows, p_plan, w: _Windows, e0, target, battery, eta_c, eta_d, net=False
+):
+    """The planned schedule as it happened (foresight forecast), and the chain of stored energy.
 
-    Returns per session (rows of ``w.sess``): ``e_arr`` (stored energy after the trip home),
-    ``driving`` (trip energy the battery held), ``external`` (unmet) and ``need`` (departure
-    target minus ``e_arr``) [kWh], with each session restoring what ``p`` delivered in it
-    (the stored energy kept within ``[0, battery]`` [kWh]: a V2G plan cut short by an early
-    departure can leave a few kWh beyond the planned path).
+    The plan ``p_plan`` on the planned windows ``wp`` (forecast departures) is carried onto
+    the real windows ``w`` step by step from each arrival (both start at the same step): a car
+    that leaves before its forecast departure takes what it has (the plan's later steps are
+    lost, its last step pro-rated by the plugged-in share); a car still plugged in after its
+    forecast departure gets what its session still misses, at full power from then on (the
+    controller notices the car is still there). With ``net`` (feeder-coordinated V2G) the
+    discharge in a step where other EVs charge is given up
+    (:func:`gridv2x.charging._fleet_net.net_out`). The chain then restores, per session, what
+    was delivered, keeping the stored energy within ``[0, battery]`` [kWh].
+
+    Returns
+    -------
+    p : ndarray
+        Power on the elements of ``w`` [kW].
+    e_arr, driving, external, need : ndarray
+        Per session (rows of ``w.sess``) [kWh]: stored energy after the trip home, trip energy
+        the battery held, unmet trip energy, departure target minus ``e_arr``.
     """
     sess = w.sess
     m = len(sess)
-    delivered = _restored_kwh(w, p, eta_c, eta_d)
+    dt = w.dt_h
+    p = np.zeros(len(w.step))
+    cont = np.zeros(len(w.step), bool)  # steps after the forecast departure
+    pos_p = np.full(m, -1)
+    pos_p[wp.s_idx] = np.arange(len(wp.s_idx))
+    len_p = np.diff(np.r_[wp.starts, len(wp.step)])
+    len_a = np.diff(np.r_[w.starts, len(w.step)])
+    rows = w.s_idx
+    planned = pos_p[rows] >= 0
+    common = np.where(planned, np.minimum(len_a, len_p[np.maximum(pos_p[rows], 0)]), 0)
+    if common.sum():
+        off_a = np.repeat(w.starts, common)
+        off_p = np.repeat(wp.starts[np.maximum(pos_p[rows], 0)], common)
+        j = np.arange(common.sum()) - np.repeat(np.cumsum(common) - common, common)
+        a_el, p_el = off_a + j, off_p + j
+        ratio = np.divide(
+            w.frac[a_el], wp.frac[p_el], out=np.ones(len(a_el)), where=wp.frac[p_el] > 0
+        )
+        p[a_el] = p_plan[p_el] * np.minimum(ratio, 1.0)
+    cont[:] = True
+    if common.sum():
+        cont[a_el] = False
+    delivered = _restored_kwh(w, p, eta_c, eta_d)  # per row, the plan's part
+    cont_cap = np.zeros(m)
+    cont_cap[rows] = eta_c * dt * _fill.segment_sum(np.where(cont, w.cap, 0.0), w.starts)
+
     energy = sess["energy_kwh"].to_numpy(dtype=float)
     ev = sess["ev"].to_numpy()
     ordinal = sess["ordinal"].to_numpy()
     in_period = sess["in_period"].to_numpy()
-    e_arr, driving, need = np.zeros(m), np.zeros(m), np.zeros(m)
+    e_arr, driving, need, extra = np.zeros(m), np.zeros(m), np.zeros(m), np.zeros(m)
     if m == 0:
-        return e_arr, driving, np.zeros(0), need
+        return p, e_arr, driving, np.zeros(0), need
     order = np.argsort(ordinal, kind="stable")
     bounds = np.searchsorted(ordinal[order], np.arange(ordinal.max() + 2))
-    level = e0.copy()
-    for j in range(len(bounds) - 1):
-        rows = order[bounds[j] : bounds[j + 1]]
-        rows = rows[in_period[rows]]
-        if len(rows) == 0:
-            continue
-        evs = ev[rows]
-        drove = np.minimum(energy[rows], level[evs])
-        arr = level[evs] - drove
-        e_arr[rows], driving[rows] = arr, drove
-        need[rows] = np.maximum(target[rows] - arr, 0.0)
-        level[evs] = np.clip(arr + delivered[rows], 0.0, battery[evs])
+
+    def chain(delivered, cont_cap):
+        level = e0.copy()
+        for k in range(len(bounds) - 1):
+            r = order[bounds[k] : bounds[k + 1]]
+            r = r[in_period[r]]
+            if len(r) == 0:
+                continue
+            evs = ev[r]
+            drove = np.minimum(energy[r], level[evs])
+            arr = level[evs] - drove
+            e_arr[r], driving[r] = arr, drove
+            need[r] = np.maximum(target[r] - arr, 0.0)
+            extra[r] = np.minimum(np.maximum(need[r] - delivered[r], 0.0), cont_cap[r])
+            level[evs] = np.clip(arr + delivered[r] + extra[r], 0.0, battery[evs])
+
+    chain(delivered, cont_cap)
+    # the continuation after the forecast departure: full power until the session is served
+    p += _fill.uncontrolled_fill(
+        np.where(cont, w.cap, 0.0), extra[rows] / (eta_c * dt), w.starts, w.seg
+    )
+    if net and (p < 0).any():  # the fleet stays net: dischargers give way to late charging
+        p = _fleet_net.net_out(p, w.step, w.n_steps)
+        chain(_restored_kwh(w, p, eta_c, eta_d), np.zeros(m))
     external = np.where(in_period, energy - driving, 0.0)
     external[external < _TOL_KWH] = 0.0
-    return e_arr, driving, external, need
+    return p, e_arr, driving, external, need
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1008,14 +1059,20 @@ def schedule(
         )
     if strategy == "uncontrolled":
         foresight = "perfect"  # nothing is planned
-    if foresight == "forecast":  # plan on each car's forecast departure (module forecast)
-        sessions = sessions.assign(departure_actual=sessions["departure"])
-        sessions["departure"] = _forecast.planned_departures(sessions)
+    forecast = foresight == "forecast"
+    plan_sessions = sessions
+    if forecast:  # plan on each car's forecast departure (module forecast)
+        sessions = sessions.assign(planned_departure=_forecast.planned_departures(sessions))
+        plan_sessions = sessions.assign(departure=sessions["planned_departure"])
     # look past the end of the period (module docs): sessions cut by the end are scheduled
     # on a horizon that repeats the last day, then the schedule is cut back to the period
-    lookahead = _lookahead_steps(sessions, index)
+    lookahead = max(_lookahead_steps(sessions, index), _lookahead_steps(plan_sessions, index))
     horizon = _extended_index(index, lookahead)
     w = _windows(sessions, fleet, horizon, charger_cap_kw, arrivals_before=len(index))
+    # the windows the controller plans on (the real ones with perfect foresight)
+    wp = w
+    if forecast:
+        wp = _windows(plan_sessions, fleet, horizon, charger_cap_kw, arrivals_before=len(index))
     battery_kwh = fleet["battery_kwh"].to_numpy(dtype=float)
     e0 = initial_soc * battery_kwh
     e_target = target * battery_kwh
@@ -1027,8 +1084,9 @@ def schedule(
             )
         cap_free = eta_c * w.dt_h * _fill.segment_sum(w.cap, w.starts)
         guard_charge, guard_discharge = load_guard.on(horizon, fleet["ev_id"])
-        w.cap = np.minimum(w.cap, guard_charge[w.step, w.ev_of] * w.frac)
-        w.dlimit = guard_discharge[w.step, w.ev_of]
+        for win in {id(w): w, id(wp): wp}.values():
+            win.cap = np.minimum(win.cap, guard_charge[win.step, win.ev_of] * win.frac)
+            win.dlimit = guard_discharge[win.step, win.ev_of]
     e_arr, driving, external, need_full, dep_target, cap_batt = _energy_chain(
         w, fleet, e0, e_target, eta_c
     )
@@ -1059,25 +1117,28 @@ def schedule(
     if strategy == "uncontrolled":
         p = _fill.uncontrolled_fill(w.cap, need_full[si] / (eta_c * dt), w.starts, w.seg)
     else:
+        spi = wp.s_idx
+        share_plan = wp.sess["share"].to_numpy()
+        cap_plan = np.zeros(len(wp.sess))  # battery-side capacity of the planned windows
+        cap_plan[spi] = eta_c * dt * _fill.segment_sum(wp.cap, wp.starts)
         if objective == "price" and tariff_opts["sek_per_kw_month"]:
-            w.cap = _tariff.capped_charger(
-                w,
-                need_ctrl[si] / (eta_c * dt),
+            wp.cap = _tariff.capped_charger(
+                wp,
+                (need_full * share_plan)[spi] / (eta_c * dt),
                 window,
                 horizon.tz_convert(TIMEZONE).month.to_numpy(),
             )
-        groups = _block_groups(w)
-        forecast = foresight == "forecast"
+        groups = _block_groups(wp)
         # what the controller plans on: the feeder's load, or each household's own
         if coordination == "household":
             own = _household.own_load(household_kw, horizon, fleet)  # [step x ev]
             if forecast:
                 own = _forecast.forecast_base_load(own, horizon)
-            fill_w = _household.private_windows(w)
+            fill_w = _household.private_windows(wp)
             base_fill = own.T.ravel()
             signal_fill = np.tile(signal, len(fleet))
         else:
-            fill_w = w
+            fill_w = wp
             base_fill = _forecast.forecast_base_load(base, horizon) if forecast else base
             signal_fill = signal
         # the soft limit only matters for the price objective: valley filling on the load
@@ -1091,17 +1152,18 @@ def schedule(
             else 0.0
         )
 
-        def plan(need_ctrl, e_arr, cap_batt):
-            """The coordinated schedule of the sessions' needs [kW per flat element]."""
-            need_steps = need_ctrl[si] / (eta_c * dt)
+        def plan(need_full, e_arr):
+            """The coordinated schedule of the sessions' needs on the planned windows [kW]."""
+            need_ctrl = need_full * share_plan
+            need_steps = need_ctrl[spi] / (eta_c * dt)
             # restart from uncontrolled at the controlled need (differs only for cut sessions)
-            p = _fill.uncontrolled_fill(w.cap, need_steps, w.starts, w.seg)
+            p = _fill.uncontrolled_fill(wp.cap, need_steps, wp.starts, wp.seg)
             load = base_fill + np.bincount(fill_w.step, weights=p, minlength=len(base_fill))
             room = None
             if grid_aware and feeder:
                 room = GridRoom(grid, fleet["ev_id"], len(horizon))
-                room.start(p, w.step, w.ev_of, w.cap)
-            need_b = np.minimum(need_ctrl, cap_batt)[si]
+                room.start(p, wp.step, wp.ev_of, wp.cap)
+            need_b = np.minimum(need_ctrl, cap_plan)[spi]
 
             def coordinate(p, n_passes, discharge):
                 """``n_passes`` coordination passes over the fleet, with or without V2G."""
@@ -1115,7 +1177,7 @@ def schedule(
                     load,
                     signal_fill,
                     need_b,
-                    e_arr[si],
+                    e_arr[spi],
                     v2g_opts,
                     fleet,
                     groups,
@@ -1133,24 +1195,20 @@ def schedule(
                 p = coordinate(p, n_v2g_passes, discharge=True)
             # check against the real load flow; correct the linear model and re-coordinate
             for _ in range(GRID_CHECKS if room is not None else 0):
-                if not room.check(p, w.step, w.ev_of):
+                if not room.check(p, wp.step, wp.ev_of):
                     break
                 p = coordinate(p, 1, discharge=strategy == "v2g")
             return p
 
-        p = plan(need_ctrl, e_arr, cap_batt)
+        p = plan(need_full, e_arr)
         if forecast:  # reality: cars leave when they leave; re-plan from the real chain
-            t0 = horizon[0]
-            actual = ((w.sess["departure_actual"] - t0) / pd.Timedelta(hours=dt)).to_numpy(float)
-            there = _forecast.realised_share(w, actual)
             for replan in range(_forecast.REPLANS + 1):
-                p = p * there
-                e_arr, driving, external, need_full = _realised_chain(
-                    w, p, e0, dep_target, battery_kwh, eta_c, eta_d
+                p, e_arr, driving, external, need_full = _forecast_realised(
+                    wp, p, w, e0, dep_target, battery_kwh, eta_c, eta_d, net=feeder
                 )
-                need_ctrl = need_full * share
                 if replan < _forecast.REPLANS:
-                    p = plan(need_ctrl, e_arr, cap_batt)
+                    p = plan(need_full, e_arr)
+            need_ctrl = need_full * share
     restored = None
     w_sess_in_period = w.sess["in_period"].to_numpy()
     w_sess_ev = w.sess["ev"].to_numpy()
@@ -1181,9 +1239,6 @@ def schedule(
         else (window[: len(index)], float(tariff_opts["sek_per_kw_month"])),
         restored,
     )
-    if "departure_actual" in result.sessions:  # the sessions as they happened
-        result.sessions["planned_departure"] = result.sessions["departure"]
-        result.sessions["departure"] = result.sessions.pop("departure_actual")
     lost = np.where(w_sess_in_period, guard_lost, 0.0)
     result.sessions["guard_lost_kwh"] = lost
     result.per_ev["guard_lost_kwh"] = np.bincount(w_sess_ev, weights=lost, minlength=len(fleet))

@@ -41,6 +41,7 @@ def _study(feeder, share, limits, grid_aware, days=14):
                 "limits": limits,
                 "charging": {
                     "grid_aware": grid_aware,
+                    "foresight": "perfect",  # the algorithm's guarantees (forecasts: issue 15)
                     "v1g": {"objective": "price"},
                     "v2g": {"objective": "price"},
                 },

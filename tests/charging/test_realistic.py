@@ -42,8 +42,9 @@ def test_ev_to_ev_kwh_counts_the_overlap():
     assert ev_to_ev_kwh(power) == pytest.approx((1.0 + 2.0) * 0.25)
 
 
+@pytest.mark.parametrize("foresight", ["perfect", "forecast"])
 @pytest.mark.parametrize("objective", ["peak", "price"])
-def test_v2g_does_not_shuffle_energy_between_cars(villa, objective):
+def test_v2g_does_not_shuffle_energy_between_cars(villa, objective, foresight):
     study, _, inputs, options = villa
     base = inputs.base_p_kw.sum(axis=1)
     result = charging.schedule(
@@ -52,12 +53,13 @@ def test_v2g_does_not_shuffle_energy_between_cars(villa, objective):
         inputs.fleet,
         study.index,
         base,
-        **{**options, "v2g": {"objective": objective}},
+        **{**options, "foresight": foresight, "v2g": {"objective": objective}},
     )
     totals = result.totals()
-    assert totals["ev_discharged_kwh"] > 100.0  # V2G still discharges
+    assert totals["ev_discharged_kwh"] > 20.0  # V2G still discharges
     assert totals["ev_to_ev_kwh"] <= 0.01 * totals["ev_discharged_kwh"], totals
-    assert totals["ev_unmet_kwh"] == pytest.approx(0.0, abs=1e-6)
+    if foresight == "perfect":
+        assert totals["ev_unmet_kwh"] == pytest.approx(0.0, abs=1e-6)
     charge = np.maximum(result.power_kw.to_numpy(), 0).sum(axis=1)
     discharge = np.maximum(-result.power_kw.to_numpy(), 0).sum(axis=1)
     assert totals["ev_to_ev_kwh"] == pytest.approx(np.minimum(charge, discharge).sum() * 0.25)
