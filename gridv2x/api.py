@@ -31,7 +31,7 @@ from gridv2x.execution.store import ResultsStore, write_frame_csv, write_json, w
 from gridv2x.scenario import Scenario, ValidationError, read_scenario
 from gridv2x.study import Study
 
-__all__ = ["run", "StudyResult", "load_result"]
+__all__ = ["run", "StudyResult", "load_result", "validate_feeders"]
 
 _VERSIONED = (
     "gridv2x",
@@ -136,7 +136,7 @@ class StudyResult:
         return out
 
 
-def _validate_feeders(study: Study) -> None:
+def validate_feeders(study: Study) -> None:
     """Read every feeder before any work starts; report all problems at once."""
     errors = []
     profiles = study.scenario["demand"].get("model") == "profiles"
@@ -214,7 +214,7 @@ def run(
     started = time.perf_counter()
     started_at = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     study = Study(scenario)
-    _validate_feeders(study)
+    validate_feeders(study)
     tmp = None
     if out is None:
         tmp = tempfile.TemporaryDirectory(prefix="gridv2x-")

@@ -122,7 +122,7 @@ V2G_DEFAULTS: dict[str, Any] = {
     "min_spread_pct": 0.0,
     "passes": 1,
 }
-"""Defaults of the ``v2g`` options ([E] estimates, see ``scenario/sections/charging.py``)."""
+"""Defaults of the ``v2g`` options ([E] estimates, see ``charging/options.py``)."""
 
 BATTERY_DEFAULTS: dict[str, Any] = {
     "calendar_fade_pct_per_year": CALENDAR_FADE_PCT_PER_YEAR,
