@@ -65,6 +65,10 @@ class StudyResult:
         For ``hosting_capacity`` studies (EPRI stochastic method).
     forecast, deferral : DataFrame or None
         For ``adoption_forecast`` studies.
+    flexibility, markets, resilience : DataFrame or None
+        With ``v2x.enabled``: every V1G/V2G task's flexibility by hour and season, EVs needed
+        per market product, and (V2G) V2H backup, with the task's feeder, strategy, seed,
+        ev_share and year (:mod:`gridv2x.v2x`).
     provenance : dict
         Versions, seeds, input hashes, run time.
     """
@@ -77,6 +81,9 @@ class StudyResult:
     hosting_capacity: pd.DataFrame | None = None
     forecast: pd.DataFrame | None = None
     deferral: pd.DataFrame | None = None
+    flexibility: pd.DataFrame | None = None
+    markets: pd.DataFrame | None = None
+    resilience: pd.DataFrame | None = None
     provenance: dict[str, Any] = field(default_factory=dict)
     _tmp: Any = field(default=None, repr=False)
 
@@ -280,8 +287,36 @@ def load_result(out: str | Path) -> StudyResult:
     return result
 
 
+V2X_TABLES = ("flexibility", "markets", "resilience")
+"""Per-task V2X tables gathered into one study table each (``v2x.enabled``)."""
+
+
+def _gather_task_tables(result: StudyResult) -> None:
+    """The V2X tables of every task, one study table each, with the task's identity."""
+    summary = result.summary
+    if summary.empty or "task_id" not in summary:
+        return
+    identity = [
+        c for c in ("feeder", "strategy", "seed", "ev_share_target", "year") if c in summary
+    ]
+    for name in V2X_TABLES:
+        parts = []
+        for row in summary[["task_id", *identity]].itertuples(index=False):
+            path = result.root / "results" / str(row.task_id) / f"{name}.parquet"
+            if path.is_file():
+                frame = pd.read_parquet(path)
+                for column in reversed(identity):
+                    value = getattr(row, column)
+                    label = "ev_share" if column == "ev_share_target" else column
+                    frame.insert(0, label, value)
+                parts.append(frame)
+        if parts:
+            setattr(result, name, pd.concat(parts, ignore_index=True))
+
+
 def _study_tables(result: StudyResult) -> None:
-    """Hosting capacity and adoption-forecast tables from the summary."""
+    """Hosting capacity and adoption-forecast tables from the summary; the V2X tables."""
+    _gather_task_tables(result)
     study = result.scenario.study
     summary = result.summary
     if summary.empty or "violation" not in summary:
@@ -304,7 +339,7 @@ def _write_tables(result: StudyResult, out: Path) -> None:
         out / "summary.json",
         summary.to_json(orient="records", indent=2, date_format="iso", default_handler=str),
     )
-    for name in ("violation_probability", "hosting_capacity", "forecast", "deferral"):
+    for name in ("violation_probability", "hosting_capacity", "forecast", "deferral", *V2X_TABLES):
         table = getattr(result, name)
         if table is not None:
             write_frame_csv(out / f"{name}.csv", table)

@@ -20,7 +20,17 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "gridv2x"
 
-DOMAIN = ("network", "demand", "adoption", "mobility", "charging", "powerflow", "metrics", "period")
+DOMAIN = (
+    "network",
+    "demand",
+    "adoption",
+    "mobility",
+    "charging",
+    "powerflow",
+    "metrics",
+    "period",
+    "v2x",
+)
 APPLICATION = ("scenario", "study", "execution", "api", "report", "cli", "cli_networks")
 LEAVES = ("options", "errors", "conventions", "calendar")
 

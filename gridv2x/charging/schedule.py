@@ -98,6 +98,7 @@ from gridv2x.errors import InputError
 __all__ = [
     "ChargingResult",
     "schedule",
+    "v2g_opt_out",
     "STRATEGIES",
     "V1G_DEFAULTS",
     "V2G_DEFAULTS",
@@ -298,7 +299,7 @@ def _check_inputs(strategy, sessions, fleet, index, base_load_kw):
         raise InputError("charging base_load_kw: its index must equal the study index")
 
 
-def _opt_out(ev_ids: pd.Series, share: float) -> np.ndarray:
+def v2g_opt_out(ev_ids: pd.Series, share: float) -> np.ndarray:
     """Deterministic opt-out draw: a stable hash of ``ev_id`` mapped to [0, 1) below ``share``."""
     u = np.array([zlib.crc32(str(e).encode()) / 2**32 for e in ev_ids])
     return u < share
@@ -751,7 +752,7 @@ def _v2g_passes(
         if opts["max_discharge_kw"] is None
         else np.minimum(charger, float(opts["max_discharge_kw"]))
     )
-    opted_out = _opt_out(fleet["ev_id"], float(opts["opt_out_share"]))
+    opted_out = v2g_opt_out(fleet["ev_id"], float(opts["opt_out_share"]))
     cap_day = opts["daily_throughput_cap_kwh"]
     dt = w.dt_h
     need_steps_b = need_batt / dt  # battery side [kW x steps]

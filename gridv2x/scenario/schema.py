@@ -28,6 +28,7 @@ from gridv2x.options import Field, Section, ValidationError
 from gridv2x.period import PERIOD, weeks_in_period
 from gridv2x.powerflow.options import SECTION as POWERFLOW
 from gridv2x.scenario.core import STUDY, TOP
+from gridv2x.v2x.options import SECTION as V2X
 
 __all__ = [
     "SCHEMA",
@@ -59,6 +60,7 @@ SCHEMA: dict[str, Field | Section] = {
     "charging": CHARGING,
     "powerflow": POWERFLOW,
     "limits": LIMITS,
+    "v2x": V2X,
 }
 ROOT = Section(doc="A gridv2x scenario.", fields=SCHEMA)
 DEFAULT_NETWORKS = [{"builtin": "se-suburban-villa"}]
