@@ -497,7 +497,27 @@ def feeder_answer(
         if len(ok) == len(strategies)
         else ("no strategy keeps the limits" if not ok else f"{ok[0]} is the first that keeps them")
     )
-    return f"{intro}" + "; ".join(phrases) + f" — {verdict}."
+    return f"{intro}" + "; ".join(phrases) + f" — {verdict}." + _control_text(rows)
+
+
+def _control_text(rows: pd.DataFrame) -> str:
+    """ " V1G/V2G: ... foresight, ... coordination." from the summary rows (issue 15)."""
+    if "charging_foresight" not in rows or not len(rows):
+        return ""
+    foresight = str(rows["charging_foresight"].iloc[0])
+    coordination = str(rows.get("charging_coordination", pd.Series(["feeder"])).iloc[0])
+    plan = (
+        "perfect foresight of load and departures — an upper bound of what control can do"
+        if foresight == "perfect"
+        else "forecast household load and departures (cars leave when they leave)"
+    )
+    who = (
+        "every car chasing its own price and household load, blind to the feeder (the "
+        "V1G/V2G peaks above include the herding)"
+        if coordination == "household"
+        else "one coordinator for the feeder"
+    )
+    return f" V1G/V2G planned on {plan}, by {who}."
 
 
 def _safe_years_text(forecast: pd.DataFrame | None, feeder: str) -> str:
