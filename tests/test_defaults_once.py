@@ -33,8 +33,9 @@ CONFIGURES = {
 }
 """Section -> the function whose keyword arguments its keys are."""
 
-NOT_ARGUMENTS = {("charging", "strategies")}
-"""Keys the study uses itself (one ``schedule`` call per strategy)."""
+NOT_ARGUMENTS = {("charging", "strategies"), ("vehicles", "load_guard")}
+"""Keys the study uses itself (one ``schedule`` call per strategy) or passes to another stage
+(``vehicles.load_guard`` is read by the charging stage, not ``draw_fleet``)."""
 
 ENGINE_DEFAULTS = {
     ("powerflow", "slack_vm_pu"): None,

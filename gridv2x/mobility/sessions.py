@@ -190,6 +190,7 @@ def sessions_for_fleet(
     work_charging_share: float = DEFAULTS["work_charging_share"],
     plug_in_share: float = DEFAULTS["plug_in_share"],
     plug_in_below_soc: float = DEFAULTS["plug_in_below_soc"],
+    time_shift_h: float = DEFAULTS["time_shift_h"],
 ) -> pd.DataFrame:
     """Home-charging sessions of every EV of a fleet over a study period.
 
@@ -250,6 +251,10 @@ def sessions_for_fleet(
     plug_in_below_soc : float
         State of charge (assuming full after the last session) below which the driver always
         plugs in [-]; default 0.5 [E].
+    time_shift_h : float
+        Every departure and arrival this many hours later (negative: earlier) [h]; default 0.
+        The random draws are the same, so a shifted run differs from the unshifted one by the
+        timing only (the sensitivity study's "arrival times +-1 h", docs/sources.md §10).
 
     Returns
     -------
@@ -434,6 +439,8 @@ def sessions_for_fleet(
     trip_at_work = np.concatenate(
         [is_commute[e1, d1] & work_charger[e1], np.zeros(len(e2) + len(abs_e), bool)]
     )
+    # the whole driving day earlier or later (sensitivity to arrival times; the draws unchanged)
+    trip_dep, trip_ret = trip_dep + time_shift_h, trip_ret + time_shift_h
     # minutes, inside the period (a period that does not start at midnight drops earlier trips)
     trip_dep = np.round(trip_dep * 60.0) / 60.0
     trip_ret = np.round(trip_ret * 60.0) / 60.0
