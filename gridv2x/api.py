@@ -26,6 +26,8 @@ import pandas as pd
 
 from gridv2x import metrics
 from gridv2x.errors import InputError, ScenarioError
+from gridv2x.execution import outfolder
+from gridv2x.execution.fingerprint import study_fingerprint
 from gridv2x.execution.runner import execute
 from gridv2x.execution.store import ResultsStore, write_frame_csv, write_json, write_text
 from gridv2x.scenario import Scenario, ValidationError, read_scenario
@@ -90,7 +92,7 @@ class StudyResult:
             The task or the table is not stored: an unknown ``task_id``, or a whole-period
             table of a task that scenario key ``study.time_series`` did not keep.
         """
-        folder = self.root / "results" / task_id
+        folder = self.root / "results" / outfolder.file_name(task_id)
         path = folder / f"{name}.parquet"
         if not path.is_file():
             if not (folder / "task.json").is_file():
@@ -125,9 +127,12 @@ class StudyResult:
             The output folder.
         """
         out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
         if out.resolve() != self.root.resolve():
-            shutil.copytree(self.root / "results", out / "results", dirs_exist_ok=True)
+            fingerprint = self.provenance.get("study_fingerprint") or self.scenario.digest()
+            outfolder.claim(out, fingerprint, self.scenario.name)  # one study per folder
+            shutil.copytree(
+                self.root / "results", outfolder.inside(out, out / "results"), dirs_exist_ok=True
+            )
         _write_tables(self, out)
         if report and not self.summary.empty:  # nothing to report when every task failed
             from gridv2x.report import build_report
@@ -215,13 +220,16 @@ def run(
     started_at = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     study = Study(scenario)
     _validate_feeders(study)
+    fingerprint, _inputs = study_fingerprint(scenario)  # what the results are computed from
     tmp = None
     if out is None:
         tmp = tempfile.TemporaryDirectory(prefix="gridv2x-")
         root = Path(tmp.name)
     else:
         root = Path(out)
-    store = ResultsStore(root, scenario.digest())
+        if outfolder.claim(root, fingerprint, scenario.name) and progress:
+            print(f"gridv2x: {root} held another study's results; removed them", file=sys.stderr)
+    store = ResultsStore(root, fingerprint)
     tasks = study.tasks()
     todo = [task for task in tasks if not store.is_done(task)]
     root.mkdir(parents=True, exist_ok=True)
@@ -243,6 +251,7 @@ def run(
         progress=progress,
         already_done=len(tasks) - len(todo),
         first_strategy=study.strategies[0],
+        study_key=fingerprint,
     )
     rows = [store.read_summary_row(task) for task in tasks if store.is_done(task)]
     summary = pd.DataFrame(rows)
@@ -251,6 +260,7 @@ def run(
     result.provenance = _provenance(
         scenario, study, started_at, time.perf_counter() - started, scheduler, workers, len(todo)
     )
+    result.provenance["study_fingerprint"] = fingerprint
     if out is not None:
         _write_tables(result, root)
     return result
@@ -299,6 +309,7 @@ def _study_tables(result: StudyResult) -> None:
 
 def _write_tables(result: StudyResult, out: Path) -> None:
     summary = result.summary
+    outfolder.inside(out, out)
     write_frame_csv(out / "summary.csv", summary)
     write_text(
         out / "summary.json",

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from gridv2x.errors import InputError, ScenarioError
+from gridv2x.execution.outfolder import file_name
 
 EXIT_INVALID = 2
 EXIT_INTERNAL = 1
@@ -62,7 +63,7 @@ def run(scenario: Path, out: Path | None, scheduler: str | None, workers: int | 
 
     keep_freed_memory()  # this process is ours (it writes the results and runs --workers 0)
     resolved = gridv2x.read_scenario(scenario)
-    out = out or Path("reports") / resolved.name
+    out = out or Path("reports") / file_name(resolved.name)  # a name is never a path
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out}: exists and is not a folder")
     result = gridv2x.run(

@@ -14,7 +14,7 @@ import pandas as pd
 
 from gridv2x.conventions import TIMEZONE, step_hours
 from gridv2x.demand.weather import _parse_times
-from gridv2x.errors import InputError
+from gridv2x.errors import InputError, unquoted
 
 __all__ = ["read_metered", "resample_energy", "map_profiles", "year_position_h"]
 
@@ -130,10 +130,11 @@ def read_metered(
     except InputError:
         raise
     except Exception as exc:  # parser errors of pandas / pyarrow
-        raise InputError(f"{_KEY}: cannot read {path}: {exc}") from exc
+        raise InputError(f"{_KEY}: cannot read {path}: {unquoted(exc)}") from exc
     if "time" not in table.columns:
         raise InputError(
-            f"{_KEY}: {path} has no 'time' column; given columns {list(table.columns)[:8]}"
+            f"{_KEY}: {path} has no 'time' column (it has {len(table.columns)} other column(s), "
+            "not quoted)"
         )
     times = _parse_times(table["time"], path, _KEY)
     data = table.drop(columns="time")

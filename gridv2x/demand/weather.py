@@ -21,7 +21,7 @@ import pandas as pd
 from scipy.signal import lfilter
 
 from gridv2x.conventions import TIMEZONE
-from gridv2x.errors import InputError
+from gridv2x.errors import InputError, unquoted
 
 __all__ = [
     "ClimateZone",
@@ -317,12 +317,14 @@ def read_temperature(path: str | Path, index: pd.DatetimeIndex) -> pd.Series:
     try:
         table = pd.read_csv(path)
     except (ValueError, OSError, pd.errors.ParserError) as exc:
-        raise InputError(f"climate.temperature_file: cannot read {path} as CSV: {exc}") from exc
+        raise InputError(
+            f"climate.temperature_file: cannot read {path} as CSV: {unquoted(exc)}"
+        ) from exc
     missing = {"time", "temperature_c"} - set(table.columns)
     if missing:
         raise InputError(
-            f"climate.temperature_file: {path} lacks column(s) {sorted(missing)}; given columns "
-            f"{list(table.columns)}; required: time, temperature_c"
+            f"climate.temperature_file: {path} lacks column(s) {sorted(missing)} (it has "
+            f"{len(table.columns)} column(s), not quoted); required: time, temperature_c"
         )
     times = _parse_times(table["time"], path, "climate.temperature_file")
     values = pd.to_numeric(table["temperature_c"], errors="coerce").to_numpy(dtype=float)
@@ -364,7 +366,7 @@ def _parse_times(column: pd.Series, path: Path, key: str) -> pd.DatetimeIndex:
         except (ValueError, TypeError) as exc:
             raise InputError(
                 f"{key}: {path}: cannot parse column 'time' as ISO 8601 times "
-                f"(e.g. 2030-01-01T00:00+01:00): {exc}"
+                f"(e.g. 2030-01-01T00:00+01:00): {unquoted(exc)}"
             ) from exc
         if with_offset.any() and not with_offset.all():
             raise InputError(
@@ -380,6 +382,6 @@ def _parse_times(column: pd.Series, path: Path, key: str) -> pd.DatetimeIndex:
         except Exception as exc:  # pytz/zoneinfo raise several kinds
             raise InputError(
                 f"{key}: {path}: local times without UTC offset are ambiguous at the autumn "
-                f"daylight-saving change ({exc}); give times with offsets, e.g. +01:00"
+                f"daylight-saving change ({unquoted(exc)}); give times with offsets, e.g. +01:00"
             ) from exc
     return index.tz_convert("UTC")

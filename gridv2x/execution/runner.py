@@ -37,8 +37,10 @@ log = logging.getLogger("gridv2x")
 _WORKER_STUDIES: dict[str, Study] = {}
 
 
-def _study(scenario: Scenario) -> Study:
-    key = scenario.digest()
+def _study(scenario: Scenario, study_key: str | None = None) -> Study:
+    # keyed on the study fingerprint: a long-lived worker of an existing cluster must not
+    # reuse feeders read from an input file that has changed since
+    key = study_key or scenario.digest()
     if key not in _WORKER_STUDIES:
         _WORKER_STUDIES.clear()
         # inside a dask worker (one process per core) power-grid-model runs single-threaded
@@ -59,17 +61,21 @@ def _in_dask_worker() -> bool:
     return True
 
 
-def prepare_task(scenario: Scenario, task: Task) -> StudyInputs:
+def prepare_task(scenario: Scenario, task: Task, study_key: str | None = None) -> StudyInputs:
     """Worker side: the inputs shared by the strategies of ``task``'s draw."""
-    study = _study(scenario)
+    study = _study(scenario, study_key)
     return study.prepare(study.feeder(task.feeder), task)
 
 
 def simulate_task(
-    scenario: Scenario, task: Task, inputs: StudyInputs, keep_sessions: bool
+    scenario: Scenario,
+    task: Task,
+    inputs: StudyInputs,
+    keep_sessions: bool,
+    study_key: str | None = None,
 ) -> TaskOutput:
     """Worker side: one strategy on prepared inputs."""
-    study = _study(scenario)
+    study = _study(scenario, study_key)
     output = study.simulate(study.feeder(task.feeder), task, inputs)
     if keep_sessions:
         output.sessions = inputs.sessions.assign(
@@ -172,6 +178,7 @@ def execute(
     progress: bool = True,
     already_done: int = 0,
     first_strategy: str | None = None,
+    study_key: str | None = None,
 ) -> dict[str, str]:
     """Run ``tasks`` and hand each finished :class:`TaskOutput` to ``on_result`` at once.
 
@@ -193,6 +200,8 @@ def execute(
         Tasks skipped because they were done before (for the progress count).
     first_strategy : str, optional
         Strategy whose task also returns the driving sessions (fleet statistics).
+    study_key : str, optional
+        The study fingerprint: workers rebuild their feeders when it changes.
 
     Returns
     -------
@@ -203,20 +212,28 @@ def execute(
     failures: dict[str, str] = {}
     try:
         if workers == 0 and not scheduler:
-            _execute_inline(scenario, tasks, on_result, bar, failures, first_strategy)
+            _execute_inline(scenario, tasks, on_result, bar, failures, first_strategy, study_key)
         else:
             _execute_dask(
-                scenario, tasks, on_result, bar, failures, first_strategy, scheduler, workers
+                scenario,
+                tasks,
+                on_result,
+                bar,
+                failures,
+                first_strategy,
+                scheduler,
+                workers,
+                study_key,
             )
     finally:
         bar.close()
     return failures
 
 
-def _execute_inline(scenario, tasks, on_result, bar, failures, first_strategy) -> None:
+def _execute_inline(scenario, tasks, on_result, bar, failures, first_strategy, study_key) -> None:
     for group in _groups(tasks).values():
         try:
-            inputs = prepare_task(scenario, group[0])
+            inputs = prepare_task(scenario, group[0], study_key)
         except Exception as exc:  # reported as data, the study goes on
             for task in group:
                 failures[task.task_id] = _describe(exc)
@@ -225,7 +242,9 @@ def _execute_inline(scenario, tasks, on_result, bar, failures, first_strategy) -
         for task in group:
             start = time.perf_counter()
             try:
-                output = simulate_task(scenario, task, inputs, task.strategy == first_strategy)
+                output = simulate_task(
+                    scenario, task, inputs, task.strategy == first_strategy, study_key
+                )
             except Exception as exc:
                 failures[task.task_id] = _describe(exc)
                 bar.update(task, time.perf_counter() - start, failed=True)
@@ -235,7 +254,7 @@ def _execute_inline(scenario, tasks, on_result, bar, failures, first_strategy) -
 
 
 def _execute_dask(
-    scenario, tasks, on_result, bar, failures, first_strategy, scheduler, workers
+    scenario, tasks, on_result, bar, failures, first_strategy, scheduler, workers, study_key
 ) -> None:
     from dask.distributed import CancelledError, as_completed
 
@@ -253,6 +272,7 @@ def _execute_dask(
                 prepare_task,
                 scenario,
                 task,
+                study_key,
                 key=f"prepare-{_key(key)}-a{attempt}",
                 pure=False,
                 retries=2,
@@ -265,6 +285,7 @@ def _execute_dask(
                 task,
                 inputs,
                 task.strategy == first_strategy,
+                study_key,
                 key=f"simulate-{task.task_id}-a{attempt}",
                 pure=False,
                 retries=2,
