@@ -27,6 +27,7 @@ import pandas as pd
 from gridv2x import metrics
 from gridv2x.errors import InputError, ScenarioError
 from gridv2x.execution import outfolder
+from gridv2x.execution.cluster import check_scheduler
 from gridv2x.execution.fingerprint import study_fingerprint
 from gridv2x.execution.runner import execute
 from gridv2x.execution.store import ResultsStore, write_frame_csv, write_json, write_text
@@ -184,6 +185,7 @@ def run(
     workers: int | None = None,
     out: str | Path | None = None,
     progress: bool = True,
+    dashboard: bool = False,
 ) -> StudyResult:
     """Run a study.
 
@@ -203,6 +205,8 @@ def run(
         temporary folder (use :meth:`StudyResult.write` to keep the results).
     progress : bool
         Show progress (bar on a terminal, log lines otherwise).
+    dashboard : bool
+        Serve the local cluster's dask dashboard on port 8787 (default: no dashboard).
 
     Returns
     -------
@@ -218,6 +222,8 @@ def run(
         scenario = read_scenario(scenario)
     started = time.perf_counter()
     started_at = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+    if scheduler:
+        check_scheduler(scheduler)  # a bad or unreachable address: exit 2, nothing written
     study = Study(scenario)
     _validate_feeders(study)
     fingerprint, _inputs = study_fingerprint(scenario)  # what the results are computed from
@@ -252,6 +258,7 @@ def run(
         already_done=len(tasks) - len(todo),
         first_strategy=study.strategies[0],
         study_key=fingerprint,
+        dashboard=dashboard,
     )
     rows = [store.read_summary_row(task) for task in tasks if store.is_done(task)]
     summary = pd.DataFrame(rows)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from gridv2x.errors import InputError, ScenarioError
+from gridv2x.errors import ClusterLost, InputError, ScenarioError
 from gridv2x.execution.outfolder import file_name
 
 EXIT_INVALID = 2
@@ -35,6 +35,8 @@ def _guard(func):
             _fail(f"error: {exc}", EXIT_INVALID)
         except InputError as exc:
             _fail(f"error: {exc}", EXIT_INVALID)
+        except ClusterLost as exc:  # one line, no traceback; finished tasks are kept
+            _fail(f"error: {exc}", EXIT_INTERNAL)
 
     return wrapper
 
@@ -55,8 +57,18 @@ def main() -> None:
     help="Worker processes of the local dask cluster [one per core]; 0 = no dask.",
 )
 @click.option("--quiet", is_flag=True, help="No progress output.")
+@click.option(
+    "--dashboard", is_flag=True, help="Serve the local dask cluster's dashboard on port 8787."
+)
 @_guard
-def run(scenario: Path, out: Path | None, scheduler: str | None, workers: int | None, quiet: bool):
+def run(
+    scenario: Path,
+    out: Path | None,
+    scheduler: str | None,
+    workers: int | None,
+    quiet: bool,
+    dashboard: bool,
+):
     """Run the study in SCENARIO (a YAML file) and write the report."""
     import gridv2x
     from gridv2x.execution.memory import keep_freed_memory
@@ -67,7 +79,12 @@ def run(scenario: Path, out: Path | None, scheduler: str | None, workers: int | 
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out}: exists and is not a folder")
     result = gridv2x.run(
-        resolved, scheduler=scheduler, workers=workers, out=out, progress=not quiet
+        resolved,
+        scheduler=scheduler,
+        workers=workers,
+        out=out,
+        progress=not quiet,
+        dashboard=dashboard,
     )
     result.write(out)
     if not quiet:

@@ -6,7 +6,7 @@ message and exit code 2 without a traceback.
 
 from __future__ import annotations
 
-__all__ = ["InputError", "ScenarioError", "unquoted"]
+__all__ = ["InputError", "ScenarioError", "ClusterLost", "unquoted"]
 
 
 class InputError(ValueError):
@@ -32,6 +32,10 @@ class ScenarioError(InputError):
         lines = [f"{source}: {len(self.errors)} problem(s) in the scenario"]
         lines += [f"  - {e}" for e in self.errors]
         super().__init__("\n".join(lines))
+
+
+class ClusterLost(RuntimeError):
+    """The dask cluster went away during a run (the finished tasks are kept; exit code 1)."""
 
 
 def unquoted(exc: BaseException) -> str:

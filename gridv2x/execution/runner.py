@@ -100,30 +100,18 @@ def default_workers() -> int:
 
 
 @contextmanager
-def _client(scheduler: str | None, workers: int | None):
-    from dask.distributed import Client, LocalCluster
+def _client(scheduler: str | None, workers: int | None, dashboard: bool = False):
+    from gridv2x.execution.cluster import connect, local_cluster
 
     if scheduler:
-        client = Client(scheduler, timeout="30s")
+        client = connect(scheduler)
         try:
             yield client
         finally:
-            client.close()
+            client.close(timeout=5)
         return
-    n = workers or default_workers()
-    cluster = LocalCluster(
-        n_workers=n,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        silence_logs=logging.ERROR,
-    )
-    client = Client(cluster)
-    try:
+    with local_cluster(workers or default_workers(), dashboard=dashboard) as client:
         yield client
-    finally:
-        client.close()
-        cluster.close()
 
 
 class _Progress:
@@ -179,6 +167,7 @@ def execute(
     already_done: int = 0,
     first_strategy: str | None = None,
     study_key: str | None = None,
+    dashboard: bool = False,
 ) -> dict[str, str]:
     """Run ``tasks`` and hand each finished :class:`TaskOutput` to ``on_result`` at once.
 
@@ -202,6 +191,8 @@ def execute(
         Strategy whose task also returns the driving sessions (fleet statistics).
     study_key : str, optional
         The study fingerprint: workers rebuild their feeders when it changes.
+    dashboard : bool
+        Serve the local cluster's dashboard on port 8787 (default: none).
 
     Returns
     -------
@@ -224,6 +215,7 @@ def execute(
                 scheduler,
                 workers,
                 study_key,
+                dashboard,
             )
     finally:
         bar.close()
@@ -254,11 +246,23 @@ def _execute_inline(scenario, tasks, on_result, bar, failures, first_strategy, s
 
 
 def _execute_dask(
-    scenario, tasks, on_result, bar, failures, first_strategy, scheduler, workers, study_key
+    scenario,
+    tasks,
+    on_result,
+    bar,
+    failures,
+    first_strategy,
+    scheduler,
+    workers,
+    study_key,
+    dashboard=False,
 ) -> None:
     from dask.distributed import CancelledError, as_completed
 
-    with _client(scheduler, workers) as client:
+    from gridv2x.execution.cluster import Watchdog
+
+    with _client(scheduler, workers, dashboard) as client:
+        watchdog = Watchdog(client, scheduler or "the local cluster")
         # The scenario is small plain data: it travels inside each task rather than being
         # scattered, since scattered data cannot be recomputed when the worker holding it dies.
         # The client holds each draw's inputs until all its strategies are done, so the
@@ -303,11 +307,21 @@ def _execute_dask(
                 futures[submit_simulate(task, prepared[key], 0)] = task
         start = time.perf_counter()
         pending = as_completed(list(futures))
-        for future in pending:
+        total, finished = len(tasks), 0
+        while not pending.is_empty():
+            if not pending.has_ready():  # nothing finished: is the scheduler still there?
+                watchdog.check(finished, total)
+                watchdog.wait()
+                continue
+            future = next(pending)
+            finished += 1
             task = futures.pop(future)
             try:
                 output = future.result()
             except CancelledError as exc:
+                while watchdog.away():  # the scheduler went away, not a worker: wait or give up
+                    watchdog.check(finished - 1, total)
+                    watchdog.wait()
                 # lost with a dying worker (or its inputs were): submit again, a few times
                 attempt = attempts.get(task.task_id, 0) + 1
                 attempts[task.task_id] = attempt
@@ -318,6 +332,7 @@ def _execute_dask(
                     retry = submit_simulate(task, prepared[key], attempt)
                     futures[retry] = task
                     pending.add(retry)
+                    finished -= 1
                     continue
                 failures[task.task_id] = _describe(exc)
                 bar.update(task, time.perf_counter() - start, failed=True)
