@@ -68,6 +68,9 @@ TOP_LEVEL_FILES = (
     "hosting_capacity.csv",
     "forecast.csv",
     "deferral.csv",
+    "flexibility.csv",
+    "markets.csv",
+    "resilience.csv",
     "scenario.resolved.yaml",
     "provenance.json",
     "report.html",
@@ -81,6 +84,9 @@ TASK_FILES = (
     "elements.parquet",
     "evs.parquet",
     "soc.parquet",
+    "flexibility.parquet",
+    "markets.parquet",
+    "resilience.parquet",
     "task.json",
 )
 """Files a task writes in ``results/<task>/``."""
