@@ -28,6 +28,7 @@ from gridv2x.errors import ClusterLost, InputError
 __all__ = [
     "check_scheduler",
     "connect",
+    "quiet_client_logs",
     "local_cluster",
     "Watchdog",
     "CONNECT_TIMEOUT_S",
@@ -129,6 +130,22 @@ def connect(address: str):
             f"--scheduler {address!r}: {reason or 'cannot connect'} within "
             f"{CONNECT_TIMEOUT_S:.0f} s; is a dask scheduler (dask scheduler) listening there?"
         ) from None
+
+
+@contextmanager
+def quiet_client_logs():
+    """Keep distributed's client-side log lines (reconnect attempts, closed comms) off the
+    console while the run reports a lost cluster in one line of its own."""
+    names = ("distributed.client", "distributed.core", "distributed.comm", "distributed.batched")
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 @contextmanager

@@ -101,14 +101,15 @@ def default_workers() -> int:
 
 @contextmanager
 def _client(scheduler: str | None, workers: int | None, dashboard: bool = False):
-    from gridv2x.execution.cluster import connect, local_cluster
+    from gridv2x.execution.cluster import connect, local_cluster, quiet_client_logs
 
     if scheduler:
-        client = connect(scheduler)
-        try:
-            yield client
-        finally:
-            client.close(timeout=5)
+        with quiet_client_logs():
+            client = connect(scheduler)
+            try:
+                yield client
+            finally:
+                client.close(timeout=5)
         return
     with local_cluster(workers or default_workers(), dashboard=dashboard) as client:
         yield client
