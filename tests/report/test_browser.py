@@ -94,7 +94,7 @@ def test_csp_lets_only_the_reports_own_scripts_run(quickstart_outdir: Path, tmp_
     tampered.write_text(
         html.replace("</body>", "<script>window.__pwned = 1;</script></body>"), encoding="utf-8"
     )
-    result = open_report(tampered)
+    result = open_report(tampered, timeout_s=240)  # a loaded 2-core machine: slow renderer
     assert not result.pwned
     assert result.drawn_figures == result.figure_divs >= 8
     refused = [e for e in result.severe if "Content Security Policy" in e.get("message", "")]
