@@ -56,8 +56,10 @@ ALLOWED_DTYPES = frozenset(
 )
 """Column dtypes an element table may declare (pandapower writes these)."""
 
-_EXTRA_TABLES = ("gridv2x_customers",)
-"""Tables gridv2x itself stores in the file (:func:`gridv2x.network.write_pandapower_json`)."""
+_EXTRA_TABLES = ("gridv2x_customers", "bus_geodata", "line_geodata")
+"""Tables kept besides pandapower's current element tables: the customers gridv2x stores in the
+file (:func:`gridv2x.network.write_pandapower_json`) and pandapower 2.x geodata tables, which
+``pandapower.convert_format`` turns into the ``geo`` columns."""
 
 
 def _is_encoded(value: Any) -> bool:
