@@ -71,6 +71,8 @@ TOP_LEVEL_FILES = (
     "flexibility.csv",
     "markets.csv",
     "resilience.csv",
+    "sensitivity.csv",
+    "sensitivity_draws.csv",
     "scenario.resolved.yaml",
     "provenance.json",
     "report.html",
@@ -257,6 +259,14 @@ def remove_study_files(out: str | os.PathLike) -> None:
         _unlink(root, path)
     for path in root.glob("tmp*.tmp"):  # an interrupted atomic table write
         _unlink(root, path)
+    variants = root / "variants"  # sensitivity studies: one output folder per variant
+    if variants.is_dir() and not variants.is_symlink():
+        for folder in variants.iterdir():
+            if folder.is_dir() and not folder.is_symlink():
+                inside(root, folder)
+                remove_study_files(folder)
+                _rmdir_if_empty(root, folder)
+        _rmdir_if_empty(root, variants)
     results = root / "results"
     if not results.is_dir() or results.is_symlink():
         return

@@ -268,12 +268,40 @@ METRICS: dict[str, Metric] = {
     "n": _m("Draws", "-", "Monte-Carlo draws."),
     "violations": _m("Violating draws", "-", "Draws with a violation."),
     "probability": _m("Violation probability", "-", "Share of draws with a violation."),
-    "probability_low": _m("Probability (lower bound)", "-", "Wilson interval lower bound."),
-    "probability_high": _m("Probability (upper bound)", "-", "Wilson interval upper bound."),
+    "probability_low": _m(
+        "Probability (lower bound)",
+        "-",
+        "One-sided Clopper-Pearson lower bound at study.confidence (above risk: unsafe shown).",
+    ),
+    "probability_high": _m(
+        "Probability (upper bound)",
+        "-",
+        "One-sided Clopper-Pearson upper bound at the design's safe-claim confidence (at most "
+        "risk: the share is shown safe).",
+    ),
+    "confidence": _m("Confidence", "-", "Confidence of the claims (study.confidence)."),
+    "decision": _m(
+        "Decision",
+        "",
+        "safe, unsafe, not_demonstrable, pending or undecided (gridv2x.metrics.confidence).",
+    ),
+    "demonstrated": _m(
+        "Demonstrated", "", "Whether any share was shown safe at the risk and confidence."
+    ),
+    "hosting_capacity_evs": _m("Hosting capacity", "EVs", "Hosting capacity as a number of EVs."),
+    "hosting_capacity_probability_high": _m(
+        "Upper bound at the capacity", "-", "Upper bound of the violation probability there."
+    ),
+    "first_unsafe_share": _m(
+        "First unsafe share", "-", "Smallest share whose lower bound exceeds the risk."
+    ),
+    "draws_total": _m("Draws", "-", "Monte-Carlo draws over all shares."),
+    "statement": _m("Statement", "", "The sentence the report prints for the row."),
     "hosting_capacity_share": _m(
         "Hosting capacity",
         "-",
-        "Largest EV share such that it and every smaller share have violation probability <= risk.",
+        "Largest EV share (EVs per customer) such that it and every smaller share have an upper "
+        "confidence bound of the violation probability <= risk.",
     ),
     "hosting_capacity_reached": _m(
         "Hosting capacity reached",
@@ -281,7 +309,7 @@ METRICS: dict[str, Metric] = {
         "False when even the largest tested share passes (capacity is at least that share).",
     ),
     "n_shares": _m("Shares tested", "-", "Number of EV shares in the sweep."),
-    "draws_per_share": _m("Draws per share", "-", "Smallest number of draws of any share."),
+    "draws_per_share": _m("Draws per share", "", "share:draws for every tested share."),
     "first_violation_share": _m(
         "First violation share", "-", "Smallest EV share with at least one violating draw."
     ),

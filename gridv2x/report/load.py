@@ -66,6 +66,7 @@ class ReportData:
     violation_probability: pd.DataFrame | None = None
     forecast: pd.DataFrame | None = None
     deferral: pd.DataFrame | None = None
+    sensitivity: pd.DataFrame | None = None
     flexibility: pd.DataFrame | None = None
     markets: pd.DataFrame | None = None
     resilience: pd.DataFrame | None = None
@@ -323,6 +324,7 @@ def load_results(outdir: str | Path) -> ReportData:
     data.violation_probability = _read_csv(outdir / "violation_probability.csv", notes)
     data.forecast = _read_csv(outdir / "forecast.csv", notes)
     data.deferral = _read_csv(outdir / "deferral.csv", notes)
+    data.sensitivity = _read_csv(outdir / "sensitivity.csv", notes)
     data.flexibility = _read_csv(outdir / "flexibility.csv", notes)
     data.markets = _read_csv(outdir / "markets.csv", notes)
     data.resilience = _read_csv(outdir / "resilience.csv", notes)
@@ -331,6 +333,7 @@ def load_results(outdir: str | Path) -> ReportData:
         data.violation_probability,
         data.forecast,
         data.deferral,
+        data.sensitivity,
         data.flexibility,
         data.markets,
         data.resilience,

@@ -140,10 +140,28 @@ def test_hosting_gain_table_and_answer() -> None:
         }
     )
     table = assess.hosting_gain_table(hc)
-    assert table.loc["f", "Hosting capacity uncontrolled [% of customers with EV]"] == "20"
-    assert table.loc["f", "Hosting capacity v2g [% of customers with EV]"] == "≥ 60"
-    assert table.loc["f", "Gain of v1g over uncontrolled [percentage points]"] == "+20"
-    assert table.loc["f", "Gain of v2g over uncontrolled [percentage points]"] == "+40"
+    # issue 16 (contract change): the share is labelled EVs per 100 customers, and a gain
+    # over an open-ended capacity (not reached within the studied shares) is "n/a"
+    assert table.loc["f", "Hosting capacity uncontrolled [EVs per 100 customers]"] == "20"
+    assert table.loc["f", "Hosting capacity v2g [EVs per 100 customers]"] == "≥ 60"
+    assert table.loc["f", "Gain of v1g over uncontrolled [EVs per 100 customers]"] == "+20"
+    assert table.loc["f", "Gain of v2g over uncontrolled [EVs per 100 customers]"] == "n/a"
+    # with stated confidence: lower bounds with the number of EVs, "not demonstrated" else
+    shown = hc.assign(
+        demonstrated=[True, True, False],
+        hosting_capacity_evs=[60.0, 20.0, 0.0],
+        draws_total=[180, 200, 30],
+        confidence=0.95,
+    )
+    table = assess.hosting_gain_table(shown)
+    assert table.loc["f", "Hosting capacity uncontrolled [EVs per 100 customers]"] == (
+        "≥ 20 (20 EVs)"
+    )
+    assert table.loc["f", "Hosting capacity v1g [EVs per 100 customers]"] == (
+        "not demonstrated (30 draws)"
+    )
+    assert table.loc["f", "Gain of v1g over uncontrolled [EVs per 100 customers]"] == "n/a"
+    assert "95% confidence" in assess.hosting_intro(shown, 0.05)
     summary = pd.DataFrame([_row("uncontrolled")])
     answer = assess.feeder_answer(
         summary, assess.traffic_lights(summary, LIMITS), "f", hosting_capacity=hc
