@@ -205,6 +205,34 @@ METRICS: dict[str, Metric] = {
         "Cost of the EVs' grid energy at the day-ahead prices (charging.price_file, or the "
         "shipped synthetic SE3 example series); V2G discharge earns the price." + _SIMULATED,
     ),
+    "ev_guard_lost_kwh": _m(
+        "EV energy lost to the load guard",
+        "kWh",
+        "Charging energy the EVs could not get because the load guard (vehicles.load_guard) "
+        "throttled the chargers to what the main fuses leave after the household load; it "
+        "shows as shortfall or unmet energy." + _SIMULATED,
+    ),
+    "charging_foresight": _m(
+        "Charging foresight",
+        "",
+        "What v1g/v2g planned on (charging.foresight): forecast (forecast household load and "
+        "departures, shortfall counted) or perfect (realised load and exact departures: an "
+        "upper bound of what control can do).",
+    ),
+    "charging_coordination": _m(
+        "Charging coordination",
+        "",
+        "Who planned v1g/v2g (charging.coordination): feeder (one controller for the feeder) or "
+        "household (each car on its own price and household load: herding).",
+    ),
+    "ev_to_ev_kwh": _m(
+        "EV-to-EV energy",
+        "kWh",
+        "Energy EVs discharged while other EVs of the feeder charged in the same step, "
+        "sum over steps of min(total EV discharge, total EV charging) x step: charger losses "
+        "and wear paid twice for nothing (feeder-coordinated V2G plans the fleet net)."
+        + _SIMULATED,
+    ),
     "v2g_virtual_km": _m(
         "V2G virtual km",
         "km",

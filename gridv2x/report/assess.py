@@ -218,19 +218,13 @@ def traffic_lights(summary: pd.DataFrame, limits: Mapping[str, Any]) -> pd.DataF
         n = len(records)
         violated = [r for r in records if _row_violated(r, limits)]
         if violated:
-            reasons = []
-            for r in violated:
-                for reason in violation_reasons(r, limits) or ["a violation criterion"]:
-                    if reason not in reasons:
-                        reasons.append(reason)
+            reasons = _labelled_reasons(
+                violated, lambda r: violation_reasons(r, limits) or ["a violation criterion"], n
+            )
             how_often = "" if n == 1 else f" in {len(violated)} of {n} runs"
             status, why = "violated", "; ".join(reasons[:3]) + how_often + _first_hit(violated)
         else:
-            risks = []
-            for r in records:
-                for reason in _risk_reasons(r, limits):
-                    if reason not in risks:
-                        risks.append(reason)
+            risks = _labelled_reasons(records, lambda r: _risk_reasons(r, limits), n)
             status = "risk" if risks else "ok"
             why = "; ".join(risks[:3]) if risks else "all limits kept with margin"
         out.append(
@@ -244,6 +238,25 @@ def traffic_lights(summary: pd.DataFrame, limits: Mapping[str, Any]) -> pd.DataF
         )
     frame = pd.DataFrame(out, columns=["feeder", "strategy", "status", "label", "why"])
     return frame
+
+
+def _labelled_reasons(records: list[Mapping[str, Any]], reasons_of, n_runs: int) -> list[str]:
+    """Each distinct reason once; with several draws, labelled with the draws it comes from
+    (``"... (draws 0, 3)"``), so that one draw's numbers are never read as another's."""
+    found: dict[str, list[str]] = {}
+    for record in records:
+        draw = record.get("seed")
+        label = "?" if draw is None or pd.isna(draw) else str(int(draw))
+        for reason in reasons_of(record):
+            draws = found.setdefault(reason, [])
+            if label not in draws:
+                draws.append(label)
+    if n_runs <= 1:
+        return list(found)
+    return [
+        f"{reason} (draw{'s' if len(draws) > 1 else ''} {', '.join(draws)})"
+        for reason, draws in found.items()
+    ]
 
 
 def _first_hit(rows: list[Mapping[str, Any]]) -> str:
@@ -459,8 +472,8 @@ def feeder_answer(
                 parts.append(
                     f"{strategy}: {'no violation in the studied years' if pd.isna(year) else int(year)}"
                 )
-            text = f"First year with a violation on {feeder}: " + "; ".join(parts) + "."
-            return text + _deferral_text(deferral, feeder)
+            text = f"First year with a violation on {feeder} (estimate): " + "; ".join(parts) + "."
+            return text + _safe_years_text(forecast, feeder) + _deferral_text(deferral, feeder)
     rows = representative_rows(summary)
     rows = rows[rows["feeder"] == feeder]
     fl = lights[lights["feeder"] == feeder].set_index("strategy")
@@ -497,7 +510,50 @@ def feeder_answer(
         if len(ok) == len(strategies)
         else ("no strategy keeps the limits" if not ok else f"{ok[0]} is the first that keeps them")
     )
-    return f"{intro}" + "; ".join(phrases) + f" — {verdict}."
+    return f"{intro}" + "; ".join(phrases) + f" — {verdict}." + _control_text(rows)
+
+
+def _control_text(rows: pd.DataFrame) -> str:
+    """ " V1G/V2G: ... foresight, ... coordination." from the summary rows (issue 15)."""
+    if "charging_foresight" not in rows or not len(rows):
+        return ""
+    foresight = str(rows["charging_foresight"].iloc[0])
+    coordination = str(rows.get("charging_coordination", pd.Series(["feeder"])).iloc[0])
+    plan = (
+        "perfect foresight of load and departures — an upper bound of what control can do"
+        if foresight == "perfect"
+        else "forecast household load and departures (cars leave when they leave)"
+    )
+    who = (
+        "every car chasing its own price and household load, blind to the feeder (the "
+        "V1G/V2G peaks above include the herding)"
+        if coordination == "household"
+        else "one coordinator for the feeder"
+    )
+    return f" V1G/V2G planned on {plan}, by {who}."
+
+
+def _safe_years_text(forecast: pd.DataFrame | None, feeder: str) -> str:
+    """ " Shown with 95 % confidence: uncontrolled within the risk through 2029; ..." from the
+    per-year ``decision`` of ``forecast.csv`` (empty without it)."""
+    needed = {"feeder", "strategy", "year", "decision", "confidence"}
+    if forecast is None or not needed <= set(forecast.columns):
+        return ""
+    rows = forecast[forecast["feeder"] == feeder]
+    if rows.empty:
+        return ""
+    parts = []
+    for strategy in order_strategies(rows["strategy"]):
+        group = rows[rows["strategy"] == strategy].sort_values("year")
+        safe = (group["decision"] == "safe").to_numpy()
+        leading = int(safe.argmin()) if not safe.all() else len(safe)
+        if leading == 0:
+            parts.append(f"{strategy} not for any studied year with {group['n'].sum()} draws")
+        else:
+            year = int(group["year"].iloc[leading - 1])
+            parts.append(f"{strategy} within the risk through {year}")
+    confidence = float(pd.to_numeric(rows["confidence"]).iloc[0])
+    return f" Shown with {confidence:.0%} confidence: " + "; ".join(parts) + "."
 
 
 def _deferral_text(deferral: pd.DataFrame | None, feeder: str) -> str:

@@ -214,3 +214,37 @@ def test_forecast_answer_names_years_and_deferral() -> None:
     assert "uncontrolled: 2031; v1g: 2034; v2g: no violation in the studied years." in answer
     assert "V1G defers the grid investment by 3 years" in answer
     assert "V2G defers the grid investment by at least 5 years." in answer
+
+
+def test_forecast_answer_says_what_is_shown_with_confidence() -> None:
+    summary = pd.DataFrame([_row("uncontrolled"), _row("v1g")])
+    forecast = pd.DataFrame(
+        {
+            "feeder": "f",
+            "strategy": ["uncontrolled"] * 3 + ["v1g"] * 3,
+            "year": [2030, 2031, 2032] * 2,
+            "n": 60,
+            "probability": [0.0, 0.5, 1.0, 0.0, 0.0, 0.5],
+            "decision": ["safe", "unsafe", "unsafe", "not_demonstrable", "safe", "unsafe"],
+            "confidence": 0.95,
+        }
+    )
+    deferral = pd.DataFrame(
+        {
+            "feeder": ["f"],
+            "strategy": ["v1g"],
+            "first_violation_year": [2032.0],
+            "uncontrolled_first_violation_year": [2031.0],
+            "deferral_years": [1.0],
+            "deferral_is_lower_bound": [False],
+            "deferral_years_demonstrated": [np.nan],
+            "deferral_confidence": [0.9],
+        }
+    )
+    answer = assess.feeder_answer(
+        summary, assess.traffic_lights(summary, LIMITS), "f", forecast=forecast, deferral=deferral
+    )
+    assert "(estimate): uncontrolled: 2031; v1g: 2032." in answer
+    assert "Shown with 95% confidence: uncontrolled within the risk through 2030" in answer
+    assert "v1g not for any studied year with 180 draws" in answer
+    assert "not demonstrated with 90% confidence" in answer
