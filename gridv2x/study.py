@@ -22,7 +22,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gridv2x import adoption, charging, demand, metrics, mobility, period, powerflow
+from gridv2x import (
+    adoption,
+    charging,
+    demand,
+    metrics,
+    mobility,
+    period,
+    powerflow,
+    reinforcement,
+)
 from gridv2x.conventions import KW_PER_MW, PHASES, period_index, step_hours
 from gridv2x.network import Feeder, read_network
 from gridv2x.scenario import Scenario
@@ -325,6 +334,7 @@ class Study:
             feeder, base_p_kw, base_q_kvar, ev_kw, asymmetric=asymmetric
         )
         pf = self._run_powerflow(feeder, load_p_mw, load_q_mvar)
+        plan = self._reinforce(feeder, load_p_mw, load_q_mvar, pf)
         stats = metrics.customer_statistics(  # shared by the summary and the tables
             pf,
             feeder.customers,
@@ -347,6 +357,7 @@ class Study:
             "n_customers": n_customers,
             **summary,
         }
+        summary.update(reinforcement.summary_columns(plan))
         if weeks is not None:  # what was simulated, and the weight of a simulated step
             summary["simulated_weeks"] = period.format_weeks(weeks)
             summary["simulated_days"] = len(index) * step_hours(self.index) / 24.0
@@ -362,6 +373,12 @@ class Study:
             elements=metrics.element_table(pf),
             evs=ev.per_ev.join(inputs.fleet.set_index("ev_id"), rsuffix="_fleet").reset_index(),
             soc=ev.soc_kwh[sorted(ev.soc_kwh.columns)[:N_SOC_TRACES]] if time_series else None,
+        )
+
+    def _reinforce(self, feeder, load_p_mw, load_q_mvar, pf):
+        """The task's reinforcement plan (scenario section ``reinforcement``), or None."""
+        return reinforcement.plan_for_task(
+            feeder, load_p_mw, load_q_mvar, pf, self.scenario, threads=self.powerflow_threads
         )
 
     def run_task(self, task: Task) -> TaskOutput:

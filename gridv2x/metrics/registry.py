@@ -236,6 +236,30 @@ METRICS: dict[str, Metric] = {
         "simulated weeks; times period_weight they estimate the whole period when the weeks "
         "were chosen with week_selection spread (not with peak: those are the heaviest weeks).",
     ),
+    # reinforcement (gridv2x.reinforcement, scenario section reinforcement)
+    "reinforcement_needed": _m(
+        "Reinforcement needed", "", "A counted grid criterion is violated without reinforcement."
+    ),
+    "reinforcement_fixed": _m(
+        "Reinforcement fixes it",
+        "",
+        "The plan's reinforced feeder passes every counted grid criterion (checked on every "
+        "simulated step with reinforcement.verify full).",
+    ),
+    "reinforcement_cost_sek": _m(
+        "Reinforcement cost",
+        "SEK",
+        "Cost of the cheapest-first reinforcement plan (docs/sources.md §11); 0 when none is "
+        "needed.",
+    ),
+    "reinforcement_measures": _m("Reinforcement measures", "-", "Measures in the plan."),
+    "reinforcement_ground": _m(
+        "Ground class", "", "Ground class of the cable prices (urban, suburban, rural)."
+    ),
+    "reinforcement_steps": _m("Critical steps", "-", "Load-flow steps the plan was searched on."),
+    "reinforcement_plan": _m(
+        "Reinforcement plan", "", "The plan's measures as JSON (rows of reinforcement.csv)."
+    ),
     # violations
     "violates_voltage": _m(
         "Voltage violation", "", "The voltage rule chosen in limits.voltage_rule is broken."

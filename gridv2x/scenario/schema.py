@@ -33,6 +33,8 @@ _DOMAIN_SECTIONS = (
     "charging",
     "powerflow",
     "limits",
+    "reinforcement",
+    "economics",
 )
 
 NETWORK_KINDS = {
