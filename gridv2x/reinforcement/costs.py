@@ -200,20 +200,31 @@ class CostCatalogue:
         return out
 
     def cable_cost_sek(
-        self, cable_type: str, length_m: float, ground: str, *, aerial: bool = False
+        self,
+        cable_type: str,
+        length_m: float,
+        ground: str,
+        *,
+        aerial: bool = False,
+        n_cables: int = 1,
     ) -> float:
-        """A new cable section of ``cable_type`` over ``length_m`` [m] in ``ground`` [SEK].
+        """``n_cables`` new cables of ``cable_type`` over ``length_m`` [m] in ``ground`` [SEK].
 
-        Underground: trench of the ground class + cable by cross-section. Aerial: restrung on
-        the existing poles (no trench).
+        Underground: one trench of the ground class + each cable by cross-section. Aerial:
+        restrung on the existing poles (no trench).
         """
         mm2 = cross_section_mm2(cable_type) or 50
         km = float(length_m) / 1000.0
+        n = max(int(n_cables), 0)
+        if n == 0:
+            return 0.0
         if aerial:
-            return km * _nearest_price(self.aerial_sek_per_km, mm2)
+            return km * n * _nearest_price(self.aerial_sek_per_km, mm2)
         if ground not in self.trench_sek_per_km:
             raise InputError(f"reinforcement.ground: {ground!r} is not one of {GROUNDS}")
-        return km * (self.trench_sek_per_km[ground] + _nearest_price(self.cable_sek_per_km, mm2))
+        return km * (
+            self.trench_sek_per_km[ground] + n * _nearest_price(self.cable_sek_per_km, mm2)
+        )
 
     def transformer_exchange_cost_sek(self, sn_kva: float) -> float:
         """A new transformer of ``sn_kva`` in the existing station [SEK]."""

@@ -115,6 +115,8 @@ class Measure:
         New transformer rating [kVA] (``transformer``, ``new_substation``).
     cable_type : str
         New cable type (``larger_cable``).
+    parallel : int
+        Cables of the section afterwards (``parallel_cable``, ``larger_cable``).
     """
 
     measure: str
@@ -126,6 +128,7 @@ class Measure:
     index: int
     new_kva: float = 0.0
     cable_type: str = ""
+    parallel: int = 0
 
     def as_row(self) -> dict[str, Any]:
         """The measure as a row of ``reinforcement.csv``."""
@@ -574,38 +577,45 @@ def candidate_measures(
         aerial = _is_aerial(net, li)
         loading = float(result.line_loading.get(li, 0.0))
         parallel = int(net.line.at[li, "parallel"]) if "parallel" in net.line else 1
+        rating = float(net.line.at[li, "max_i_ka"]) * 1000.0
+        # the current the section must carry within the limit [A] (0: voltage only)
+        need_a = loading / l_limit * rating * parallel if loading > l_limit else 0.0
         if "parallel_cable" in measures and not aerial:
+            total = max(parallel + 1, int(np.ceil(need_a / rating - 1e-9)) if rating > 0 else 0)
             out.append(
                 Measure(
                     "parallel_cable",
                     _line_label(net, li),
                     f"{parallel} x {own}",
-                    f"{parallel + 1} x {own}",
+                    f"{total} x {own}",
                     length_m,
-                    catalogue.cable_cost_sek(own, length_m, ground),
+                    catalogue.cable_cost_sek(own, length_m, ground, n_cables=total - parallel),
                     int(li),
                     cable_type=own,
+                    parallel=total,
                 )
             )
         if "larger_cable" in measures:
-            rating = float(net.line.at[li, "max_i_ka"]) * 1000.0
             for new in _larger_cables(own):
-                new_rating = CABLES[new].max_i_a * parallel
-                if loading > l_limit and new_rating < rating * parallel * loading / l_limit:
-                    continue  # does not carry the current: not a candidate
+                new_rating = CABLES[new].max_i_a
+                count = max(parallel, int(np.ceil(need_a / new_rating - 1e-9)))
                 out.append(
                     Measure(
                         "larger_cable",
                         _line_label(net, li),
-                        f"{parallel} x {own}" if parallel > 1 else own,
-                        f"{parallel} x {new}" if parallel > 1 else new,
+                        f"{parallel} x {own}",
+                        f"{count} x {new}",
                         length_m,
-                        parallel
-                        * catalogue.cable_cost_sek(
-                            new, length_m, ground, aerial=CABLES[new].kind == "aerial"
+                        catalogue.cable_cost_sek(
+                            new,
+                            length_m,
+                            ground,
+                            aerial=CABLES[new].kind == "aerial",
+                            n_cables=count,
                         ),
                         int(li),
                         cable_type=new,
+                        parallel=count,
                     )
                 )
 
@@ -668,11 +678,12 @@ def apply_measure(net: Any, measure: Measure) -> None:
             if col in net.trafo:
                 net.trafo.at[ti, col] = value
     elif kind == "parallel_cable":
-        net.line.at[measure.index, "parallel"] = int(net.line.at[measure.index, "parallel"]) + 1
+        net.line.at[measure.index, "parallel"] = int(measure.parallel)
     elif kind == "larger_cable":
         from gridv2x.network.builder import _set_cable
 
         _set_cable(net, measure.index, measure.cable_type)
+        net.line.at[measure.index, "parallel"] = int(measure.parallel)
     elif kind == "new_substation":
         import pandapower as pp
 
@@ -741,8 +752,8 @@ def thermal_measures(
     A section's current is set by the load downstream of it, which no measure changes, so the
     fix of an overload follows from the ratings alone (the planner's first step, as in
     eDisGo): the smallest standard transformer that carries the highest loading, and per
-    line the cheaper of a parallel cable and the smallest larger cross-section that carries
-    its highest current. Returns the measures (none applied).
+    line the cheapest of enough parallel cables and enough cables of a larger cross-section
+    to carry its highest current. Returns the measures (none applied).
     """
     out: list[Measure] = []
     by_element: dict[str, list[Measure]] = {}
@@ -762,14 +773,8 @@ def thermal_measures(
     if not overloads.violations:
         return out
     allowed = [m for m in measures if m != "new_substation"]
-    l_limit = float(limits["line_loading_pct"])
     for m in candidate_measures(net, overloads, limits, catalogue, ground, measures=allowed):
-        if m.measure == "parallel_cable":
-            parallel = int(net.line.at[m.index, "parallel"])
-            loading = float(result.line_loading.get(m.index, 0.0)) * parallel / (parallel + 1)
-            if loading > l_limit:
-                continue  # a parallel cable is not enough
-        by_element.setdefault(m.element, []).append(m)
+        by_element.setdefault(m.element, []).append(m)  # each sized to carry its current
     for options in by_element.values():
         out.append(min(options, key=lambda m: m.cost_sek))
     return out
@@ -847,7 +852,7 @@ def plan_reinforcement(
     catalogue: CostCatalogue | None = None,
     ground: str = "auto",
     measures: Sequence[str] = MEASURES,
-    max_measures: int = 20,
+    max_measures: int = 40,
     top_steps: int = 24,
     verify: str = "full",
     max_rounds: int = 4,

@@ -77,7 +77,7 @@ SECTION = Section(
             "length per customer (< 20 m urban, < 100 m suburban, else rural) [E].",
         ),
         "max_measures": Field(
-            default=20,
+            default=40,
             type=int,
             min=1,
             max=200,
