@@ -9,6 +9,8 @@ and ``economics.csv`` of an output folder:
   present value for adoption forecasts), with a chart;
 * the value of V1G and V2G: avoided reinforcement per EV and year, V2G wear, charger extra
   cost, and the break-even extra charger price at which V2G pays for the DSO;
+* the household side: the EV's energy bill and power-tariff fee per strategy (charging.prices,
+  charging.power_tariff; "–" when the scenario sets no power tariff);
 * the prices used and their sources (docs/sources.md §11).
 """
 
@@ -49,6 +51,7 @@ class FlexTables:
         self.plans: pd.DataFrame | None = None
         self.costs: pd.DataFrame | None = None
         self.value: pd.DataFrame | None = None
+        self.household: pd.DataFrame | None = None
         self.prices: pd.DataFrame | None = None
         self.figure: go.Figure | None = None
         self.intro: str = ""
@@ -196,6 +199,22 @@ def flex_tables(outdir: str | Path, scenario: dict[str, Any]) -> FlexTables | No
         rows.append(row)
     if rows:
         out.value = pd.DataFrame(rows).set_index("Feeder")
+    # household side: the EV's energy bill and power-tariff fee per strategy
+    house = (
+        econ[econ[level] == top]
+        .groupby(["feeder", "strategy"], sort=False)[
+            ["household_energy_sek_per_ev_year", "household_power_tariff_sek_per_ev_year"]
+        ]
+        .mean()
+    )
+    if house.notna().any().any():
+        house = house.map(_sek)
+        house.columns = [
+            "EV energy bill [SEK per EV and year]",
+            "Power tariff, EV part [SEK per EV and year]",
+        ]
+        house.index = [f"{f} – {s}" for f, s in house.index]
+        out.household = house
     out.notes.append(
         "Break-even charger extra: the extra price of a bidirectional charger per home at which "
         "the reinforcement V2G avoids beyond V1G (as an annual capital cost over the asset "
@@ -213,17 +232,21 @@ def flex_tables(outdir: str | Path, scenario: dict[str, Any]) -> FlexTables | No
             text = ", ".join(f"{k}: {_sek(float(v))}" for k, v in value.items())
         else:
             text = _sek(float(value))
-        prices.append({"Price": key, "Value [SEK]": text, "Source": PRICE_SOURCES.get(key, "")})
+        prices.append(
+            {"Price": key, "Value (unit in the name)": text, "Source": PRICE_SOURCES.get(key, "")}
+        )
     economics = scenario.get("economics", {}) if scenario else {}
     for key, value in economics.items():
         if key in PRICE_SOURCES:
-            prices.append({"Price": key, "Value [SEK]": str(value), "Source": PRICE_SOURCES[key]})
+            prices.append(
+                {"Price": key, "Value (unit in the name)": str(value), "Source": PRICE_SOURCES[key]}
+            )
     wear = scenario.get("charging", {}).get("v2g", {}).get("wear_cost_sek_per_kwh")
     if wear is not None:
         prices.append(
             {
                 "Price": "wear_cost_sek_per_kwh",
-                "Value [SEK]": str(wear),
+                "Value (unit in the name)": str(wear),
                 "Source": PRICE_SOURCES["wear_cost_sek_per_kwh"],
             }
         )

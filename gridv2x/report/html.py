@@ -543,6 +543,7 @@ def _flex_section(data: ReportData, fig: _FigureCounter) -> _Section | None:
         (tables.plans, "Cheapest plan per strategy at the highest EV share / last year", "Feeder"),
         (tables.costs, "Mean reinforcement cost [kSEK] against EV share or year", "Feeder"),
         (tables.value, "Value of V1G and V2G against copper", "Feeder"),
+        (tables.household, "Household side at the highest EV share / last year", "Feeder"),
         (tables.prices, "Prices used and their sources (docs/sources.md §11)", "Price"),
     ):
         if frame is not None:
