@@ -155,12 +155,13 @@ def flex_tables(outdir: str | Path, scenario: dict[str, Any]) -> FlexTables | No
                 name=f"{feeder} – {strategy}",
             )
         )
-    fig.update_layout(
-        title="Reinforcement cost" + (" (present value)" if forecast else ""),
-        xaxis_title="Year" if forecast else "EVs per household [-]",
-        yaxis_title="kSEK",
-        height=420,
-        template="plotly_white",
+    from gridv2x.report.figures import _layout
+
+    _layout(
+        fig,
+        "Reinforcement cost" + (" (present value)" if forecast else ""),
+        "Year" if forecast else "EVs per household [-]",
+        "kSEK",
     )
     out.figure = fig
 
@@ -221,6 +222,13 @@ def flex_tables(outdir: str | Path, scenario: dict[str, Any]) -> FlexTables | No
         "lifetime, less V2G's battery wear) pays for it over the charger's lifetime; negative: "
         "V2G saves the DSO nothing beyond V1G at that share. Means over draws."
     )
+    weeks = (scenario or {}).get("period", {}).get("representative_weeks")
+    if weeks:
+        out.notes.append(
+            f"Simulated {weeks} representative weeks: V2G wear and household bills per year are "
+            "scaled from those weeks to a year; with the heaviest weeks (week_selection peak) "
+            "that is an upper bound."
+        )
     if strategies and "uncontrolled" not in strategies:
         out.notes.append("No uncontrolled strategy: avoided reinforcement cannot be computed.")
 
