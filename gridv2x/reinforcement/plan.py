@@ -60,7 +60,7 @@ import numpy as np
 import pandas as pd
 
 from gridv2x.errors import InputError
-from gridv2x.network.catalogue import CABLES, TRANSFORMERS, transformer
+from gridv2x.network.catalogue import CABLES, TRANSFORMERS, cable, transformer
 from gridv2x.network.feeder import Feeder
 from gridv2x.reinforcement.costs import GROUNDS, MEASURES, CostCatalogue
 
@@ -680,9 +680,7 @@ def apply_measure(net: Any, measure: Measure) -> None:
     elif kind == "parallel_cable":
         net.line.at[measure.index, "parallel"] = int(measure.parallel)
     elif kind == "larger_cable":
-        from gridv2x.network.builder import _set_cable
-
-        _set_cable(net, measure.index, measure.cable_type)
+        _replace_cable(net, measure.index, measure.cable_type)
         net.line.at[measure.index, "parallel"] = int(measure.parallel)
     elif kind == "new_substation":
         import pandapower as pp
@@ -725,6 +723,25 @@ def apply_measure(net: Any, measure: Measure) -> None:
         )
     else:
         raise InputError(f"unknown measure {kind!r}; allowed: {', '.join(MEASURES)}")
+
+
+def _replace_cable(net: Any, li: int, name: str) -> None:
+    """Line ``li`` relaid with catalogue cable ``name`` (length and route kept); zero-sequence
+    data as the builder sets them (r0 = r + 3 r_pen, x0 = 4 x [E])."""
+    c = cable(name)
+    net.line.loc[li, ["r_ohm_per_km", "x_ohm_per_km", "max_i_ka"]] = [
+        c.r_ohm_per_km,
+        c.x_ohm_per_km,
+        c.max_i_a / 1000.0,
+    ]
+    net.line.at[li, "std_type"] = name
+    net.line.at[li, "type"] = "ol" if c.kind == "aerial" else "cs"
+    for column, value in (
+        ("r_pen_ohm_per_km", c.r_pen_ohm_per_km),
+        ("r0_ohm_per_km", c.r_ohm_per_km + 3 * c.r_pen_ohm_per_km),
+        ("x0_ohm_per_km", 4 * c.x_ohm_per_km),
+    ):
+        net.line.at[li, column] = value
 
 
 def apply_plan(net: Any, measures: Sequence[Measure]) -> Any:

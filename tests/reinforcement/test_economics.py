@@ -8,8 +8,8 @@ import pytest
 
 from gridv2x.reinforcement import study_economics
 from gridv2x.reinforcement.economics import ECONOMICS_COLUMNS, annuity_factor, economics_table
+from gridv2x.reinforcement.economics_options import SECTION
 from gridv2x.scenario import scenario_from_dict
-from gridv2x.scenario.sections.economics import SECTION
 
 ECON = SECTION.defaults()
 

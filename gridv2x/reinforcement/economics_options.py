@@ -7,6 +7,7 @@ rate, the lifetime of grid assets and home chargers, and home-charger prices
 
 from __future__ import annotations
 
+from gridv2x.options import Field, Section
 from gridv2x.reinforcement.economics import (
     ASSET_LIFETIME_YEARS,
     CHARGER_BIDIRECTIONAL_AC_SEK,
@@ -15,7 +16,6 @@ from gridv2x.reinforcement.economics import (
     CHARGER_PLAIN_SEK,
     DISCOUNT_RATE_PCT,
 )
-from gridv2x.scenario.spec import Field, Section
 
 __all__ = ["SECTION"]
 

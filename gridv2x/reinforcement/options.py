@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gridv2x.options import Field, Section
 from gridv2x.reinforcement.costs import (
     AERIAL_SEK_PER_KM,
     CABLE_SEK_PER_KM,
@@ -21,7 +22,6 @@ from gridv2x.reinforcement.costs import (
     TRANSFORMER_SEK,
     TRENCH_SEK_PER_KM,
 )
-from gridv2x.scenario.spec import Field, Section
 
 __all__ = ["SECTION"]
 
