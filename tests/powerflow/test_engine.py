@@ -184,7 +184,10 @@ def test_divergent_steps_are_flagged_not_raised_in_both_engines():
 @pytest.mark.parametrize(
     "change, words",
     [
-        (lambda a: a.update(engine="matpower"), "engine must be one of auto, radial, pgm, pandapower"),
+        (
+            lambda a: a.update(engine="matpower"),
+            "engine must be one of auto, radial, pgm, pandapower",
+        ),
         (lambda a: a.update(load_p_mw=a["load_p_mw"].rename(columns={0: 99})), "[99]"),
         (lambda a: a["load_p_mw"].iloc.__setitem__((0, 0), np.nan), "NaN"),
         (lambda a: a.update(load_p_mw=a["load_p_mw"].to_numpy()), "pandas DataFrame"),
