@@ -80,7 +80,7 @@ class ClimateZone:
 
 CLIMATE_ZONES: dict[str, ClimateZone] = {
     # Annual means and Jan/Jul monthly means: SMHI normal period 1991-2020 [R] (recalled, verify
-    # against smhi.se "Normalvärden för temperatur"): Luleå about +2 °C (Jan -10, Jul +16),
+    # against smhi.se "Normalvärden för temperatur"; docs/sources.md §8): Luleå about +2 °C (Jan -10, Jul +16),
     # Sundsvall about +4.5 (Jan -5, Jul +16), Stockholm +7.5 (Jan -1.5, Jul +18), Malmö +9
     # (Jan +0.5, Jul +17.5). Diurnal ranges and the spread/persistence of daily anomalies are
     # engineering estimates [E]: daily-mean anomalies in Scandinavia have a winter standard

@@ -1161,7 +1161,7 @@ def hosting_capacity_figure(
         feeder=feeder,
         x_column="ev_share",
         x_scale=100.0,
-        hover="%{x:.0f} % EVs: violation probability %{y:.1f} % (n=%{text})",
+        hover="%{x:.0f} EVs per 100 customers: violation probability %{y:.1f} % (n=%{text})",
         risk=risk,
     )
     if fig is None:
@@ -1169,7 +1169,7 @@ def hosting_capacity_figure(
     fig = _layout(
         fig,
         f"Hosting capacity – {_t(feeder)}: probability of a violation vs EV share",
-        "Customers with an EV [%]",
+        "EV share [EVs per 100 customers]",
         "Probability of a violation [%]",
     )
     fig.update_yaxes(range=[-2, 102])

@@ -469,11 +469,7 @@ def _study_sections(data: ReportData, fig: _FigureCounter) -> list[_Section]:
         sec = _Section(
             anchor="hosting-capacity",
             title="Hosting capacity",
-            intro=(
-                f"Probability that any violation criterion is hit, per EV share, over the "
-                f"Monte-Carlo draws; the band is the 95 % confidence interval. The hosting capacity "
-                f"is the largest share whose probability stays at or below {data.risk:.0%}."
-            ),
+            intro=assess.hosting_intro(data.hosting_capacity, data.risk),
         )
         if data.hosting_capacity is not None:
             gains = assess.hosting_gain_table(data.hosting_capacity)
@@ -505,6 +501,22 @@ def _study_sections(data: ReportData, fig: _FigureCounter) -> list[_Section]:
                     sec.figures.append(f)
         else:
             sec.notes.append("violation_probability.csv missing: hosting-capacity curves omitted.")
+        out.append(sec)
+    if data.sensitivity is not None and not data.sensitivity.empty:
+        from gridv2x.report import sensitivity
+
+        sec = _Section(
+            anchor="sensitivity",
+            title="Sensitivity: which assumption moves hosting capacity most",
+            intro=" ".join(sensitivity.dominant_sentences(data.sensitivity)),
+        )
+        for (feeder, strategy), _rows in data.sensitivity.groupby(["feeder", "strategy"]):
+            f = fig(
+                sensitivity.tornado_figure(data.sensitivity, feeder=feeder, strategy=strategy),
+                f"Sensitivity – {feeder}, {strategy}",
+            )
+            if f is not None:
+                sec.figures.append(f)
         out.append(sec)
     if data.forecast is not None or data.deferral is not None:
         sec = _Section(anchor="forecast", title="Adoption forecast and investment deferral")
@@ -589,6 +601,8 @@ _DEFERRAL_LABELS = {
     "uncontrolled_first_violation_year": "Uncontrolled: first violation year",
     "deferral_years": "Deferral of investment [years]",
     "deferral_is_lower_bound": "Deferral is a lower bound (no violation in horizon)",
+    "deferral_years_demonstrated": "Deferral shown with confidence [years]",
+    "deferral_confidence": "Confidence of the shown deferral [-]",
     "first_year": "First studied year",
     "last_year": "Last studied year",
     "probability_last_year": "Violation probability in last year [-]",

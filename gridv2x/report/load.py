@@ -65,6 +65,7 @@ class ReportData:
     violation_probability: pd.DataFrame | None = None
     forecast: pd.DataFrame | None = None
     deferral: pd.DataFrame | None = None
+    sensitivity: pd.DataFrame | None = None
     flexibility: pd.DataFrame | None = None
     markets: pd.DataFrame | None = None
     resilience: pd.DataFrame | None = None
@@ -305,6 +306,7 @@ def load_results(outdir: str | Path) -> ReportData:
     data.violation_probability = _read_csv(outdir / "violation_probability.csv", notes)
     data.forecast = _read_csv(outdir / "forecast.csv", notes)
     data.deferral = _read_csv(outdir / "deferral.csv", notes)
+    data.sensitivity = _read_csv(outdir / "sensitivity.csv", notes)
     data.flexibility = _read_csv(outdir / "flexibility.csv", notes)
     data.markets = _read_csv(outdir / "markets.csv", notes)
     data.resilience = _read_csv(outdir / "resilience.csv", notes)
@@ -313,6 +315,7 @@ def load_results(outdir: str | Path) -> ReportData:
         data.violation_probability,
         data.forecast,
         data.deferral,
+        data.sensitivity,
         data.flexibility,
         data.markets,
         data.resilience,

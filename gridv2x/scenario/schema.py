@@ -217,6 +217,14 @@ def _cross_checks(data: dict[str, Any]) -> list[ValidationError]:
         errors.append(
             ValidationError("adoption.curve", "adoption_forecast needs an adoption curve")
         )
+    if study.get("max_seeds") is not None and study["max_seeds"] < study.get("seeds", 1):
+        errors.append(
+            ValidationError(
+                "study.max_seeds",
+                f"must be at least study.seeds ({study.get('seeds')}), or null for a fixed design",
+                study["max_seeds"],
+            )
+        )
     if isinstance(data.get("vehicles"), dict):
         errors += vehicles_cross_check(data["vehicles"])
     demand = data.get("demand", {})
