@@ -28,7 +28,7 @@ from gridv2x import metrics
 from gridv2x.errors import InputError, ScenarioError
 from gridv2x.execution.runner import execute
 from gridv2x.execution.store import ResultsStore, write_frame_csv, write_json, write_text
-from gridv2x.scenario import Scenario, ValidationError, read_scenario
+from gridv2x.scenario import Scenario, read_scenario
 from gridv2x.study import Study
 
 __all__ = ["run", "StudyResult", "load_result", "validate_feeders"]
@@ -149,37 +149,11 @@ class StudyResult:
 
 
 def validate_feeders(study: Study) -> None:
-    """Read every feeder before any work starts; report all problems at once."""
-    errors = []
-    profiles = study.scenario["demand"].get("model") == "profiles"
-    for i, name in enumerate(study.feeder_names):
-        try:
-            feeder = study.feeder(name)
-        except InputError as exc:
-            errors.append(ValidationError(f"networks[{i}]", str(exc)))
-            continue
-        if study.scenario["demand"].get("model") == "metered":
-            from gridv2x.demand import read_metered
+    """Check every feeder and input file before any work starts; report all problems at once
+    (:func:`gridv2x.input_checks.check_inputs`, the code path of ``gridv2x validate`` too)."""
+    from gridv2x.input_checks import check_inputs
 
-            try:  # the meter data must cover every customer of every feeder
-                read_metered(
-                    study.scenario["demand"]["metered_file"],
-                    feeder.customers,
-                    study.index,
-                    unit=study.scenario["demand"]["metered_unit"],
-                )
-            except InputError as exc:
-                errors.append(ValidationError("demand.metered_file", f"{name}: {exc}"))
-        if profiles and feeder.base_profiles is None:
-            errors.append(
-                ValidationError(
-                    "demand.model",
-                    f"'profiles' needs load profiles shipped with the feeder, and {name} "
-                    f"(networks[{i}]) has none; use a SimBench feeder, or model 'synthetic' or "
-                    "'metered'",
-                    "profiles",
-                )
-            )
+    errors = check_inputs(study)
     if errors:
         raise ScenarioError(errors, str(study.scenario.source or "<scenario>"))
 

@@ -42,6 +42,9 @@ def _guard(func):
 @click.version_option(package_name="gridv2x")
 def main() -> None:
     """gridv2x: how many EVs can my LV feeders take, and what do V1G and V2G buy?"""
+    from gridv2x.console import route_warnings
+
+    route_warnings()
 
 
 @main.command()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import warnings
 from pathlib import Path
 
 import click
@@ -138,26 +139,26 @@ def check_command(
 
     p = Path(path)
     is_gis = p.exists() and (p.is_dir() or p.suffix.lower() in (".gpkg", ".geojson"))
+    feeder = None
     if is_gis:
         target = p.parent if p.suffix.lower() == ".geojson" else p
-        problems = check_gis(
-            target,
-            snap_tolerance_m=snap_tolerance_m,
-            max_service_m=max_service_m,
-            gap_search_m=gap_search_m,
-        )
+        options = {
+            "snap_tolerance_m": snap_tolerance_m,
+            "max_service_m": max_service_m,
+            "gap_search_m": gap_search_m,
+        }
+        problems = check_gis(target, **options)
+        if not any(pr.is_error for pr in problems):
+            # the feeder as `validate` and `run` build it, checked as they check it; its
+            # reader's warnings are the problems listed above, so they are not issued again
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                feeder = load_any(str(target), strict=False, **options)
+            problems += check_feeder(feeder)
     else:
         feeder = load_any(path)
         problems = check_feeder(feeder)
-    if design and not any(pr.is_error for pr in problems):
-        if is_gis:
-            feeder = load_any(
-                str(target),
-                snap_tolerance_m=snap_tolerance_m,
-                max_service_m=max_service_m,
-                gap_search_m=gap_search_m,
-                strict=False,
-            )
+    if design and feeder is not None and not any(pr.is_error for pr in problems):
         report = design_check(feeder)
         for failure in report.failures:
             problems.append(Problem(WARNING, "design", failure, layer="design"))

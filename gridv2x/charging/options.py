@@ -77,6 +77,7 @@ SECTION = Section(
             default=None,
             type=float,
             min=0.0,
+            above_min=True,  # 0 kW would leave every EV uncharged (the run refuses it)
             nullable=True,
             doc="Optional cap on every home charger's power [kW] (e.g. a DSO connection rule); "
             "null = the charger's own rating (vehicles section).",

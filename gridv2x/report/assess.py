@@ -218,19 +218,13 @@ def traffic_lights(summary: pd.DataFrame, limits: Mapping[str, Any]) -> pd.DataF
         n = len(records)
         violated = [r for r in records if _row_violated(r, limits)]
         if violated:
-            reasons = []
-            for r in violated:
-                for reason in violation_reasons(r, limits) or ["a violation criterion"]:
-                    if reason not in reasons:
-                        reasons.append(reason)
+            reasons = _labelled_reasons(
+                violated, lambda r: violation_reasons(r, limits) or ["a violation criterion"], n
+            )
             how_often = "" if n == 1 else f" in {len(violated)} of {n} runs"
             status, why = "violated", "; ".join(reasons[:3]) + how_often + _first_hit(violated)
         else:
-            risks = []
-            for r in records:
-                for reason in _risk_reasons(r, limits):
-                    if reason not in risks:
-                        risks.append(reason)
+            risks = _labelled_reasons(records, lambda r: _risk_reasons(r, limits), n)
             status = "risk" if risks else "ok"
             why = "; ".join(risks[:3]) if risks else "all limits kept with margin"
         out.append(
@@ -244,6 +238,25 @@ def traffic_lights(summary: pd.DataFrame, limits: Mapping[str, Any]) -> pd.DataF
         )
     frame = pd.DataFrame(out, columns=["feeder", "strategy", "status", "label", "why"])
     return frame
+
+
+def _labelled_reasons(records: list[Mapping[str, Any]], reasons_of, n_runs: int) -> list[str]:
+    """Each distinct reason once; with several draws, labelled with the draws it comes from
+    (``"... (draws 0, 3)"``), so that one draw's numbers are never read as another's."""
+    found: dict[str, list[str]] = {}
+    for record in records:
+        draw = record.get("seed")
+        label = "?" if draw is None or pd.isna(draw) else str(int(draw))
+        for reason in reasons_of(record):
+            draws = found.setdefault(reason, [])
+            if label not in draws:
+                draws.append(label)
+    if n_runs <= 1:
+        return list(found)
+    return [
+        f"{reason} (draw{'s' if len(draws) > 1 else ''} {', '.join(draws)})"
+        for reason, draws in found.items()
+    ]
 
 
 def _first_hit(rows: list[Mapping[str, Any]]) -> str:

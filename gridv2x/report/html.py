@@ -404,7 +404,7 @@ def _feeder_section(data: ReportData, feeder: str, index: int, fig: _FigureCount
         fleet.notes.append(
             f"results/fleet/{feeder}-seed<k>.parquet missing: driving statistics omitted."
         )
-    ev_table = _ev_table(loaded)
+    ev_table = _ev_table(loaded, synthetic_prices=_synthetic_prices(data))
     if ev_table is not None:
         fleet.tables.append(ev_table)
     if fleet.figures or fleet.tables or fleet.notes:
@@ -412,7 +412,22 @@ def _feeder_section(data: ReportData, feeder: str, index: int, fig: _FigureCount
     return section
 
 
-def _ev_table(loaded: dict) -> _Table | None:
+SYNTHETIC_PRICE_CAVEAT = (
+    "EV energy costs use the shipped synthetic SE3 price example (gridv2x/charging/data, not "
+    "market data): they show how the strategies rank, not what charging costs; give "
+    "charging.price_file with day-ahead prices for costs to quote."
+)
+"""Caption added wherever costs come from the shipped example prices."""
+
+
+def _synthetic_prices(data: ReportData) -> bool:
+    """Whether the study's costs come from the shipped synthetic example prices."""
+    scenario = data.scenario if isinstance(data.scenario, dict) else {}
+    charging = scenario.get("charging")
+    return isinstance(charging, dict) and not charging.get("price_file")
+
+
+def _ev_table(loaded: dict, *, synthetic_prices: bool = False) -> _Table | None:
     rows = []
     for strategy, task in loaded.items():
         evs = task.evs
@@ -445,7 +460,8 @@ def _ev_table(loaded: dict) -> _Table | None:
     if not rows:
         return None
     return _Table(
-        caption="EV energy per strategy (all EVs of the detail run)",
+        caption="EV energy per strategy (all EVs of the detail run)"
+        + (f". {SYNTHETIC_PRICE_CAVEAT}" if synthetic_prices else ""),
         header=[
             "Strategy",
             "EVs",
@@ -690,6 +706,8 @@ def render_report(data: ReportData) -> str:
     caption = "Every task of the study (summary.csv)"
     if len(summary) > MAX_TASK_ROWS:
         caption = f"The first {MAX_TASK_ROWS} of {len(summary)} tasks (all are in summary.csv)"
+    if "ev_energy_cost_sek" in summary.columns and _synthetic_prices(data):
+        caption += f". ev_energy_cost_sek: {SYNTHETIC_PRICE_CAVEAT}"
     all_rows = _Table(
         caption=caption,
         header=[str(c) for c in extra_cols],

@@ -238,6 +238,23 @@ _FLEET_RE = re.compile(
 )
 
 
+def _check_limits(scenario: dict, source: Path) -> None:
+    """Refuse limits and a risk level the report cannot compare against (a hand-edited
+    ``scenario.resolved.yaml`` with ``v_min_pu: low``): every problem at once, as ``validate``."""
+    from gridv2x.errors import ScenarioError
+    from gridv2x.metrics.limits import SECTION as LIMITS
+    from gridv2x.scenario.core import STUDY
+
+    errors = []
+    if "limits" in scenario:
+        errors += LIMITS.validate("limits", scenario["limits"])[0]
+    study = scenario.get("study")
+    if isinstance(study, dict) and "risk" in study:
+        errors += STUDY.fields["risk"].validate("study.risk", study["risk"])[0]
+    if errors:
+        raise ScenarioError(errors, str(source))
+
+
 def load_results(outdir: str | Path) -> ReportData:
     """Read an output folder for the report.
 
@@ -284,12 +301,13 @@ def load_results(outdir: str | Path) -> ReportData:
     if resolved.is_file():
         data.scenario_text = resolved.read_text(encoding="utf-8", errors="replace")
         try:
-            import yaml
+            from gridv2x.scenario.yaml_safe import load_yaml
 
-            loaded = yaml.safe_load(data.scenario_text)
+            loaded = load_yaml(data.scenario_text, str(resolved))
             data.scenario = loaded if isinstance(loaded, dict) else {}
         except Exception:  # noqa: BLE001
             notes.append("scenario.resolved.yaml could not be parsed; default limits are used.")
+        _check_limits(data.scenario, resolved)
     else:
         notes.append("scenario.resolved.yaml is missing; default limits are used.")
 
