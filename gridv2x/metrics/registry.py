@@ -143,6 +143,18 @@ METRICS: dict[str, Metric] = {
         "h",
         "Hours in which any bus has unbalance above limits.unbalance_pct." + _SIMULATED,
     ),
+    "neutral_max_current_a": _m(
+        "Max neutral (PEN) current",
+        "A",
+        "Highest neutral current of any line, the sum of its phase currents (NaN for balanced "
+        "load flows).",
+    ),
+    "neutral_max_loading_pct": _m(
+        "Max neutral (PEN) loading",
+        "%",
+        "Highest neutral current of any line relative to the line's rating (PEN of the phase "
+        "cross-section, docs/sources.md §14) (NaN for balanced load flows).",
+    ),
     # losses
     "losses_kwh": _m("Losses", "kWh", "Energy lost in lines and transformers." + _SIMULATED),
     "losses_share": _m(
