@@ -4,7 +4,8 @@ Public API
 ----------
 Feeder, feeder_geojson
 read_builtin(name), list_builtin()
-read_gis(path, **options), check_gis(path, **options), write_gis(feeder, path)
+read_gis(path, mapping, **options), check_gis(path, mapping, **options), write_gis(feeder, path)
+read_area(path, mapping, select=, strict=, **options), check_area(path, mapping, **options)
 read_pandapower_json(path), write_pandapower_json(feeder, path)
 read_simbench(code), profiles_for_index(profile, index)
 read_network(entry, base_dir)
@@ -24,6 +25,7 @@ from gridv2x.network.design import (
     velander_kw,
 )
 from gridv2x.network.feeder import Feeder, feeder_geojson
+from gridv2x.network.area import check_area, read_area
 from gridv2x.network.gis import check_gis, read_gis, write_gis
 from gridv2x.network.readers import (
     profiles_for_index,
@@ -41,7 +43,9 @@ __all__ = [
     "Feeder",
     "Problem",
     "check_feeder",
+    "check_area",
     "check_gis",
+    "read_area",
     "read_gis",
     "write_gis",
     "build_feeder",

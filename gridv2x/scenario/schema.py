@@ -40,8 +40,9 @@ NETWORK_KINDS = {
     "gis": "a GeoPackage / GeoJSON with layers substation, lines, customers",
     "pandapower_json": "a pandapower network file",
     "simbench": "a SimBench LV grid code, e.g. 1-LV-rural1--0-sw",
+    "area": "a GIS export with many substations, one feeder each (optional mapping, select)",
 }
-_NETWORK_OPTIONS = {"name", "options"}
+_NETWORK_OPTIONS = {"name", "options", "mapping", "select", "substation", "excluded"}
 
 
 def _load_sections() -> dict[str, Field | Section]:
@@ -125,7 +126,31 @@ def validate_networks(value: Any, base_dir: Path | None) -> tuple[list[Validatio
         if not isinstance(source, str) or not source:
             errors.append(ValidationError(f"{path}.{kind}", "must be a text", source))
             continue
+        if kind == "area":  # one entry per substation (gridv2x.network.area)
+            from gridv2x.network.area import scenario_entries
+
+            area_errors, entries = scenario_entries(entry, path, base_dir)
+            errors += area_errors
+            for item in entries:
+                if item["name"] in names:
+                    errors.append(
+                        ValidationError(f"{path}.area", "feeder name already used", item["name"])
+                    )
+                names[item["name"]] = i
+            out += entries
+            continue
         resolved = dict(entry)
+        for key in sorted({"select", "substation", "excluded", "mapping"} & set(entry)):
+            if key != "mapping" or kind != "gis":
+                errors.append(
+                    ValidationError(f"{path}.{key}", f"is a key of area entries, not of {kind}")
+                )
+        if kind == "gis" and "mapping" in entry:
+            from gridv2x.network.area import resolve_mapping
+
+            mapping_error, resolved["mapping"] = resolve_mapping(entry["mapping"], base_dir)
+            if mapping_error:
+                errors.append(ValidationError(f"{path}.mapping", mapping_error, entry["mapping"]))
         if kind in ("gis", "pandapower_json"):
             file = Path(source).expanduser()
             if not file.is_absolute() and base_dir is not None:
@@ -318,7 +343,11 @@ def describe() -> list[tuple[str, Any, str, str]]:
             "a list of entries",
             "Feeders to study; each entry one of: "
             + "; ".join(f"{k}: {d}" for k, d in NETWORK_KINDS.items())
-            + ". Optional `name` (feeder name in results) and `options` (reader options).",
+            + ". Optional `name` (feeder name in results) and `options` (reader options). An "
+            "`area` entry is one feeder per substation, named by its id; it takes `mapping` (a "
+            "YAML file or mapping of the export's layer, attribute and code names, e.g. "
+            "networks/mapping-sv.yaml; also for `gis`), `select` (substation ids) and "
+            "`options.strict` (false: study the substations without errors, list the others).",
         ),
     )
     return rows
