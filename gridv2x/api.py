@@ -155,6 +155,7 @@ def _validate_feeders(study: Study) -> None:
                     feeder.customers,
                     study.index,
                     unit=study.scenario["demand"]["metered_unit"],
+                    meter_customers=study.scenario["demand"].get("meter_customers"),
                 )
             except InputError as exc:
                 errors.append(ValidationError("demand.metered_file", f"{name}: {exc}"))
@@ -309,6 +310,9 @@ def _write_tables(result: StudyResult, out: Path) -> None:
         if table is not None:
             write_frame_csv(out / f"{name}.csv", table)
     write_text(out / "scenario.resolved.yaml", result.scenario.to_yaml())
+    from gridv2x.report.area import write_area_results
+
+    write_area_results(out, result.hosting_capacity)  # several feeders: ranked, on a map
     provenance = dict(result.provenance)
     if result.failures:
         provenance["failures"] = result.failures

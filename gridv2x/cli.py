@@ -54,8 +54,16 @@ def main() -> None:
     help="Worker processes of the local dask cluster [one per core]; 0 = no dask.",
 )
 @click.option("--quiet", is_flag=True, help="No progress output.")
+@click.option("--excel", is_flag=True, help="Also write results.xlsx (summary, hosting capacity).")
 @_guard
-def run(scenario: Path, out: Path | None, scheduler: str | None, workers: int | None, quiet: bool):
+def run(
+    scenario: Path,
+    out: Path | None,
+    scheduler: str | None,
+    workers: int | None,
+    quiet: bool,
+    excel: bool,
+):
     """Run the study in SCENARIO (a YAML file) and write the report."""
     import gridv2x
     from gridv2x.execution.memory import keep_freed_memory
@@ -69,6 +77,10 @@ def run(scenario: Path, out: Path | None, scheduler: str | None, workers: int | 
         resolved, scheduler=scheduler, workers=workers, out=out, progress=not quiet
     )
     result.write(out)
+    if excel:
+        from gridv2x.report.excel import write_excel
+
+        click.echo(f"excel: {write_excel(out)}")
     if not quiet:
         _print_summary(result)
     click.echo(f"report: {out / 'report.html'}")
@@ -130,8 +142,9 @@ def validate(scenario: Path):
 
 @main.command()
 @click.argument("outdir", type=click.Path(path_type=Path))
+@click.option("--excel", is_flag=True, help="Also write results.xlsx.")
 @_guard
-def report(outdir: Path):
+def report(outdir: Path, excel: bool):
     """Rebuild OUTDIR/report.html from stored results, without rerunning the study."""
     from gridv2x.report import build_report
 
@@ -141,6 +154,10 @@ def report(outdir: Path):
         )
     path = build_report(outdir)
     click.echo(f"report: {path}")
+    if excel:
+        from gridv2x.report.excel import write_excel
+
+        click.echo(f"excel: {write_excel(outdir)}")
 
 
 @main.command()

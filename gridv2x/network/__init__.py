@@ -12,6 +12,7 @@ read_network(entry, base_dir)
 build_feeder(name, branches, ...), design_check(feeder), loop_impedance_ohm(net)
 """
 
+from gridv2x.network.area import check_area, read_area
 from gridv2x.network.builder import AREA_TYPES, build_area_feeder, build_feeder
 from gridv2x.network.builtin import list_builtin, read_builtin
 from gridv2x.network.catalogue import CABLES, TRANSFORMERS, cable, main_fuse_a, transformer
@@ -25,7 +26,6 @@ from gridv2x.network.design import (
     velander_kw,
 )
 from gridv2x.network.feeder import Feeder, feeder_geojson
-from gridv2x.network.area import check_area, read_area
 from gridv2x.network.gis import check_gis, read_gis, write_gis
 from gridv2x.network.readers import (
     profiles_for_index,

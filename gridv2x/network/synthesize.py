@@ -2,7 +2,7 @@
 
 For tests, benchmarks and demonstrations of area studies without a DSO's data. The built-in
 reference feeders are placed around a town centre in the mix a Swedish municipality has
-[E] (docs/sources.md §12): apartment blocks in the centre, villa areas around it, mixed town
+[E] (docs/sources.md §13): apartment blocks in the centre, villa areas around it, mixed town
 edges further out and rural cable and overhead networks in the countryside. Each placed
 feeder is a built-in feeder moved to its substation position, with its customers' annual use
 varied (log-normal, :data:`ANNUAL_USE_SD`) so that no two substations are identical.
@@ -48,7 +48,7 @@ ZONES: tuple[tuple[float, float, float, dict[str, float]], ...] = (
     ),
     (0.40, 5_000.0, 15_000.0, {"se-rural-cable": 0.55, "se-rural-overhead": 0.35, "se-mixed": 0.1}),
 )
-"""Zones of the synthetic municipality [E] (docs/sources.md §12): about one secondary
+"""Zones of the synthetic municipality [E] (docs/sources.md §13): about one secondary
 substation in six is urban, almost half serve villa areas, the rest are rural (Swedish
 municipal DSOs outside the big cities have most of their substations in villa and rural areas)."""
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandapower as pp
+import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -163,9 +164,7 @@ def _independent_net(sid):
         r, x, i = CABLES[name]
         mid = ((pts[a][0] + pts[b][0]) / 2, (pts[a][1] + pts[b][1]) / 2 + 3)
         length = LineString([pts[a], mid, pts[b]]).length / 1000
-        pp.create_line_from_parameters(
-            net, bus[a], bus[b], length, r, x, 0.0, i / 1000
-        )
+        pp.create_line_from_parameters(net, bus[a], bus[b], length, r, x, 0.0, i / 1000)
     for p, kw in LOAD_KW.items():
         pp.create_load(net, bus[p], p_mw=kw / 1000, q_mvar=kw / 4000, name=f"{sid}-{p}")
     pp.runpp(net)
@@ -291,7 +290,10 @@ def test_malformed_mapping_exit_2_naming_the_key(tmp_path, bad, key):
 
 def test_mapped_attribute_missing_from_the_file(tmp_path):
     path = _write_area(tmp_path / "area.gpkg")
-    mapping = {**MAPPING, "columns": {**MAPPING["columns"], "customers": {"fuse_a": "huvudsäkring"}}}
+    mapping = {
+        **MAPPING,
+        "columns": {**MAPPING["columns"], "customers": {"fuse_a": "huvudsäkring"}},
+    }
     check = check_area(path, mapping)
     assert any("huvudsäkring" in p.message for p in check.area)
 
@@ -317,7 +319,7 @@ def test_scenario_area_entry(tmp_path):
     from gridv2x.scenario import scenario_from_dict
     from gridv2x.study import Study
 
-    path = _write_area(tmp_path / "area.gpkg", broken_link=True)
+    _write_area(tmp_path / "area.gpkg", broken_link=True)
     (tmp_path / "m.yaml").write_text(yaml.safe_dump(MAPPING, allow_unicode=True), "utf-8")
     entry = {"area": "area.gpkg", "mapping": "m.yaml"}
     with pytest.raises(ScenarioError, match=r"networks\[0\]\.area"):
@@ -353,3 +355,53 @@ def test_shipped_mapping_copies_equal():
     mp = read_mapping(REPO / "networks" / "mapping-sv.yaml")
     assert mp.layers["substation"] == "Nätstation"
     assert mp.values["dwelling"]["småhus"] == "villa"
+
+
+@pytest.mark.slow
+def test_area_study_end_to_end_with_excel(tmp_path):
+    """A hosting-capacity study of an area entry: area.csv ranked, hosting_capacity.gpkg with
+    points and service areas, the report's area section, and the Excel workbook."""
+    import openpyxl
+
+    from gridv2x.cli import main
+
+    _write_area(tmp_path / "area.gpkg")
+    (tmp_path / "m.yaml").write_text(yaml.safe_dump(MAPPING, allow_unicode=True), "utf-8")
+    scenario = {
+        "name": "area",
+        "study": {"kind": "hosting_capacity", "seeds": 2, "ev_shares": [0.5, 1.0]},
+        "period": {"start": "2030-01-14", "days": 2, "resolution": "60min"},
+        "networks": [{"area": "area.gpkg", "mapping": "m.yaml"}],
+        "charging": {"strategies": ["uncontrolled", "v1g"]},
+    }
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(scenario), "utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main,
+        [
+            "run",
+            str(tmp_path / "s.yaml"),
+            "--out",
+            str(out),
+            "--workers",
+            "0",
+            "--quiet",
+            "--excel",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "area.csv")
+    assert sorted(table.feeder) == sorted(SUBSTATIONS) and list(table["rank"]) == [1, 2, 3]
+    hc = pd.read_csv(out / "hosting_capacity.csv")
+    unc = hc[hc.strategy == "uncontrolled"].set_index("feeder").hosting_capacity_share
+    assert list(table.hc_uncontrolled) == sorted(unc[table.feeder])  # ranked lowest first
+    points = gpd.read_file(out / "hosting_capacity.gpkg", layer="substations")
+    areas = gpd.read_file(out / "hosting_capacity.gpkg", layer="service_areas")
+    assert len(points) == 3 and points.crs.to_epsg() == 3006
+    assert all(a.contains(p) for a, p in zip(areas.geometry, points.geometry, strict=True))
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "Area: 3 substations" in html and "fail first" in html
+    book = openpyxl.load_workbook(out / "results.xlsx", read_only=True)
+    assert {"summary", "hosting_capacity", "area", "tasks"} <= set(book.sheetnames)
+    rows = list(book["area"].iter_rows(values_only=True))
+    assert rows[0][:2] == ("rank", "feeder") and len(rows) == 4
