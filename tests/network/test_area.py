@@ -405,3 +405,46 @@ def test_area_study_end_to_end_with_excel(tmp_path):
     assert {"summary", "hosting_capacity", "area", "tasks"} <= set(book.sheetnames)
     rows = list(book["area"].iter_rows(values_only=True))
     assert rows[0][:2] == ("rank", "feeder") and len(rows) == 4
+
+
+@pytest.mark.slow
+def test_synthesize_cli_reads_back_through_the_shipped_mapping(tmp_path):
+    """`networks synthesize` writes Swedish layer names and codes; read back through the
+    mapping written next to it, every substation is a feeder equal in lines, cable lengths and
+    customers to the built-in feeder it was made from."""
+    from gridv2x.network import read_builtin
+
+    out = tmp_path / "kommun.gpkg"
+    result = CliRunner().invoke(
+        networks, ["synthesize", "--feeders", "5", "--seed", "2", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    mapping = tmp_path / "kommun-mapping.yaml"
+    assert mapping.is_file()
+    import pyogrio
+
+    assert set(pyogrio.list_layers(out)[:, 0]) == {
+        "Nätstation",
+        "Lågspänningskabel",
+        "Anslutningspunkt",
+    }
+    raw = gpd.read_file(out, layer="Anslutningspunkt")
+    assert {"anläggnings_id", "byggnadstyp", "säkring_a"} <= set(raw.columns)
+    assert set(raw["byggnadstyp"]) <= {"småhus", "flerbostadshus", "lantbruk", "verksamhet"}
+    feeders = read_area(out, mapping)
+    assert len(feeders) == 5
+    from gridv2x.network import list_builtin
+
+    templates = [read_builtin(b) for b in list_builtin()]
+    for name, feeder in feeders.items():
+        template = next(
+            t
+            for t in templates
+            if t.n_customers == feeder.n_customers
+            and t.transformer_sn_kva == feeder.transformer_sn_kva
+        )
+        assert len(feeder.net.line) == len(template.net.line), name
+        assert feeder.net.line.length_km.sum() == pytest.approx(template.net.line.length_km.sum())
+        assert sorted(feeder.customers.dwelling) == sorted(template.customers.dwelling)
+    bad = CliRunner().invoke(networks, ["synthesize", "--feeders", "0", "--out", str(out)])
+    assert bad.exit_code == 2
