@@ -46,9 +46,13 @@ def load_any(source: str, **gis_options):
             return read_gis(path.parent, **gis_options)
         if path.suffix.lower() == ".json":
             return read_pandapower_json(path)
+        if path.suffix.lower() in (".zip", ".xml"):
+            from gridv2x.network.cgmes import read_cgmes
+
+            return read_cgmes(path)
         raise InputError(
             f"{source!r}: unknown file type {path.suffix!r}; allowed: .gpkg, a folder of "
-            ".geojson layers, .json (pandapower)"
+            ".geojson or .shp layers, .json (pandapower), .zip / .xml (CGMES)"
         )
     if "-LV-" in source:
         return read_simbench(source)

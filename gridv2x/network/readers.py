@@ -29,7 +29,7 @@ __all__ = [
     "NETWORK_KINDS",
 ]
 
-NETWORK_KINDS = ("builtin", "gis", "pandapower_json", "simbench", "area")
+NETWORK_KINDS = ("builtin", "gis", "pandapower_json", "simbench", "area", "cgmes")
 """Keys of a scenario ``networks`` entry (exactly one per entry)."""
 
 SIMBENCH_YEAR_STEPS = 35136
@@ -406,6 +406,11 @@ def read_network(entry: dict | str, base_dir: str | os.PathLike = ".") -> Feeder
     if kind == "simbench":
         _no_options(kind, options, {"profiles"})
         return read_simbench(value, **options)
+    if kind == "cgmes":
+        from gridv2x.network.cgmes import read_cgmes
+
+        _no_options(kind, options, {"name"})
+        return read_cgmes(resolve(value), **options)
     if kind == "pandapower_json":
         _no_options(kind, options, {"name"})
         return read_pandapower_json(resolve(value), **options)

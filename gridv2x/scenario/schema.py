@@ -41,6 +41,7 @@ NETWORK_KINDS = {
     "pandapower_json": "a pandapower network file",
     "simbench": "a SimBench LV grid code, e.g. 1-LV-rural1--0-sw",
     "area": "a GIS export with many substations, one feeder each (optional mapping, select)",
+    "cgmes": "CIM/CGMES files (zip, xml or a folder) of one substation's LV network",
 }
 _NETWORK_OPTIONS = {"name", "options", "mapping", "select", "substation", "excluded"}
 
@@ -151,11 +152,11 @@ def validate_networks(value: Any, base_dir: Path | None) -> tuple[list[Validatio
             mapping_error, resolved["mapping"] = resolve_mapping(entry["mapping"], base_dir)
             if mapping_error:
                 errors.append(ValidationError(f"{path}.mapping", mapping_error, entry["mapping"]))
-        if kind in ("gis", "pandapower_json"):
+        if kind in ("gis", "pandapower_json", "cgmes"):
             file = Path(source).expanduser()
             if not file.is_absolute() and base_dir is not None:
                 file = base_dir / file
-            if not file.is_file():
+            if not (file.is_file() or (kind == "cgmes" and file.is_dir())):
                 errors.append(ValidationError(f"{path}.{kind}", f"file not found: {file}", source))
                 continue
             resolved[kind] = str(file.resolve())
@@ -200,7 +201,7 @@ def network_name(entry: dict[str, Any]) -> str:
     for kind in NETWORK_KINDS:
         if kind in entry:
             source = str(entry[kind])
-            return Path(source).stem if kind in ("gis", "pandapower_json") else source
+            return Path(source).stem if kind in ("gis", "pandapower_json", "cgmes") else source
     raise KeyError("networks entry without a kind")  # pragma: no cover - validated before
 
 
