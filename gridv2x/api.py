@@ -31,7 +31,7 @@ from gridv2x.execution.store import ResultsStore, write_frame_csv, write_json, w
 from gridv2x.scenario import Scenario, ValidationError, read_scenario
 from gridv2x.study import Study
 
-__all__ = ["run", "StudyResult", "load_result"]
+__all__ = ["run", "StudyResult", "load_result", "validate_feeders"]
 
 _VERSIONED = (
     "gridv2x",
@@ -65,6 +65,10 @@ class StudyResult:
         For ``hosting_capacity`` studies (EPRI stochastic method).
     forecast, deferral : DataFrame or None
         For ``adoption_forecast`` studies.
+    flexibility, markets, resilience : DataFrame or None
+        With ``v2x.enabled``: every V1G/V2G task's flexibility by hour and season, EVs needed
+        per market product, and (V2G) V2H backup, with the task's feeder, strategy, seed,
+        ev_share and year (:mod:`gridv2x.v2x`).
     provenance : dict
         Versions, seeds, input hashes, run time.
     """
@@ -77,6 +81,9 @@ class StudyResult:
     hosting_capacity: pd.DataFrame | None = None
     forecast: pd.DataFrame | None = None
     deferral: pd.DataFrame | None = None
+    flexibility: pd.DataFrame | None = None
+    markets: pd.DataFrame | None = None
+    resilience: pd.DataFrame | None = None
     provenance: dict[str, Any] = field(default_factory=dict)
     _tmp: Any = field(default=None, repr=False)
 
@@ -136,7 +143,7 @@ class StudyResult:
         return out
 
 
-def _validate_feeders(study: Study) -> None:
+def validate_feeders(study: Study) -> None:
     """Read every feeder before any work starts; report all problems at once."""
     errors = []
     profiles = study.scenario["demand"].get("model") == "profiles"
@@ -215,7 +222,7 @@ def run(
     started = time.perf_counter()
     started_at = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     study = Study(scenario)
-    _validate_feeders(study)
+    validate_feeders(study)
     tmp = None
     if out is None:
         tmp = tempfile.TemporaryDirectory(prefix="gridv2x-")
@@ -281,8 +288,36 @@ def load_result(out: str | Path) -> StudyResult:
     return result
 
 
+V2X_TABLES = ("flexibility", "markets", "resilience")
+"""Per-task V2X tables gathered into one study table each (``v2x.enabled``)."""
+
+
+def _gather_task_tables(result: StudyResult) -> None:
+    """The V2X tables of every task, one study table each, with the task's identity."""
+    summary = result.summary
+    if summary.empty or "task_id" not in summary:
+        return
+    identity = [
+        c for c in ("feeder", "strategy", "seed", "ev_share_target", "year") if c in summary
+    ]
+    for name in V2X_TABLES:
+        parts = []
+        for row in summary[["task_id", *identity]].itertuples(index=False):
+            path = result.root / "results" / str(row.task_id) / f"{name}.parquet"
+            if path.is_file():
+                frame = pd.read_parquet(path)
+                for column in reversed(identity):
+                    value = getattr(row, column)
+                    label = "ev_share" if column == "ev_share_target" else column
+                    frame.insert(0, label, value)
+                parts.append(frame)
+        if parts:
+            setattr(result, name, pd.concat(parts, ignore_index=True))
+
+
 def _study_tables(result: StudyResult) -> None:
-    """Hosting capacity and adoption-forecast tables from the summary."""
+    """Hosting capacity and adoption-forecast tables from the summary; the V2X tables."""
+    _gather_task_tables(result)
     study = result.scenario.study
     summary = result.summary
     if summary.empty or "violation" not in summary:
@@ -305,7 +340,7 @@ def _write_tables(result: StudyResult, out: Path) -> None:
         out / "summary.json",
         summary.to_json(orient="records", indent=2, date_format="iso", default_handler=str),
     )
-    for name in ("violation_probability", "hosting_capacity", "forecast", "deferral"):
+    for name in ("violation_probability", "hosting_capacity", "forecast", "deferral", *V2X_TABLES):
         table = getattr(result, name)
         if table is not None:
             write_frame_csv(out / f"{name}.csv", table)

@@ -1,5 +1,5 @@
-"""Swedish calendar: public holidays and day types, shared by the load model (demand) and the
-driving model (mobility)."""
+"""Swedish calendar: public holidays, day types and local calendar days and weeks, shared by the
+load model (demand), the driving model (mobility), the metrics and the representative weeks."""
 
 from __future__ import annotations
 
@@ -9,7 +9,14 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-__all__ = ["easter_sunday", "swedish_holidays", "is_sunday_like", "is_free_day"]
+__all__ = [
+    "easter_sunday",
+    "swedish_holidays",
+    "is_sunday_like",
+    "is_free_day",
+    "local_days",
+    "local_weeks",
+]
 
 
 def easter_sunday(year: int) -> dt.date:
@@ -133,3 +140,16 @@ def is_free_day(days: pd.DatetimeIndex | Iterable[dt.date]) -> np.ndarray:
     dates = dates.normalize()
     holidays = swedish_holidays(sorted(set(dates.year)))
     return np.asarray(dates.dayofweek >= 5) | np.isin(dates.date, list(holidays))
+
+
+def local_days(index: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """Local calendar day (wall-clock midnight, timezone dropped) of every time stamp."""
+    if index.tz is not None:
+        index = index.tz_localize(None)
+    return index.normalize()
+
+
+def local_weeks(index: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """Monday (wall-clock midnight) of the ISO calendar week of every time stamp."""
+    days = local_days(index)
+    return days - pd.to_timedelta(days.dayofweek, unit="D")

@@ -128,12 +128,12 @@ def _print_summary(result) -> None:
 def validate(scenario: Path):
     """Check SCENARIO without running it (exit 2 and every problem listed if invalid)."""
     import gridv2x
-    from gridv2x.api import _validate_feeders
+    from gridv2x.api import validate_feeders
     from gridv2x.study import Study
 
     resolved = gridv2x.read_scenario(scenario)
     study = Study(resolved)
-    _validate_feeders(study)
+    validate_feeders(study)
     click.echo(
         f"{scenario}: valid — {resolved.study['kind']} study, {len(study.feeder_names)} "
         f"feeder(s), {len(study.tasks())} task(s)"

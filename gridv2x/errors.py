@@ -21,7 +21,7 @@ class ScenarioError(InputError):
 
     Parameters
     ----------
-    errors : list of gridv2x.scenario.spec.ValidationError
+    errors : list of gridv2x.options.ValidationError
     source : str
         The scenario file (or ``"<dict>"``).
     """

@@ -40,9 +40,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from gridv2x.calendar import local_weeks
 from gridv2x.conventions import TIMEZONE
 from gridv2x.errors import InputError
-from gridv2x.metrics._util import local_weeks
+from gridv2x.options import Field, Section
 
 __all__ = [
     "WEEK_SELECTIONS",
@@ -226,3 +227,46 @@ def week_windows(
 def format_weeks(weeks: list[pd.Timestamp]) -> str:
     """The weeks as planner-readable text: their Mondays, ``"2030-01-07; 2030-02-11"``."""
     return "; ".join(pd.Timestamp(w).strftime("%Y-%m-%d") for w in sorted(weeks))
+
+
+RESOLUTIONS = ("15min", "30min", "60min")
+
+PERIOD = Section(
+    doc="Simulated period, in local time (Europe/Stockholm).",
+    fields={
+        "start": Field("2030-01-01", "date", "First day simulated, YYYY-MM-DD."),
+        "days": Field(365, int, "Number of days simulated [d].", min=1, max=366),
+        "resolution": Field(
+            "15min",
+            str,
+            "Time step. 15 min is the Nordic market time unit since 1 Oct 2025 (docs/sources.md §6).",
+            choices=RESOLUTIONS,
+        ),
+        "representative_weeks": Field(
+            None,
+            int,
+            "Simulate only this many calendar weeks (Monday 00:00 to Monday 00:00 local time, "
+            "clipped to the period) instead of the whole period [weeks]; null = the whole "
+            "period. Each draw's weather, household load and driving are still made for the "
+            "whole period and the weeks are chosen from its feeder base load; charging, load "
+            "flow and metrics run on the chosen weeks only (each week is charged with one "
+            "warm-up day before and one look-ahead day after it, then those are dropped). Peaks, voltages and violation flags are over these weeks; energy totals "
+            "and hours are sums over them (see the summary column period_weight). Error "
+            "against the full year: docs/representative-weeks.md.",
+            nullable=True,
+            min=1,
+            max=54,
+        ),
+        "week_selection": Field(
+            "peak",
+            str,
+            "How representative_weeks are chosen. peak: the weeks with the highest 15-minute "
+            "feeder base-load peak [kW] (for hosting capacity: violations happen in the "
+            "high-load winter weeks; always holds the week of the period's base-load peak). "
+            "spread: the period cut into equal blocks of weeks, from each the week of median "
+            "mean base load [kW] (a typical week per season, for energy figures: multiply by "
+            "period_weight for a whole-period estimate).",
+            choices=WEEK_SELECTIONS,
+        ),
+    },
+)

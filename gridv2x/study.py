@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gridv2x import adoption, charging, demand, metrics, mobility, period, powerflow
+from gridv2x import adoption, charging, demand, metrics, mobility, period, powerflow, v2x
 from gridv2x.conventions import KW_PER_MW, PHASES, period_index, step_hours
 from gridv2x.network import Feeder, read_network
 from gridv2x.scenario import Scenario
@@ -127,6 +127,9 @@ class TaskOutput:
     evs: pd.DataFrame
     soc: pd.DataFrame | None
     sessions: pd.DataFrame | None = None
+    flexibility: pd.DataFrame | None = None  # v2x.enabled: V1G/V2G tasks
+    markets: pd.DataFrame | None = None
+    resilience: pd.DataFrame | None = None  # v2x.enabled: V2G tasks
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -347,6 +350,7 @@ class Study:
             "n_customers": n_customers,
             **summary,
         }
+        v2x_out = self._v2x(feeder, task, inputs, ev, pf, load_p_mw, load_q_mvar, base_p_kw)
         if weeks is not None:  # what was simulated, and the weight of a simulated step
             summary["simulated_weeks"] = period.format_weeks(weeks)
             summary["simulated_days"] = len(index) * step_hours(self.index) / 24.0
@@ -362,6 +366,29 @@ class Study:
             elements=metrics.element_table(pf),
             evs=ev.per_ev.join(inputs.fleet.set_index("ev_id"), rsuffix="_fleet").reset_index(),
             soc=ev.soc_kwh[sorted(ev.soc_kwh.columns)[:N_SOC_TRACES]] if time_series else None,
+            **v2x_out,
+        )
+
+    def _v2x(self, feeder, task, inputs, ev, pf, load_p_mw, load_q_mvar, base_p_kw):
+        """Flexibility, market products and V2H backup of a V1G/V2G task (``v2x.enabled``)."""
+        options = self.scenario.section("v2x")
+        if not options["enabled"] or task.strategy == "uncontrolled":
+            return {}
+        return v2x.v2x_tables(
+            task.strategy,
+            ev,
+            fleet=inputs.fleet,
+            sessions=inputs.sessions,
+            base_p_kw=base_p_kw,
+            temperature_c=inputs.temperature_c,
+            customers=feeder.customers,
+            net=feeder.net,
+            pf=pf,
+            load_p_mw=load_p_mw,
+            load_q_mvar=load_q_mvar,
+            limits=self.scenario.section("limits"),
+            charging_options=self.scenario.section("charging"),
+            options=options,
         )
 
     def run_task(self, task: Task) -> TaskOutput:

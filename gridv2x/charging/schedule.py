@@ -92,6 +92,7 @@ from gridv2x.errors import InputError
 __all__ = [
     "ChargingResult",
     "schedule",
+    "v2g_opt_out",
     "STRATEGIES",
     "V1G_DEFAULTS",
     "V2G_DEFAULTS",
@@ -116,7 +117,7 @@ V2G_DEFAULTS: dict[str, Any] = {
     "min_spread_pct": 0.0,
     "passes": 1,
 }
-"""Defaults of the ``v2g`` options ([E] estimates, see ``scenario/sections/charging.py``)."""
+"""Defaults of the ``v2g`` options ([E] estimates, see ``charging/options.py``)."""
 
 BATTERY_DEFAULTS: dict[str, Any] = {
     "calendar_fade_pct_per_year": CALENDAR_FADE_PCT_PER_YEAR,
@@ -285,7 +286,7 @@ def _check_inputs(strategy, sessions, fleet, index, base_load_kw):
         raise InputError("charging base_load_kw: its index must equal the study index")
 
 
-def _opt_out(ev_ids: pd.Series, share: float) -> np.ndarray:
+def v2g_opt_out(ev_ids: pd.Series, share: float) -> np.ndarray:
     """Deterministic opt-out draw: a stable hash of ``ev_id`` mapped to [0, 1) below ``share``."""
     u = np.array([zlib.crc32(str(e).encode()) / 2**32 for e in ev_ids])
     return u < share
@@ -642,7 +643,7 @@ def _v2g_passes(
         if opts["max_discharge_kw"] is None
         else np.minimum(charger, float(opts["max_discharge_kw"]))
     )
-    opted_out = _opt_out(fleet["ev_id"], float(opts["opt_out_share"]))
+    opted_out = v2g_opt_out(fleet["ev_id"], float(opts["opt_out_share"]))
     cap_day = opts["daily_throughput_cap_kwh"]
     dt = w.dt_h
     need_steps_b = need_batt / dt  # battery side [kW x steps]

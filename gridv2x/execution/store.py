@@ -12,6 +12,7 @@ Layout (``docs/architecture.md``)::
     forecast.csv, deferral.csv                            (adoption_forecast studies)
     scenario.resolved.yaml, provenance.json, report.html
     results/<task_id>/{timeseries,customers,voltage_daily,elements,evs,soc}.parquet, task.json
+                                       (+ flexibility, markets, resilience: v2x.enabled)
                                        (timeseries, voltage_daily, soc: see study.time_series)
     results/feeders/<feeder>.geojson
     results/fleet/<feeder>-seed<k>.parquet
@@ -33,7 +34,17 @@ from gridv2x.study import Task, TaskOutput
 
 __all__ = ["ResultsStore"]
 
-_FRAMES = ("timeseries", "customers", "voltage_daily", "elements", "evs", "soc")
+_FRAMES = (
+    "timeseries",
+    "customers",
+    "voltage_daily",
+    "elements",
+    "evs",
+    "soc",
+    "flexibility",
+    "markets",
+    "resilience",
+)
 
 
 def _json_default(value: Any) -> Any:

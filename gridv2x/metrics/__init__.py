@@ -3,7 +3,7 @@ hosting capacity.
 
 Every function is a pure, vectorised function of pandas tables; every reported column is
 registered with its label and unit in :data:`METRICS`. Limits come from the scenario's
-``limits`` section (``gridv2x/scenario/sections/limits.py``), never from literals.
+``limits`` section (``gridv2x/metrics/limits.py``), never from literals.
 
 References
 ----------

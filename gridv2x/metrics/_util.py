@@ -55,16 +55,3 @@ def require_frame(obj: object, name: str) -> pd.DataFrame:
         return obj.astype(float)
     except (TypeError, ValueError) as exc:
         raise InputError(f"{name} must hold numbers: {exc}") from exc
-
-
-def local_days(index: pd.DatetimeIndex) -> pd.DatetimeIndex:
-    """Local calendar day (wall-clock midnight, timezone dropped) of every time stamp."""
-    if index.tz is not None:
-        index = index.tz_localize(None)
-    return index.normalize()
-
-
-def local_weeks(index: pd.DatetimeIndex) -> pd.DatetimeIndex:
-    """Monday (wall-clock midnight) of the ISO calendar week of every time stamp."""
-    days = local_days(index)
-    return days - pd.to_timedelta(days.dayofweek, unit="D")

@@ -30,13 +30,13 @@ import pandas as pd
 from gridv2x.conventions import KW_PER_MW
 from gridv2x.errors import InputError
 from gridv2x.metrics._util import infer_step_hours, is_float_frame
+from gridv2x.metrics.limits import SECTION as LIMITS_SECTION
 from gridv2x.metrics.loading import (
     energy_above_limit_kwh,
     hours_above,
     losses_kwh,
 )
 from gridv2x.metrics.voltage import to_window_means, voltage_quality, voltage_violation_share
-from gridv2x.scenario.sections.limits import SECTION as LIMITS_SECTION
 
 __all__ = [
     "resolve_limits",
@@ -75,7 +75,7 @@ def resolve_limits(limits: Mapping[str, Any] | None) -> dict[str, Any]:
     Returns
     -------
     dict
-        Every key of ``gridv2x.scenario.sections.limits.SECTION`` with its value.
+        Every key of ``gridv2x.metrics.limits.SECTION`` with its value.
 
     Raises
     ------

@@ -18,8 +18,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from gridv2x.calendar import local_days, local_weeks
 from gridv2x.errors import InputError
-from gridv2x.metrics._util import infer_step_hours, local_days, local_weeks, require_frame
+from gridv2x.metrics._util import infer_step_hours, require_frame
 
 __all__ = [
     "to_window_means",

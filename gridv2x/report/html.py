@@ -25,6 +25,7 @@ from markupsafe import Markup
 
 from gridv2x.report import assess
 from gridv2x.report import figures as figs
+from gridv2x.report import v2x as report_v2x
 from gridv2x.report.load import ReportData, TaskData, load_results
 
 __all__ = ["build_report", "render_report", "REPORT_NAME"]
@@ -577,7 +578,60 @@ def _study_sections(
                 if f is not None:
                     sec.figures.append(f)
         out.append(sec)
+    v2x_section = _v2x_section(data, fig)
+    if v2x_section is not None:
+        out.append(v2x_section)
     return out
+
+
+def _v2x_section(data: ReportData, fig: _FigureCounter) -> _Section | None:
+    """'V2X beyond the feeder': flexibility by hour, EVs per market product, V2H backup."""
+    if data.flexibility is None and data.markets is None and data.resilience is None:
+        return None
+    sec = _Section(
+        anchor="v2x",
+        title="V2X beyond the feeder",
+        intro=(
+            "What the plugged-in fleet can offer besides peak shaving: power it can shift up "
+            "(less charging, or discharge) and down (more charging) for a whole offer without "
+            "breaking any car's departure need, also within the feeder's limits (linearised "
+            "load-flow sensitivities); the EVs an aggregator needs to reach each market "
+            "product's minimum bid with the required availability (this feeder's fleet scaled "
+            "linearly, an estimate); and how long V2H cars carry their homes in an outage. "
+            "Shown at the highest EV share or last year; product figures in docs/sources.md §12."
+        ),
+    )
+    feeders = list(dict.fromkeys(data.summary["feeder"].astype(str)))
+    for feeder in feeders:
+        flex = report_v2x.at_charted_level(data.flexibility, feeder)
+        try:
+            figure = report_v2x.flexibility_by_hour_figure(flex, feeder=feeder)
+        except Exception as exc:  # noqa: BLE001 - a chart, never the report
+            sec.notes.append(f"Chart flexibility_by_hour for {feeder} could not be drawn ({exc}).")
+            figure = None
+        f = fig(figure, f"Flexibility per EV by hour – {feeder}")
+        if f is not None:
+            sec.figures.append(f)
+        products = report_v2x.evs_needed_table(report_v2x.at_charted_level(data.markets, feeder))
+        if products is not None:
+            sec.tables.append(
+                _table_from_frame(
+                    products,
+                    f"EVs needed per market product within the grid limits – {feeder} "
+                    "(median over draws; 'best hour': offered in one hour of the day only)",
+                    "Product",
+                )
+            )
+        backup = report_v2x.backup_table(report_v2x.at_charted_level(data.resilience, feeder))
+        if backup is not None:
+            sec.tables.append(
+                _table_from_frame(
+                    backup,
+                    f"V2H backup in an outage – {feeder} (V2G cars; mean over draws and starts)",
+                    "Outage starts",
+                )
+            )
+    return sec
 
 
 _DEFERRAL_LABELS = {

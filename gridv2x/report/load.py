@@ -65,6 +65,9 @@ class ReportData:
     violation_probability: pd.DataFrame | None = None
     forecast: pd.DataFrame | None = None
     deferral: pd.DataFrame | None = None
+    flexibility: pd.DataFrame | None = None
+    markets: pd.DataFrame | None = None
+    resilience: pd.DataFrame | None = None
     feeders_geo: dict[str, dict] = field(default_factory=dict)
     sessions: dict[str, pd.DataFrame] = field(default_factory=dict)
     """Charging sessions per feeder (lowest seed at the highest share or latest year)."""
@@ -302,7 +305,18 @@ def load_results(outdir: str | Path) -> ReportData:
     data.violation_probability = _read_csv(outdir / "violation_probability.csv", notes)
     data.forecast = _read_csv(outdir / "forecast.csv", notes)
     data.deferral = _read_csv(outdir / "deferral.csv", notes)
-    for frame in (data.hosting_capacity, data.violation_probability, data.forecast, data.deferral):
+    data.flexibility = _read_csv(outdir / "flexibility.csv", notes)
+    data.markets = _read_csv(outdir / "markets.csv", notes)
+    data.resilience = _read_csv(outdir / "resilience.csv", notes)
+    for frame in (
+        data.hosting_capacity,
+        data.violation_probability,
+        data.forecast,
+        data.deferral,
+        data.flexibility,
+        data.markets,
+        data.resilience,
+    ):
         if frame is not None:
             for col in ("feeder", "strategy"):
                 if col in frame.columns:

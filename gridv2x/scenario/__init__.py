@@ -3,8 +3,8 @@
 >>> from gridv2x.scenario import read_scenario
 >>> scenario = read_scenario("scenarios/quickstart.yaml")  # doctest: +SKIP
 
-Names are imported lazily so that domain packages can import :mod:`gridv2x.scenario.spec` to
-declare their sections without importing the whole schema.
+Names are imported lazily, so ``import gridv2x.scenario`` does not load every domain package.
+The sections themselves are declared in the domain packages on :mod:`gridv2x.options`.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ _PUBLIC = {
     "scenario_from_dict": "gridv2x.scenario.scenario",
     "validate_file": "gridv2x.scenario.scenario",
     "write_scenario": "gridv2x.scenario.scenario",
-    "Field": "gridv2x.scenario.spec",
-    "Section": "gridv2x.scenario.spec",
-    "ValidationError": "gridv2x.scenario.spec",
+    "Field": "gridv2x.options",
+    "Section": "gridv2x.options",
+    "ValidationError": "gridv2x.options",
 }
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
+    from gridv2x.options import Field, Section, ValidationError
     from gridv2x.scenario.scenario import (
         Scenario,
         read_scenario,
@@ -42,7 +43,6 @@ if TYPE_CHECKING:  # pragma: no cover
         validate_file,
         write_scenario,
     )
-    from gridv2x.scenario.spec import Field, Section, ValidationError
 
 
 def __getattr__(name: str) -> Any:

@@ -15,7 +15,7 @@ from gridv2x.scenario import schema
 DEFAULTS_FILE = Path(__file__).with_name("defaults.yaml")
 HEADER = (
     "# gridv2x scenario defaults: every key a scenario may set, with its shipped value.\n"
-    "# Generated from the schema (gridv2x/scenario/sections/); do not edit by hand:\n"
+    "# Generated from the schema (each package's options module, assembled in gridv2x/scenario/schema.py); do not edit by hand:\n"
     "#   python -m gridv2x.scenario.defaults\n"
     "# `gridv2x defaults --docs` explains each key, its unit and its source.\n"
 )

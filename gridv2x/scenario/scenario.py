@@ -14,8 +14,8 @@ from typing import Any
 import yaml
 
 from gridv2x.errors import InputError, ScenarioError
+from gridv2x.options import ValidationError
 from gridv2x.scenario import schema
-from gridv2x.scenario.spec import ValidationError
 
 __all__ = ["Scenario", "read_scenario", "scenario_from_dict", "write_scenario"]
 

@@ -1,7 +1,11 @@
-"""The whole scenario schema, composed of the sections owned by each domain package.
+"""The whole scenario schema, assembled from the sections owned by each domain package.
 
-``SCHEMA`` maps each top-level key to a :class:`~gridv2x.scenario.spec.Field` or
-:class:`~gridv2x.scenario.spec.Section`; ``networks`` is a list validated by
+Each section is declared once, next to the code it configures (``gridv2x/charging/options.py``,
+``gridv2x/metrics/limits.py``, ...); this module only assembles them and adds the checks that
+involve more than one section.
+
+``SCHEMA`` maps each top-level key to a :class:`~gridv2x.options.Field` or
+:class:`~gridv2x.options.Section`; ``networks`` is a list validated by
 :func:`validate_networks`. :func:`validate` returns every problem at once (power-grid-model
 style); :func:`assert_valid` raises them together as one
 :class:`~gridv2x.errors.ScenarioError`.
@@ -9,12 +13,22 @@ style); :func:`assert_valid` raises them together as one
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Any
 
-from gridv2x.scenario.sections.core import PERIOD, STUDY, TOP
-from gridv2x.scenario.spec import MISSING, Field, Section, ValidationError
+from gridv2x.adoption.options import SECTION as ADOPTION
+from gridv2x.charging.options import SECTION as CHARGING
+from gridv2x.demand.climate_options import SECTION as CLIMATE
+from gridv2x.demand.options import SECTION as DEMAND
+from gridv2x.metrics.limits import SECTION as LIMITS
+from gridv2x.mobility.options import SECTION as MOBILITY
+from gridv2x.mobility.vehicle_options import SECTION as VEHICLES
+from gridv2x.mobility.vehicle_options import cross_check as vehicles_cross_check
+from gridv2x.options import Field, Section, ValidationError
+from gridv2x.period import PERIOD, weeks_in_period
+from gridv2x.powerflow.options import SECTION as POWERFLOW
+from gridv2x.scenario.core import STUDY, TOP
+from gridv2x.v2x.options import SECTION as V2X
 
 __all__ = [
     "SCHEMA",
@@ -23,17 +37,6 @@ __all__ = [
     "validate",
     "describe",
 ]
-
-_DOMAIN_SECTIONS = (
-    "climate",
-    "demand",
-    "adoption",
-    "vehicles",
-    "mobility",
-    "charging",
-    "powerflow",
-    "limits",
-)
 
 NETWORK_KINDS = {
     "builtin": "a feeder shipped with gridv2x (`gridv2x networks list`)",
@@ -46,17 +49,21 @@ NETWORK_KINDS = {
 _NETWORK_OPTIONS = {"name", "options", "mapping", "select", "substation", "excluded"}
 
 
-def _load_sections() -> dict[str, Field | Section]:
-    schema: dict[str, Field | Section] = dict(TOP)
-    schema["study"] = STUDY
-    schema["period"] = PERIOD
-    for name in _DOMAIN_SECTIONS:
-        module = importlib.import_module(f"gridv2x.scenario.sections.{name}")
-        schema[name] = module.SECTION
-    return schema
-
-
-SCHEMA: dict[str, Field | Section] = _load_sections()
+SCHEMA: dict[str, Field | Section] = {
+    **TOP,
+    "study": STUDY,
+    "period": PERIOD,
+    # each domain package owns the section that configures it
+    "climate": CLIMATE,
+    "demand": DEMAND,
+    "adoption": ADOPTION,
+    "vehicles": VEHICLES,
+    "mobility": MOBILITY,
+    "charging": CHARGING,
+    "powerflow": POWERFLOW,
+    "limits": LIMITS,
+    "v2x": V2X,
+}
 ROOT = Section(doc="A gridv2x scenario.", fields=SCHEMA)
 DEFAULT_NETWORKS = [{"builtin": "se-suburban-villa"}]
 
@@ -237,9 +244,7 @@ def _cross_checks(data: dict[str, Any]) -> list[ValidationError]:
             ValidationError("adoption.curve", "adoption_forecast needs an adoption curve")
         )
     if isinstance(data.get("vehicles"), dict):
-        from gridv2x.scenario.sections.vehicles import cross_check
-
-        errors += cross_check(data["vehicles"])
+        errors += vehicles_cross_check(data["vehicles"])
     demand = data.get("demand", {})
     if demand.get("model") == "metered" and not demand.get("metered_file"):
         errors.append(
@@ -260,8 +265,6 @@ def _cross_checks(data: dict[str, Any]) -> list[ValidationError]:
         )
     period = data.get("period", {})
     if period.get("representative_weeks") is not None:
-        from gridv2x.period import weeks_in_period
-
         n_weeks = weeks_in_period(period["start"], period["days"])
         if period["representative_weeks"] > n_weeks:
             errors.append(
@@ -352,6 +355,3 @@ def describe() -> list[tuple[str, Any, str, str]]:
         ),
     )
     return rows
-
-
-_ = MISSING  # re-exported marker used by section modules

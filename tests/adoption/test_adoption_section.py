@@ -8,7 +8,7 @@ import numpy as np
 
 from gridv2x.adoption import allocate_evs, fleet_share
 from gridv2x.adoption.allocate import DEFAULT_DWELLING_WEIGHTS, DEFAULT_FUSE_WEIGHTS
-from gridv2x.scenario.sections.adoption import SECTION
+from gridv2x.adoption.options import SECTION
 
 
 def test_keys_are_the_keyword_arguments():

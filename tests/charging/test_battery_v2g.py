@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gridv2x.charging import degradation_pct, schedule, virtual_km
-from gridv2x.charging.schedule import _opt_out
+from gridv2x.charging.schedule import v2g_opt_out
 from gridv2x.conventions import step_hours
 
 from .inputs import make_case
@@ -50,10 +50,10 @@ def test_per_ev_wear_matches_the_flows(case):
 
 def test_opt_out_share_and_stable_draw(case):
     sessions, fleet, index, base = case
-    out = _opt_out(fleet["ev_id"], 0.4)
+    out = v2g_opt_out(fleet["ev_id"], 0.4)
     assert 0 < out.sum() < len(fleet)
-    np.testing.assert_array_equal(out, _opt_out(fleet["ev_id"], 0.4))
-    np.testing.assert_array_equal(out[::-1], _opt_out(fleet["ev_id"][::-1], 0.4))
+    np.testing.assert_array_equal(out, v2g_opt_out(fleet["ev_id"], 0.4))
+    np.testing.assert_array_equal(out[::-1], v2g_opt_out(fleet["ev_id"][::-1], 0.4))
     r = schedule("v2g", *case, v2g={"opt_out_share": 0.4})
     discharged = r.per_ev["discharged_kwh"].to_numpy()
     assert np.all(discharged[out] == 0)

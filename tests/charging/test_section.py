@@ -5,9 +5,9 @@ from __future__ import annotations
 import inspect
 
 from gridv2x.charging import schedule
+from gridv2x.charging.options import SECTION
 from gridv2x.charging.schedule import BATTERY_DEFAULTS, V1G_DEFAULTS, V2G_DEFAULTS
 from gridv2x.charging.tariff import POWER_TARIFF_DEFAULTS
-from gridv2x.scenario.sections.charging import SECTION
 
 from .inputs import make_case
 

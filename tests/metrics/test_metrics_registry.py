@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gridv2x.conventions import SUMMARY_COLUMNS
 from gridv2x.metrics import METRICS, describe_metrics, label
-from gridv2x.scenario.sections.limits import CRITERIA, SECTION
+from gridv2x.metrics.limits import CRITERIA, SECTION
 
 
 def test_every_summary_column_is_registered_with_unit():

@@ -11,10 +11,10 @@ import pytest
 from gridv2x.conventions import period_index
 from gridv2x.errors import InputError
 from gridv2x.mobility import draw_fleet, seasonal_temperature, sessions_for_fleet
+from gridv2x.mobility.options import SECTION as MOBILITY
+from gridv2x.mobility.vehicle_options import SECTION as VEHICLES
+from gridv2x.mobility.vehicle_options import cross_check
 from gridv2x.mobility.vehicles import DEFAULT_FLEET_MIX
-from gridv2x.scenario.sections.mobility import SECTION as MOBILITY
-from gridv2x.scenario.sections.vehicles import SECTION as VEHICLES
-from gridv2x.scenario.sections.vehicles import cross_check
 
 
 def test_mobility_keys_and_defaults_are_the_function_keywords():

@@ -12,7 +12,7 @@ import pytest
 
 from gridv2x.errors import InputError
 from gridv2x.powerflow import TimeseriesEngine, run_timeseries
-from gridv2x.scenario.sections.powerflow import SECTION
+from gridv2x.powerflow.options import SECTION
 
 pytestmark = pytest.mark.filterwarnings("ignore:zero-sequence data assumed")
 

@@ -9,7 +9,7 @@ from gridv2x.adoption.allocate import (
 )
 from gridv2x.adoption.curve import CURVE_MODELS, DEFAULT_CURVE
 from gridv2x.conventions import DWELLINGS
-from gridv2x.scenario.spec import Field, Section
+from gridv2x.options import Field, Section
 
 
 def _check_dwelling_weights(value: dict) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gridv2x.errors import InputError
 from gridv2x.mobility.vehicles import DEFAULT_FLEET_MIX, VEHICLE_MODELS, vehicle_models
-from gridv2x.scenario.spec import Field, Section, ValidationError
+from gridv2x.options import Field, Section, ValidationError
 
 
 def _check_models(value: dict) -> str | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gridv2x.conventions import DWELLINGS
-from gridv2x.scenario.spec import Field, Section
+from gridv2x.options import Field, Section
 
 MODELS = ("synthetic", "metered", "profiles")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gridv2x.scenario.spec import Field, Section
+from gridv2x.options import Field, Section
 
 __all__ = ["SECTION", "CRITERIA", "VOLTAGE_RULES"]
 

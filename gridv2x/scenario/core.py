@@ -1,4 +1,4 @@
-"""Core scenario sections: ``study``, ``period`` and the top-level keys.
+"""Core scenario sections: ``study`` and the top-level keys (``period`` is in :mod:`gridv2x.period`).
 
 The ``networks`` list is validated in :mod:`gridv2x.scenario.schema` because each entry is one
 of several kinds (``builtin``, ``gis``, ``pandapower_json``, ``simbench``).
@@ -6,11 +6,9 @@ of several kinds (``builtin``, ``gis``, ``pandapower_json``, ``simbench``).
 
 from __future__ import annotations
 
-from gridv2x.period import WEEK_SELECTIONS
-from gridv2x.scenario.spec import Field, Section
+from gridv2x.options import Field, Section
 
 STUDY_KINDS = ("compare", "hosting_capacity", "adoption_forecast")
-RESOLUTIONS = ("15min", "30min", "60min")
 TIME_SERIES = ("auto", "all", "shown")
 
 
@@ -89,45 +87,6 @@ STUDY = Section(
     },
 )
 
-PERIOD = Section(
-    doc="Simulated period, in local time (Europe/Stockholm).",
-    fields={
-        "start": Field("2030-01-01", "date", "First day simulated, YYYY-MM-DD."),
-        "days": Field(365, int, "Number of days simulated [d].", min=1, max=366),
-        "resolution": Field(
-            "15min",
-            str,
-            "Time step. 15 min is the Nordic market time unit since 1 Oct 2025 (docs/sources.md §6).",
-            choices=RESOLUTIONS,
-        ),
-        "representative_weeks": Field(
-            None,
-            int,
-            "Simulate only this many calendar weeks (Monday 00:00 to Monday 00:00 local time, "
-            "clipped to the period) instead of the whole period [weeks]; null = the whole "
-            "period. Each draw's weather, household load and driving are still made for the "
-            "whole period and the weeks are chosen from its feeder base load; charging, load "
-            "flow and metrics run on the chosen weeks only (each week is charged with one "
-            "warm-up day before and one look-ahead day after it, then those are dropped). Peaks, voltages and violation flags are over these weeks; energy totals "
-            "and hours are sums over them (see the summary column period_weight). Error "
-            "against the full year: docs/representative-weeks.md.",
-            nullable=True,
-            min=1,
-            max=54,
-        ),
-        "week_selection": Field(
-            "peak",
-            str,
-            "How representative_weeks are chosen. peak: the weeks with the highest 15-minute "
-            "feeder base-load peak [kW] (for hosting capacity: violations happen in the "
-            "high-load winter weeks; always holds the week of the period's base-load peak). "
-            "spread: the period cut into equal blocks of weeks, from each the week of median "
-            "mean base load [kW] (a typical week per season, for energy figures: multiply by "
-            "period_weight for a whole-period estimate).",
-            choices=WEEK_SELECTIONS,
-        ),
-    },
-)
 
 TOP = {
     "name": Field(

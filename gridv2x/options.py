@@ -8,9 +8,11 @@ declaration carries the default, the allowed values and the documentation of eve
 * the shipped ``defaults.yaml`` and the reference documentation are generated from it, and a
   test keeps them in sync.
 
-Each domain package owns the section that configures it, in ``gridv2x/scenario/sections/``; the
-keys of a section are the keyword arguments of the function it configures, so that
-``Study`` can call ``function(..., **scenario.section)``.
+Each domain package owns the section that configures it (``gridv2x/charging/options.py``,
+``gridv2x/metrics/limits.py``, ...); the keys of a section are the keyword arguments of the
+function it configures, so that ``Study`` can call ``function(..., **scenario.section)``.
+:mod:`gridv2x.scenario.schema` only assembles the sections. This module is a leaf: it imports
+nothing from gridv2x, so every package can declare its section without an import cycle.
 """
 
 from __future__ import annotations

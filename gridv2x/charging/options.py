@@ -6,7 +6,7 @@ compare; ``Study`` pops it and calls ``schedule(strategy, ...)`` once per strate
 
 from __future__ import annotations
 
-from gridv2x.scenario.spec import Field, Section
+from gridv2x.options import Field, Section
 
 STRATEGY_CHOICES = ("uncontrolled", "v1g", "v2g")
 OBJECTIVE_CHOICES = ("peak", "price")

@@ -5,7 +5,7 @@ The keys are the keyword arguments of :func:`gridv2x.powerflow.run_timeseries`.
 
 from __future__ import annotations
 
-from gridv2x.scenario.spec import Field, Section
+from gridv2x.options import Field, Section
 
 __all__ = ["SECTION"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gridv2x.scenario.spec import Field, Section
+from gridv2x.options import Field, Section
 
 ZONES = ("SE1", "SE2", "SE3", "SE4")
 
