@@ -577,7 +577,7 @@ def scenario_entries(entry: dict, path: str, base_dir: Path | None) -> tuple[lis
     errors : list of ValidationError
     entries : list of dict
     """
-    from gridv2x.scenario.spec import ValidationError
+    from gridv2x.options import ValidationError
 
     errors: list = []
     file = Path(str(entry["area"])).expanduser()
