@@ -28,7 +28,7 @@ from gridv2x import metrics
 from gridv2x.errors import InputError, ScenarioError
 from gridv2x.execution.runner import execute
 from gridv2x.execution.store import ResultsStore, write_frame_csv, write_json, write_text
-from gridv2x.scenario import Scenario, ValidationError, read_scenario
+from gridv2x.scenario import Scenario, read_scenario
 from gridv2x.study import Study
 
 __all__ = ["run", "StudyResult", "load_result", "validate_feeders"]
@@ -65,6 +65,9 @@ class StudyResult:
         For ``hosting_capacity`` studies (EPRI stochastic method).
     forecast, deferral : DataFrame or None
         For ``adoption_forecast`` studies.
+    sensitivity, sensitivity_draws : DataFrame or None
+        For ``sensitivity`` studies: the tornado table and every draw's capacity
+        (:mod:`gridv2x.sensitivity`).
     flexibility, markets, resilience : DataFrame or None
         With ``v2x.enabled``: every V1G/V2G task's flexibility by hour and season, EVs needed
         per market product, and (V2G) V2H backup, with the task's feeder, strategy, seed,
@@ -81,6 +84,8 @@ class StudyResult:
     hosting_capacity: pd.DataFrame | None = None
     forecast: pd.DataFrame | None = None
     deferral: pd.DataFrame | None = None
+    sensitivity: pd.DataFrame | None = None
+    sensitivity_draws: pd.DataFrame | None = None
     flexibility: pd.DataFrame | None = None
     markets: pd.DataFrame | None = None
     resilience: pd.DataFrame | None = None
@@ -144,38 +149,11 @@ class StudyResult:
 
 
 def validate_feeders(study: Study) -> None:
-    """Read every feeder before any work starts; report all problems at once."""
-    errors = []
-    profiles = study.scenario["demand"].get("model") == "profiles"
-    for i, name in enumerate(study.feeder_names):
-        try:
-            feeder = study.feeder(name)
-        except InputError as exc:
-            errors.append(ValidationError(f"networks[{i}]", str(exc)))
-            continue
-        if study.scenario["demand"].get("model") == "metered":
-            from gridv2x.demand import read_metered
+    """Check every feeder and input file before any work starts; report all problems at once
+    (:func:`gridv2x.input_checks.check_inputs`, the code path of ``gridv2x validate`` too)."""
+    from gridv2x.input_checks import check_inputs
 
-            try:  # the meter data must cover every customer of every feeder
-                read_metered(
-                    study.scenario["demand"]["metered_file"],
-                    feeder.customers,
-                    study.index,
-                    unit=study.scenario["demand"]["metered_unit"],
-                    meter_customers=study.scenario["demand"].get("meter_customers"),
-                )
-            except InputError as exc:
-                errors.append(ValidationError("demand.metered_file", f"{name}: {exc}"))
-        if profiles and feeder.base_profiles is None:
-            errors.append(
-                ValidationError(
-                    "demand.model",
-                    f"'profiles' needs load profiles shipped with the feeder, and {name} "
-                    f"(networks[{i}]) has none; use a SimBench feeder, or model 'synthetic' or "
-                    "'metered'",
-                    "profiles",
-                )
-            )
+    errors = check_inputs(study)
     if errors:
         raise ScenarioError(errors, str(study.scenario.source or "<scenario>"))
 
@@ -230,34 +208,94 @@ def run(
     else:
         root = Path(out)
     store = ResultsStore(root, scenario.digest())
-    tasks = study.tasks()
-    todo = [task for task in tasks if not store.is_done(task)]
     root.mkdir(parents=True, exist_ok=True)
     from gridv2x.network import feeder_geojson
 
     for name in study.feeder_names:
         store.write_feeder_geojson(name, feeder_geojson(study.feeder(name)))
-    if progress and len(todo) < len(tasks):
-        print(
-            f"gridv2x: resuming in {root}: {len(tasks) - len(todo)} of {len(tasks)} tasks done before",
-            file=sys.stderr,
+
+    ran: list = []
+
+    def run_batch(todo: list, done_before: int, total: int) -> dict[str, str]:
+        ran.extend(todo)
+        if progress and done_before:
+            print(
+                f"gridv2x: resuming in {root}: {done_before} of {total} tasks done before",
+                file=sys.stderr,
+            )
+        return execute(
+            scenario,
+            todo,
+            store.write_task,
+            scheduler=scheduler,
+            workers=workers,
+            progress=progress,
+            already_done=done_before,
+            first_strategy=study.strategies[0],
         )
-    failures = execute(
-        scenario,
-        todo,
-        store.write_task,
-        scheduler=scheduler,
-        workers=workers,
-        progress=progress,
-        already_done=len(tasks) - len(todo),
-        first_strategy=study.strategies[0],
-    )
-    rows = [store.read_summary_row(task) for task in tasks if store.is_done(task)]
-    summary = pd.DataFrame(rows)
+
+    sensitivity_tables = None
+    if scenario.study["kind"] == "sensitivity":
+        from gridv2x.sensitivity import run_sensitivity, tornado_table
+
+        def run_variant(variant: Scenario, folder: Path, batch: list) -> dict[str, dict]:
+            variant_store = ResultsStore(folder, variant.digest())
+            todo = [task for task in batch if not variant_store.is_done(task)]
+            ran.extend(todo)
+            if todo:
+                failures.update(
+                    execute(
+                        variant,
+                        todo,
+                        variant_store.write_task,
+                        scheduler=scheduler,
+                        workers=0 if workers is None and scheduler is None else workers,
+                        progress=progress,
+                        first_strategy=study.strategies[0],
+                    )
+                )
+            return {
+                task.task_id: variant_store.read_summary_row(task)
+                for task in batch
+                if variant_store.is_done(task)
+            }
+
+        failures: dict[str, str] = {}
+        draws, rows = run_sensitivity(scenario, root, run_variant)
+        sensitivity_tables = (tornado_table(draws, scenario), draws)
+        base_rows = rows[rows["variant"] == "base"] if len(rows) else rows
+        tasks = []
+        n_tasks = len(rows.drop_duplicates(["variant", "task_id"])) if len(rows) else 0
+        summary_rows = base_rows.drop_duplicates("task_id").to_dict("records")
+    elif scenario.study["kind"] in ("hosting_capacity", "adoption_forecast"):
+        from gridv2x.execution.sequential import run_rounds
+
+        tasks, failures = run_rounds(  # draws added where the interval straddles the risk
+            study,
+            store.is_done,
+            lambda task: bool(store.read_summary_row(task)["violation"]),
+            run_batch,
+        )
+    else:
+        tasks = study.tasks()
+        todo = [task for task in tasks if not store.is_done(task)]
+        failures = run_batch(todo, len(tasks) - len(todo), len(tasks))
+    if sensitivity_tables is None:
+        summary_rows = [store.read_summary_row(task) for task in tasks if store.is_done(task)]
+    summary = pd.DataFrame(summary_rows)
     result = StudyResult(scenario=scenario, root=root, summary=summary, failures=failures, _tmp=tmp)
     _study_tables(result)
+    if sensitivity_tables is not None:
+        result.sensitivity, result.sensitivity_draws = sensitivity_tables
     result.provenance = _provenance(
-        scenario, study, started_at, time.perf_counter() - started, scheduler, workers, len(todo)
+        scenario,
+        study,
+        started_at,
+        time.perf_counter() - started,
+        scheduler,
+        workers,
+        len(ran),
+        n_tasks if sensitivity_tables is not None else len(tasks),
     )
     if out is not None:
         _write_tables(result, root)
@@ -280,6 +318,9 @@ def load_result(out: str | Path) -> StudyResult:
     )
     result = StudyResult(scenario=scenario, root=out, summary=summary)
     _study_tables(result)
+    for name in ("sensitivity", "sensitivity_draws"):
+        if (out / f"{name}.csv").is_file():
+            setattr(result, name, pd.read_csv(out / f"{name}.csv"))
     provenance = out / "provenance.json"
     if provenance.is_file():
         import json
@@ -323,13 +364,19 @@ def _study_tables(result: StudyResult) -> None:
     if summary.empty or "violation" not in summary:
         return
     table = summary.assign(violation=summary["violation"].astype(bool))
+    from gridv2x.execution.sequential import design_of
+
+    design = design_of(study)
+    bounds = {"risk": study["risk"], "confidence": design.confidence, "design": design}
     if study["kind"] == "hosting_capacity":
         table = table.assign(ev_share=table["ev_share_target"])
-        result.violation_probability = metrics.violation_probability(table)
-        result.hosting_capacity = metrics.hosting_capacity(table, risk=study["risk"])
+        result.violation_probability = metrics.violation_probability(table, **bounds)
+        result.hosting_capacity = metrics.hosting_capacity(table, **bounds)
     elif study["kind"] == "adoption_forecast":
-        result.forecast = metrics.violation_probability(table, by=("feeder", "strategy", "year"))
-        first = metrics.first_violation_year(table, risk=study["risk"])
+        result.forecast = metrics.violation_probability(
+            table, by=("feeder", "strategy", "year"), **bounds
+        )
+        first = metrics.first_violation_year(table, **bounds)
         result.deferral = metrics.deferral_years(first)
 
 
@@ -340,7 +387,8 @@ def _write_tables(result: StudyResult, out: Path) -> None:
         out / "summary.json",
         summary.to_json(orient="records", indent=2, date_format="iso", default_handler=str),
     )
-    for name in ("violation_probability", "hosting_capacity", "forecast", "deferral", *V2X_TABLES):
+    tables = ("violation_probability", "hosting_capacity", "forecast", "deferral", *V2X_TABLES)
+    for name in (*tables, "sensitivity", "sensitivity_draws"):
         table = getattr(result, name)
         if table is not None:
             write_frame_csv(out / f"{name}.csv", table)
@@ -375,7 +423,9 @@ def _input_files(data: Any, prefix: str = "") -> dict[str, str]:
     return files
 
 
-def _provenance(scenario, study, started_at, seconds, scheduler, workers, n_run) -> dict[str, Any]:
+def _provenance(
+    scenario, study, started_at, seconds, scheduler, workers, n_run, n_tasks=None
+) -> dict[str, Any]:
     versions = {"python": platform.python_version()}
     for package in _VERSIONED:
         try:
@@ -392,11 +442,13 @@ def _provenance(scenario, study, started_at, seconds, scheduler, workers, n_run)
         "scenario_digest": scenario.digest(),
         "started_at": started_at,
         "run_seconds": round(seconds, 3),
-        "tasks": len(study.tasks()),
+        "tasks": len(study.tasks()) if n_tasks is None else n_tasks,
         "tasks_run_now": n_run,
         "seeds": {
             "base_seed": scenario.study["seed"],
             "draws": scenario.study["seeds"],
+            "max_draws": scenario.study.get("max_seeds"),
+            "confidence": scenario.study.get("confidence"),
             "rule": "numpy SeedSequence([seed, draw, sha256(feeder), stage, *level])",
         },
         "execution": {

@@ -1,15 +1,20 @@
-"""Swedish calendar: public holidays, day types and local calendar days and weeks, shared by the
-load model (demand), the driving model (mobility), the metrics and the representative weeks."""
+"""Swedish calendar: the first day of a study period, public holidays, day types and local
+calendar days and weeks, shared by the load model (demand), the driving model (mobility), the
+metrics and the representative weeks."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 __all__ = [
+    "start_day",
+    "START_YEARS",
     "easter_sunday",
     "swedish_holidays",
     "is_sunday_like",
@@ -17,6 +22,76 @@ __all__ = [
     "local_days",
     "local_weeks",
 ]
+
+
+START_YEARS = (1900, 2200)
+"""Years a study period may start in [year]: inside pandas' nanosecond timestamps (1677-2262)
+with room for a year-long period (the scenario's ``period.start`` has the same range)."""
+
+_ISO_TIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}"  # calendar date only: no week dates (2030-W01-1), no ordinal dates
+    r"(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+)
+
+
+def start_day(start: Any, *, key: str = "start") -> dt.date:
+    """The local (Europe/Stockholm) calendar day a study period starts on.
+
+    Every public function that takes a period start reads it through here, so each accepts the
+    same forms: a date, a naive time (taken as Swedish local time), a timezone-aware time
+    (converted to Swedish local time), or ISO 8601 text of either (``2030-01-01``,
+    ``2030-01-01T00:00``, ``2030-01-01T00:00+01:00``). The period starts at local midnight of
+    the day that holds the given time.
+
+    Parameters
+    ----------
+    start : str, datetime.date, datetime.datetime or pandas.Timestamp
+    key : str
+        Name used in messages (the argument or scenario key).
+
+    Returns
+    -------
+    datetime.date
+
+    Raises
+    ------
+    gridv2x.errors.InputError
+        Not a calendar date or time (ISO week dates such as ``2030-W01-1`` and ordinal dates
+        are refused: Python would read them, a planner rarely means them), or a year outside
+        :data:`START_YEARS`.
+    """
+    from gridv2x.errors import InputError
+
+    allowed = (
+        "a date or time: YYYY-MM-DD, an ISO 8601 time (naive = Swedish local time, or with "
+        f"a UTC offset), a datetime or a pandas Timestamp, in the years {START_YEARS[0]}.."
+        f"{START_YEARS[1]}"
+    )
+    value = start
+    if isinstance(value, str):
+        text = value.strip()
+        if not _ISO_TIME.fullmatch(text):
+            raise InputError(f"{key}: given {start!r}; allowed: {allowed}")
+        year = int(text[:4])
+        if not START_YEARS[0] <= year <= START_YEARS[1]:
+            raise InputError(f"{key}: given {start!r}; allowed: {allowed}")
+        try:
+            value = pd.Timestamp(text)
+        except (ValueError, OverflowError):
+            raise InputError(f"{key}: given {start!r}; allowed: {allowed}") from None
+    elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        day = value
+        if not START_YEARS[0] <= day.year <= START_YEARS[1]:
+            raise InputError(f"{key}: given {start!r}; allowed: {allowed}")
+        return day
+    if isinstance(value, dt.datetime):  # also pandas.Timestamp
+        if not START_YEARS[0] <= value.year <= START_YEARS[1]:
+            raise InputError(f"{key}: given {start!r}; allowed: {allowed}")
+        stamp = pd.Timestamp(value)
+        if stamp.tzinfo is not None:
+            stamp = stamp.tz_convert("Europe/Stockholm")
+        return stamp.date()
+    raise InputError(f"{key}: given {start!r} ({type(start).__name__}); allowed: {allowed}")
 
 
 def easter_sunday(year: int) -> dt.date:

@@ -42,6 +42,9 @@ def _guard(func):
 @click.version_option(package_name="gridv2x")
 def main() -> None:
     """gridv2x: how many EVs can my LV feeders take, and what do V1G and V2G buy?"""
+    from gridv2x.console import route_warnings
+
+    route_warnings()
 
 
 @main.command()
@@ -115,8 +118,19 @@ def _print_summary(result) -> None:
     table = summary[columns].groupby(group, sort=False).mean(numeric_only=True).round(3)
     click.echo(table.to_string())
     if result.hosting_capacity is not None:
-        click.echo("\nhosting capacity (EV share at the study's risk level):")
-        click.echo(result.hosting_capacity.to_string(index=False))
+        click.echo("\nhosting capacity (EVs per 100 customers at the study's risk level):")
+        hc = result.hosting_capacity
+        if "statement" in hc:
+            for _, row in hc.iterrows():
+                click.echo(f"  {row['feeder']} {row['strategy']}: {row['statement']}")
+        else:
+            click.echo(hc.to_string(index=False))
+    if result.sensitivity is not None and not result.sensitivity.empty:
+        from gridv2x.report.sensitivity import dominant_sentences
+
+        click.echo("\nsensitivity:")
+        for sentence in dominant_sentences(result.sensitivity):
+            click.echo(f"  {sentence}")
     if result.deferral is not None:
         click.echo("\ninvestment deferral:")
         click.echo(result.deferral.to_string(index=False))
@@ -134,9 +148,22 @@ def validate(scenario: Path):
     resolved = gridv2x.read_scenario(scenario)
     study = Study(resolved)
     validate_feeders(study)
+    section = resolved.study
+    count = f"{len(study.tasks())} task(s)"
+    per_level = len(study.feeder_names) * len(study.strategies)
+    if section["kind"] == "sensitivity":
+        variants = 1 + 2 * len(section["assumptions"])
+        most = variants * per_level * section["seeds"] * (int(section["refine"]) + 2)
+        count = f"up to {most} task(s) ({variants} variants, bisection)"
+    elif (
+        section["kind"] in ("hosting_capacity", "adoption_forecast")
+        and (section.get("max_seeds") or 0) > section["seeds"]
+    ):
+        levels = len(section["ev_shares" if section["kind"] == "hosting_capacity" else "years"])
+        most = per_level * (levels + int(section.get("refine") or 0)) * section["max_seeds"]
+        count += f" in the first round, up to {most} with study.max_seeds"
     click.echo(
-        f"{scenario}: valid — {resolved.study['kind']} study, {len(study.feeder_names)} "
-        f"feeder(s), {len(study.tasks())} task(s)"
+        f"{scenario}: valid — {section['kind']} study, {len(study.feeder_names)} feeder(s), {count}"
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import warnings
 from pathlib import Path
 
 import click
@@ -160,9 +161,12 @@ def check_command(
     mp = read_mapping(mapping)  # a malformed mapping stops here (exit 2, naming the key)
     p = Path(path)
     is_gis = p.exists() and (p.is_dir() or p.suffix.lower() in (".gpkg", ".geojson", ".shp"))
-    gis_options = dict(
-        snap_tolerance_m=snap_tolerance_m, max_service_m=max_service_m, gap_search_m=gap_search_m
-    )
+    feeder = None
+    options = {
+        "snap_tolerance_m": snap_tolerance_m,
+        "max_service_m": max_service_m,
+        "gap_search_m": gap_search_m,
+    }
     if is_gis:
         target = p.parent if p.suffix.lower() in (".geojson", ".shp") else p
         if area is None:
@@ -170,17 +174,22 @@ def check_command(
 
             area = len(area_substations(target, mp)) > 1
         if area:
-            _check_area(target, mp, gis_options, strict)
+            _check_area(target, mp, options, strict)
             return
-        problems = check_gis(target, mp, **gis_options)
+        problems = check_gis(target, mp, **options)
+        if not any(pr.is_error for pr in problems):
+            # the feeder as `validate` and `run` build it, checked as they check it; its
+            # reader's warnings are the problems listed above, so they are not issued again
+            from gridv2x.network import read_gis
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                feeder = read_gis(target, mp, strict=False, **options)
+            problems += check_feeder(feeder)
     else:
         feeder = load_any(path)
         problems = check_feeder(feeder)
-    if design and not any(pr.is_error for pr in problems):
-        if is_gis:
-            from gridv2x.network import read_gis
-
-            feeder = read_gis(target, mp, strict=False, **gis_options)
+    if design and feeder is not None and not any(pr.is_error for pr in problems):
         report = design_check(feeder)
         for failure in report.failures:
             problems.append(Problem(WARNING, "design", failure, layer="design"))

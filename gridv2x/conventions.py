@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 TIMEZONE = "Europe/Stockholm"
@@ -80,13 +82,15 @@ SUMMARY_COLUMNS = (
 """Summary columns every task row carries at least (docs/design.md contract)."""
 
 
-def period_index(start: str, days: int, resolution: str = "15min") -> pd.DatetimeIndex:
+def period_index(start: Any, days: int, resolution: str = "15min") -> pd.DatetimeIndex:
     """Time index of a study period.
 
     Parameters
     ----------
-    start : str
-        First day, ``YYYY-MM-DD`` (local midnight in Europe/Stockholm).
+    start : str, date, datetime or pandas.Timestamp
+        First day: ``YYYY-MM-DD``, or a time, naive (Swedish local) or timezone-aware; the
+        period starts at local midnight (Europe/Stockholm) of that day
+        (:func:`gridv2x.calendar.start_day`).
     days : int
         Number of days [d].
     resolution : str
@@ -98,8 +102,11 @@ def period_index(start: str, days: int, resolution: str = "15min") -> pd.Datetim
         Timezone-aware (Europe/Stockholm) start times of each step; the steps are equally long
         in absolute time, so a day with a DST change has 92 or 100 quarter hours.
     """
-    first = pd.Timestamp(start, tz=TIMEZONE)
-    last = pd.Timestamp(pd.Timestamp(start) + pd.Timedelta(days=days), tz=TIMEZONE)
+    from gridv2x.calendar import start_day
+
+    day = start_day(start)
+    first = pd.Timestamp(day, tz=TIMEZONE)
+    last = pd.Timestamp(pd.Timestamp(day) + pd.Timedelta(days=days), tz=TIMEZONE)
     index = pd.date_range(first, last, freq=resolution, inclusive="left")
     index.name = "time"
     return index

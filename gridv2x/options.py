@@ -18,9 +18,13 @@ nothing from gridv2x, so every package can declare its section without an import
 from __future__ import annotations
 
 import datetime as _dt
+import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from gridv2x.calendar import START_YEARS
 
 __all__ = ["Field", "Section", "ValidationError", "MISSING"]
 
@@ -66,9 +70,35 @@ _TYPE_NAMES = {
     list: "a list",
     dict: "a mapping",
     "path": "a file path",
-    "date": "a date (YYYY-MM-DD)",
+    "date": "a date YYYY-MM-DD in the years 1900..2200",
     "any": "any value",
 }
+
+
+DATE_YEARS = START_YEARS
+"""Years a scenario date may lie in [year] (:data:`gridv2x.calendar.START_YEARS`)."""
+
+_DATE_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}")
+"""A calendar date as text: only YYYY-MM-DD (Python also reads ISO week dates such as
+2030-W01-1 and the basic form 20300101, which a planner does not mean)."""
+
+
+def _date(value: Any) -> str | None:
+    """The ISO text of a scenario date, or None when it is not a YYYY-MM-DD date in range."""
+    if isinstance(value, _dt.datetime):
+        value = value.date()
+    if isinstance(value, str):
+        if not _DATE_TEXT.fullmatch(value.strip()):
+            return None
+        try:
+            value = _dt.date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    if not isinstance(value, _dt.date):
+        return None
+    if not DATE_YEARS[0] <= value.year <= DATE_YEARS[1]:
+        return None
+    return value.isoformat()
 
 
 def _check_type(value: Any, kind: Any) -> tuple[bool, Any]:
@@ -94,16 +124,8 @@ def _check_type(value: Any, kind: Any) -> tuple[bool, Any]:
     if kind is str or kind == "path":
         return isinstance(value, str) and value != "", value
     if kind == "date":
-        if isinstance(value, _dt.datetime):
-            return True, value.date().isoformat()
-        if isinstance(value, _dt.date):
-            return True, value.isoformat()
-        if isinstance(value, str):
-            try:
-                return True, _dt.date.fromisoformat(value).isoformat()
-            except ValueError:
-                return False, value
-        return False, value
+        text = _date(value)
+        return (text is not None), (value if text is None else text)
     if kind is list:
         return isinstance(value, list), value
     if kind is dict:
@@ -127,7 +149,10 @@ class Field:
     choices : sequence, optional
         Allowed values (for a list type: allowed items).
     min, max : float, optional
-        Inclusive bounds for numbers (for a list type: for each item).
+        Inclusive bounds for numbers (for a list type: for each item). NaN and infinity are
+        never allowed for a number.
+    above_min : bool
+        Whether ``min`` itself is excluded (the value must be greater than ``min``).
     nullable : bool
         Whether ``null`` is allowed.
     items : type or str, optional
@@ -144,6 +169,7 @@ class Field:
     max: float | None = None
     nullable: bool = False
     items: Any = None
+    above_min: bool = False
     check: Callable[[Any], str | None] | None = None
 
     def allowed(self) -> str:
@@ -156,10 +182,13 @@ class Field:
                 words += " from " + ", ".join(repr(c) for c in self.choices)
         else:
             words = _TYPE_NAMES.get(self.type, str(self.type))
+        low = ">" if self.above_min else ">="
         if self.min is not None and self.max is not None:
             words += f" between {self.min} and {self.max}"
+            if self.above_min:
+                words += f" (above {self.min})"
         elif self.min is not None:
-            words += f" >= {self.min}"
+            words += f" {low} {self.min}"
         elif self.max is not None:
             words += f" <= {self.max}"
         if self.nullable:
@@ -171,12 +200,18 @@ class Field:
         if not ok:
             return [ValidationError(path, f"must be {self.allowed()}", value)], value
         errors = []
+        if isinstance(value, float) and not math.isfinite(value):
+            # NaN compares false with every bound, so it must be refused before the bounds
+            return [
+                ValidationError(path, f"must be a finite number: {self.allowed()}", value)
+            ], value
         if self.choices is not None and value not in self.choices:
             errors.append(ValidationError(path, f"must be {self.allowed()}", value))
         if isinstance(value, int | float) and not isinstance(value, bool):
-            if (self.min is not None and value < self.min) or (
-                self.max is not None and value > self.max
-            ):
+            below = self.min is not None and (
+                value <= self.min if self.above_min else value < self.min
+            )
+            if below or (self.max is not None and value > self.max):
                 errors.append(ValidationError(path, f"must be {self.allowed()}", value))
         return errors, value
 
@@ -232,9 +267,9 @@ class Section:
             return [ValidationError(path, "must be a mapping of keys to values", value)], value
         errors: list[ValidationError] = []
         out: dict[str, Any] = {}
+        allowed = ", ".join(self.fields)
         for key in value:
             if key not in self.fields:
-                allowed = ", ".join(self.fields)
                 errors.append(
                     ValidationError(_join(path, key), f"unknown key; allowed keys here: {allowed}")
                 )

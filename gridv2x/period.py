@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -82,13 +83,13 @@ def calendar_weeks(index: pd.DatetimeIndex) -> pd.DatetimeIndex:
     return local_weeks(index.tz_convert(TIMEZONE) if index.tz is not None else index)
 
 
-def weeks_in_period(start: str, days: int) -> int:
+def weeks_in_period(start: Any, days: int) -> int:
     """Number of calendar weeks (Monday to Monday) that a period touches [-].
 
     Parameters
     ----------
-    start : str
-        First day, ``YYYY-MM-DD``.
+    start : str, date, datetime or pandas.Timestamp
+        First day (as :func:`gridv2x.conventions.period_index`).
     days : int
         Length of the period [d].
 
@@ -97,7 +98,9 @@ def weeks_in_period(start: str, days: int) -> int:
     int
         Whole weeks plus the partial weeks at either end.
     """
-    first = dt.date.fromisoformat(str(start))
+    from gridv2x.calendar import start_day
+
+    first = start_day(start)
     last = first + dt.timedelta(days=int(days) - 1)
     monday0 = first - dt.timedelta(days=first.weekday())
     monday1 = last - dt.timedelta(days=last.weekday())

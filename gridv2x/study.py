@@ -251,7 +251,9 @@ class Study:
             rng=self._rng(task, "adoption"),
             **self._adoption_options(task),
         )
-        fleet = mobility.draw_fleet(owners, rng=self._rng(task, "fleet"), **sc.section("vehicles"))
+        vehicles = sc.section("vehicles")
+        vehicles.pop("load_guard", None)  # used by the charging stage
+        fleet = mobility.draw_fleet(owners, rng=self._rng(task, "fleet"), **vehicles)
         if "area_id" in owners:  # where the EVs are, for the report's map and area chart
             fleet = fleet.merge(owners[["ev_id", "area_id"]], on="ev_id", how="left")
         sessions = mobility.sessions_for_fleet(
@@ -286,6 +288,16 @@ class Study:
         base_p_kw, base_q_kvar = inputs.base_p_kw, inputs.base_q_kvar
         n_weeks = sc.period.get("representative_weeks")
         weeks = None
+        if charging_options.get("coordination") == "household":  # each sees its own load
+            charging_options["household_kw"] = base_p_kw
+        if sc.section("vehicles").get("load_guard"):  # chargers throttled to the main fuse
+            charging_options["load_guard"] = charging.load_guard_limits(
+                feeder.customers,
+                base_p_kw,
+                base_q_kvar,
+                inputs.fleet,
+                phase_assignment=charging_options.get("phase_assignment", "as_drawn"),
+            )
         if n_weeks is None:
             grid = None
             if charging_options.get("grid_aware") and task.strategy != "uncontrolled":
@@ -350,6 +362,9 @@ class Study:
             "n_customers": n_customers,
             **summary,
         }
+        summary["ev_to_ev_kwh"] = ev.ev_to_ev_kwh
+        summary["charging_foresight"] = charging_options.get("foresight", "forecast")
+        summary["charging_coordination"] = charging_options.get("coordination", "feeder")
         v2x_out = self._v2x(feeder, task, inputs, ev, pf, load_p_mw, load_q_mvar, base_p_kw)
         if weeks is not None:  # what was simulated, and the weight of a simulated step
             summary["simulated_weeks"] = period.format_weeks(weeks)

@@ -6,6 +6,8 @@
   schedule per week with a warm-up and a look-ahead day.
 * :func:`grid_limits` -> :class:`GridLimits`: the feeder's voltage, transformer and cable
   limits as a linear model in EV power, for grid-aware V1G/V2G (``schedule(grid_aware=True)``).
+* :func:`load_guard_limits` -> :class:`LoadGuard`: chargers throttled to what the main fuse
+  leaves after the household load (``schedule(load_guard=...)``).
 * :func:`power_by_customer` (optionally per phase) and :func:`assign_phases` for the load flow.
 * :func:`read_prices` / :func:`example_price_profile`: day-ahead prices (the shipped SE3 series
   is synthetic, see :mod:`gridv2x.charging.prices`).
@@ -15,6 +17,7 @@
 
 from gridv2x.charging.battery import degradation_pct, equivalent_full_cycles, virtual_km
 from gridv2x.charging.grid import GridLimits, grid_limits
+from gridv2x.charging.load_guard import LoadGuard, load_guard_limits
 from gridv2x.charging.phases import PHASE_METHODS, assign_phases, power_by_customer
 from gridv2x.charging.prices import example_price_profile, read_prices
 from gridv2x.charging.schedule import (
@@ -37,6 +40,8 @@ __all__ = [
     "v2g_opt_out",
     "GridLimits",
     "grid_limits",
+    "LoadGuard",
+    "load_guard_limits",
     "assign_phases",
     "power_by_customer",
     "read_prices",

@@ -32,6 +32,24 @@ SECTION = Section(
             doc="Strategies compared, each a task: uncontrolled (full power from plug-in), v1g "
             "(smart charging within the plug-in window), v2g (v1g plus discharging).",
         ),
+        "foresight": Field(
+            default="forecast",
+            type=str,
+            choices=("forecast", "perfect"),
+            doc="What v1g/v2g plan on: forecast (default; the household load from the same "
+            "weekday of the past 4 weeks, each car's departure from its own past stays, then "
+            "cars leave when they leave and the shortfall is counted) or perfect (the realised "
+            "load and exact departures: an upper bound of what control can do). "
+            "docs/sources.md §9.",
+        ),
+        "coordination": Field(
+            default="feeder",
+            type=str,
+            choices=("feeder", "household"),
+            doc="Who plans v1g/v2g: feeder (default; one controller for all EVs of the feeder) "
+            "or household (every car on its own price and its own household's load, blind to "
+            "the feeder, as most Swedish smart charging works today: herding at high shares).",
+        ),
         "initial_soc": Field(
             default=0.8,
             type=float,
@@ -59,6 +77,7 @@ SECTION = Section(
             default=None,
             type=float,
             min=0.0,
+            above_min=True,  # 0 kW would leave every EV uncharged (the run refuses it)
             nullable=True,
             doc="Optional cap on every home charger's power [kW] (e.g. a DSO connection rule); "
             "null = the charger's own rating (vehicles section).",

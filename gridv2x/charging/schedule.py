@@ -55,7 +55,10 @@ Strategies (grid-side power ``p``; + charging, - discharging)
   ``v2g.passes`` V2G passes over the fleet (default 1: a second pass lowers the fleet
   objective by less than 0.1 % and moves the peak by +-2 % either way, for 60 % more run
   time; measured on the hosting-capacity feeders). Every update keeps the window's peak, so
-  its peak is never above V1G's.
+  its peak is never above V1G's. The fleet is planned net (:mod:`gridv2x.charging._fleet_net`):
+  no EV discharges in a step where another EV charges (that energy would only go from one
+  battery to another through two chargers); ``ChargingResult.ev_to_ev_kwh`` measures what is
+  left.
 
 Energy balance per EV (exact by construction, tested to 0.1 %)::
 
@@ -75,7 +78,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gridv2x.charging import _fill
+from gridv2x.charging import _fill, _fleet_net
+from gridv2x.charging import forecast as _forecast
+from gridv2x.charging import household as _household
 from gridv2x.charging import tariff as _tariff
 from gridv2x.charging.battery import (
     CALENDAR_FADE_PCT_PER_YEAR,
@@ -84,6 +89,7 @@ from gridv2x.charging.battery import (
     virtual_km,
 )
 from gridv2x.charging.grid import GRID_CHECKS, GridLimits, GridRoom
+from gridv2x.charging.load_guard import LoadGuard
 from gridv2x.charging.phases import assign_phases
 from gridv2x.charging.prices import prices_on_index
 from gridv2x.conventions import SESSION_COLUMNS, TIMEZONE, step_hours
@@ -165,6 +171,12 @@ class ChargingResult:
     sessions: pd.DataFrame
 
     @property
+    def ev_to_ev_kwh(self) -> float:
+        """Energy EVs discharged while other EVs of the feeder charged [kWh]
+        (:func:`gridv2x.charging._fleet_net.ev_to_ev_kwh`)."""
+        return _fleet_net.ev_to_ev_kwh(self.power_kw)
+
+    @property
     def ev_load_kw(self) -> pd.Series:
         """Total EV load of the feeder [kW] (sum over EVs)."""
         return self.power_kw.sum(axis=1).rename("ev_load_kw")
@@ -199,6 +211,7 @@ class ChargingResult:
         )
         for col in ("energy_cost_sek", "power_tariff_sek"):
             out[f"ev_{col}"] = float(pe[col].sum()) if col in pe else float("nan")
+        out["ev_to_ev_kwh"] = self.ev_to_ev_kwh
         return out
 
 
@@ -311,6 +324,7 @@ class _Windows:
     charger: np.ndarray  # per EV: effective charger limit [kW]
     ev_slices: list  # per EV: (ev, flat slice, session slice) over in-period sessions
     day_of_step: np.ndarray  # per step: calendar day number (local time)
+    dlimit: np.ndarray | None = None  # flat -> discharge limit of a load guard [kW]
 
 
 def _windows(sessions, fleet, index, charger_cap_kw, arrivals_before=None) -> _Windows:
@@ -511,6 +525,95 @@ def _energy_chain(w: _Windows, fleet, e0, e_target, eta_c):
     return e_arr, driving, external, need, target, cap_batt
 
 
+def _forecast_realised(
+    wp: _Windows, p_plan, w: _Windows, e0, target, battery, eta_c, eta_d, net=False
+):
+    """The planned schedule as it happened (foresight forecast), and the chain of stored energy.
+
+    The plan ``p_plan`` on the planned windows ``wp`` (forecast departures) is carried onto
+    the real windows ``w`` step by step from each arrival (both start at the same step): a car
+    that leaves before its forecast departure takes what it has (the plan's later steps are
+    lost, its last step pro-rated by the plugged-in share); a car still plugged in after its
+    forecast departure gets what its session still misses, at full power from then on (the
+    controller notices the car is still there). With ``net`` (feeder-coordinated V2G) the
+    discharge in a step where other EVs charge is given up
+    (:func:`gridv2x.charging._fleet_net.net_out`). The chain then restores, per session, what
+    was delivered, keeping the stored energy within ``[0, battery]`` [kWh].
+
+    Returns
+    -------
+    p : ndarray
+        Power on the elements of ``w`` [kW].
+    e_arr, driving, external, need : ndarray
+        Per session (rows of ``w.sess``) [kWh]: stored energy after the trip home, trip energy
+        the battery held, unmet trip energy, departure target minus ``e_arr``.
+    """
+    sess = w.sess
+    m = len(sess)
+    dt = w.dt_h
+    p = np.zeros(len(w.step))
+    cont = np.zeros(len(w.step), bool)  # steps after the forecast departure
+    pos_p = np.full(m, -1)
+    pos_p[wp.s_idx] = np.arange(len(wp.s_idx))
+    len_p = np.diff(np.r_[wp.starts, len(wp.step)])
+    len_a = np.diff(np.r_[w.starts, len(w.step)])
+    rows = w.s_idx
+    planned = pos_p[rows] >= 0
+    common = np.where(planned, np.minimum(len_a, len_p[np.maximum(pos_p[rows], 0)]), 0)
+    if common.sum():
+        off_a = np.repeat(w.starts, common)
+        off_p = np.repeat(wp.starts[np.maximum(pos_p[rows], 0)], common)
+        j = np.arange(common.sum()) - np.repeat(np.cumsum(common) - common, common)
+        a_el, p_el = off_a + j, off_p + j
+        ratio = np.divide(
+            w.frac[a_el], wp.frac[p_el], out=np.ones(len(a_el)), where=wp.frac[p_el] > 0
+        )
+        p[a_el] = p_plan[p_el] * np.minimum(ratio, 1.0)
+    cont[:] = True
+    if common.sum():
+        cont[a_el] = False
+    delivered = _restored_kwh(w, p, eta_c, eta_d)  # per row, the plan's part
+    cont_cap = np.zeros(m)
+    cont_cap[rows] = eta_c * dt * _fill.segment_sum(np.where(cont, w.cap, 0.0), w.starts)
+
+    energy = sess["energy_kwh"].to_numpy(dtype=float)
+    ev = sess["ev"].to_numpy()
+    ordinal = sess["ordinal"].to_numpy()
+    in_period = sess["in_period"].to_numpy()
+    e_arr, driving, need, extra = np.zeros(m), np.zeros(m), np.zeros(m), np.zeros(m)
+    if m == 0:
+        return p, e_arr, driving, np.zeros(0), need
+    order = np.argsort(ordinal, kind="stable")
+    bounds = np.searchsorted(ordinal[order], np.arange(ordinal.max() + 2))
+
+    def chain(delivered, cont_cap):
+        level = e0.copy()
+        for k in range(len(bounds) - 1):
+            r = order[bounds[k] : bounds[k + 1]]
+            r = r[in_period[r]]
+            if len(r) == 0:
+                continue
+            evs = ev[r]
+            drove = np.minimum(energy[r], level[evs])
+            arr = level[evs] - drove
+            e_arr[r], driving[r] = arr, drove
+            need[r] = np.maximum(target[r] - arr, 0.0)
+            extra[r] = np.minimum(np.maximum(need[r] - delivered[r], 0.0), cont_cap[r])
+            level[evs] = np.clip(arr + delivered[r] + extra[r], 0.0, battery[evs])
+
+    chain(delivered, cont_cap)
+    # the continuation after the forecast departure: full power until the session is served
+    p += _fill.uncontrolled_fill(
+        np.where(cont, w.cap, 0.0), extra[rows] / (eta_c * dt), w.starts, w.seg
+    )
+    if net and (p < 0).any():  # the fleet stays net: dischargers give way to late charging
+        p = _fleet_net.net_out(p, w.step, w.n_steps)
+        chain(_restored_kwh(w, p, eta_c, eta_d), np.zeros(m))
+    external = np.where(in_period, energy - driving, 0.0)
+    external[external < _TOL_KWH] = 0.0
+    return p, e_arr, driving, external, need
+
+
 # ---------------------------------------------------------------------------------------------
 # strategies on flat arrays
 
@@ -626,8 +729,14 @@ def _v2g_passes(
     limit=None,
     room=None,
     wear_kw=0.0,
+    net=True,
 ):
     """V2G updates on top of a V1G schedule; every update is checked against the SoC path.
+
+    With ``net`` (feeder coordination) the fleet is planned net
+    (:class:`gridv2x.charging._fleet_net.FleetNet`): no EV discharges in a step where another
+    EV of the feeder charges, and none charges where another discharges (unless its session
+    needs that step to reach its departure target).
 
     The discharge level is ``S = ratio x L (+ wear_kw)``: ``ratio`` from the round-trip
     losses (:func:`_fill.level_ratio`), for objective ``peak`` at least ``1 + min_spread_pct
@@ -657,6 +766,7 @@ def _v2g_passes(
         ratio = max(ratio, 1.0 + 1e-3)  # (a lossless battery: no level gap to shift)
         shift = wear_kw / (ratio - 1.0)
     factors = (1.0, 0.5, 0.25, 0.0)
+    fleet_net = _fleet_net.FleetNet(p, w.step, len(load)) if net else None
     for _ in range(passes):
         for i, el, sessions_in, starts_g, seg_g in groups:
             k = w.step[el]
@@ -665,8 +775,12 @@ def _v2g_passes(
             cap, head = _caps(
                 limit, physical, room, i, k, p[el], w.cap[el], nb / eta_c, starts_g, seg_g
             )
+            discharge_ok = np.ones(len(el))
+            if fleet_net is not None:  # no discharge into, no charge from another EV
+                cap, discharge_ok = fleet_net.limits(p[el], k, cap, nb / eta_c, starts_g, seg_g)
             other = physical + signal[k] + shift
             frac = w.frac[el]
+            dmax_el = dmax[i] if w.dlimit is None else np.minimum(dmax[i], w.dlimit[el])
             ea = e_arr[sessions_in]
             day = day_of_step[k]
             todo = np.ones(len(sessions_in), bool)
@@ -687,7 +801,7 @@ def _v2g_passes(
                         tries[:1] if attempt == 0 else tries[1:],
                         other,
                         cap,
-                        dmax[i] * frac,
+                        dmax_el * frac * discharge_ok,
                         nb,
                         head,
                         (sub, sess_sub, seg_sub, starts_sub),
@@ -723,6 +837,8 @@ def _v2g_passes(
             new = best_c - best_q
             if room is not None:
                 room.update(i, k, new - p[el])
+            if fleet_net is not None:
+                fleet_net.update(k, p[el], new)
             load[k] += new - p[el]
             p[el] = new
     return p
@@ -755,6 +871,10 @@ def schedule(
     v2g: Mapping[str, Any] | None = None,
     battery: Mapping[str, Any] | None = None,
     grid: GridLimits | None = None,
+    load_guard: LoadGuard | None = None,
+    foresight: str = "forecast",
+    coordination: str = "feeder",
+    household_kw: pd.DataFrame | None = None,
 ) -> ChargingResult:
     """Schedule home charging of a feeder's EVs with one strategy.
 
@@ -831,6 +951,24 @@ def schedule(
         The feeder's limits as a linear model in EV power
         (:func:`gridv2x.charging.grid.grid_limits`, built from load flows of the base load);
         required with ``grid_aware`` (the study builds it).
+    load_guard : LoadGuard, optional
+        The chargers' load guard (:func:`gridv2x.charging.load_guard.load_guard_limits`,
+        scenario ``vehicles.load_guard``): every strategy charges (and V2G discharges) at most
+        what each customer's main fuse leaves after the household load; the charging energy
+        this costs is ``guard_lost_kwh`` per session and EV.
+    foresight : {"forecast", "perfect"}
+        What V1G/V2G plan on (:mod:`gridv2x.charging.forecast`): ``forecast`` (default) the
+        forecast household load and each car's forecast departure, then cars leave when they
+        leave (the shortfall is counted); ``perfect`` the realised load and exact departures,
+        an upper bound of what control can do.
+    coordination : {"feeder", "household"}
+        Who plans (:mod:`gridv2x.charging.household`): ``feeder`` (default) one controller
+        for all EVs of the feeder; ``household`` every car on its own, on its price and its
+        own household's load, blind to the feeder (herding).
+    household_kw : pandas.DataFrame, optional
+        Household load ``[time x customer_id]`` [kW] (without EVs) on the study index, what a
+        household controller sees of its own load (``coordination: household``; without it
+        the household's load is taken as zero).
 
     Returns
     -------
@@ -910,17 +1048,55 @@ def schedule(
         )
 
     fleet = fleet.reset_index(drop=True)
+    if foresight not in _forecast.FORESIGHTS:
+        raise InputError(
+            f"charging.foresight: must be one of {', '.join(_forecast.FORESIGHTS)}, "
+            f"given {foresight!r}"
+        )
+    if coordination not in _household.COORDINATIONS:
+        raise InputError(
+            f"charging.coordination: must be one of {', '.join(_household.COORDINATIONS)}, "
+            f"given {coordination!r}"
+        )
+    if strategy == "uncontrolled":
+        foresight = "perfect"  # nothing is planned
+    forecast = foresight == "forecast"
+    plan_sessions = sessions
+    if forecast:  # plan on each car's forecast departure (module forecast)
+        sessions = sessions.assign(planned_departure=_forecast.planned_departures(sessions))
+        plan_sessions = sessions.assign(departure=sessions["planned_departure"])
     # look past the end of the period (module docs): sessions cut by the end are scheduled
     # on a horizon that repeats the last day, then the schedule is cut back to the period
-    lookahead = _lookahead_steps(sessions, index)
+    lookahead = max(_lookahead_steps(sessions, index), _lookahead_steps(plan_sessions, index))
     horizon = _extended_index(index, lookahead)
     w = _windows(sessions, fleet, horizon, charger_cap_kw, arrivals_before=len(index))
+    # the windows the controller plans on (the real ones with perfect foresight)
+    wp = w
+    if forecast:
+        wp = _windows(plan_sessions, fleet, horizon, charger_cap_kw, arrivals_before=len(index))
     battery_kwh = fleet["battery_kwh"].to_numpy(dtype=float)
     e0 = initial_soc * battery_kwh
     e_target = target * battery_kwh
+    cap_free = None
+    if load_guard is not None:
+        if not isinstance(load_guard, LoadGuard):
+            raise InputError(
+                f"charging load_guard: must be a LoadGuard, given {type(load_guard).__name__}"
+            )
+        cap_free = eta_c * w.dt_h * _fill.segment_sum(w.cap, w.starts)
+        guard_charge, guard_discharge = load_guard.on(horizon, fleet["ev_id"])
+        for win in {id(w): w, id(wp): wp}.values():
+            win.cap = np.minimum(win.cap, guard_charge[win.step, win.ev_of] * win.frac)
+            win.dlimit = guard_discharge[win.step, win.ev_of]
     e_arr, driving, external, need_full, dep_target, cap_batt = _energy_chain(
         w, fleet, e0, e_target, eta_c
     )
+    guard_lost = np.zeros(len(w.sess))
+    if cap_free is not None:  # what the guard costs each session: need the window no longer holds
+        guard_lost[w.s_idx] = np.maximum(
+            np.minimum(need_full[w.s_idx], cap_free) - np.minimum(need_full, cap_batt)[w.s_idx],
+            0.0,
+        )
     share = w.sess["share"].to_numpy()
     need_ctrl = need_full * share  # pro-rated for sessions that run past the horizon
     base = _repeat_last_day(base_load_kw.to_numpy(dtype=float), lookahead, index)
@@ -942,23 +1118,34 @@ def schedule(
     if strategy == "uncontrolled":
         p = _fill.uncontrolled_fill(w.cap, need_full[si] / (eta_c * dt), w.starts, w.seg)
     else:
-        groups = _block_groups(w)
-        need_steps = need_ctrl[si] / (eta_c * dt)
+        spi = wp.s_idx
+        share_plan = wp.sess["share"].to_numpy()
+        cap_plan = np.zeros(len(wp.sess))  # battery-side capacity of the planned windows
+        cap_plan[spi] = eta_c * dt * _fill.segment_sum(wp.cap, wp.starts)
         if objective == "price" and tariff_opts["sek_per_kw_month"]:
-            w.cap = _tariff.capped_charger(
-                w, need_steps, window, horizon.tz_convert(TIMEZONE).month.to_numpy()
+            wp.cap = _tariff.capped_charger(
+                wp,
+                (need_full * share_plan)[spi] / (eta_c * dt),
+                window,
+                horizon.tz_convert(TIMEZONE).month.to_numpy(),
             )
-        # restart from uncontrolled at the controlled need (differs only for cut sessions)
-        p = _fill.uncontrolled_fill(w.cap, need_steps, w.starts, w.seg)
-        load = base + np.bincount(w.step, weights=p, minlength=len(horizon))
+        groups = _block_groups(wp)
+        # what the controller plans on: the feeder's load, or each household's own
+        if coordination == "household":
+            own = _household.own_load(household_kw, horizon, fleet)  # [step x ev]
+            if forecast:
+                own = _forecast.forecast_base_load(own, horizon)
+            fill_w = _household.private_windows(wp)
+            base_fill = own.T.ravel()
+            signal_fill = np.tile(signal, len(fleet))
+        else:
+            fill_w = wp
+            base_fill = _forecast.forecast_base_load(base, horizon) if forecast else base
+            signal_fill = signal
         # the soft limit only matters for the price objective: valley filling on the load
         # itself already keeps it as low as the plug-in windows allow
-        limit = transformer_limit_kw if objective == "price" else None
-        room = None
-        if grid_aware:
-            room = GridRoom(grid, fleet["ev_id"], len(horizon))
-            room.start(p, w.step, w.ev_of, w.cap)
-        need_b = np.minimum(need_ctrl, cap_batt)[si]
+        feeder = coordination == "feeder"
+        limit = transformer_limit_kw if objective == "price" and feeder else None
         # wear cost of a discharged kWh in the effective load's units (objective price)
         wear_kw = (
             price_weight_kw_per_sek * float(v2g_opts["wear_cost_sek_per_kwh"])
@@ -966,37 +1153,66 @@ def schedule(
             else 0.0
         )
 
-        def coordinate(p, n_passes, discharge):
-            """``n_passes`` coordination passes over the fleet, with or without V2G."""
-            if not discharge:
-                return _valley_passes(w, p, load, signal, need_steps, n_passes, groups, limit, room)
-            return _v2g_passes(
-                w,
-                p,
-                load,
-                signal,
-                need_b,
-                e_arr[si],
-                v2g_opts,
-                fleet,
-                groups,
-                eta_c,
-                eta_d,
-                n_passes,
-                limit,
-                room,
-                wear_kw,
-            )
+        def plan(need_full, e_arr):
+            """The coordinated schedule of the sessions' needs on the planned windows [kW]."""
+            need_ctrl = need_full * share_plan
+            need_steps = need_ctrl[spi] / (eta_c * dt)
+            # restart from uncontrolled at the controlled need (differs only for cut sessions)
+            p = _fill.uncontrolled_fill(wp.cap, need_steps, wp.starts, wp.seg)
+            load = base_fill + np.bincount(fill_w.step, weights=p, minlength=len(base_fill))
+            room = None
+            if grid_aware and feeder:
+                room = GridRoom(grid, fleet["ev_id"], len(horizon))
+                room.start(p, wp.step, wp.ev_of, wp.cap)
+            need_b = np.minimum(need_ctrl, cap_plan)[spi]
 
-        p = coordinate(p, passes, discharge=False)
-        if strategy == "v2g":
-            p = coordinate(p, n_v2g_passes, discharge=True)
-        # check against the real load flow; correct the linear model and re-coordinate
-        for _ in range(GRID_CHECKS if room is not None else 0):
-            if not room.check(p, w.step, w.ev_of):
-                break
-            p = coordinate(p, 1, discharge=strategy == "v2g")
+            def coordinate(p, n_passes, discharge):
+                """``n_passes`` coordination passes over the fleet, with or without V2G."""
+                if not discharge:
+                    return _valley_passes(
+                        fill_w, p, load, signal_fill, need_steps, n_passes, groups, limit, room
+                    )
+                return _v2g_passes(
+                    fill_w,
+                    p,
+                    load,
+                    signal_fill,
+                    need_b,
+                    e_arr[spi],
+                    v2g_opts,
+                    fleet,
+                    groups,
+                    eta_c,
+                    eta_d,
+                    n_passes,
+                    limit,
+                    room,
+                    wear_kw,
+                    net=feeder,
+                )
+
+            p = coordinate(p, passes, discharge=False)
+            if strategy == "v2g":
+                p = coordinate(p, n_v2g_passes, discharge=True)
+            # check against the real load flow; correct the linear model and re-coordinate
+            for _ in range(GRID_CHECKS if room is not None else 0):
+                if not room.check(p, wp.step, wp.ev_of):
+                    break
+                p = coordinate(p, 1, discharge=strategy == "v2g")
+            return p
+
+        p = plan(need_full, e_arr)
+        if forecast:  # reality: cars leave when they leave; re-plan from the real chain
+            for replan in range(_forecast.REPLANS + 1):
+                p, e_arr, driving, external, need_full = _forecast_realised(
+                    wp, p, w, e0, dep_target, battery_kwh, eta_c, eta_d, net=feeder
+                )
+                if replan < _forecast.REPLANS:
+                    p = plan(need_full, e_arr)
+            need_ctrl = need_full * share
     restored = None
+    w_sess_in_period = w.sess["in_period"].to_numpy()
+    w_sess_ev = w.sess["ev"].to_numpy()
     if lookahead:  # cut back to the period; shortfalls are judged over the whole horizon
         restored = _restored_kwh(w, p, eta_c, eta_d)
         w_period = _windows(sessions, fleet, index, charger_cap_kw)
@@ -1024,6 +1240,9 @@ def schedule(
         else (window[: len(index)], float(tariff_opts["sek_per_kw_month"])),
         restored,
     )
+    lost = np.where(w_sess_in_period, guard_lost, 0.0)
+    result.sessions["guard_lost_kwh"] = lost
+    result.per_ev["guard_lost_kwh"] = np.bincount(w_sess_ev, weights=lost, minlength=len(fleet))
     if {"phases", "phase"} <= set(fleet.columns):
         result.per_ev["phases"] = fleet["phases"].to_numpy()
         result.per_ev["phase"] = _phases_as(fleet, phase_assignment)

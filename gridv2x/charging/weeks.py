@@ -11,7 +11,7 @@ are plugged in at Monday 00:00 to where they would be.
 The per-EV energy figures count the simulated weeks only (margins dropped):
 
 - ``charged_kwh``, ``discharged_kwh``: grid-side energy in the weeks' steps;
-- ``driving_kwh``, ``unmet_kwh``, ``shortfall_kwh``: of the sessions whose arrival (the step
+- ``driving_kwh``, ``unmet_kwh``, ``shortfall_kwh``, ``guard_lost_kwh``: of the sessions whose arrival (the step
   at which the battery gives up the trip's energy) lies in a week;
 - ``losses_kwh`` = ``(1 - eta_c) charged + (1 / eta_d - 1) discharged``;
 - ``stored_start_kwh``: stored energy at the start of the first week; ``stored_end_kwh``:
@@ -122,6 +122,7 @@ def schedule_weeks(
     driving = np.zeros(n_ev)
     unmet = np.zeros(n_ev)
     shortfall = np.zeros(n_ev)
+    guard_lost = np.zeros(n_ev)
     cost = np.zeros(n_ev)
     stored_start = None
     stored_change = np.zeros(n_ev)
@@ -171,6 +172,10 @@ def schedule_weeks(
         shortfall += np.bincount(
             ev_pos, weights=sess["shortfall_kwh"].to_numpy(float), minlength=n_ev
         )
+        if "guard_lost_kwh" in sess:
+            guard_lost += np.bincount(
+                ev_pos, weights=sess["guard_lost_kwh"].to_numpy(float), minlength=n_ev
+            )
         powers.append(power)
         socs.append(soc)
         session_parts.append(sess)
@@ -187,6 +192,8 @@ def schedule_weeks(
     per_ev["driving_kwh"] = driving
     per_ev["unmet_kwh"] = unmet
     per_ev["shortfall_kwh"] = shortfall
+    if "guard_lost_kwh" in per_ev:
+        per_ev["guard_lost_kwh"] = guard_lost
     per_ev["losses_kwh"] = losses
     per_ev["stored_start_kwh"] = stored_start
     per_ev["stored_end_kwh"] = stored_start + stored_change

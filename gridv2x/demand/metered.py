@@ -157,6 +157,10 @@ def read_metered(
             "wide table needs 'time' and one column per customer_id, long format a meter id, a "
             "time and a kwh or kw column"
         )
+    if len(table) == 0:
+        raise InputError(
+            f"{_KEY}: {path} has a header but no rows; one row per meter interval is required"
+        )
     times = _parse_times(table["time"], path, _KEY)
     data = table.drop(columns="time")
     data.columns = [str(c) for c in data.columns]
@@ -174,10 +178,11 @@ def read_metered(
             f"{wanted[:10]}{' ...' if len(wanted) > 10 else ''}"
         )
     values = data[wanted].apply(pd.to_numeric, errors="coerce")
-    if values.isna().to_numpy().any():
-        bad = values.columns[values.isna().any()].tolist()[:10]
+    finite = np.isfinite(values.to_numpy(dtype=float))
+    if not finite.all():
+        bad = values.columns[~finite.all(axis=0)].tolist()[:10]
         raise InputError(
-            f"{_KEY}: {path}: missing or non-numeric values for customer(s) {bad}; "
+            f"{_KEY}: {path}: missing, non-numeric or infinite values for customer(s) {bad}; "
             f"a number [{'kWh' if unit == 'kwh' else 'kW'}] is required in every row"
         )
     if times.duplicated().any():

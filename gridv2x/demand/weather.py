@@ -80,7 +80,7 @@ class ClimateZone:
 
 CLIMATE_ZONES: dict[str, ClimateZone] = {
     # Annual means and Jan/Jul monthly means: SMHI normal period 1991-2020 [R] (recalled, verify
-    # against smhi.se "Normalvärden för temperatur"): Luleå about +2 °C (Jan -10, Jul +16),
+    # against smhi.se "Normalvärden för temperatur"; docs/sources.md §8): Luleå about +2 °C (Jan -10, Jul +16),
     # Sundsvall about +4.5 (Jan -5, Jul +16), Stockholm +7.5 (Jan -1.5, Jul +18), Malmö +9
     # (Jan +0.5, Jul +17.5). Diurnal ranges and the spread/persistence of daily anomalies are
     # engineering estimates [E]: daily-mean anomalies in Scandinavia have a winter standard
@@ -288,6 +288,12 @@ def outdoor_temperature(
     return series
 
 
+MAX_TEMPERATURE_GAP_H = 6.0
+"""Longest stretch without a value that a temperature file may have inside the study period
+[h]; longer gaps are refused instead of bridged by a straight line, which would flatten the
+daily cycle (a quarter of a day) [E]."""
+
+
 def read_temperature(path: str | Path, index: pd.DatetimeIndex) -> pd.Series:
     """Read a temperature CSV and interpolate it to the middle of each study step.
 
@@ -332,6 +338,11 @@ def read_temperature(path: str | Path, index: pd.DatetimeIndex) -> pd.Series:
             )
         times = _parse_times(table["time"], path, "climate.temperature_file")
         values = pd.to_numeric(table["temperature_c"], errors="coerce").to_numpy(dtype=float)
+    if len(values) < 2:
+        raise InputError(
+            f"climate.temperature_file: {path} has {len(values)} row(s); at least two times "
+            "covering the study period are required"
+        )
     bad = ~np.isfinite(values)
     if bad.any():
         rows = np.flatnonzero(bad)[:5].tolist()
@@ -344,6 +355,11 @@ def read_temperature(path: str | Path, index: pd.DatetimeIndex) -> pd.Series:
             f"climate.temperature_file: {path} has temperature_c from {values.min()} to "
             f"{values.max()} °C; allowed -60..50 °C (is it in Kelvin or Fahrenheit?)"
         )
+    if times.duplicated().any():
+        raise InputError(
+            f"climate.temperature_file: {path} has duplicated times, e.g. "
+            f"{times[times.duplicated()][0]}; each time once is required"
+        )
     order = np.argsort(times.asi8, kind="stable")
     t_src = times.asi8[order].astype(float) / 1e9
     v_src = values[order]
@@ -353,6 +369,17 @@ def read_temperature(path: str | Path, index: pd.DatetimeIndex) -> pd.Series:
         raise InputError(
             f"climate.temperature_file: {path} covers {times.min()} .. {times.max()}, but the "
             f"study period is {index[0]} .. {index[-1]}; the file must cover the study period"
+        )
+    gaps = np.diff(t_src) / 3600.0
+    inside = (t_src[1:] > t_dst.min()) & (t_src[:-1] < t_dst.max())
+    long = np.flatnonzero(inside & (gaps > MAX_TEMPERATURE_GAP_H))
+    if long.size:
+        first = pd.Timestamp(t_src[long[0]], unit="s", tz="UTC")
+        raise InputError(
+            f"climate.temperature_file: {path} has {long.size} gap(s) longer than "
+            f"{MAX_TEMPERATURE_GAP_H:g} h inside the study period, the first "
+            f"{gaps[long[0]]:g} h after {first}; fill them (interpolating across them would "
+            "lose the daily temperature cycle)"
         )
     return pd.Series(np.interp(t_dst, t_src, v_src), index=index, name="temperature_c")
 

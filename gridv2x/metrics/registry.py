@@ -205,6 +205,34 @@ METRICS: dict[str, Metric] = {
         "Cost of the EVs' grid energy at the day-ahead prices (charging.price_file, or the "
         "shipped synthetic SE3 example series); V2G discharge earns the price." + _SIMULATED,
     ),
+    "ev_guard_lost_kwh": _m(
+        "EV energy lost to the load guard",
+        "kWh",
+        "Charging energy the EVs could not get because the load guard (vehicles.load_guard) "
+        "throttled the chargers to what the main fuses leave after the household load; it "
+        "shows as shortfall or unmet energy." + _SIMULATED,
+    ),
+    "charging_foresight": _m(
+        "Charging foresight",
+        "",
+        "What v1g/v2g planned on (charging.foresight): forecast (forecast household load and "
+        "departures, shortfall counted) or perfect (realised load and exact departures: an "
+        "upper bound of what control can do).",
+    ),
+    "charging_coordination": _m(
+        "Charging coordination",
+        "",
+        "Who planned v1g/v2g (charging.coordination): feeder (one controller for the feeder) or "
+        "household (each car on its own price and household load: herding).",
+    ),
+    "ev_to_ev_kwh": _m(
+        "EV-to-EV energy",
+        "kWh",
+        "Energy EVs discharged while other EVs of the feeder charged in the same step, "
+        "sum over steps of min(total EV discharge, total EV charging) x step: charger losses "
+        "and wear paid twice for nothing (feeder-coordinated V2G plans the fleet net)."
+        + _SIMULATED,
+    ),
     "v2g_virtual_km": _m(
         "V2G virtual km",
         "km",
@@ -268,12 +296,40 @@ METRICS: dict[str, Metric] = {
     "n": _m("Draws", "-", "Monte-Carlo draws."),
     "violations": _m("Violating draws", "-", "Draws with a violation."),
     "probability": _m("Violation probability", "-", "Share of draws with a violation."),
-    "probability_low": _m("Probability (lower bound)", "-", "Wilson interval lower bound."),
-    "probability_high": _m("Probability (upper bound)", "-", "Wilson interval upper bound."),
+    "probability_low": _m(
+        "Probability (lower bound)",
+        "-",
+        "One-sided Clopper-Pearson lower bound at study.confidence (above risk: unsafe shown).",
+    ),
+    "probability_high": _m(
+        "Probability (upper bound)",
+        "-",
+        "One-sided Clopper-Pearson upper bound at the design's safe-claim confidence (at most "
+        "risk: the share is shown safe).",
+    ),
+    "confidence": _m("Confidence", "-", "Confidence of the claims (study.confidence)."),
+    "decision": _m(
+        "Decision",
+        "",
+        "safe, unsafe, not_demonstrable, pending or undecided (gridv2x.metrics.confidence).",
+    ),
+    "demonstrated": _m(
+        "Demonstrated", "", "Whether any share was shown safe at the risk and confidence."
+    ),
+    "hosting_capacity_evs": _m("Hosting capacity", "EVs", "Hosting capacity as a number of EVs."),
+    "hosting_capacity_probability_high": _m(
+        "Upper bound at the capacity", "-", "Upper bound of the violation probability there."
+    ),
+    "first_unsafe_share": _m(
+        "First unsafe share", "-", "Smallest share whose lower bound exceeds the risk."
+    ),
+    "draws_total": _m("Draws", "-", "Monte-Carlo draws over all shares."),
+    "statement": _m("Statement", "", "The sentence the report prints for the row."),
     "hosting_capacity_share": _m(
         "Hosting capacity",
         "-",
-        "Largest EV share such that it and every smaller share have violation probability <= risk.",
+        "Largest EV share (EVs per customer) such that it and every smaller share have an upper "
+        "confidence bound of the violation probability <= risk.",
     ),
     "hosting_capacity_reached": _m(
         "Hosting capacity reached",
@@ -281,7 +337,7 @@ METRICS: dict[str, Metric] = {
         "False when even the largest tested share passes (capacity is at least that share).",
     ),
     "n_shares": _m("Shares tested", "-", "Number of EV shares in the sweep."),
-    "draws_per_share": _m("Draws per share", "-", "Smallest number of draws of any share."),
+    "draws_per_share": _m("Draws per share", "", "share:draws for every tested share."),
     "first_violation_share": _m(
         "First violation share", "-", "Smallest EV share with at least one violating draw."
     ),

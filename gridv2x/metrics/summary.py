@@ -58,6 +58,7 @@ EV_COLUMNS = {
     "ev_unmet_kwh": "unmet_kwh",
     "ev_shortfall_kwh": "shortfall_kwh",
     "ev_losses_kwh": "losses_kwh",
+    "ev_guard_lost_kwh": "guard_lost_kwh",
     "ev_energy_cost_sek": "energy_cost_sek",
     "v2g_virtual_km": "virtual_km",
 }

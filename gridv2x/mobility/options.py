@@ -131,6 +131,15 @@ SECTION = Section(
             "their energy to the next session; drivers always plug in below "
             "`plug_in_below_soc` or before a trip the battery could not make [E].",
         ),
+        "time_shift_h": Field(
+            default=0.0,
+            type=float,
+            min=-6.0,
+            max=6.0,
+            doc="Every departure and arrival this many hours later (negative: earlier) [h]; 0. "
+            "The draws stay the same, so only the timing changes (sensitivity to arrival "
+            "times, docs/sources.md §10).",
+        ),
         "plug_in_below_soc": Field(
             default=0.5,
             type=float,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 
 import numpy as np
@@ -50,7 +51,7 @@ _SESSION_KEYS = set(inspect.signature(sessions_for_fleet).parameters) - {
 
 def synthesize_sessions(
     n_vehicles: int,
-    start: str,
+    start: str | dt.date | pd.Timestamp,
     days: int,
     *,
     seed: int = 0,
@@ -66,8 +67,9 @@ def synthesize_sessions(
     ----------
     n_vehicles : int
         Number of EVs (ids ``ev0000``, ``ev0001``, ...; owner ``c0000``, ...).
-    start : str
-        First day, ``YYYY-MM-DD`` (local midnight, Europe/Stockholm).
+    start : str, date, datetime or pandas.Timestamp
+        First day: ``YYYY-MM-DD``, or a time, naive (Swedish local) or timezone-aware; the
+        period starts at local midnight (Europe/Stockholm) of that day.
     days : int
         Length of the period [d].
     seed : int

@@ -65,6 +65,14 @@ SECTION = Section(
             max=7.4,
             doc="Single-phase home charger power [kW]; 3.7 (16 A, docs/sources.md §4, §7).",
         ),
+        "load_guard": Field(
+            default=True,
+            type=bool,
+            doc="Chargers installed with a load guard (effektvakt): charging, and V2G discharge, "
+            "throttled per phase to what the customer's main fuse leaves after the household "
+            "load (at 0.9 pu voltage); the energy this costs is counted (ev_guard_lost_kwh). "
+            "false = chargers run at full power whatever the fuse (docs/sources.md §9).",
+        ),
         "charger_kw_3ph": Field(
             default=11.0,
             type=float,

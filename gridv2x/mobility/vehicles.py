@@ -52,10 +52,16 @@ VEHICLE_MODELS: dict[str, VehicleModel] = {
         "mixed-driving consumption [E]",
     ),
     "Volvo EX30": VehicleModel(
-        64.0, 0.165, 11.0, source="[F] 64 kWh usable, 158 Wh/km @22 °C (docs/sources.md §4); 11 kW AC [R]"
+        64.0,
+        0.165,
+        11.0,
+        source="[F] 64 kWh usable, 158 Wh/km @22 °C (docs/sources.md §4); 11 kW AC [R]",
     ),
     "Volvo XC40/EX40": VehicleModel(
-        75.0, 0.195, 11.0, source="[E/R] 75-82 kWh class (docs/sources.md §4), large SUV consumption [E]"
+        75.0,
+        0.195,
+        11.0,
+        source="[E/R] 75-82 kWh class (docs/sources.md §4), large SUV consumption [E]",
     ),
     "Polestar 2": VehicleModel(
         75.0,

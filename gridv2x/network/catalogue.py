@@ -159,7 +159,10 @@ def _al(name, area_r, x, i_a, *, kind="cable", tag="F/E", note="", r_pen=None):
 
 
 _R_NOTE = "R20 IEC 60228 [F], X Swedish model [F] (docs/sources.md §1.2)"
-_I_NOTE = "ground ampacity [E] (IEC 60364-5-52 method D scaled to 15 °C, docs/sources.md §1.2)"
+_I_NOTE = (
+    "ground ampacity [E] (IEC 60364-5-52 method D scaled to 15 °C, docs/sources.md §1.2; "
+    "5-12 % below the manufacturer's cyclic rating in earth, why: docs/sources.md §10)"
+)
 _AERIAL = "ALUS hanging cable: R as Al cross-section [F], X 0.09-0.10 [E], rating in air [E] (docs/sources.md §1.3)"
 
 CABLES: dict[str, Cable] = {

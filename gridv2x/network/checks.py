@@ -16,7 +16,6 @@ import pandas as pd
 
 from gridv2x.conventions import CUSTOMER_COLUMNS, DWELLINGS, HEATINGS
 from gridv2x.errors import InputError
-from gridv2x.network.catalogue import CABLES
 from gridv2x.network.feeder import Feeder
 
 __all__ = [
@@ -50,6 +49,7 @@ PROBLEM_CODES = (
     "crs",
     "service_cable",
     "design",
+    "tap_position",
 )
 """Codes a :class:`Problem` may carry."""
 
@@ -112,7 +112,8 @@ def check_feeder(feeder: Feeder) -> list[Problem]:
 
     Checks: customers table columns and values; every customer's load exists and sits at its
     bus; buses and customers not fed from the substation; loops (meshes) in the LV network;
-    line types that are neither in the catalogue nor carry positive r, x and rating.
+    line, transformer and slack parameters (:mod:`gridv2x.network.parameters`: self-loops,
+    negative or zero impedance, no rating, tap position outside the tap range).
     """
     problems: list[Problem] = []
     net = feeder.net
@@ -244,21 +245,9 @@ def check_feeder(feeder: Feeder) -> list[Problem]:
                 "lines",
             )
         )
-    # line types
-    bad_lines = []
-    for _, row in net.line.iterrows():
-        if row.std_type in CABLES:
-            continue
-        if not (row.r_ohm_per_km > 0 and row.x_ohm_per_km >= 0 and row.max_i_ka > 0):
-            bad_lines.append(str(row["name"]))
-    if bad_lines:
-        problems.append(
-            Problem(
-                ERROR,
-                "invalid_attribute",
-                "line parameters must have r_ohm_per_km > 0, x_ohm_per_km >= 0, max_i_ka > 0",
-                tuple(bad_lines),
-                "lines",
-            )
-        )
+    # line, transformer and slack parameters (every line, catalogue types too: a file may
+    # carry a catalogue name with edited values)
+    from gridv2x.network.parameters import check_parameters
+
+    problems += check_parameters(net)
     return problems

@@ -155,6 +155,7 @@ def _read_layers(
         gdf, missing = mapping.apply(layer, gdf)
         for message in missing:
             problems.append(Problem(ERROR, "missing_attribute", message, layer=layer))
+        gdf = _finite_geometries(gdf, layer, problems)
         if gdf.crs is None:
             problems.append(
                 Problem(
@@ -179,9 +180,72 @@ def _read_layers(
             )
             gdf = gdf.set_crs(TARGET_CRS, allow_override=True)
         elif gdf.crs.to_epsg() != 3006:
+            source_crs = gdf.crs.to_string()
+            looks_sweref = len(gdf) and _in_sweden(gdf)
             gdf = gdf.to_crs(TARGET_CRS)
+            if looks_sweref and not _in_sweden(gdf):
+                problems.append(
+                    Problem(
+                        ERROR,
+                        "crs",
+                        f"layer says {source_crs}, but its coordinates are SWEREF 99 TM "
+                        f"(EPSG:3006) numbers for Sweden, and read as {source_crs} they lie "
+                        "outside Sweden; set the layer's CRS to EPSG:3006 in GIS",
+                        layer=layer,
+                    )
+                )
+            gdf = _finite_geometries(gdf, layer, problems)
         layers[layer] = gdf
     return layers, problems
+
+
+SWEREF_SWEDEN_M = (150_000.0, 6_050_000.0, 1_100_000.0, 7_750_000.0)
+"""Box around Sweden in SWEREF 99 TM (EPSG:3006) [m]: (min x, min y, max x, max y); the CRS's
+area of use is about 182-864 km east, 6102-7689 km north."""
+
+MAX_COORDINATE_M = 1e8
+"""Largest absolute coordinate accepted [m]; SWEREF 99 TM numbers stay below 8e6."""
+
+_ID_COLUMNS = {"substation": "substation_id", "lines": "line_id", "customers": "customer_id"}
+
+
+def _in_sweden(gdf: gpd.GeoDataFrame) -> bool:
+    """Whether every coordinate lies in the SWEREF 99 TM box around Sweden."""
+    minx, miny, maxx, maxy = gdf.total_bounds
+    x0, y0, x1, y1 = SWEREF_SWEDEN_M
+    return bool(x0 <= minx <= maxx <= x1 and y0 <= miny <= maxy <= y1)
+
+
+def _finite_geometries(
+    gdf: gpd.GeoDataFrame, layer: str, problems: list[Problem]
+) -> gpd.GeoDataFrame:
+    """Drop features without a geometry or with a coordinate that is NaN, infinite or beyond
+    :data:`MAX_COORDINATE_M`, reporting each by id (they would break the topology)."""
+    import shapely
+
+    geoms = gdf.geometry.to_numpy()
+    bad = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    wild = ~np.isfinite(coords).all(axis=1) | (np.abs(coords) > MAX_COORDINATE_M).any(axis=1)
+    bad[owner[wild]] = True
+    if not bad.any():
+        return gdf
+    column = _ID_COLUMNS.get(layer)
+    if column in gdf.columns:
+        ids = tuple(str(v) for v in gdf[column].to_numpy()[bad])
+    else:
+        ids = tuple(f"row {i}" for i in np.flatnonzero(bad))
+    problems.append(
+        Problem(
+            ERROR,
+            "invalid_geometry",
+            "geometry is missing, empty, or has a coordinate that is not a finite number "
+            f"within {MAX_COORDINATE_M:g} m; fix the feature's geometry",
+            ids,
+            layer,
+        )
+    )
+    return gdf[~bad]
 
 
 def _lonlat_range(gdf: gpd.GeoDataFrame) -> bool:

@@ -27,6 +27,7 @@ __all__ = [
     "comparison_table",
     "feeder_answer",
     "hosting_gain_table",
+    "hosting_intro",
     "hosting_criteria_table",
     "first_violation_years",
 ]
@@ -217,19 +218,13 @@ def traffic_lights(summary: pd.DataFrame, limits: Mapping[str, Any]) -> pd.DataF
         n = len(records)
         violated = [r for r in records if _row_violated(r, limits)]
         if violated:
-            reasons = []
-            for r in violated:
-                for reason in violation_reasons(r, limits) or ["a violation criterion"]:
-                    if reason not in reasons:
-                        reasons.append(reason)
+            reasons = _labelled_reasons(
+                violated, lambda r: violation_reasons(r, limits) or ["a violation criterion"], n
+            )
             how_often = "" if n == 1 else f" in {len(violated)} of {n} runs"
             status, why = "violated", "; ".join(reasons[:3]) + how_often + _first_hit(violated)
         else:
-            risks = []
-            for r in records:
-                for reason in _risk_reasons(r, limits):
-                    if reason not in risks:
-                        risks.append(reason)
+            risks = _labelled_reasons(records, lambda r: _risk_reasons(r, limits), n)
             status = "risk" if risks else "ok"
             why = "; ".join(risks[:3]) if risks else "all limits kept with margin"
         out.append(
@@ -243,6 +238,25 @@ def traffic_lights(summary: pd.DataFrame, limits: Mapping[str, Any]) -> pd.DataF
         )
     frame = pd.DataFrame(out, columns=["feeder", "strategy", "status", "label", "why"])
     return frame
+
+
+def _labelled_reasons(records: list[Mapping[str, Any]], reasons_of, n_runs: int) -> list[str]:
+    """Each distinct reason once; with several draws, labelled with the draws it comes from
+    (``"... (draws 0, 3)"``), so that one draw's numbers are never read as another's."""
+    found: dict[str, list[str]] = {}
+    for record in records:
+        draw = record.get("seed")
+        label = "?" if draw is None or pd.isna(draw) else str(int(draw))
+        for reason in reasons_of(record):
+            draws = found.setdefault(reason, [])
+            if label not in draws:
+                draws.append(label)
+    if n_runs <= 1:
+        return list(found)
+    return [
+        f"{reason} (draw{'s' if len(draws) > 1 else ''} {', '.join(draws)})"
+        for reason, draws in found.items()
+    ]
 
 
 def _first_hit(rows: list[Mapping[str, Any]]) -> str:
@@ -425,6 +439,12 @@ def feeder_answer(
             None,
         )
         hc = hosting_capacity[hosting_capacity["feeder"] == feeder]
+        if col and not hc.empty and "statement" in hc.columns:  # with stated confidence
+            parts = [
+                f"{strategy}: {hc.loc[hc['strategy'] == strategy, 'statement'].iloc[0]}"
+                for strategy in order_strategies(hc["strategy"])
+            ]
+            return f"{feeder} — " + "; ".join(parts) + "."
         if col and not hc.empty:
             parts = []
             for strategy in order_strategies(hc["strategy"]):
@@ -452,8 +472,8 @@ def feeder_answer(
                 parts.append(
                     f"{strategy}: {'no violation in the studied years' if pd.isna(year) else int(year)}"
                 )
-            text = f"First year with a violation on {feeder}: " + "; ".join(parts) + "."
-            return text + _deferral_text(deferral, feeder)
+            text = f"First year with a violation on {feeder} (estimate): " + "; ".join(parts) + "."
+            return text + _safe_years_text(forecast, feeder) + _deferral_text(deferral, feeder)
     rows = representative_rows(summary)
     rows = rows[rows["feeder"] == feeder]
     fl = lights[lights["feeder"] == feeder].set_index("strategy")
@@ -490,7 +510,50 @@ def feeder_answer(
         if len(ok) == len(strategies)
         else ("no strategy keeps the limits" if not ok else f"{ok[0]} is the first that keeps them")
     )
-    return f"{intro}" + "; ".join(phrases) + f" — {verdict}."
+    return f"{intro}" + "; ".join(phrases) + f" — {verdict}." + _control_text(rows)
+
+
+def _control_text(rows: pd.DataFrame) -> str:
+    """ " V1G/V2G: ... foresight, ... coordination." from the summary rows (issue 15)."""
+    if "charging_foresight" not in rows or not len(rows):
+        return ""
+    foresight = str(rows["charging_foresight"].iloc[0])
+    coordination = str(rows.get("charging_coordination", pd.Series(["feeder"])).iloc[0])
+    plan = (
+        "perfect foresight of load and departures — an upper bound of what control can do"
+        if foresight == "perfect"
+        else "forecast household load and departures (cars leave when they leave)"
+    )
+    who = (
+        "every car chasing its own price and household load, blind to the feeder (the "
+        "V1G/V2G peaks above include the herding)"
+        if coordination == "household"
+        else "one coordinator for the feeder"
+    )
+    return f" V1G/V2G planned on {plan}, by {who}."
+
+
+def _safe_years_text(forecast: pd.DataFrame | None, feeder: str) -> str:
+    """ " Shown with 95 % confidence: uncontrolled within the risk through 2029; ..." from the
+    per-year ``decision`` of ``forecast.csv`` (empty without it)."""
+    needed = {"feeder", "strategy", "year", "decision", "confidence"}
+    if forecast is None or not needed <= set(forecast.columns):
+        return ""
+    rows = forecast[forecast["feeder"] == feeder]
+    if rows.empty:
+        return ""
+    parts = []
+    for strategy in order_strategies(rows["strategy"]):
+        group = rows[rows["strategy"] == strategy].sort_values("year")
+        safe = (group["decision"] == "safe").to_numpy()
+        leading = int(safe.argmin()) if not safe.all() else len(safe)
+        if leading == 0:
+            parts.append(f"{strategy} not for any studied year with {group['n'].sum()} draws")
+        else:
+            year = int(group["year"].iloc[leading - 1])
+            parts.append(f"{strategy} within the risk through {year}")
+    confidence = float(pd.to_numeric(rows["confidence"]).iloc[0])
+    return f" Shown with {confidence:.0%} confidence: " + "; ".join(parts) + "."
 
 
 def _deferral_text(deferral: pd.DataFrame | None, feeder: str) -> str:
@@ -506,22 +569,55 @@ def _deferral_text(deferral: pd.DataFrame | None, feeder: str) -> str:
             continue
         at_least = "at least " if _truthy(row.get("deferral_is_lower_bound")) else ""
         name = strategy.upper() if strategy in ("v1g", "v2g") else strategy
-        parts.append(f"{name} defers the grid investment by {at_least}{years:.0f} years")
+        text = f"{name} defers the grid investment by {at_least}{years:.0f} years"
+        if "deferral_years_demonstrated" in row.index:  # with stated confidence
+            shown = pd.to_numeric(pd.Series([row["deferral_years_demonstrated"]])).iloc[0]
+            level = pd.to_numeric(pd.Series([row.get("deferral_confidence")])).iloc[0]
+            level_text = f"{level:.0%}" if not pd.isna(level) else "the stated"
+            text += (
+                f" (estimate; not demonstrated with {level_text} confidence by these draws)"
+                if pd.isna(shown)
+                else f" (at least {shown:.0f} years with {level_text} confidence)"
+            )
+        parts.append(text)
     return (" " + "; ".join(parts) + ".") if parts else ""
+
+
+def hosting_intro(hosting_capacity: pd.DataFrame | None, risk: float) -> str:
+    """What the hosting-capacity section shows, with the confidence of its claims."""
+    if hosting_capacity is None or "confidence" not in hosting_capacity.columns:
+        return (
+            "Probability that any violation criterion is hit, per EV share, over the "
+            "Monte-Carlo draws; the band is the 95 % confidence interval. The hosting capacity "
+            f"is the largest share whose probability stays at or below {risk:.0%}."
+        )
+    confidence = float(pd.to_numeric(hosting_capacity["confidence"]).iloc[0])
+    return (
+        "Probability that any violation criterion is hit, per EV share (EVs per 100 "
+        "customers), over the Monte-Carlo draws; the band runs from the lower to the upper "
+        f"one-sided {confidence:.0%} Clopper-Pearson bound. The hosting capacity is the "
+        f"largest share whose upper bound, and every smaller share's, is at most {risk:.0%}: "
+        f"the feeder hosts at least that many EVs with {confidence:.0%} confidence. Where no "
+        "share is shown safe it is 'not demonstrated': more draws (study.max_seeds) or a "
+        "higher accepted risk are needed, not a smaller number."
+    )
 
 
 def hosting_gain_table(hosting_capacity: pd.DataFrame) -> pd.DataFrame | None:
     """Hosting capacity per feeder and strategy, and the gain of V1G/V2G over uncontrolled.
 
     A capacity marked "≥" was not reached within the studied shares
-    (``hosting_capacity_reached`` false): the feeder takes at least that much.
+    (``hosting_capacity_reached`` false): the feeder takes at least that much. With stated
+    confidence (a ``demonstrated`` column) every capacity is a lower bound ("≥ 50 (54 EVs)"),
+    "not demonstrated (N draws)" where no share was shown safe, and a gain is "n/a" unless
+    both capacities were demonstrated and reached.
 
     Returns
     -------
     pandas.DataFrame or None
-        One row per feeder: ``hosting capacity [% EVs] <strategy>`` per strategy and
-        ``gain <strategy> [percentage points]`` against ``uncontrolled``; ``None`` when the
-        table has no hosting-capacity column.
+        One row per feeder: ``Hosting capacity <strategy> [EVs per 100 customers]`` per
+        strategy and ``Gain of <strategy> over uncontrolled [EVs per 100 customers]``; ``None``
+        when the table has no hosting-capacity column.
     """
     col = next(
         (c for c in ("hosting_capacity_share", "hosting_capacity") if c in hosting_capacity),
@@ -542,15 +638,42 @@ def hosting_gain_table(hosting_capacity: pd.DataFrame) -> pd.DataFrame | None:
             aggfunc=lambda v: _truthy(v.iloc[0]) is not False,
         )
     out = pd.DataFrame(index=wide.index)
+    shown = None  # with stated confidence: only demonstrated capacities are numbers
+    if "demonstrated" in hosting_capacity.columns:
+        shown = hosting_capacity.pivot_table(
+            index="feeder",
+            columns="strategy",
+            values="demonstrated",
+            aggfunc=lambda v: bool(_truthy(v.iloc[0])),
+        )
+        evs = None
+        if "hosting_capacity_evs" in hosting_capacity.columns:
+            evs = hosting_capacity.pivot_table(
+                index="feeder", columns="strategy", values="hosting_capacity_evs", aggfunc="first"
+            )
+        draws = hosting_capacity.pivot_table(
+            index="feeder",
+            columns="strategy",
+            values="draws_total" if "draws_total" in hosting_capacity else col,
+            aggfunc="first",
+        )
     for s in strategies:
         texts = []
         for feeder, v in wide[s].items():
             if pd.isna(v):
                 texts.append("–")
                 continue
+            if shown is not None and not bool(shown.at[feeder, s]):
+                texts.append(f"not demonstrated ({draws.at[feeder, s]:.0f} draws)")
+                continue
             open_ended = reached is not None and not bool(reached.at[feeder, s])
-            texts.append(f"≥ {100 * v:.0f}" if open_ended else f"{100 * v:.0f}")
-        out[f"Hosting capacity {s} [% of customers with EV]"] = texts
+            text = f"≥ {100 * v:.0f}" if shown is not None or open_ended else f"{100 * v:.0f}"
+            if shown is not None and evs is not None and not pd.isna(evs.at[feeder, s]):
+                text += f" ({evs.at[feeder, s]:.0f} EVs)"
+            if shown is not None and open_ended:
+                text += ", the highest share tested"
+            texts.append(text)
+        out[f"Hosting capacity {s} [EVs per 100 customers]"] = texts
     for extra, label in (
         ("first_violation_share", "first violating draw"),
         ("all_violate_share", "every draw violates"),
@@ -558,7 +681,7 @@ def hosting_gain_table(hosting_capacity: pd.DataFrame) -> pd.DataFrame | None:
         if extra in hosting_capacity.columns and "uncontrolled" in strategies:
             sub = hosting_capacity[hosting_capacity["strategy"] == "uncontrolled"]
             values = sub.set_index("feeder")[extra]
-            out[f"Uncontrolled: {label} [% EVs]"] = values.reindex(out.index).map(
+            out[f"Uncontrolled: {label} [EVs per 100 customers]"] = values.reindex(out.index).map(
                 lambda v: "–" if pd.isna(v) else f"{100 * v:.0f}"
             )
     if "uncontrolled" in wide.columns:
@@ -566,8 +689,13 @@ def hosting_gain_table(hosting_capacity: pd.DataFrame) -> pd.DataFrame | None:
             if s == "uncontrolled":
                 continue
             gain = 100 * (wide[s] - wide["uncontrolled"])
-            out[f"Gain of {s} over uncontrolled [percentage points]"] = gain.map(
-                lambda v: "–" if pd.isna(v) else f"{v:+.0f}"
+            if reached is not None:  # an open-ended capacity has no gain to state
+                ends = reached[s] & reached["uncontrolled"]
+                if shown is not None:
+                    ends &= shown[s] & shown["uncontrolled"]
+                gain = gain.where(ends.reindex(gain.index).astype(bool))
+            out[f"Gain of {s} over uncontrolled [EVs per 100 customers]"] = gain.map(
+                lambda v: "n/a" if pd.isna(v) else f"{v:+.0f}"
             )
     out.index.name = "Feeder"
     return out
@@ -585,7 +713,7 @@ def hosting_criteria_table(hosting_capacity: pd.DataFrame) -> pd.DataFrame | Non
     out = hosting_capacity[["feeder", "strategy"]].copy()
     for col in cols:
         words = _CRITERION_WORDS.get(col[len(prefix) :], col[len(prefix) :].replace("_", " "))
-        out[f"{words[:1].upper() + words[1:]} [% EVs]"] = pd.to_numeric(
+        out[f"{words[:1].upper() + words[1:]} [EVs per 100 customers]"] = pd.to_numeric(
             hosting_capacity[col], errors="coerce"
         ).map(lambda v: "–" if pd.isna(v) else f"{100 * v:.0f}")
     out = out.rename(columns={"feeder": "Feeder", "strategy": "Strategy"})

@@ -21,6 +21,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from gridv2x.conventions import TIMEZONE
+from gridv2x.report.gaps import break_at_gaps, days_with_gaps
 
 __all__ = [
     "STRATEGY_COLORS",
@@ -79,9 +80,22 @@ def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, **extra: Any
         height=extra.pop("height", 420),
         **extra,
     )
-    fig.update_xaxes(title_text=x_title, gridcolor="#e5e5e5", zeroline=False, showline=True)
-    fig.update_yaxes(title_text=y_title, gridcolor="#e5e5e5", zeroline=False, showline=True)
+    if fig.layout.updatemenus:  # strategy buttons: below the title and plotly's toolbar
+        fig.update_layout(margin={"t": _BUTTONS_TOP_PX})
+        for menu in fig.layout.updatemenus:
+            menu.update(y=1.0, yanchor="bottom", pad={"b": 6})
+    fig.update_xaxes(
+        title_text=x_title, gridcolor="#e5e5e5", zeroline=False, showline=True, automargin=True
+    )
+    fig.update_yaxes(
+        title_text=y_title, gridcolor="#e5e5e5", zeroline=False, showline=True, automargin=True
+    )
     return fig
+
+
+_BUTTONS_TOP_PX = 100
+"""Top margin of a figure with strategy buttons [px]: the title and plotly's toolbar (about
+30 px at the top right) above, the buttons in a row of their own just above the plot."""
 
 
 def _local_naive(index: pd.Index) -> pd.DatetimeIndex:
@@ -138,7 +152,8 @@ def display_aggregate(series: pd.Series, *, max_days_raw: int = 14) -> tuple[pd.
     rule, name = ("1h", "hour") if span_days <= max_days_raw else ("1D", "day")
     grouped = s.resample(rule)
     out = pd.DataFrame({"max": grouped.max(), "mean": grouped.mean()}).dropna(how="all")
-    return out, name
+    # time not simulated (representative weeks) stays a visible gap, not a line across it
+    return break_at_gaps(out, pd.Timedelta(rule)), name
 
 
 _PERIOD_WORD = {"day": "daily", "hour": "hourly"}
@@ -431,21 +446,29 @@ def voltage_heatmap_figure(
     fig = go.Figure()
     groups: list[tuple[str, list[int]]] = []
     lo = v_min_pu - 0.03
+    categorical = False
     for strategy in _ordered(daily):
         frame = daily[strategy]
         if frame is None or frame.empty:
             continue
         frame = frame.apply(pd.to_numeric, errors="coerce")
         days = pd.Index(frame.index)
+        values = frame.to_numpy().T
         try:
             days = pd.DatetimeIndex(days)
             if days.tz is not None:
                 days = days.tz_localize(None)
-            day_labels = days.strftime("%Y-%m-%d").tolist()
+            order = np.argsort(days.asi8, kind="stable")
+            day_labels, column = days_with_gaps(days[order])
+            if len(day_labels) > len(days):  # days not simulated: one empty column per gap
+                gappy = np.full((values.shape[0], len(day_labels)), np.nan)
+                gappy[:, column] = values[:, order]
+                values = gappy
+                categorical = True
         except (TypeError, ValueError):
             day_labels = [str(d) for d in days]
         customers = [_t(c) for c in frame.columns]
-        z = _f32(frame.to_numpy().T, 4)
+        z = _f32(values, 4)
         fig.add_trace(
             go.Heatmap(
                 z=z,
@@ -480,6 +503,8 @@ def voltage_heatmap_figure(
         height=int(min(900, max(360, 120 + 9 * n_customers))),
     )
     fig.update_yaxes(type="category", showticklabels=n_customers <= 60, tickfont={"size": 9})
+    if categorical:  # one column per simulated day, the gaps labelled, none stretched
+        fig.update_xaxes(type="category", title_text="Day (simulated days only; gaps marked)")
     return fig
 
 
@@ -978,6 +1003,10 @@ def base_load_duration_figure(base_load: pd.DataFrame, *, feeder: str = "") -> g
     if base_load is None or base_load.empty:
         return None
     curves: dict[str, np.ndarray] = {}
+    if "share_of_time" in base_load.columns:  # the stored curves' x (an index before parquet)
+        base_load = base_load.set_index("share_of_time")
+    if base_load.index.name == "share_of_time":
+        return _stored_duration_figure(base_load, feeder)
     if "dwelling" in base_load.columns:
         value_col = next(
             (
@@ -1021,6 +1050,37 @@ def base_load_duration_figure(base_load: pd.DataFrame, *, feeder: str = "") -> g
         f"Household base load duration per dwelling type – {_t(feeder)}",
         "Share of time the load is exceeded [%]",
         "Base load [kW]",
+    )
+
+
+def _stored_duration_figure(curves: pd.DataFrame, feeder: str) -> go.Figure | None:
+    """Duration curves as stored by the study (index ``share_of_time`` [-], one column per
+    dwelling / heating group [kW per customer])."""
+    share = 100.0 * pd.to_numeric(pd.Series(curves.index), errors="coerce").to_numpy()
+    fig = go.Figure()
+    for i, name in enumerate(curves.columns):
+        values = pd.to_numeric(curves[name], errors="coerce").to_numpy(dtype=float)
+        if not np.isfinite(values).any():
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=_f32(share, 3),
+                y=_f32(values, 3),
+                name=_t(name),
+                mode="lines",
+                line={"color": _EXTRA_COLORS[i % len(_EXTRA_COLORS)], "width": 2},
+                hovertemplate="exceeded %{x:.1f} % of the time: %{y:.2f} kW<extra>"
+                + _t(name)
+                + "</extra>",
+            )
+        )
+    if not fig.data:
+        return None
+    return _layout(
+        fig,
+        f"Household base load duration per dwelling type – {_t(feeder)}",
+        "Share of time the load is exceeded [%]",
+        "Base load [kW per customer]",
     )
 
 
@@ -1161,7 +1221,7 @@ def hosting_capacity_figure(
         feeder=feeder,
         x_column="ev_share",
         x_scale=100.0,
-        hover="%{x:.0f} % EVs: violation probability %{y:.1f} % (n=%{text})",
+        hover="%{x:.0f} EVs per 100 customers: violation probability %{y:.1f} % (n=%{text})",
         risk=risk,
     )
     if fig is None:
@@ -1169,7 +1229,7 @@ def hosting_capacity_figure(
     fig = _layout(
         fig,
         f"Hosting capacity – {_t(feeder)}: probability of a violation vs EV share",
-        "Customers with an EV [%]",
+        "EV share [EVs per 100 customers]",
         "Probability of a violation [%]",
     )
     fig.update_yaxes(range=[-2, 102])
@@ -1217,14 +1277,19 @@ def first_violation_year_figure(
     values = pd.to_numeric(years["first_violation_year"], errors="coerce")
     end = last_year if last_year is not None else (values.max() if values.notna().any() else 2030)
     fig = go.Figure()
-    for i, strategy in enumerate(_ordered(years["strategy"])):
+    feeders = list(dict.fromkeys(str(f) for f in years["feeder"]))
+    row = {f: i for i, f in enumerate(feeders)}
+    strategies = _ordered(years["strategy"])
+    for i, strategy in enumerate(strategies):
         s = years[years["strategy"] == strategy]
         y = pd.to_numeric(s["first_violation_year"], errors="coerce")
         none = y.isna()
+        # each strategy on its own line within the feeder's row: equal years stay visible
+        offset = (i - (len(strategies) - 1) / 2) * _STRATEGY_ROW_OFFSET
         fig.add_trace(
             go.Scatter(
                 x=np.where(none, end + 1, y),
-                y=[_t(f) for f in s["feeder"]],
+                y=[row[str(f)] + offset for f in s["feeder"]],
                 mode="markers",
                 marker={
                     "size": 13,
@@ -1236,7 +1301,8 @@ def first_violation_year_figure(
                     "no violation in studied years" if n else f"{int(v)}"
                     for n, v in zip(none, y, strict=True)
                 ],
-                hovertemplate="%{y}: %{text}<extra>" + _t(strategy) + "</extra>",
+                customdata=[_t(f) for f in s["feeder"]],
+                hovertemplate="%{customdata}: %{text}<extra>" + _t(strategy) + "</extra>",
             )
         )
     fig = _layout(
@@ -1244,8 +1310,19 @@ def first_violation_year_figure(
         "First year with a violation (▶ = none in the studied years)",
         "Year",
         "Feeder",
-        height=int(max(300, 120 + 40 * years["feeder"].nunique())),
+        height=int(max(320, 140 + 60 * len(feeders))),
     )
     fig.update_xaxes(dtick=1)
-    fig.update_yaxes(type="category")
+    fig.update_yaxes(
+        tickvals=list(range(len(feeders))),
+        ticktext=[_t(f) for f in feeders],
+        range=[-0.6, len(feeders) - 0.4],
+        showgrid=False,
+        automargin=True,
+        title_standoff=12,
+    )
     return fig
+
+
+_STRATEGY_ROW_OFFSET = 0.22
+"""Vertical distance between the strategies' markers within one feeder's row [rows]."""

@@ -404,7 +404,7 @@ def _feeder_section(data: ReportData, feeder: str, index: int, fig: _FigureCount
         fleet.notes.append(
             f"results/fleet/{feeder}-seed<k>.parquet missing: driving statistics omitted."
         )
-    ev_table = _ev_table(loaded)
+    ev_table = _ev_table(loaded, synthetic_prices=_synthetic_prices(data))
     if ev_table is not None:
         fleet.tables.append(ev_table)
     if fleet.figures or fleet.tables or fleet.notes:
@@ -412,7 +412,22 @@ def _feeder_section(data: ReportData, feeder: str, index: int, fig: _FigureCount
     return section
 
 
-def _ev_table(loaded: dict) -> _Table | None:
+SYNTHETIC_PRICE_CAVEAT = (
+    "EV energy costs use the shipped synthetic SE3 price example (gridv2x/charging/data, not "
+    "market data): they show how the strategies rank, not what charging costs; give "
+    "charging.price_file with day-ahead prices for costs to quote."
+)
+"""Caption added wherever costs come from the shipped example prices."""
+
+
+def _synthetic_prices(data: ReportData) -> bool:
+    """Whether the study's costs come from the shipped synthetic example prices."""
+    scenario = data.scenario if isinstance(data.scenario, dict) else {}
+    charging = scenario.get("charging")
+    return isinstance(charging, dict) and not charging.get("price_file")
+
+
+def _ev_table(loaded: dict, *, synthetic_prices: bool = False) -> _Table | None:
     rows = []
     for strategy, task in loaded.items():
         evs = task.evs
@@ -445,7 +460,8 @@ def _ev_table(loaded: dict) -> _Table | None:
     if not rows:
         return None
     return _Table(
-        caption="EV energy per strategy (all EVs of the detail run)",
+        caption="EV energy per strategy (all EVs of the detail run)"
+        + (f". {SYNTHETIC_PRICE_CAVEAT}" if synthetic_prices else ""),
         header=[
             "Strategy",
             "EVs",
@@ -520,11 +536,7 @@ def _study_sections(
         sec = _Section(
             anchor="hosting-capacity",
             title="Hosting capacity",
-            intro=(
-                f"Probability that any violation criterion is hit, per EV share, over the "
-                f"Monte-Carlo draws; the band is the 95 % confidence interval. The hosting capacity "
-                f"is the largest share whose probability stays at or below {data.risk:.0%}."
-            ),
+            intro=assess.hosting_intro(data.hosting_capacity, data.risk),
         )
         if data.hosting_capacity is not None:
             gains = assess.hosting_gain_table(data.hosting_capacity)
@@ -557,6 +569,22 @@ def _study_sections(
                     sec.figures.append(f)
         else:
             sec.notes.append("violation_probability.csv missing: hosting-capacity curves omitted.")
+        out.append(sec)
+    if data.sensitivity is not None and not data.sensitivity.empty:
+        from gridv2x.report import sensitivity
+
+        sec = _Section(
+            anchor="sensitivity",
+            title="Sensitivity: which assumption moves hosting capacity most",
+            intro=" ".join(sensitivity.dominant_sentences(data.sensitivity)),
+        )
+        for (feeder, strategy), _rows in data.sensitivity.groupby(["feeder", "strategy"]):
+            f = fig(
+                sensitivity.tornado_figure(data.sensitivity, feeder=feeder, strategy=strategy),
+                f"Sensitivity – {feeder}, {strategy}",
+            )
+            if f is not None:
+                sec.figures.append(f)
         out.append(sec)
     if data.forecast is not None or data.deferral is not None:
         sec = _Section(anchor="forecast", title="Adoption forecast and investment deferral")
@@ -641,6 +669,8 @@ _DEFERRAL_LABELS = {
     "uncontrolled_first_violation_year": "Uncontrolled: first violation year",
     "deferral_years": "Deferral of investment [years]",
     "deferral_is_lower_bound": "Deferral is a lower bound (no violation in horizon)",
+    "deferral_years_demonstrated": "Deferral shown with confidence [years]",
+    "deferral_confidence": "Confidence of the shown deferral [-]",
     "first_year": "First studied year",
     "last_year": "Last studied year",
     "probability_last_year": "Violation probability in last year [-]",
@@ -729,6 +759,8 @@ def render_report(data: ReportData) -> str:
     caption = "Every task of the study (summary.csv)"
     if len(summary) > MAX_TASK_ROWS:
         caption = f"The first {MAX_TASK_ROWS} of {len(summary)} tasks (all are in summary.csv)"
+    if "ev_energy_cost_sek" in summary.columns and _synthetic_prices(data):
+        caption += f". ev_energy_cost_sek: {SYNTHETIC_PRICE_CAVEAT}"
     all_rows = _Table(
         caption=caption,
         header=[str(c) for c in extra_cols],

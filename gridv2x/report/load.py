@@ -65,6 +65,7 @@ class ReportData:
     violation_probability: pd.DataFrame | None = None
     forecast: pd.DataFrame | None = None
     deferral: pd.DataFrame | None = None
+    sensitivity: pd.DataFrame | None = None
     flexibility: pd.DataFrame | None = None
     markets: pd.DataFrame | None = None
     resilience: pd.DataFrame | None = None
@@ -237,6 +238,23 @@ _FLEET_RE = re.compile(
 )
 
 
+def _check_limits(scenario: dict, source: Path) -> None:
+    """Refuse limits and a risk level the report cannot compare against (a hand-edited
+    ``scenario.resolved.yaml`` with ``v_min_pu: low``): every problem at once, as ``validate``."""
+    from gridv2x.errors import ScenarioError
+    from gridv2x.metrics.limits import SECTION as LIMITS
+    from gridv2x.scenario.core import STUDY
+
+    errors = []
+    if "limits" in scenario:
+        errors += LIMITS.validate("limits", scenario["limits"])[0]
+    study = scenario.get("study")
+    if isinstance(study, dict) and "risk" in study:
+        errors += STUDY.fields["risk"].validate("study.risk", study["risk"])[0]
+    if errors:
+        raise ScenarioError(errors, str(source))
+
+
 def load_results(outdir: str | Path) -> ReportData:
     """Read an output folder for the report.
 
@@ -283,12 +301,13 @@ def load_results(outdir: str | Path) -> ReportData:
     if resolved.is_file():
         data.scenario_text = resolved.read_text(encoding="utf-8", errors="replace")
         try:
-            import yaml
+            from gridv2x.scenario.yaml_safe import load_yaml
 
-            loaded = yaml.safe_load(data.scenario_text)
+            loaded = load_yaml(data.scenario_text, str(resolved))
             data.scenario = loaded if isinstance(loaded, dict) else {}
         except Exception:  # noqa: BLE001
             notes.append("scenario.resolved.yaml could not be parsed; default limits are used.")
+        _check_limits(data.scenario, resolved)
     else:
         notes.append("scenario.resolved.yaml is missing; default limits are used.")
 
@@ -305,6 +324,7 @@ def load_results(outdir: str | Path) -> ReportData:
     data.violation_probability = _read_csv(outdir / "violation_probability.csv", notes)
     data.forecast = _read_csv(outdir / "forecast.csv", notes)
     data.deferral = _read_csv(outdir / "deferral.csv", notes)
+    data.sensitivity = _read_csv(outdir / "sensitivity.csv", notes)
     data.flexibility = _read_csv(outdir / "flexibility.csv", notes)
     data.markets = _read_csv(outdir / "markets.csv", notes)
     data.resilience = _read_csv(outdir / "resilience.csv", notes)
@@ -313,6 +333,7 @@ def load_results(outdir: str | Path) -> ReportData:
         data.violation_probability,
         data.forecast,
         data.deferral,
+        data.sensitivity,
         data.flexibility,
         data.markets,
         data.resilience,

@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from gridv2x.options import Field, Section
 
-STUDY_KINDS = ("compare", "hosting_capacity", "adoption_forecast")
+STUDY_KINDS = ("compare", "hosting_capacity", "adoption_forecast", "sensitivity")
+ASSUMPTION_NAMES = (
+    "cable_rating",
+    "transformer_rating",
+    "household_load",
+    "ev_energy",
+    "charger_mix",
+    "arrival_time",
+    "slack_voltage",
+)
+"""What a sensitivity study can vary (gridv2x.sensitivity.ASSUMPTIONS)."""
 TIME_SERIES = ("auto", "all", "shown")
 
 
@@ -28,7 +38,10 @@ STUDY = Section(
             "compare",
             str,
             "compare: strategies side by side at the adoption share; hosting_capacity: sweep "
-            "`ev_shares` x `seeds`; adoption_forecast: step through `years` x `seeds`.",
+            "`ev_shares` x `seeds`; adoption_forecast: step through `years` x `seeds`; "
+            "sensitivity: move each of `assumptions` to a low and a high value and find each "
+            "draw's hosting capacity by bisection between the lowest and highest `ev_shares` "
+            "in `refine` steps (a tornado chart of what moves the capacity most).",
             choices=STUDY_KINDS,
         ),
         "seeds": Field(
@@ -62,6 +75,50 @@ STUDY = Section(
             "criterion in limits.criteria (EPRI stochastic hosting capacity) [-].",
             min=0.0,
             max=1.0,
+        ),
+        "confidence": Field(
+            0.95,
+            float,
+            "hosting_capacity and adoption_forecast: confidence of every claim [-]. A share "
+            "counts as hosted only where the upper Clopper-Pearson bound of its violation "
+            "probability is at most `risk` at this confidence: at risk 0.05 and confidence 0.95 "
+            "that needs at least 59 draws without a violation (docs/sources.md §10).",
+            min=0.5,
+            max=0.999,
+        ),
+        "max_seeds": Field(
+            None,
+            int,
+            "hosting_capacity and adoption_forecast: sequential draws. Each share (or year) "
+            "gets `seeds` draws, then `seeds` more at a time while its confidence interval "
+            "straddles `risk`, up to this many; a share stops as soon as it is shown safe, "
+            "shown unsafe or can no longer be shown safe [-]. null: `seeds` (a fixed design).",
+            nullable=True,
+            min=1,
+            max=10000,
+        ),
+        "refine": Field(
+            0,
+            int,
+            "hosting_capacity and adoption_forecast: bisection steps between the largest "
+            "share (or year) shown safe and the first that is not, after the listed ones are "
+            "decided; each adds one share, to 1 EV per 100 customers (or one year) [-].",
+            min=0,
+            max=20,
+        ),
+        "assumptions": Field(
+            list(ASSUMPTION_NAMES),
+            list,
+            "sensitivity only: the assumptions moved one at a time (ranges: docs/sources.md "
+            "§10): cable_rating and transformer_rating +-20 %, household_load +-20 %, "
+            "ev_energy (km per year) +-20 %, charger_mix (single-phase share 0 / 0.5), "
+            "arrival_time +-1 h, slack_voltage +-0.02 pu.",
+            items=str,
+            check=lambda v: (
+                None
+                if v and all(x in ASSUMPTION_NAMES for x in v)
+                else f"must be a non-empty list of {', '.join(ASSUMPTION_NAMES)}"
+            ),
         ),
         "years": Field(
             [2025, 2030, 2035, 2040, 2045],

@@ -16,6 +16,7 @@ import yaml
 from gridv2x.errors import InputError, ScenarioError
 from gridv2x.options import ValidationError
 from gridv2x.scenario import schema
+from gridv2x.scenario.yaml_safe import load_yaml
 
 __all__ = ["Scenario", "read_scenario", "scenario_from_dict", "write_scenario"]
 
@@ -144,15 +145,7 @@ def read_scenario(path: str | Path) -> Scenario:
             f"{path}: the scenario file is empty; a minimal scenario is `name: my-study` "
             "(every other key has a default, see `gridv2x defaults`)"
         )
-    try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        where = ""
-        mark = getattr(exc, "problem_mark", None)
-        if mark is not None:
-            where = f" at line {mark.line + 1}, column {mark.column + 1}"
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise InputError(f"{path}: not valid YAML{where}: {problem}") from None
+    data = load_yaml(text, str(path))
     if data is None:
         raise InputError(f"{path}: the scenario file holds only comments; nothing to run")
     data = _plain(data)
@@ -176,17 +169,6 @@ def validate_file(path: str | Path) -> list[ValidationError]:
 def write_scenario(scenario: Scenario, path: str | Path) -> None:
     """Write the resolved scenario (defaults filled in) as YAML."""
     Path(path).write_text(scenario.to_yaml(), encoding="utf-8")
-
-
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that keeps dates as text, so a bad date is a validation error with its key
-    path instead of a YAML error."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
 
 
 def _plain(value: Any) -> Any:

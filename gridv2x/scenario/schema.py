@@ -163,7 +163,7 @@ def validate_networks(value: Any, base_dir: Path | None) -> tuple[list[Validatio
             file = Path(source).expanduser()
             if not file.is_absolute() and base_dir is not None:
                 file = base_dir / file
-            if not (file.is_file() or (kind == "cgmes" and file.is_dir())):
+            if not (file.is_file() or (kind in ("gis", "cgmes") and file.is_dir())):
                 errors.append(ValidationError(f"{path}.{kind}", f"file not found: {file}", source))
                 continue
             resolved[kind] = str(file.resolve())
@@ -242,6 +242,14 @@ def _cross_checks(data: dict[str, Any]) -> list[ValidationError]:
     ):
         errors.append(
             ValidationError("adoption.curve", "adoption_forecast needs an adoption curve")
+        )
+    if study.get("max_seeds") is not None and study["max_seeds"] < study.get("seeds", 1):
+        errors.append(
+            ValidationError(
+                "study.max_seeds",
+                f"must be at least study.seeds ({study.get('seeds')}), or null for a fixed design",
+                study["max_seeds"],
+            )
         )
     if isinstance(data.get("vehicles"), dict):
         errors += vehicles_cross_check(data["vehicles"])
@@ -324,10 +332,12 @@ def validate(
     data = dict(data)
     networks = data.pop("networks", None)
     errors, resolved = ROOT.validate("", data)
-    for error in errors:  # ROOT lists allowed keys without networks; add it to the message
-        if error.message.startswith("unknown key") and "." not in error.path:
-            idx = errors.index(error)
-            errors[idx] = ValidationError(error.path, error.message + ", networks", error.given)
+    errors = [  # ROOT lists allowed keys without networks; add it to the message
+        ValidationError(e.path, e.message + ", networks", e.given)
+        if e.message.startswith("unknown key") and "." not in e.path
+        else e
+        for e in errors
+    ]
     net_errors, resolved["networks"] = validate_networks(networks, base_dir)
     errors += net_errors
     errors += _resolve_paths(ROOT, resolved, "", base_dir)

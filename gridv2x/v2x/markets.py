@@ -75,6 +75,11 @@ PRODUCTS: dict[str, dict[str, Any]] = {
 availability [-]. Minimum bids and endurances from Svenska kraftnät / the Nordic markets
 (docs/sources.md §12 [F]); availabilities and the local product are estimates [E]."""
 
+MIN_OFFER_KW_PER_EV = 0.01
+"""Below this offer per EV [kW] a product counts as not offerable [E]: 10 W is what remains of a
+paused schedule's rounding, not a product an aggregator can sell (it would mean 10,000 EVs for
+0.1 MW)."""
+
 PRODUCT_KEYS: tuple[str, ...] = ("direction", "min_bid_mw", "endurance_min", "availability")
 
 
@@ -117,8 +122,8 @@ def evs_needed(flex: FleetFlexibility, products: Mapping[str, Mapping[str, Any]]
         ``product, direction, min_bid_kw, duration_min, availability, grid_constrained,
         per_ev_kw`` (around the clock) ``, evs_needed, feeders_needed`` (feeders like this one,
         at this EV share), ``best_hour, per_ev_kw_best_hour, evs_needed_best_hour``.
-        ``evs_needed`` is NaN ("not offerable") where the fleet offers nothing at that
-        availability.
+        ``evs_needed`` is NaN ("not offerable") where the fleet offers less than
+        ``MIN_OFFER_KW_PER_EV`` per EV at that availability.
     """
     step_min = _step_minutes(flex.index)
     rows = []
@@ -142,7 +147,9 @@ def evs_needed(flex: FleetFlexibility, products: Mapping[str, Mapping[str, Any]]
             }
             best_hour = max(by_hour, key=lambda h: by_hour[h]) if by_hour else -1
             best = by_hour.get(best_hour, 0.0)
-            needed = math.ceil(min_bid_kw / per_ev - 1e-9) if per_ev > 1e-9 else math.nan
+            needed = (
+                math.ceil(min_bid_kw / per_ev - 1e-9) if per_ev >= MIN_OFFER_KW_PER_EV else math.nan
+            )
             rows.append(
                 {
                     "product": name,
@@ -157,7 +164,9 @@ def evs_needed(flex: FleetFlexibility, products: Mapping[str, Mapping[str, Any]]
                     "best_hour": int(best_hour),
                     "per_ev_kw_best_hour": best,
                     "evs_needed_best_hour": (
-                        math.ceil(min_bid_kw / best - 1e-9) if best > 1e-9 else math.nan
+                        math.ceil(min_bid_kw / best - 1e-9)
+                        if best >= MIN_OFFER_KW_PER_EV
+                        else math.nan
                     ),
                 }
             )

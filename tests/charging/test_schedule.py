@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gridv2x.charging import schedule
 from gridv2x.conventions import step_hours
 from gridv2x.errors import InputError
 
 from .inputs import make_case
+from .inputs import perfect_schedule as schedule
 
 STRATEGIES = ("uncontrolled", "v1g", "v2g")
 

@@ -140,10 +140,28 @@ def test_hosting_gain_table_and_answer() -> None:
         }
     )
     table = assess.hosting_gain_table(hc)
-    assert table.loc["f", "Hosting capacity uncontrolled [% of customers with EV]"] == "20"
-    assert table.loc["f", "Hosting capacity v2g [% of customers with EV]"] == "≥ 60"
-    assert table.loc["f", "Gain of v1g over uncontrolled [percentage points]"] == "+20"
-    assert table.loc["f", "Gain of v2g over uncontrolled [percentage points]"] == "+40"
+    # issue 16 (contract change): the share is labelled EVs per 100 customers, and a gain
+    # over an open-ended capacity (not reached within the studied shares) is "n/a"
+    assert table.loc["f", "Hosting capacity uncontrolled [EVs per 100 customers]"] == "20"
+    assert table.loc["f", "Hosting capacity v2g [EVs per 100 customers]"] == "≥ 60"
+    assert table.loc["f", "Gain of v1g over uncontrolled [EVs per 100 customers]"] == "+20"
+    assert table.loc["f", "Gain of v2g over uncontrolled [EVs per 100 customers]"] == "n/a"
+    # with stated confidence: lower bounds with the number of EVs, "not demonstrated" else
+    shown = hc.assign(
+        demonstrated=[True, True, False],
+        hosting_capacity_evs=[60.0, 20.0, 0.0],
+        draws_total=[180, 200, 30],
+        confidence=0.95,
+    )
+    table = assess.hosting_gain_table(shown)
+    assert table.loc["f", "Hosting capacity uncontrolled [EVs per 100 customers]"] == (
+        "≥ 20 (20 EVs)"
+    )
+    assert table.loc["f", "Hosting capacity v1g [EVs per 100 customers]"] == (
+        "not demonstrated (30 draws)"
+    )
+    assert table.loc["f", "Gain of v1g over uncontrolled [EVs per 100 customers]"] == "n/a"
+    assert "95% confidence" in assess.hosting_intro(shown, 0.05)
     summary = pd.DataFrame([_row("uncontrolled")])
     answer = assess.feeder_answer(
         summary, assess.traffic_lights(summary, LIMITS), "f", hosting_capacity=hc
@@ -196,3 +214,37 @@ def test_forecast_answer_names_years_and_deferral() -> None:
     assert "uncontrolled: 2031; v1g: 2034; v2g: no violation in the studied years." in answer
     assert "V1G defers the grid investment by 3 years" in answer
     assert "V2G defers the grid investment by at least 5 years." in answer
+
+
+def test_forecast_answer_says_what_is_shown_with_confidence() -> None:
+    summary = pd.DataFrame([_row("uncontrolled"), _row("v1g")])
+    forecast = pd.DataFrame(
+        {
+            "feeder": "f",
+            "strategy": ["uncontrolled"] * 3 + ["v1g"] * 3,
+            "year": [2030, 2031, 2032] * 2,
+            "n": 60,
+            "probability": [0.0, 0.5, 1.0, 0.0, 0.0, 0.5],
+            "decision": ["safe", "unsafe", "unsafe", "not_demonstrable", "safe", "unsafe"],
+            "confidence": 0.95,
+        }
+    )
+    deferral = pd.DataFrame(
+        {
+            "feeder": ["f"],
+            "strategy": ["v1g"],
+            "first_violation_year": [2032.0],
+            "uncontrolled_first_violation_year": [2031.0],
+            "deferral_years": [1.0],
+            "deferral_is_lower_bound": [False],
+            "deferral_years_demonstrated": [np.nan],
+            "deferral_confidence": [0.9],
+        }
+    )
+    answer = assess.feeder_answer(
+        summary, assess.traffic_lights(summary, LIMITS), "f", forecast=forecast, deferral=deferral
+    )
+    assert "(estimate): uncontrolled: 2031; v1g: 2032." in answer
+    assert "Shown with 95% confidence: uncontrolled within the risk through 2030" in answer
+    assert "v1g not for any studied year with 180 draws" in answer
+    assert "not demonstrated with 90% confidence" in answer

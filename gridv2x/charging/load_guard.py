@@ -1,0 +1,197 @@
+"""Load guard (effektvakt / laststyrning): the home charger throttled to what the main fuse
+leaves after the household's own load.
+
+Swedish home chargers behind 16-25 A main fuses are installed with a load guard that
+measures the current of each phase at the main fuse and lowers the charging current so
+that the fuse is not overloaded (docs/sources.md §9). Without it, an 11 kW charger next to a
+heated house exceeds a 16 A fuse whenever the house draws more than about 0.4 kW per phase.
+
+Model, per customer, phase and step (screening model, the guard is assumed ideal and fast):
+
+- household load per phase: a three-phase customer's load split evenly over a, b and c, a
+  single-phase customer's load on its phase (as the load flow does);
+- room for EV charging on a phase: ``sqrt(S_max**2 - q**2) - p`` [kW] with ``S_max =
+  I_fuse x V_guard`` the apparent power the fuse carries at the guard's design voltage
+  ``GUARD_VOLTAGE_PU`` x 230 V, ``p, q`` the household's active and reactive power on that
+  phase (chargers run at unity power factor); never below zero;
+- room for V2G discharge (export) on a phase: ``sqrt(S_max**2 - q**2) + p`` (the household
+  absorbs part of the discharge before it passes the fuse);
+- an EV's limit: a single-phase charger gets the room of its phase, a three-phase charger
+  three times the room of its tightest phase; several EVs of one customer share the room
+  equally.
+
+The charging strategies then never plan above these limits (:func:`gridv2x.charging.schedule`
+``load_guard=``); the energy this costs the EVs is counted per EV as ``guard_lost_kwh``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from gridv2x.conventions import NOMINAL_PHASE_VOLTAGE_V, PHASES
+from gridv2x.errors import InputError
+
+__all__ = ["GUARD_VOLTAGE_PU", "LoadGuard", "load_guard_limits"]
+
+GUARD_VOLTAGE_PU = 0.90
+"""Voltage at which the guard's power limit is computed [pu of 230 V]. [E] A real guard
+limits the current it measures; a planning model that schedules power must assume a voltage.
+0.90 pu is the lowest voltage the limits section allows (EN 50160, docs/sources.md §3), so the
+fuse current stays within its rating at every step whose voltage is inside the band."""
+
+
+@dataclass
+class LoadGuard:
+    """The load guard's limits per EV and step.
+
+    Attributes
+    ----------
+    charge_kw : pandas.DataFrame
+        ``[time x ev_id]`` highest charging power the guard allows [kW] (grid side).
+    discharge_kw : pandas.DataFrame
+        ``[time x ev_id]`` highest V2G discharge power the guard allows [kW].
+    """
+
+    charge_kw: pd.DataFrame
+    discharge_kw: pd.DataFrame
+
+    def on(self, index: pd.DatetimeIndex, ev_ids) -> tuple[np.ndarray, np.ndarray]:
+        """Limits ``[step x ev]`` [kW] on ``index`` for ``ev_ids``; steps past the guard's own
+        index (a schedule's look-ahead) take the same time one day earlier, repeatedly."""
+        rows = self.charge_kw.index.get_indexer(index)
+        shifted = index
+        for _ in range(3):  # the look-ahead is at most one day
+            missing = rows < 0
+            if not missing.any():
+                break
+            shifted = shifted - pd.Timedelta(days=1)
+            rows = np.where(missing, self.charge_kw.index.get_indexer(shifted), rows)
+        if (rows < 0).any():
+            raise InputError(
+                "load guard: its limits do not cover the charging period "
+                f"({index[rows < 0][0]} missing)"
+            )
+        missing_ev = sorted(set(ev_ids) - set(self.charge_kw.columns))
+        if missing_ev:
+            raise InputError(f"load guard: no limits for EVs {missing_ev[:5]}")
+        cols = self.charge_kw.columns.get_indexer(list(ev_ids))
+        return (
+            self.charge_kw.to_numpy(dtype=float)[np.ix_(rows, cols)],
+            self.discharge_kw.to_numpy(dtype=float)[np.ix_(rows, cols)],
+        )
+
+
+def _household_per_phase(
+    values: np.ndarray, customer_phases: np.ndarray, customer_phase: np.ndarray
+) -> np.ndarray:
+    """Household power ``[time x customer]`` split onto phases: ``[phase x time x customer]``."""
+    out = np.empty((3,) + values.shape)
+    single = customer_phases == 1
+    for k, name in enumerate(PHASES):
+        out[k] = np.where(single, np.where(customer_phase == name, values, 0.0), values / 3.0)
+    return out
+
+
+def load_guard_limits(
+    customers: pd.DataFrame,
+    household_p_kw: pd.DataFrame,
+    household_q_kvar: pd.DataFrame | None,
+    fleet: pd.DataFrame,
+    *,
+    phase_assignment: str = "as_drawn",
+    voltage_pu: float = GUARD_VOLTAGE_PU,
+) -> LoadGuard:
+    """The load guard's charging and discharging limit of every EV in every step.
+
+    Parameters
+    ----------
+    customers : pandas.DataFrame
+        The feeder's customers with ``customer_id``, ``fuse_a`` [A], ``phases`` (1 or 3) and
+        ``phase`` (``a``/``b``/``c`` for single-phase customers).
+    household_p_kw, household_q_kvar : pandas.DataFrame
+        Household load without EVs ``[time x customer_id]`` [kW], [kvar] (``q`` None = 0).
+    fleet : pandas.DataFrame
+        EVs with ``ev_id, customer_id, phases`` and ``phase`` (the charger's phase as it is
+        connected, ``abc`` for three-phase chargers).
+    phase_assignment : {"as_drawn", "random", "balanced"}
+        The phases the schedule connects single-phase chargers to (``charging.phase_assignment``).
+    voltage_pu : float
+        Voltage at which the fuse current is turned into power [pu] (``GUARD_VOLTAGE_PU``).
+
+    Returns
+    -------
+    LoadGuard
+
+    Raises
+    ------
+    gridv2x.errors.InputError
+        When a customer lacks a fuse rating or an EV's owner is not a customer.
+    """
+    for col in ("customer_id", "fuse_a", "phases"):
+        if col not in customers:
+            raise InputError(f"vehicles.load_guard: the feeder's customers lack column {col!r}")
+    for col in ("ev_id", "customer_id", "phases", "phase"):
+        if col not in fleet:
+            raise InputError(f"vehicles.load_guard: the fleet lacks column {col!r}")
+    if not (isinstance(voltage_pu, int | float) and 0.5 <= voltage_pu <= 1.2):
+        raise InputError(f"load guard voltage: must be in [0.5, 1.2] pu, given {voltage_pu!r}")
+    from gridv2x.charging.schedule import _phases_as
+
+    if len(fleet):
+        fleet = fleet.assign(phase=_phases_as(fleet.reset_index(drop=True), phase_assignment))
+    by_id = customers.set_index("customer_id")
+    unknown = sorted(set(fleet["customer_id"]) - set(by_id.index))
+    if unknown:
+        raise InputError(f"vehicles.load_guard: EV owners not on the feeder: {unknown[:5]}")
+    owners = list(pd.unique(fleet["customer_id"]))
+    fuse = pd.to_numeric(by_id.loc[owners, "fuse_a"], errors="coerce").to_numpy(dtype=float)
+    if not (np.isfinite(fuse) & (fuse > 0)).all():
+        bad = [c for c, f in zip(owners, fuse, strict=True) if not (np.isfinite(f) and f > 0)]
+        raise InputError(f"vehicles.load_guard: customers without a main fuse rating: {bad[:5]}")
+    cust_phases = by_id.loc[owners, "phases"].to_numpy(dtype=float)
+    cust_phase = (
+        by_id.loc[owners, "phase"].astype(str).to_numpy()
+        if "phase" in by_id
+        else np.full(len(owners), "abc")
+    )
+    index = household_p_kw.index
+    p = household_p_kw.reindex(columns=owners, fill_value=0.0).to_numpy(dtype=float)
+    q = (
+        np.zeros_like(p)
+        if household_q_kvar is None
+        else household_q_kvar.reindex(index=index, columns=owners, fill_value=0.0).to_numpy(
+            dtype=float
+        )
+    )
+    s_max = fuse * NOMINAL_PHASE_VOLTAGE_V * voltage_pu / 1000.0  # per phase [kVA]
+    p_ph = _household_per_phase(p, cust_phases, cust_phase)
+    q_ph = _household_per_phase(q, cust_phases, cust_phase)
+    active = np.sqrt(np.maximum(s_max**2 - q_ph**2, 0.0))  # [phase x time x owner]
+    charge_room = np.maximum(active - p_ph, 0.0)
+    export_room = np.maximum(active + p_ph, 0.0)
+
+    owner_col = pd.Index(owners).get_indexer(fleet["customer_id"].to_numpy())
+    n_per_owner = np.bincount(owner_col, minlength=len(owners)).astype(float)
+    ev_phases = pd.to_numeric(fleet["phases"], errors="coerce").to_numpy()
+    ev_phase = fleet["phase"].astype(str).to_numpy()
+    charge = np.empty((len(index), len(fleet)))
+    discharge = np.empty((len(index), len(fleet)))
+    for j in range(len(fleet)):
+        o = owner_col[j]
+        if ev_phases[j] == 1 and ev_phase[j] in PHASES:
+            k = PHASES.index(ev_phase[j])
+            charge[:, j] = charge_room[k, :, o]
+            discharge[:, j] = export_room[k, :, o]
+        else:
+            charge[:, j] = 3.0 * charge_room[:, :, o].min(axis=0)
+            discharge[:, j] = 3.0 * export_room[:, :, o].min(axis=0)
+        charge[:, j] /= n_per_owner[o]
+        discharge[:, j] /= n_per_owner[o]
+    columns = pd.Index(fleet["ev_id"].to_numpy(), name="ev_id")
+    return LoadGuard(
+        pd.DataFrame(charge, index=index, columns=columns),
+        pd.DataFrame(discharge, index=index, columns=columns),
+    )
