@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gridv2x import metrics
+from gridv2x import metrics, reinforcement
 from gridv2x.errors import InputError, ScenarioError
 from gridv2x.execution.runner import execute
 from gridv2x.execution.store import ResultsStore, write_frame_csv, write_json, write_text
@@ -65,6 +65,10 @@ class StudyResult:
         For ``hosting_capacity`` studies (EPRI stochastic method).
     forecast, deferral : DataFrame or None
         For ``adoption_forecast`` studies.
+    reinforcement, economics : DataFrame or None
+        One row per task and reinforcement measure (``reinforcement.csv``) and the economics
+        of each task (``economics.csv``: cost, present value, deferral, value of V1G/V2G per
+        EV and year, V2G wear and charger cost); None when reinforcement is disabled.
     sensitivity, sensitivity_draws : DataFrame or None
         For ``sensitivity`` studies: the tornado table and every draw's capacity
         (:mod:`gridv2x.sensitivity`).
@@ -84,6 +88,8 @@ class StudyResult:
     hosting_capacity: pd.DataFrame | None = None
     forecast: pd.DataFrame | None = None
     deferral: pd.DataFrame | None = None
+    reinforcement: pd.DataFrame | None = None
+    economics: pd.DataFrame | None = None
     sensitivity: pd.DataFrame | None = None
     sensitivity_draws: pd.DataFrame | None = None
     flexibility: pd.DataFrame | None = None
@@ -363,6 +369,8 @@ def _study_tables(result: StudyResult) -> None:
     summary = result.summary
     if summary.empty or "violation" not in summary:
         return
+    result.reinforcement = reinforcement.reinforcement_table(summary)
+    result.economics = reinforcement.study_economics(summary, result.scenario)
     table = summary.assign(violation=summary["violation"].astype(bool))
     from gridv2x.execution.sequential import design_of
 
@@ -388,7 +396,7 @@ def _write_tables(result: StudyResult, out: Path) -> None:
         summary.to_json(orient="records", indent=2, date_format="iso", default_handler=str),
     )
     tables = ("violation_probability", "hosting_capacity", "forecast", "deferral", *V2X_TABLES)
-    for name in (*tables, "sensitivity", "sensitivity_draws"):
+    for name in (*tables, "reinforcement", "economics", "sensitivity", "sensitivity_draws"):
         table = getattr(result, name)
         if table is not None:
             write_frame_csv(out / f"{name}.csv", table)

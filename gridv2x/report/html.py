@@ -609,7 +609,34 @@ def _study_sections(
     v2x_section = _v2x_section(data, fig)
     if v2x_section is not None:
         out.append(v2x_section)
+    flex = _flex_section(data, fig)
+    if flex is not None:
+        out.append(flex)
     return out
+
+
+def _flex_section(data: ReportData, fig: _FigureCounter) -> _Section | None:
+    """ "Reinforce or flex" (gridv2x.report.flex), when the study planned reinforcement."""
+    from gridv2x.report.flex import flex_tables
+
+    tables = flex_tables(data.outdir, data.scenario)
+    if tables is None:
+        return None
+    sec = _Section(anchor="reinforce-or-flex", title="Reinforce or flex", intro=tables.intro)
+    for frame, caption, label in (
+        (tables.plans, "Cheapest plan per strategy at the highest EV share / last year", "Feeder"),
+        (tables.costs, "Mean reinforcement cost [kSEK] against EV share or year", "Feeder"),
+        (tables.value, "Value of V1G and V2G against copper", "Feeder"),
+        (tables.household, "Household side at the highest EV share / last year", "Feeder"),
+        (tables.prices, "Prices used and their sources (docs/sources.md §11)", "Price"),
+    ):
+        if frame is not None:
+            sec.tables.append(_table_from_frame(frame, caption, label))
+    f = fig(tables.figure, "Reinforcement cost")
+    if f is not None:
+        sec.figures.append(f)
+    sec.notes += tables.notes
+    return sec
 
 
 def _v2x_section(data: ReportData, fig: _FigureCounter) -> _Section | None:

@@ -27,6 +27,8 @@ from gridv2x.mobility.vehicle_options import cross_check as vehicles_cross_check
 from gridv2x.options import Field, Section, ValidationError
 from gridv2x.period import PERIOD, weeks_in_period
 from gridv2x.powerflow.options import SECTION as POWERFLOW
+from gridv2x.reinforcement.economics_options import SECTION as ECONOMICS
+from gridv2x.reinforcement.options import SECTION as REINFORCEMENT
 from gridv2x.scenario.core import STUDY, TOP
 from gridv2x.v2x.options import SECTION as V2X
 
@@ -63,6 +65,8 @@ SCHEMA: dict[str, Field | Section] = {
     "powerflow": POWERFLOW,
     "limits": LIMITS,
     "v2x": V2X,
+    "reinforcement": REINFORCEMENT,
+    "economics": ECONOMICS,
 }
 ROOT = Section(doc="A gridv2x scenario.", fields=SCHEMA)
 DEFAULT_NETWORKS = [{"builtin": "se-suburban-villa"}]
