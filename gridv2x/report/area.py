@@ -4,7 +4,9 @@ A study of many feeders (an area export, :mod:`gridv2x.network.area`) is read pe
 substation: :func:`area_table` puts each feeder's hosting capacity per strategy next to its
 position, the criterion that binds first (the smallest hosting capacity when only that
 criterion counts; ties name every binding criterion) and, where a ``reinforcement.csv`` with a
-cost per feeder exists in the output folder, the reinforcement cost. Substations are ranked
+cost per measure exists in the output folder (:mod:`gridv2x.reinforcement`), the
+reinforcement cost (uncontrolled charging at the highest EV share studied, median over the
+draws). Substations are ranked
 by the uncontrolled hosting capacity, lowest first (the ones that fail first), ties broken by
 the share of the first violating draw. :func:`write_hosting_capacity_gpkg` writes the table as
 ``hosting_capacity.gpkg`` (layer ``substations``: points; layer ``service_areas``: the
@@ -161,10 +163,19 @@ def _reinforcement_costs(outdir: Path) -> pd.Series | None:
         table = pd.read_csv(path)
     except (ValueError, OSError):
         return None
-    cols = [c for c in table.columns if "cost" in str(c) and "sek" in str(c).lower()]
-    if "feeder" not in table.columns or not cols:
+    if not {"feeder", "cost_sek"} <= set(table.columns):
         return None
-    return table.groupby(table["feeder"].astype(str))[cols[0]].min()
+    # one row per task and measure: a task's plan costs the sum of its measures; the feeder's
+    # figure is the uncontrolled plan at the highest EV share studied, median over the draws
+    table = table.assign(feeder=table["feeder"].astype(str))
+    if "strategy" in table and (table["strategy"] == _FIRST).any():
+        table = table[table["strategy"] == _FIRST]
+    if "ev_share" in table and table["ev_share"].notna().any():
+        top = table.groupby("feeder")["ev_share"].transform("max")
+        table = table[table["ev_share"] == top]
+    keys = [c for c in ("feeder", "seed") if c in table.columns]
+    per_task = table.groupby(keys)["cost_sek"].sum().reset_index()
+    return per_task.groupby("feeder")["cost_sek"].median()
 
 
 def ranked_for_report(table: pd.DataFrame) -> pd.DataFrame:
