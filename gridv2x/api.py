@@ -422,6 +422,9 @@ def _write_tables(result: StudyResult, out: Path) -> None:
         if table is not None:
             write_frame_csv(out / f"{name}.csv", table)
     write_text(out / "scenario.resolved.yaml", result.scenario.to_yaml())
+    from gridv2x.report.area import write_area_results
+
+    write_area_results(out, result.hosting_capacity)  # several feeders: ranked, on a map
     provenance = dict(result.provenance)
     if result.failures:
         provenance["failures"] = result.failures

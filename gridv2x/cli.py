@@ -63,6 +63,7 @@ def main() -> None:
 @click.option(
     "--dashboard", is_flag=True, help="Serve the local dask cluster's dashboard on port 8787."
 )
+@click.option("--excel", is_flag=True, help="Also write results.xlsx (summary, hosting capacity).")
 @_guard
 def run(
     scenario: Path,
@@ -71,6 +72,7 @@ def run(
     workers: int | None,
     quiet: bool,
     dashboard: bool,
+    excel: bool,
 ):
     """Run the study in SCENARIO (a YAML file) and write the report."""
     import gridv2x
@@ -90,6 +92,10 @@ def run(
         dashboard=dashboard,
     )
     result.write(out)
+    if excel:
+        from gridv2x.report.excel import write_excel
+
+        click.echo(f"excel: {write_excel(out)}")
     if not quiet:
         _print_summary(result)
     click.echo(f"report: {out / 'report.html'}")
@@ -175,8 +181,9 @@ def validate(scenario: Path):
 
 @main.command()
 @click.argument("outdir", type=click.Path(path_type=Path))
+@click.option("--excel", is_flag=True, help="Also write results.xlsx.")
 @_guard
-def report(outdir: Path):
+def report(outdir: Path, excel: bool):
     """Rebuild OUTDIR/report.html from stored results, without rerunning the study."""
     from gridv2x.report import build_report
 
@@ -186,6 +193,10 @@ def report(outdir: Path):
         )
     path = build_report(outdir)
     click.echo(f"report: {path}")
+    if excel:
+        from gridv2x.report.excel import write_excel
+
+        click.echo(f"excel: {write_excel(outdir)}")
 
 
 @main.command()

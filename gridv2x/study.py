@@ -173,7 +173,7 @@ class Study:
     # ------------------------------------------------------------------ plan
     @property
     def feeder_names(self) -> list[str]:
-        return [entry["name"] for entry in self.scenario.networks]
+        return [e["name"] for e in self.scenario.networks if not e.get("excluded")]
 
     @property
     def strategies(self) -> list[str]:
@@ -219,8 +219,8 @@ class Study:
         """The feeder called ``name``, read once and cached, with the scenario's slack and tap."""
         if name not in self._feeders:
             entry = next(e for e in self.scenario.networks if e["name"] == name)
-            kind = next(k for k in ("builtin", "gis", "pandapower_json", "simbench") if k in entry)
-            feeder = read_network({kind: entry[kind], **entry.get("options", {})}, Path.cwd())
+            keep = {k: v for k, v in entry.items() if k not in ("name", "options", "excluded")}
+            feeder = read_network({**keep, **entry.get("options", {})}, Path.cwd())
             feeder.name = name
             powerflow_cfg = self.scenario["powerflow"]
             net = feeder.net

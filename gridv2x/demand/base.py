@@ -27,6 +27,7 @@ def base_load(
     model: str = "synthetic",
     metered_file: str | Path | None = None,
     metered_unit: str = "kwh",
+    meter_customers: str | Path | None = None,
     annual_kwh_scale: float = 1.0,
     power_factor: float = 0.95,
     heating_base_c: float = 15.0,
@@ -57,6 +58,8 @@ def base_load(
         Meter data for ``model="metered"``.
     metered_unit : str
         ``"kwh"`` per interval or ``"kw"`` mean power.
+    meter_customers : str or Path, optional
+        Meter -> customer table for long-format meter data.
     annual_kwh_scale : float
         Factor on all energy (future electrification) [-]; applies to every model.
     power_factor : float
@@ -99,7 +102,12 @@ def base_load(
     if model == "metered":
         if metered_file is None:
             raise InputError("demand.metered_file: is required when demand.model is 'metered'")
-        p = read_metered(metered_file, customers, index, unit=metered_unit) * annual_kwh_scale
+        p = (
+            read_metered(
+                metered_file, customers, index, unit=metered_unit, meter_customers=meter_customers
+            )
+            * annual_kwh_scale
+        )
         return p, reactive_power_kvar(p, power_factor)
     _check_customers(customers)
     temperature = np.asarray(temperature_c, dtype=float)

@@ -30,7 +30,7 @@ __all__ = [
     "NETWORK_KINDS",
 ]
 
-NETWORK_KINDS = ("builtin", "gis", "pandapower_json", "simbench")
+NETWORK_KINDS = ("builtin", "gis", "pandapower_json", "simbench", "area", "cgmes")
 """Keys of a scenario ``networks`` entry (exactly one per entry)."""
 
 SIMBENCH_YEAR_STEPS = 35136
@@ -368,7 +368,8 @@ def read_network(entry: dict | str, base_dir: str | os.PathLike = ".") -> Feeder
     ----------
     entry : dict or str
         Exactly one of ``builtin: NAME``, ``gis: PATH``, ``pandapower_json: PATH``,
-        ``simbench: CODE``; other keys are passed to the reader as options (e.g.
+        ``simbench: CODE``, ``area: PATH`` (with ``substation: ID``, optional ``mapping``);
+        other keys are passed to the reader as options (e.g.
         ``snap_tolerance_m`` for GIS, ``name``). A bare string is taken as a builtin name.
     base_dir : path
         Folder that relative paths are relative to (the scenario file's folder).
@@ -408,12 +409,30 @@ def read_network(entry: dict | str, base_dir: str | os.PathLike = ".") -> Feeder
     if kind == "simbench":
         _no_options(kind, options, {"profiles"})
         return read_simbench(value, **options)
+    if kind == "cgmes":
+        from gridv2x.network.cgmes import read_cgmes
+
+        _no_options(kind, options, {"name"})
+        return read_cgmes(resolve(value), **options)
     if kind == "pandapower_json":
         _no_options(kind, options, {"name"})
         return read_pandapower_json(resolve(value), **options)
     from gridv2x.network.gis import GIS_OPTIONS, read_gis
 
-    _no_options(kind, options, set(GIS_OPTIONS))
+    if kind == "area":
+        from gridv2x.network.area import read_area_feeder
+
+        if "substation" not in options:
+            raise InputError(
+                "networks entry area: read_network reads one substation; give substation: ID "
+                "(gridv2x.network.read_area reads them all)"
+            )
+        sid = options.pop("substation")
+        mapping = options.pop("mapping", None)
+        _no_options(kind, options, set(GIS_OPTIONS) - {"name"})
+        options.pop("strict", None)
+        return read_area_feeder(resolve(value), str(sid), mapping, **options)
+    _no_options(kind, options, set(GIS_OPTIONS) | {"mapping"})
     return read_gis(resolve(value), **options)
 
 

@@ -45,8 +45,10 @@ NETWORK_KINDS = {
     "gis": "a GeoPackage / GeoJSON with layers substation, lines, customers",
     "pandapower_json": "a pandapower network file",
     "simbench": "a SimBench LV grid code, e.g. 1-LV-rural1--0-sw",
+    "area": "a GIS export with many substations, one feeder each (optional mapping, select)",
+    "cgmes": "CIM/CGMES files (zip, xml or a folder) of one substation's LV network",
 }
-_NETWORK_OPTIONS = {"name", "options"}
+_NETWORK_OPTIONS = {"name", "options", "mapping", "select", "substation", "excluded"}
 
 
 SCHEMA: dict[str, Field | Section] = {
@@ -136,12 +138,36 @@ def validate_networks(value: Any, base_dir: Path | None) -> tuple[list[Validatio
         if not isinstance(source, str) or not source:
             errors.append(ValidationError(f"{path}.{kind}", "must be a text", source))
             continue
+        if kind == "area":  # one entry per substation (gridv2x.network.area)
+            from gridv2x.network.area import scenario_entries
+
+            area_errors, entries = scenario_entries(entry, path, base_dir)
+            errors += area_errors
+            for item in entries:
+                if item["name"] in names:
+                    errors.append(
+                        ValidationError(f"{path}.area", "feeder name already used", item["name"])
+                    )
+                names[item["name"]] = i
+            out += entries
+            continue
         resolved = dict(entry)
-        if kind in ("gis", "pandapower_json"):
+        for key in sorted({"select", "substation", "excluded", "mapping"} & set(entry)):
+            if key != "mapping" or kind != "gis":
+                errors.append(
+                    ValidationError(f"{path}.{key}", f"is a key of area entries, not of {kind}")
+                )
+        if kind == "gis" and "mapping" in entry:
+            from gridv2x.network.area import resolve_mapping
+
+            mapping_error, resolved["mapping"] = resolve_mapping(entry["mapping"], base_dir)
+            if mapping_error:
+                errors.append(ValidationError(f"{path}.mapping", mapping_error, entry["mapping"]))
+        if kind in ("gis", "pandapower_json", "cgmes"):
             file = Path(source).expanduser()
             if not file.is_absolute() and base_dir is not None:
                 file = base_dir / file
-            if not (file.is_file() or (kind == "gis" and file.is_dir())):  # or GeoJSON folder
+            if not (file.is_file() or (kind in ("gis", "cgmes") and file.is_dir())):
                 errors.append(ValidationError(f"{path}.{kind}", f"file not found: {file}", source))
                 continue
             resolved[kind] = str(file.resolve())
@@ -186,7 +212,7 @@ def network_name(entry: dict[str, Any]) -> str:
     for kind in NETWORK_KINDS:
         if kind in entry:
             source = str(entry[kind])
-            return Path(source).stem if kind in ("gis", "pandapower_json") else source
+            return Path(source).stem if kind in ("gis", "pandapower_json", "cgmes") else source
     raise KeyError("networks entry without a kind")  # pragma: no cover - validated before
 
 
@@ -335,7 +361,11 @@ def describe() -> list[tuple[str, Any, str, str]]:
             "a list of entries",
             "Feeders to study; each entry one of: "
             + "; ".join(f"{k}: {d}" for k, d in NETWORK_KINDS.items())
-            + ". Optional `name` (feeder name in results) and `options` (reader options).",
+            + ". Optional `name` (feeder name in results) and `options` (reader options). An "
+            "`area` entry is one feeder per substation, named by its id; it takes `mapping` (a "
+            "YAML file or mapping of the export's layer, attribute and code names, e.g. "
+            "networks/mapping-sv.yaml; also for `gis`), `select` (substation ids) and "
+            "`options.strict` (false: study the substations without errors, list the others).",
         ),
     )
     return rows
