@@ -158,7 +158,7 @@ def _times(table: pd.DataFrame, path: Path, key: str) -> pd.Series:
     if col is None:
         raise InputError(
             f"{key}: {path} has no time column; give one of {', '.join(TIME_COLUMNS)} (or a date "
-            f"and a time-of-day column, e.g. Datum;Tid); given columns {list(table.columns)}"
+            f"and a time-of-day column, e.g. Datum;Tid); it has {len(table.columns)} other column(s) (not quoted)"
         )
     return table[col]
 
@@ -172,8 +172,8 @@ def read_meter_customers(path: str | Path, key: str = "demand.meter_customers") 
     if meter is None or customer is None:
         raise InputError(
             f"{key}: {path} needs a meter column ({', '.join(METER_ID_COLUMNS[:3])}, ...) and a "
-            f"customer column ({', '.join(CUSTOMER_ID_COLUMNS)}); given columns "
-            f"{list(table.columns)}"
+            f"customer column ({', '.join(CUSTOMER_ID_COLUMNS)}); it has "
+            f"{len(table.columns)} other column(s) (not quoted)"
         )
     ids = table[meter].astype(str).str.strip()
     dup = sorted(set(ids[ids.duplicated()]))
