@@ -26,6 +26,9 @@ import pandas as pd
 
 from gridv2x import metrics, reinforcement
 from gridv2x.errors import InputError, ScenarioError
+from gridv2x.execution import outfolder
+from gridv2x.execution.cluster import check_scheduler
+from gridv2x.execution.fingerprint import study_fingerprint
 from gridv2x.execution.runner import execute
 from gridv2x.execution.store import ResultsStore, write_frame_csv, write_json, write_text
 from gridv2x.scenario import Scenario, read_scenario
@@ -108,7 +111,7 @@ class StudyResult:
             The task or the table is not stored: an unknown ``task_id``, or a whole-period
             table of a task that scenario key ``study.time_series`` did not keep.
         """
-        folder = self.root / "results" / task_id
+        folder = self.root / "results" / outfolder.file_name(task_id)
         path = folder / f"{name}.parquet"
         if not path.is_file():
             if not (folder / "task.json").is_file():
@@ -143,9 +146,12 @@ class StudyResult:
             The output folder.
         """
         out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
         if out.resolve() != self.root.resolve():
-            shutil.copytree(self.root / "results", out / "results", dirs_exist_ok=True)
+            fingerprint = self.provenance.get("study_fingerprint") or self.scenario.digest()
+            outfolder.claim(out, fingerprint, self.scenario.name)  # one study per folder
+            shutil.copytree(
+                self.root / "results", outfolder.inside(out, out / "results"), dirs_exist_ok=True
+            )
         _write_tables(self, out)
         if report and not self.summary.empty:  # nothing to report when every task failed
             from gridv2x.report import build_report
@@ -171,6 +177,7 @@ def run(
     workers: int | None = None,
     out: str | Path | None = None,
     progress: bool = True,
+    dashboard: bool = False,
 ) -> StudyResult:
     """Run a study.
 
@@ -190,6 +197,8 @@ def run(
         temporary folder (use :meth:`StudyResult.write` to keep the results).
     progress : bool
         Show progress (bar on a terminal, log lines otherwise).
+    dashboard : bool
+        Serve the local cluster's dask dashboard on port 8787 (default: no dashboard).
 
     Returns
     -------
@@ -205,15 +214,20 @@ def run(
         scenario = read_scenario(scenario)
     started = time.perf_counter()
     started_at = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+    if scheduler:
+        check_scheduler(scheduler)  # a bad or unreachable address: exit 2, nothing written
     study = Study(scenario)
     validate_feeders(study)
+    fingerprint, _inputs = study_fingerprint(scenario)  # what the results are computed from
     tmp = None
     if out is None:
         tmp = tempfile.TemporaryDirectory(prefix="gridv2x-")
         root = Path(tmp.name)
     else:
         root = Path(out)
-    store = ResultsStore(root, scenario.digest())
+        if outfolder.claim(root, fingerprint, scenario.name) and progress:
+            print(f"gridv2x: {root} held another study's results; removed them", file=sys.stderr)
+    store = ResultsStore(root, fingerprint)
     root.mkdir(parents=True, exist_ok=True)
     from gridv2x.network import feeder_geojson
 
@@ -238,6 +252,8 @@ def run(
             progress=progress,
             already_done=done_before,
             first_strategy=study.strategies[0],
+            study_key=fingerprint,
+            dashboard=dashboard,
         )
 
     sensitivity_tables = None
@@ -245,7 +261,8 @@ def run(
         from gridv2x.sensitivity import run_sensitivity, tornado_table
 
         def run_variant(variant: Scenario, folder: Path, batch: list) -> dict[str, dict]:
-            variant_store = ResultsStore(folder, variant.digest())
+            variant_key = study_fingerprint(variant)[0]  # scenario and input file contents
+            variant_store = ResultsStore(folder, variant_key)
             todo = [task for task in batch if not variant_store.is_done(task)]
             ran.extend(todo)
             if todo:
@@ -258,6 +275,7 @@ def run(
                         workers=0 if workers is None and scheduler is None else workers,
                         progress=progress,
                         first_strategy=study.strategies[0],
+                        study_key=variant_key,
                     )
                 )
             return {
@@ -303,6 +321,7 @@ def run(
         len(ran),
         n_tasks if sensitivity_tables is not None else len(tasks),
     )
+    result.provenance["study_fingerprint"] = fingerprint
     if out is not None:
         _write_tables(result, root)
     return result
@@ -350,7 +369,8 @@ def _gather_task_tables(result: StudyResult) -> None:
     for name in V2X_TABLES:
         parts = []
         for row in summary[["task_id", *identity]].itertuples(index=False):
-            path = result.root / "results" / str(row.task_id) / f"{name}.parquet"
+            folder = outfolder.file_name(str(row.task_id))  # a task id is a label, not a path
+            path = result.root / "results" / folder / f"{name}.parquet"
             if path.is_file():
                 frame = pd.read_parquet(path)
                 for column in reversed(identity):
@@ -390,6 +410,7 @@ def _study_tables(result: StudyResult) -> None:
 
 def _write_tables(result: StudyResult, out: Path) -> None:
     summary = result.summary
+    outfolder.inside(out, out)
     write_frame_csv(out / "summary.csv", summary)
     write_text(
         out / "summary.json",

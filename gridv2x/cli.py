@@ -12,7 +12,8 @@ from pathlib import Path
 
 import click
 
-from gridv2x.errors import InputError, ScenarioError
+from gridv2x.errors import ClusterLost, InputError, ScenarioError
+from gridv2x.execution.outfolder import file_name
 
 EXIT_INVALID = 2
 EXIT_INTERNAL = 1
@@ -34,6 +35,8 @@ def _guard(func):
             _fail(f"error: {exc}", EXIT_INVALID)
         except InputError as exc:
             _fail(f"error: {exc}", EXIT_INVALID)
+        except ClusterLost as exc:  # one line, no traceback; finished tasks are kept
+            _fail(f"error: {exc}", EXIT_INTERNAL)
 
     return wrapper
 
@@ -57,6 +60,9 @@ def main() -> None:
     help="Worker processes of the local dask cluster [one per core]; 0 = no dask.",
 )
 @click.option("--quiet", is_flag=True, help="No progress output.")
+@click.option(
+    "--dashboard", is_flag=True, help="Serve the local dask cluster's dashboard on port 8787."
+)
 @click.option("--excel", is_flag=True, help="Also write results.xlsx (summary, hosting capacity).")
 @_guard
 def run(
@@ -65,6 +71,7 @@ def run(
     scheduler: str | None,
     workers: int | None,
     quiet: bool,
+    dashboard: bool,
     excel: bool,
 ):
     """Run the study in SCENARIO (a YAML file) and write the report."""
@@ -73,11 +80,16 @@ def run(
 
     keep_freed_memory()  # this process is ours (it writes the results and runs --workers 0)
     resolved = gridv2x.read_scenario(scenario)
-    out = out or Path("reports") / resolved.name
+    out = out or Path("reports") / file_name(resolved.name)  # a name is never a path
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out}: exists and is not a folder")
     result = gridv2x.run(
-        resolved, scheduler=scheduler, workers=workers, out=out, progress=not quiet
+        resolved,
+        scheduler=scheduler,
+        workers=workers,
+        out=out,
+        progress=not quiet,
+        dashboard=dashboard,
     )
     result.write(out)
     if excel:

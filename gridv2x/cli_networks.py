@@ -262,7 +262,9 @@ def export_command(name: str, fmt: str, out: str | None) -> None:
     from gridv2x.network import write_gis, write_pandapower_json
 
     feeder = load_any(name)
-    stem = feeder.name.replace("/", "_")
+    from gridv2x.execution.outfolder import file_name
+
+    stem = file_name(feeder.name)  # a feeder name (a GIS substation id) is never a path
     if fmt == "pandapower":
         target = write_pandapower_json(feeder, out or f"{stem}.json")
     elif fmt == "gpkg":

@@ -6,7 +6,7 @@ message and exit code 2 without a traceback.
 
 from __future__ import annotations
 
-__all__ = ["InputError", "ScenarioError"]
+__all__ = ["InputError", "ScenarioError", "ClusterLost", "unquoted"]
 
 
 class InputError(ValueError):
@@ -32,3 +32,32 @@ class ScenarioError(InputError):
         lines = [f"{source}: {len(self.errors)} problem(s) in the scenario"]
         lines += [f"  - {e}" for e in self.errors]
         super().__init__("\n".join(lines))
+
+
+class ClusterLost(RuntimeError):
+    """The dask cluster went away during a run (the finished tasks are kept; exit code 1)."""
+
+
+def unquoted(exc: BaseException) -> str:
+    """What went wrong reading a file, without quoting the file's contents.
+
+    Parser messages of pandas, GDAL and the JSON and datetime readers quote the text they
+    failed on (the first line of a file given by mistake, e.g. ``/etc/shadow``). Error
+    messages of gridv2x name the file and the key instead, and use this for the cause: the
+    system's reason for an operating-system error, else the kind of error.
+
+    Parameters
+    ----------
+    exc : BaseException
+        The exception a reader raised.
+
+    Returns
+    -------
+    str
+        E.g. ``"Permission denied"``, ``"not UTF-8 text"``, ``"ParserError"``.
+    """
+    if isinstance(exc, UnicodeError):
+        return "not UTF-8 text"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return type(exc).__name__

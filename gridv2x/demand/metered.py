@@ -20,7 +20,7 @@ from gridv2x.demand.formats import (
     read_meter_customers,
 )
 from gridv2x.demand.weather import _parse_times
-from gridv2x.errors import InputError
+from gridv2x.errors import InputError, unquoted
 
 __all__ = ["read_metered", "resample_energy", "map_profiles", "year_position_h"]
 
@@ -142,7 +142,7 @@ def read_metered(
     except InputError:
         raise
     except Exception as exc:  # parser errors of pandas / pyarrow
-        raise InputError(f"{_KEY}: cannot read {path}: {exc}") from exc
+        raise InputError(f"{_KEY}: cannot read {path}: {unquoted(exc)}") from exc
     if is_long_format(table):
         meters = read_meter_customers(meter_customers) if meter_customers is not None else None
         table = long_to_wide(table, path, _KEY, unit=unit, meter_customers=meters)
@@ -153,7 +153,7 @@ def read_metered(
         )
     if "time" not in table.columns:
         raise InputError(
-            f"{_KEY}: {path} has no 'time' column; given columns {list(table.columns)[:8]}; a "
+            f"{_KEY}: {path} has no 'time' column (it has {len(table.columns)} other column(s), not quoted); a "
             "wide table needs 'time' and one column per customer_id, long format a meter id, a "
             "time and a kwh or kw column"
         )

@@ -21,7 +21,7 @@ import pandas as pd
 from scipy.signal import lfilter
 
 from gridv2x.conventions import TIMEZONE
-from gridv2x.errors import InputError
+from gridv2x.errors import InputError, unquoted
 
 __all__ = [
     "ClimateZone",
@@ -332,8 +332,8 @@ def read_temperature(path: str | Path, index: pd.DatetimeIndex) -> pd.Series:
         missing = {"time", "temperature_c"} - set(table.columns)
         if missing:
             raise InputError(
-                f"climate.temperature_file: {path} lacks column(s) {sorted(missing)}; given "
-                f"columns {list(table.columns)}; required: time, temperature_c (or SMHI's own "
+                f"climate.temperature_file: {path} lacks column(s) {sorted(missing)} (it has "
+                f"{len(table.columns)} column(s), not quoted); required: time, temperature_c (or SMHI's own "
                 "download, Datum;Tid (UTC);Lufttemperatur;Kvalitet)"
             )
         times = _parse_times(table["time"], path, "climate.temperature_file")
@@ -397,7 +397,7 @@ def _parse_times(column: pd.Series, path: Path, key: str) -> pd.DatetimeIndex:
         except (ValueError, TypeError) as exc:
             raise InputError(
                 f"{key}: {path}: cannot parse column 'time' as ISO 8601 times "
-                f"(e.g. 2030-01-01T00:00+01:00): {exc}"
+                f"(e.g. 2030-01-01T00:00+01:00): {unquoted(exc)}"
             ) from exc
         if with_offset.any() and not with_offset.all():
             raise InputError(
@@ -413,6 +413,6 @@ def _parse_times(column: pd.Series, path: Path, key: str) -> pd.DatetimeIndex:
         except Exception as exc:  # pytz/zoneinfo raise several kinds
             raise InputError(
                 f"{key}: {path}: local times without UTC offset are ambiguous at the autumn "
-                f"daylight-saving change ({exc}); give times with offsets, e.g. +01:00"
+                f"daylight-saving change ({unquoted(exc)}); give times with offsets, e.g. +01:00"
             ) from exc
     return index.tz_convert("UTC")

@@ -47,7 +47,7 @@ from shapely.geometry import LineString, Point
 from shapely.ops import substring
 
 from gridv2x.conventions import CUSTOMER_COLUMNS
-from gridv2x.errors import InputError
+from gridv2x.errors import InputError, unquoted
 from gridv2x.network.builder import (
     ANNUAL_KWH,
     GRID_SK_MVA,
@@ -145,7 +145,7 @@ def _read_layers(
                 Problem(
                     ERROR,
                     "missing_layer",
-                    f"cannot read layer {theirs!r} from {path.name} ({exc}); the file needs "
+                    f"cannot read layer {theirs!r} from {path.name} ({unquoted(exc)}); the file needs "
                     f"layers {', '.join(mapping.layer_name(n) for n in LAYERS)}"
                     + (f" (its layers: {', '.join(names.values())})" if names else ""),
                     layer=layer,

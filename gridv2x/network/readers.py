@@ -18,6 +18,7 @@ from gridv2x.errors import InputError
 from gridv2x.network.catalogue import main_fuse_a
 from gridv2x.network.design import VELANDER
 from gridv2x.network.feeder import Feeder, bus_xy
+from gridv2x.network.pp_json import load_pandapower_json
 
 __all__ = [
     "read_network",
@@ -173,11 +174,13 @@ def read_pandapower_json(path: str | os.PathLike, *, name: str | None = None) ->
     path = Path(path)
     if not path.is_file():
         raise InputError(f"pandapower_json: file {str(path)!r} does not exist")
+    net = load_pandapower_json(path)  # data only: never imports what the file names
     try:
-        net = pp.from_json(str(path))
-    except Exception as exc:  # pandapower raises many kinds
+        pp.convert_format(net)  # older pandapower layouts (as pandapower.from_json does)
+    except Exception:  # noqa: BLE001 - pandapower raises many kinds
         raise InputError(
-            f"pandapower_json: {str(path)!r} is not a pandapower network file ({exc})"
+            f"pandapower_json: {str(path)!r} is not a pandapower network file pandapower "
+            f"{pp.__version__} can convert"
         ) from None
     _lv_side_check(net, str(path))
     meta = net.get(META_KEY) if META_KEY in net else None

@@ -26,6 +26,7 @@ from markupsafe import Markup
 from gridv2x.report import assess
 from gridv2x.report import figures as figs
 from gridv2x.report import v2x as report_v2x
+from gridv2x.report.csp import lock_scripts
 from gridv2x.report.load import ReportData, TaskData, load_results
 
 __all__ = ["build_report", "render_report", "REPORT_NAME"]
@@ -834,7 +835,8 @@ def render_report(data: ReportData) -> str:
         "plotlyjs": Markup(get_plotlyjs()),
         "n_figures": fig.n,
     }
-    return _environment().get_template("report.html.j2").render(**context)
+    html = _environment().get_template("report.html.j2").render(**context)
+    return lock_scripts(html)  # CSP: only the report's own inline scripts run (by hash)
 
 
 def _umask() -> int:

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from gridv2x.errors import InputError
+from gridv2x.execution.outfolder import file_name
 
 __all__ = ["ReportData", "TaskData", "load_results", "DEFAULT_LIMITS"]
 
@@ -74,6 +75,7 @@ class ReportData:
     """Charging sessions per feeder (lowest seed at the highest share or latest year)."""
     base_load: dict[str, pd.DataFrame] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    _task_folders: dict[str, Path] = field(default_factory=dict, repr=False)
 
     @property
     def limits(self) -> dict[str, Any]:
@@ -103,7 +105,22 @@ class ReportData:
 
     def task(self, task_id: str) -> TaskData:
         """Read one task's stored results (parts that are missing are ``None``)."""
-        return _read_task(self.outdir / "results" / str(task_id), str(task_id))
+        return _read_task(self._task_folder(str(task_id)), str(task_id))
+
+    def _task_folder(self, task_id: str) -> Path:
+        """The folder of ``task_id``: the one whose task.json names it (a task id is a label,
+        its folder a safe file name, :func:`gridv2x.execution.outfolder.file_name`)."""
+        results = self.outdir / "results"
+        if not self._task_folders and results.is_dir():
+            for task_json in results.glob("*/task.json"):
+                try:
+                    info = json.loads(task_json.read_text(encoding="utf-8"))
+                except (OSError, ValueError):
+                    continue
+                task = info.get("task") if isinstance(info, dict) else None
+                if isinstance(task, dict) and task.get("task_id") is not None:
+                    self._task_folders[str(task["task_id"])] = task_json.parent
+        return self._task_folders.get(task_id, results / file_name(task_id))
 
 
 def _read_parquet(path: Path, notes: list[str] | None = None) -> pd.DataFrame | None:
@@ -189,7 +206,8 @@ def _task_ids_from_store(results: Path) -> pd.DataFrame | None:
         if isinstance(info.get("task"), dict):
             flat.update({k: v for k, v in info["task"].items() if k not in flat})
         flat.update({k: v for k, v in info.items() if not isinstance(v, dict | list)})
-        flat["task_id"] = task_json.parent.name
+        task = info.get("task") if isinstance(info.get("task"), dict) else {}
+        flat["task_id"] = str(task.get("task_id") or task_json.parent.name)
         rows.append(flat)
     return pd.DataFrame(rows) if rows else None
 
@@ -343,12 +361,14 @@ def load_results(outdir: str | Path) -> ReportData:
                 if col in frame.columns:
                     frame[col] = frame[col].astype(str)
 
+    # files are named by file_name(feeder): map them back to the feeder names of the summary
+    names = {file_name(f): f for f in summary["feeder"].astype(str).unique()}
     feeders_dir = outdir / "results" / "feeders"
     if feeders_dir.is_dir():
         for path in sorted(feeders_dir.glob("*.geojson")):
             geo = _read_geojson(path, notes)
             if geo is not None:
-                data.feeders_geo[path.stem] = geo
+                data.feeders_geo[names.get(path.stem, path.stem)] = geo
 
     fleet_dir = outdir / "results" / "fleet"
     fleet_files: dict[str, tuple[tuple, Path]] = {}
@@ -358,7 +378,8 @@ def load_results(outdir: str | Path) -> ReportData:
             if stem.endswith("-base_load"):
                 frame = _read_parquet(path, notes)
                 if frame is not None:
-                    data.base_load[stem[: -len("-base_load")]] = frame
+                    feeder = stem[: -len("-base_load")]
+                    data.base_load[names.get(feeder, feeder)] = frame
                 continue
             match = _FLEET_RE.match(stem)
             if match:
@@ -374,5 +395,5 @@ def load_results(outdir: str | Path) -> ReportData:
         for feeder, (_rank, path) in fleet_files.items():
             frame = _read_parquet(path, notes)
             if frame is not None:
-                data.sessions[feeder] = frame
+                data.sessions[names.get(feeder, feeder)] = frame
     return data
