@@ -23,8 +23,11 @@ from typing import Any
 
 import pandas as pd
 
-from gridv2x import metrics, results
+from gridv2x import metrics, reinforcement, results
 from gridv2x.errors import InputError, ScenarioError
+from gridv2x.execution import outfolder
+from gridv2x.execution.cluster import check_scheduler
+from gridv2x.execution.fingerprint import study_fingerprint
 from gridv2x.execution.runner import execute
 from gridv2x.execution.store import ResultsStore, write_frame_csv, write_json, write_text
 from gridv2x.scenario import Scenario, read_scenario
@@ -64,6 +67,10 @@ class StudyResult:
         For ``hosting_capacity`` studies (EPRI stochastic method).
     forecast, deferral : DataFrame or None
         For ``adoption_forecast`` studies.
+    reinforcement, economics : DataFrame or None
+        One row per task and reinforcement measure (``reinforcement.csv``) and the economics
+        of each task (``economics.csv``: cost, present value, deferral, value of V1G/V2G per
+        EV and year, V2G wear and charger cost); None when reinforcement is disabled.
     sensitivity, sensitivity_draws : DataFrame or None
         For ``sensitivity`` studies: the tornado table and every draw's capacity
         (:mod:`gridv2x.sensitivity`).
@@ -83,6 +90,8 @@ class StudyResult:
     hosting_capacity: pd.DataFrame | None = None
     forecast: pd.DataFrame | None = None
     deferral: pd.DataFrame | None = None
+    reinforcement: pd.DataFrame | None = None
+    economics: pd.DataFrame | None = None
     sensitivity: pd.DataFrame | None = None
     sensitivity_draws: pd.DataFrame | None = None
     flexibility: pd.DataFrame | None = None
@@ -135,10 +144,13 @@ class StudyResult:
             The output folder.
         """
         out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
         if out.resolve() != self.root.resolve():
+            fingerprint = self.provenance.get("study_fingerprint") or self.scenario.digest()
+            outfolder.claim(out, fingerprint, self.scenario.name)  # one study per folder
             shutil.copytree(
-                self.root / results.RESULTS_DIR, out / results.RESULTS_DIR, dirs_exist_ok=True
+                self.root / results.RESULTS_DIR,
+                outfolder.inside(out, out / results.RESULTS_DIR),
+                dirs_exist_ok=True,
             )
         _write_tables(self, out)
         if report and not self.summary.empty:  # nothing to report when every task failed
@@ -165,6 +177,7 @@ def run(
     workers: int | None = None,
     out: str | Path | None = None,
     progress: bool = True,
+    dashboard: bool = False,
 ) -> StudyResult:
     """Run a study.
 
@@ -184,6 +197,8 @@ def run(
         temporary folder (use :meth:`StudyResult.write` to keep the results).
     progress : bool
         Show progress (bar on a terminal, log lines otherwise).
+    dashboard : bool
+        Serve the local cluster's dask dashboard on port 8787 (default: no dashboard).
 
     Returns
     -------
@@ -199,15 +214,20 @@ def run(
         scenario = read_scenario(scenario)
     started = time.perf_counter()
     started_at = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+    if scheduler:
+        check_scheduler(scheduler)  # a bad or unreachable address: exit 2, nothing written
     study = Study(scenario)
     validate_feeders(study)
+    fingerprint, _inputs = study_fingerprint(scenario)  # what the results are computed from
     tmp = None
     if out is None:
         tmp = tempfile.TemporaryDirectory(prefix="gridv2x-")
         root = Path(tmp.name)
     else:
         root = Path(out)
-    store = ResultsStore(root, scenario.digest())
+        if outfolder.claim(root, fingerprint, scenario.name) and progress:
+            print(f"gridv2x: {root} held another study's results; removed them", file=sys.stderr)
+    store = ResultsStore(root, fingerprint)
     root.mkdir(parents=True, exist_ok=True)
     from gridv2x.network import feeder_geojson
 
@@ -232,6 +252,8 @@ def run(
             progress=progress,
             already_done=done_before,
             first_strategy=study.strategies[0],
+            study_key=fingerprint,
+            dashboard=dashboard,
         )
 
     sensitivity_tables = None
@@ -239,7 +261,8 @@ def run(
         from gridv2x.sensitivity import run_sensitivity, tornado_table
 
         def run_variant(variant: Scenario, folder: Path, batch: list) -> dict[str, dict]:
-            variant_store = ResultsStore(folder, variant.digest())
+            variant_key = study_fingerprint(variant)[0]  # scenario and input file contents
+            variant_store = ResultsStore(folder, variant_key)
             todo = [task for task in batch if not variant_store.is_done(task)]
             ran.extend(todo)
             if todo:
@@ -252,6 +275,7 @@ def run(
                         workers=0 if workers is None and scheduler is None else workers,
                         progress=progress,
                         first_strategy=study.strategies[0],
+                        study_key=variant_key,
                     )
                 )
             return {
@@ -297,6 +321,7 @@ def run(
         len(ran),
         n_tasks if sensitivity_tables is not None else len(tasks),
     )
+    result.provenance["study_fingerprint"] = fingerprint
     if out is not None:
         _write_tables(result, root)
     return result
@@ -318,7 +343,7 @@ def load_result(out: str | Path) -> StudyResult:
     )
     result = StudyResult(scenario=scenario, root=out, summary=summary)
     _study_tables(result)
-    for name in ("sensitivity", "sensitivity_draws"):
+    for name in results.SENSITIVITY_TABLES:
         if (out / f"{name}.csv").is_file():
             setattr(result, name, pd.read_csv(out / f"{name}.csv"))
     provenance = out / "provenance.json"
@@ -363,6 +388,8 @@ def _study_tables(result: StudyResult) -> None:
     summary = result.summary
     if summary.empty or "violation" not in summary:
         return
+    result.reinforcement = reinforcement.reinforcement_table(summary)
+    result.economics = reinforcement.study_economics(summary, result.scenario)
     table = summary.assign(violation=summary["violation"].astype(bool))
     from gridv2x.execution.sequential import design_of
 
@@ -382,16 +409,25 @@ def _study_tables(result: StudyResult) -> None:
 
 def _write_tables(result: StudyResult, out: Path) -> None:
     summary = result.summary
+    outfolder.inside(out, out)
     write_frame_csv(out / "summary.csv", summary)
     write_text(
         out / "summary.json",
         summary.to_json(orient="records", indent=2, date_format="iso", default_handler=str),
     )
-    for name in (*results.STUDY_TABLES, *V2X_TABLES, "sensitivity", "sensitivity_draws"):
+    for name in (
+        *results.STUDY_TABLES,
+        *V2X_TABLES,
+        *results.REINFORCEMENT_TABLES,
+        *results.SENSITIVITY_TABLES,
+    ):
         table = getattr(result, name)
         if table is not None:
             write_frame_csv(out / f"{name}.csv", table)
     write_text(out / "scenario.resolved.yaml", result.scenario.to_yaml())
+    from gridv2x.report.area import write_area_results
+
+    write_area_results(out, result.hosting_capacity)  # several feeders: ranked, on a map
     provenance = dict(result.provenance)
     if result.failures:
         provenance["failures"] = result.failures

@@ -12,9 +12,8 @@ from pathlib import Path
 import click
 
 from gridv2x.cli_networks import networks
-from gridv2x.errors import InputError, exit_on_input_error
-
-EXIT_INTERNAL = 1
+from gridv2x.errors import EXIT_INTERNAL, InputError, exit_on_input_error
+from gridv2x.execution.outfolder import file_name
 
 
 def _fail(message: str, code: int) -> None:
@@ -41,21 +40,42 @@ def main() -> None:
     help="Worker processes of the local dask cluster [one per core]; 0 = no dask.",
 )
 @click.option("--quiet", is_flag=True, help="No progress output.")
+@click.option(
+    "--dashboard", is_flag=True, help="Serve the local dask cluster's dashboard on port 8787."
+)
+@click.option("--excel", is_flag=True, help="Also write results.xlsx (summary, hosting capacity).")
 @exit_on_input_error
-def run(scenario: Path, out: Path | None, scheduler: str | None, workers: int | None, quiet: bool):
+def run(
+    scenario: Path,
+    out: Path | None,
+    scheduler: str | None,
+    workers: int | None,
+    quiet: bool,
+    dashboard: bool,
+    excel: bool,
+):
     """Run the study in SCENARIO (a YAML file) and write the report."""
     import gridv2x
     from gridv2x.execution.memory import keep_freed_memory
 
     keep_freed_memory()  # this process is ours (it writes the results and runs --workers 0)
     resolved = gridv2x.read_scenario(scenario)
-    out = out or Path("reports") / resolved.name
+    out = out or Path("reports") / file_name(resolved.name)  # a name is never a path
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out}: exists and is not a folder")
     result = gridv2x.run(
-        resolved, scheduler=scheduler, workers=workers, out=out, progress=not quiet
+        resolved,
+        scheduler=scheduler,
+        workers=workers,
+        out=out,
+        progress=not quiet,
+        dashboard=dashboard,
     )
     result.write(out)
+    if excel:
+        from gridv2x.report.excel import write_excel
+
+        click.echo(f"excel: {write_excel(out)}")
     if not quiet:
         _print_summary(result)
     click.echo(f"report: {out / 'report.html'}")
@@ -141,8 +161,9 @@ def validate(scenario: Path):
 
 @main.command()
 @click.argument("outdir", type=click.Path(path_type=Path))
+@click.option("--excel", is_flag=True, help="Also write results.xlsx.")
 @exit_on_input_error
-def report(outdir: Path):
+def report(outdir: Path, excel: bool):
     """Rebuild OUTDIR/report.html from stored results, without rerunning the study."""
     from gridv2x.report import build_report
 
@@ -152,6 +173,10 @@ def report(outdir: Path):
         )
     path = build_report(outdir)
     click.echo(f"report: {path}")
+    if excel:
+        from gridv2x.report.excel import write_excel
+
+        click.echo(f"excel: {write_excel(outdir)}")
 
 
 @main.command()

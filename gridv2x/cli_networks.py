@@ -32,9 +32,13 @@ def load_any(source: str, **gis_options):
             return read_gis(path.parent, **gis_options)
         if path.suffix.lower() == ".json":
             return read_pandapower_json(path)
+        if path.suffix.lower() in (".zip", ".xml"):
+            from gridv2x.network.cgmes import read_cgmes
+
+            return read_cgmes(path)
         raise InputError(
             f"{source!r}: unknown file type {path.suffix!r}; allowed: .gpkg, a folder of "
-            ".geojson layers, .json (pandapower)"
+            ".geojson or .shp layers, .json (pandapower), .zip / .xml (CGMES)"
         )
     if "-LV-" in source:
         return read_simbench(source)
@@ -106,6 +110,19 @@ def show_command(name: str, design: bool) -> None:
     help="--strict (default): exit 2 if any error; --warn: report, exit 0.",
 )
 @click.option("--design/--no-design", default=True, help="Also run the design checks.")
+@click.option(
+    "--mapping",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="YAML mapping of your layer, attribute and code names (networks/mapping-sv.yaml).",
+)
+@click.option(
+    "--area/--single",
+    "area",
+    default=None,
+    help="Check a file of many substations per substation [default: when the substation "
+    "layer holds more than one point].",
+)
 @exit_on_input_error
 def check_command(
     path: str,
@@ -114,31 +131,45 @@ def check_command(
     gap_search_m: float,
     strict: bool,
     design: bool,
+    mapping: str | None,
+    area: bool | None,
 ) -> None:
-    """Check a network (GIS .gpkg / GeoJSON folder, pandapower .json, or a builtin name).
+    """Check a network (GIS .gpkg / GeoJSON or shapefile folder, pandapower .json, or a
+    builtin name); a GIS file of many substations is checked per substation.
 
     Reports every problem at once, naming the features and how to fix them.
     """
     from gridv2x.network import check_feeder, check_gis, design_check
     from gridv2x.network.checks import ERROR, WARNING, Problem, format_problems
+    from gridv2x.network.mapping import read_mapping
 
+    mp = read_mapping(mapping)  # a malformed mapping stops here (exit 2, naming the key)
     p = Path(path)
-    is_gis = p.exists() and (p.is_dir() or p.suffix.lower() in (".gpkg", ".geojson"))
+    is_gis = p.exists() and (p.is_dir() or p.suffix.lower() in (".gpkg", ".geojson", ".shp"))
     feeder = None
+    options = {
+        "snap_tolerance_m": snap_tolerance_m,
+        "max_service_m": max_service_m,
+        "gap_search_m": gap_search_m,
+    }
     if is_gis:
-        target = p.parent if p.suffix.lower() == ".geojson" else p
-        options = {
-            "snap_tolerance_m": snap_tolerance_m,
-            "max_service_m": max_service_m,
-            "gap_search_m": gap_search_m,
-        }
-        problems = check_gis(target, **options)
+        target = p.parent if p.suffix.lower() in (".geojson", ".shp") else p
+        if area is None:
+            from gridv2x.network.area import area_substations
+
+            area = len(area_substations(target, mp)) > 1
+        if area:
+            _check_area(target, mp, options, strict)
+            return
+        problems = check_gis(target, mp, **options)
         if not any(pr.is_error for pr in problems):
             # the feeder as `validate` and `run` build it, checked as they check it; its
             # reader's warnings are the problems listed above, so they are not issued again
+            from gridv2x.network import read_gis
+
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                feeder = load_any(str(target), strict=False, **options)
+                feeder = read_gis(target, mp, strict=False, **options)
             problems += check_feeder(feeder)
     else:
         feeder = load_any(path)
@@ -153,6 +184,46 @@ def check_command(
         click.echo(text, err=True)
         sys.exit(2)
     click.echo(text if problems else f"{path}: no problems found")
+
+
+def _check_area(target: Path, mapping, gis_options: dict, strict: bool) -> None:
+    """Per-substation problems of an area file; exit 2 with --strict if any is an error."""
+    from gridv2x.network.area import check_area
+
+    check = check_area(target, mapping, **gis_options)
+    text = check.text()
+    has_errors = bool(check.excluded) or any(p.is_error for p in check.area)
+    if has_errors and strict:
+        click.echo(text, err=True)
+        sys.exit(2)
+    click.echo(text)
+
+
+@networks.command("synthesize")
+@click.option("--feeders", type=click.IntRange(min=1), required=True, help="Substations.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(),
+    required=True,
+    help="Output .gpkg (or a folder of GeoJSON); the mapping is written next to it.",
+)
+@exit_on_input_error
+def synthesize_command(feeders: int, seed: int, out: str) -> None:
+    """Write a synthetic Swedish municipality of FEEDERS substations as a NIS-like export.
+
+    Swedish layer and attribute names (networks/mapping-sv.yaml, copied next to the output
+    as <name>-mapping.yaml); read it with `networks check OUT --mapping ...` or a scenario
+    entry `{area: OUT, mapping: ...}`.
+    """
+    import shutil
+
+    from gridv2x.network.synthesize import SWEDISH_MAPPING, synthesize_area, write_area
+
+    target = write_area(synthesize_area(feeders, seed), out)
+    mapping = target.with_name(f"{target.stem}-mapping.yaml")
+    shutil.copyfile(SWEDISH_MAPPING, mapping)
+    click.echo(f"{target}\n{mapping}")
 
 
 @networks.command("export")
@@ -176,7 +247,9 @@ def export_command(name: str, fmt: str, out: str | None) -> None:
     from gridv2x.network import write_gis, write_pandapower_json
 
     feeder = load_any(name)
-    stem = feeder.name.replace("/", "_")
+    from gridv2x.execution.outfolder import file_name
+
+    stem = file_name(feeder.name)  # a feeder name (a GIS substation id) is never a path
     if fmt == "pandapower":
         target = write_pandapower_json(feeder, out or f"{stem}.json")
     elif fmt == "gpkg":

@@ -112,7 +112,11 @@ def check_inputs(study: Study) -> list[ValidationError]:
                 "demand.metered_file",
                 errors,
                 lambda feeder=feeder: read_metered(
-                    demand["metered_file"], feeder.customers, index, unit=demand["metered_unit"]
+                    demand["metered_file"],
+                    feeder.customers,
+                    index,
+                    unit=demand["metered_unit"],
+                    meter_customers=demand.get("meter_customers"),
                 ),
                 label=name,
             )

@@ -7,11 +7,18 @@ table or file name itself. Layout (docs/design.md, docs/architecture.md)::
 
     summary.csv, summary.json                  one row per task
     hosting_capacity.csv, violation_probability.csv, forecast.csv, deferral.csv
+    reinforcement.csv, economics.csv                      (reinforcement.enabled)
+    sensitivity.csv, sensitivity_draws.csv                (a sensitivity study)
     flexibility.csv, markets.csv, resilience.csv          (v2x.enabled: gathered task tables)
     scenario.resolved.yaml, provenance.json, report.html
     results/<task_id>/<frame>.parquet, task.json         (frame: TASK_FRAMES)
     results/feeders/<feeder>.geojson
     results/fleet/<feeder>-seed<k>[-share<s>][-y<year>].parquet, <feeder>-base_load.parquet
+
+Task ids and feeder names are labels: in file and folder names they appear as
+:func:`file_name` of the label: the label itself when it is a safe file name (letters, digits,
+``_ . -``, no leading dot, at most :data:`MAX_NAME_BYTES`), else a slug of it plus 10 hex
+digits of its SHA-256 (deterministic, so a rerun finds its files; never a path).
 
 The charted task
 ----------------
@@ -25,6 +32,9 @@ report charts are the tasks that keep their whole-period tables.
 
 from __future__ import annotations
 
+import hashlib
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -32,16 +42,22 @@ from typing import Any
 import pandas as pd
 
 __all__ = [
+    "MAX_NAME_BYTES",
+    "file_name",
     "RESULTS_DIR",
     "TASK_FILE",
     "TASK_FRAMES",
     "WHOLE_PERIOD_FRAMES",
     "V2X_FRAMES",
     "STUDY_TABLES",
+    "REINFORCEMENT_TABLES",
+    "SENSITIVITY_TABLES",
     "LEVEL_COLUMNS",
     "task_dir",
     "frame_path",
+    "frame_file",
     "feeders_dir",
+    "feeder_file",
     "fleet_dir",
     "fleet_file",
     "base_load_file",
@@ -49,6 +65,47 @@ __all__ = [
     "charted_rows",
     "charted_tasks",
 ]
+
+MAX_NAME_BYTES = 120
+"""Longest name [bytes, UTF-8] kept as it is in a file name; task ids add suffixes to it and
+most file systems allow 255 bytes per path component."""
+
+_SAFE = re.compile(r"\w[\w.-]*")  # letters (any script), digits, _ . - ; no leading dot
+_HASH_DIGITS = 10
+_SLUG_BYTES = 60
+
+
+def file_name(name: Any) -> str:
+    """A safe file name (one path component) for ``name``; deterministic.
+
+    Parameters
+    ----------
+    name : str
+        Any text (other values are turned into text).
+
+    Returns
+    -------
+    str
+        ``name`` itself when it is already safe, else ``<slug>-<10 hex digits>``.
+
+    Examples
+    --------
+    >>> file_name("se-villa-small")
+    'se-villa-small'
+    >>> file_name("../../victim")[:7]
+    'victim-'
+    """
+    text = str(name)
+    if _SAFE.fullmatch(text) and len(text.encode()) <= MAX_NAME_BYTES:
+        return text
+    slug = re.sub(r"[^\w.-]+", "-", unicodedata.normalize("NFC", text))
+    slug = re.sub(r"\.{2,}", ".", slug).strip(".-")
+    while len(slug.encode()) > _SLUG_BYTES:
+        slug = slug[:-1]
+    slug = slug.strip(".-")
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:_HASH_DIGITS]
+    return f"{slug}-{digest}" if slug else f"name-{digest}"
+
 
 RESULTS_DIR = "results"
 """Folder of the per-task results inside an output folder."""
@@ -80,23 +137,39 @@ V2X_FRAMES = ("flexibility", "markets", "resilience")
 STUDY_TABLES = ("violation_probability", "hosting_capacity", "forecast", "deferral")
 """Study tables computed from the summary, each written as ``<name>.csv``."""
 
+REINFORCEMENT_TABLES = ("reinforcement", "economics")
+"""Study tables of scenario section ``reinforcement`` (``<name>.csv``; None when disabled)."""
+
+SENSITIVITY_TABLES = ("sensitivity", "sensitivity_draws")
+"""Study tables of a sensitivity study (``<name>.csv``)."""
+
 LEVEL_COLUMNS = ("ev_share_target", "year")
 """Summary columns that identify a study level (hosting-capacity share, forecast year)."""
 
 
 def task_dir(root: str | Path, task_id: str) -> Path:
-    """Folder of one task's results."""
-    return Path(root) / RESULTS_DIR / str(task_id)
+    """Folder of one task's results (named by the safe file name of the task id)."""
+    return Path(root) / RESULTS_DIR / file_name(str(task_id))
 
 
 def frame_path(root: str | Path, task_id: str, name: str) -> Path:
     """File of one task table (``name`` in :data:`TASK_FRAMES`)."""
-    return task_dir(root, task_id) / f"{name}.parquet"
+    return frame_file(task_dir(root, task_id), name)
+
+
+def frame_file(folder: str | Path, name: str) -> Path:
+    """File of one task table in a task's folder (``name`` in :data:`TASK_FRAMES`)."""
+    return Path(folder) / f"{name}.parquet"
 
 
 def feeders_dir(root: str | Path) -> Path:
     """Folder of the feeder maps (``<feeder>.geojson``)."""
     return Path(root) / RESULTS_DIR / "feeders"
+
+
+def feeder_file(root: str | Path, feeder: str) -> Path:
+    """Map of one feeder (GeoJSON, named by the safe file name of the feeder)."""
+    return feeders_dir(root) / f"{file_name(feeder)}.geojson"
 
 
 def fleet_dir(root: str | Path) -> Path:
@@ -108,7 +181,7 @@ def fleet_file(
     root: str | Path, feeder: str, draw: int, ev_share: float | None, year: int | None
 ) -> Path:
     """Charging sessions of one draw of one feeder (at one EV share or year)."""
-    name = f"{feeder}-seed{draw}"
+    name = f"{file_name(feeder)}-seed{draw}"
     if ev_share is not None:
         name += f"-share{ev_share:.4f}"
     if year is not None:
@@ -118,7 +191,7 @@ def fleet_file(
 
 def base_load_file(root: str | Path, feeder: str) -> Path:
     """Base-load duration curves of one feeder."""
-    return fleet_dir(root) / f"{feeder}-base_load.parquet"
+    return fleet_dir(root) / f"{file_name(feeder)}-base_load.parquet"
 
 
 def keeps_time_series(

@@ -22,9 +22,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gridv2x import adoption, charging, demand, metrics, mobility, period, powerflow, results, v2x
+from gridv2x import (
+    adoption,
+    charging,
+    demand,
+    metrics,
+    mobility,
+    period,
+    powerflow,
+    reinforcement,
+    results,
+    v2x,
+)
 from gridv2x.conventions import KW_PER_MW, PHASES, period_index, step_hours
-from gridv2x.network import Feeder, network_kind, read_network
+from gridv2x.network import Feeder, read_network
 from gridv2x.scenario import Scenario
 
 __all__ = ["Task", "Study", "StudyInputs", "TaskOutput", "stage_rng"]
@@ -163,7 +174,7 @@ class Study:
     # ------------------------------------------------------------------ plan
     @property
     def feeder_names(self) -> list[str]:
-        return [entry["name"] for entry in self.scenario.networks]
+        return [e["name"] for e in self.scenario.networks if not e.get("excluded")]
 
     @property
     def strategies(self) -> list[str]:
@@ -199,8 +210,8 @@ class Study:
         """The feeder called ``name``, read once and cached, with the scenario's slack and tap."""
         if name not in self._feeders:
             entry = next(e for e in self.scenario.networks if e["name"] == name)
-            kind = network_kind(entry)
-            feeder = read_network({kind: entry[kind], **entry.get("options", {})}, Path.cwd())
+            keep = {k: v for k, v in entry.items() if k not in ("name", "options", "excluded")}
+            feeder = read_network({**keep, **entry.get("options", {})}, Path.cwd())
             feeder.name = name
             powerflow_cfg = self.scenario["powerflow"]
             net = feeder.net
@@ -335,6 +346,7 @@ class Study:
             feeder, base_p_kw, base_q_kvar, ev_kw, asymmetric=asymmetric
         )
         pf = self._run_powerflow(feeder, load_p_mw, load_q_mvar)
+        plan = self._reinforce(feeder, load_p_mw, load_q_mvar, pf)
         stats = metrics.customer_statistics(  # shared by the summary and the tables
             pf,
             feeder.customers,
@@ -357,6 +369,7 @@ class Study:
             "n_customers": n_customers,
             **summary,
         }
+        summary.update(reinforcement.summary_columns(plan))
         summary["ev_to_ev_kwh"] = ev.ev_to_ev_kwh
         summary["charging_foresight"] = charging_options.get("foresight", "forecast")
         summary["charging_coordination"] = charging_options.get("coordination", "feeder")
@@ -401,6 +414,12 @@ class Study:
             options=options,
         )
 
+    def _reinforce(self, feeder, load_p_mw, load_q_mvar, pf):
+        """The task's reinforcement plan (scenario section ``reinforcement``), or None."""
+        return reinforcement.plan_for_task(
+            feeder, load_p_mw, load_q_mvar, pf, self.scenario, threads=self.powerflow_threads
+        )
+
     def run_task(self, task: Task) -> TaskOutput:
         """Prepare and simulate one task (no sharing across strategies)."""
         feeder = self.feeder(task.feeder)
@@ -409,11 +428,12 @@ class Study:
     def _run_powerflow(self, feeder: Feeder, load_p_mw: pd.DataFrame, load_q_mvar: pd.DataFrame):
         cfg = self.scenario["powerflow"]
         asymmetric = bool(cfg.get("asymmetric", False))
-        if cfg["engine"] == "pgm":
+        if cfg["engine"] != "pandapower":
             key = (feeder.name, asymmetric)
             if key not in self._engines:  # built once per feeder, updated per step
-                self._engines[key] = powerflow.TimeseriesEngine(
-                    feeder.net,
+                self._engines[key] = powerflow.build_engine(
+                    powerflow.prepare_net(feeder.net, asymmetric=asymmetric),
+                    cfg["engine"],
                     asymmetric=asymmetric,
                     threads=self.powerflow_threads,
                     error_tolerance=cfg["error_tolerance_pu"],
@@ -452,8 +472,9 @@ def customer_loads(
         EV power [time x customer_id] [kW]; for ``asymmetric`` columns are
         ``(customer_id, phase)``.
     asymmetric : bool
-        Build per-phase inputs (columns ``(load index, phase)``): three-phase customers split
-        evenly, single-phase ones on their phase.
+        Build per-phase inputs (columns ``(load index, phase)``): single-phase customers on
+        their phase, three-phase ones with their single-phase appliances on a main phase and
+        the rest balanced (:func:`gridv2x.demand.phases.household_phase_shares`).
 
     Returns
     -------
@@ -474,18 +495,11 @@ def customer_loads(
         load_p = pd.DataFrame(total_p.to_numpy() / KW_PER_MW, index=base_p.index, columns=loads)
         load_q = pd.DataFrame(base_q.to_numpy() / KW_PER_MW, index=base_p.index, columns=loads)
         return load_p, load_q, total_p, base_q
-    # per phase: household share per phase, then EV per phase
+    # per phase: household share per phase (demand.phases), then EV per phase
     n_t = len(base_p.index)
-    p = np.zeros((n_t, len(ids), 3))
-    q = np.zeros((n_t, len(ids), 3))
-    for j, phase in enumerate(customers["phase"].astype(str)):
-        if phase in PHASES:
-            k = PHASES.index(phase)
-            p[:, j, k] = base_p.iloc[:, j].to_numpy()
-            q[:, j, k] = base_q.iloc[:, j].to_numpy()
-        else:
-            p[:, j, :] = base_p.iloc[:, j].to_numpy()[:, None] / 3.0
-            q[:, j, :] = base_q.iloc[:, j].to_numpy()[:, None] / 3.0
+    shares = demand.household_phase_shares(customers)[None, :, :]
+    p = base_p.to_numpy()[:, :, None] * shares
+    q = base_q.to_numpy()[:, :, None] * shares
     if len(ev_kw.columns):
         position = {cid: j for j, cid in enumerate(ids)}
         values = ev_kw.reindex(index=base_p.index, fill_value=0.0)

@@ -40,10 +40,13 @@ NOT_ARGUMENTS = {("charging", "strategies"), ("vehicles", "load_guard")}
 ENGINE_DEFAULTS = {
     ("powerflow", "slack_vm_pu"): None,
     ("powerflow", "error_tolerance_pu"): 1e-8,
+    ("powerflow", "asymmetric"): False,
 }
 """Keys where the load-flow engine deliberately differs: called from Python it keeps the
-network's own slack voltage and solves to reference precision; a study uses the scenario's
-planning values (Swedish slack practice, a 1e-5 pu tolerance: docs of the powerflow section)."""
+network's own slack voltage, solves to reference precision and takes balanced load frames
+(per-phase frames have (load, phase) columns, so the caller says ``asymmetric=True``); a study
+uses the scenario's planning values (Swedish slack practice, a 1e-5 pu tolerance, per phase:
+docs of the powerflow section)."""
 
 
 def _cases():

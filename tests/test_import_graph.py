@@ -30,6 +30,7 @@ DOMAIN = (
     "metrics",
     "period",
     "v2x",
+    "reinforcement",
 )
 APPLICATION = ("scenario", "study", "execution", "results", "api", "report", "cli", "cli_networks")
 LEAVES = ("options", "errors", "conventions", "calendar")

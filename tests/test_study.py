@@ -113,8 +113,10 @@ def _one_day(tmp_path, **sections):
 def test_study_on_pandapower_reference_engine_agrees(tmp_path):
     """The whole study with pandapower's Newton-Raphson gives the same numbers as with
     power-grid-model (tolerance 1e-5 pu / 0.1 % on energies: both solve the same model)."""
-    pgm = _one_day(tmp_path).summary.set_index("strategy")
-    ref = _one_day(tmp_path, powerflow={"engine": "pandapower"}).summary.set_index("strategy")
+    balanced = {"asymmetric": False}  # per phase: tests/powerflow/test_radial.py
+    pgm = _one_day(tmp_path, powerflow=balanced).summary.set_index("strategy")
+    ref = _one_day(tmp_path, powerflow={"engine": "pandapower", **balanced})
+    ref = ref.summary.set_index("strategy")
     for column in ("v_min_pu", "v_max_pu"):
         np.testing.assert_allclose(pgm[column], ref[column], atol=1e-5)
     for column in ("transformer_peak_kw", "losses_kwh", "line_max_loading_pct"):
@@ -124,10 +126,11 @@ def test_study_on_pandapower_reference_engine_agrees(tmp_path):
 def test_asymmetric_study_reports_unbalance(tmp_path):
     """Single-phase chargers and customers unbalance the feeder; the per-phase engine sees it,
     and the lowest phase voltage is below the balanced run's."""
-    asym = _one_day(tmp_path, powerflow={"asymmetric": True}).summary.set_index("strategy")
-    sym = _one_day(tmp_path).summary.set_index("strategy")
+    asym = _one_day(tmp_path).summary.set_index("strategy")  # per phase is the default
+    sym = _one_day(tmp_path, powerflow={"asymmetric": False}).summary.set_index("strategy")
     assert (asym["converged_share"] == 1.0).all()
     assert (asym["unbalance_max_pct"] > 0.05).all()
+    assert (asym["neutral_max_current_a"] > 0).all() and sym["neutral_max_current_a"].isna().all()
     assert (asym["v_min_pu"] < sym["v_min_pu"]).all()
     # same energy through the feeder: the per-phase split does not create or lose load
     np.testing.assert_allclose(asym["ev_charged_kwh"], sym["ev_charged_kwh"], rtol=1e-9)

@@ -8,7 +8,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from gridv2x.errors import InputError
+from gridv2x.errors import InputError, unquoted
 
 __all__ = [
     "read_areas",
@@ -59,9 +59,18 @@ def read_areas(path: str | Path) -> gpd.GeoDataFrame:
         layer = gpd.read_file(path)
     except Exception as exc:  # GDAL/pyogrio raise many kinds
         raise InputError(
-            f"adoption.areas: cannot read {str(path)!r} as a GIS layer ({exc}); allowed: a "
-            "GeoPackage or GeoJSON of polygons"
+            f"adoption.areas: cannot read {str(path)!r} as a GIS layer ({unquoted(exc)}); "
+            "allowed: a GeoPackage or GeoJSON of polygons"
         ) from exc
+    try:  # a CSV reads as a plain table without geometries
+        has_geometry = isinstance(layer, gpd.GeoDataFrame) and layer.geometry is not None
+    except AttributeError:
+        has_geometry = False
+    if not has_geometry:
+        raise InputError(
+            f"adoption.areas: {str(path)!r} holds no geometries; allowed: a GeoPackage or "
+            "GeoJSON of polygons"
+        )
     return check_areas(layer, source=str(path))
 
 

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from gridv2x.conventions import TIMEZONE
-from gridv2x.errors import InputError
+from gridv2x.errors import InputError, unquoted
 
 __all__ = [
     "EXAMPLE_PRICE_FILE",
@@ -118,7 +118,7 @@ def _series_on_index(table: pd.DataFrame, index: pd.DatetimeIndex, source: str) 
         time = pd.to_datetime(table["time"], utc=False)
     except (ValueError, TypeError) as exc:
         raise InputError(
-            f"price file {source}: column time is not readable as timestamps ({exc})"
+            f"price file {source}: column time is not readable as timestamps ({unquoted(exc)})"
         ) from exc
     if getattr(time.dt, "tz", None) is None:
         time = time.dt.tz_localize(TIMEZONE, ambiguous="infer", nonexistent="shift_forward")
@@ -182,10 +182,13 @@ def _read_prices(path: Path, index: pd.DatetimeIndex) -> pd.Series:
     try:
         table = pd.read_csv(path)
     except (ValueError, OSError) as exc:
-        raise InputError(f"charging.price_file: cannot read {path} as CSV ({exc})") from exc
+        raise InputError(
+            f"charging.price_file: cannot read {path} as CSV ({unquoted(exc)})"
+        ) from exc
     if "price_sek_per_kwh" not in table.columns:
         raise InputError(
-            f"price file {path}: needs a column price_sek_per_kwh, has {list(table.columns)}"
+            f"price file {path}: needs a column price_sek_per_kwh, has {len(table.columns)} other column(s) "
+            "(not quoted)"
         )
     if not np.isfinite(pd.to_numeric(table["price_sek_per_kwh"], errors="coerce")).all():
         raise InputError(f"price file {path}: price_sek_per_kwh must be a number in every row")
@@ -195,7 +198,7 @@ def _read_prices(path: Path, index: pd.DatetimeIndex) -> pd.Series:
         return _profile_on_index(table, index, str(path))
     raise InputError(
         f"price file {path}: needs columns time, price_sek_per_kwh (time series) or "
-        f"month, day_type, quarter, price_sek_per_kwh (profile); has {list(table.columns)}"
+        f"month, day_type, quarter, price_sek_per_kwh (profile); has other columns (not quoted)"
     )
 
 

@@ -10,6 +10,7 @@ from gridv2x.calendar import swedish_holidays
 from gridv2x.demand.base import base_load
 from gridv2x.demand.household import daily_shape, split_annual_kwh
 from gridv2x.demand.metered import map_profiles, read_metered
+from gridv2x.demand.phases import SINGLE_PHASE_APPLIANCE_SHARE, household_phase_shares
 from gridv2x.demand.stats import load_duration_by_group
 from gridv2x.demand.weather import CLIMATE_ZONES, outdoor_temperature, read_temperature
 
@@ -24,4 +25,6 @@ __all__ = [
     "split_annual_kwh",
     "CLIMATE_ZONES",
     "load_duration_by_group",
+    "household_phase_shares",
+    "SINGLE_PHASE_APPLIANCE_SHARE",
 ]

@@ -29,6 +29,7 @@ def base_load(
     model: str = DEFAULTS["model"],
     metered_file: str | Path | None = DEFAULTS["metered_file"],
     metered_unit: str = DEFAULTS["metered_unit"],
+    meter_customers: str | Path | None = DEFAULTS["meter_customers"],
     annual_kwh_scale: float = DEFAULTS["annual_kwh_scale"],
     power_factor: float = DEFAULTS["power_factor"],
     heating_base_c: float = DEFAULTS["heating_base_c"],
@@ -60,6 +61,8 @@ def base_load(
         Meter data for ``model="metered"``.
     metered_unit : str
         ``"kwh"`` per interval or ``"kw"`` mean power.
+    meter_customers : str or Path, optional
+        Meter -> customer table for long-format meter data.
     annual_kwh_scale : float
         Factor on all energy (future electrification) [-]; applies to every model.
     power_factor : float
@@ -105,7 +108,12 @@ def base_load(
     if model == "metered":
         if metered_file is None:
             raise InputError("demand.metered_file: is required when demand.model is 'metered'")
-        p = read_metered(metered_file, customers, index, unit=metered_unit) * annual_kwh_scale
+        p = (
+            read_metered(
+                metered_file, customers, index, unit=metered_unit, meter_customers=meter_customers
+            )
+            * annual_kwh_scale
+        )
         return p, reactive_power_kvar(p, power_factor)
     _check_customers(customers)
     temperature = np.asarray(temperature_c, dtype=float)

@@ -29,7 +29,9 @@ SECTION = Section(
             nullable=True,
             doc=(
                 "CSV file with columns `time` and `temperature_c` [°C] (hourly or finer, "
-                "covering the study period); interpolated to the study resolution. When null, "
+                "covering the study period; `,` or Swedish `;` with decimal comma), or SMHI's "
+                "own download (`Datum;Tid (UTC);Lufttemperatur;Kvalitet`, read as it comes); "
+                "interpolated to the study resolution. When null, "
                 "the synthetic weather of `zone` is used."
             ),
         ),

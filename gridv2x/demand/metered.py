@@ -13,8 +13,14 @@ import numpy as np
 import pandas as pd
 
 from gridv2x.conventions import TIMEZONE, step_hours
+from gridv2x.demand.formats import (
+    is_long_format,
+    long_to_wide,
+    read_csv_any,
+    read_meter_customers,
+)
 from gridv2x.demand.weather import _parse_times
-from gridv2x.errors import InputError
+from gridv2x.errors import InputError, unquoted
 
 __all__ = ["read_metered", "resample_energy", "map_profiles", "year_position_h"]
 
@@ -78,16 +84,19 @@ def read_metered(
     index: pd.DatetimeIndex,
     *,
     unit: str = "kwh",
+    meter_customers: str | Path | None = None,
 ) -> pd.DataFrame:
     """Read per-customer meter data and resample it to the study index keeping energy.
 
     Parameters
     ----------
     path : str or Path
-        CSV (``.csv``) or parquet (``.parquet``/``.pq``) file: a wide table, one row per meter
-        interval (hourly or 15-min; the time is the interval start, ISO 8601 with UTC offset or
-        Swedish local time) and one column per ``customer_id``. The time is a column ``time``
-        (or, in parquet, the index).
+        CSV (``.csv``, international or Swedish: ``;`` and decimal comma) or parquet
+        (``.parquet``/``.pq``) file, either a wide table, one row per meter interval (hourly
+        or 15-min; the time is the interval start, ISO 8601 with UTC offset or Swedish local
+        time) and one column per ``customer_id``, the time a column ``time`` (or, in
+        parquet, the index); or long format, one row per meter and interval
+        (:mod:`gridv2x.demand.formats`).
     customers : pandas.DataFrame
         Feeder customers (``customer_id``); every customer must have a column, and every column
         must be a customer.
@@ -98,6 +107,9 @@ def read_metered(
         more than one; weekdays are not aligned).
     unit : str
         ``"kwh"``: values are energy per interval [kWh]; ``"kw"``: mean power [kW].
+    meter_customers : str or Path, optional
+        For long-format data: a CSV table ``meter_id -> customer_id`` (meters of one customer
+        are summed); default: the meter id is the customer id.
 
     Returns
     -------
@@ -118,7 +130,7 @@ def read_metered(
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
-            table = pd.read_csv(path)
+            table = read_csv_any(path, _KEY)
         elif suffix in (".parquet", ".pq"):
             table = pd.read_parquet(path)
             if "time" not in table.columns and isinstance(table.index, pd.DatetimeIndex):
@@ -130,10 +142,20 @@ def read_metered(
     except InputError:
         raise
     except Exception as exc:  # parser errors of pandas / pyarrow
-        raise InputError(f"{_KEY}: cannot read {path}: {exc}") from exc
+        raise InputError(f"{_KEY}: cannot read {path}: {unquoted(exc)}") from exc
+    if is_long_format(table):
+        meters = read_meter_customers(meter_customers) if meter_customers is not None else None
+        table = long_to_wide(table, path, _KEY, unit=unit, meter_customers=meters)
+    elif meter_customers is not None:
+        raise InputError(
+            f"demand.meter_customers: given, but {path} is not long-format meter data (one row "
+            "per meter and interval); remove it or give the long-format file"
+        )
     if "time" not in table.columns:
         raise InputError(
-            f"{_KEY}: {path} has no 'time' column; given columns {list(table.columns)[:8]}"
+            f"{_KEY}: {path} has no 'time' column (it has {len(table.columns)} other column(s), not quoted); a "
+            "wide table needs 'time' and one column per customer_id, long format a meter id, a "
+            "time and a kwh or kw column"
         )
     if len(table) == 0:
         raise InputError(

@@ -40,9 +40,20 @@ SECTION = Section(
             type="path",
             nullable=True,
             doc=(
-                "Meter data for model `metered`: CSV or parquet, a wide table with a `time` "
-                "column and one column per customer_id, hourly or 15-min values; resampled to "
-                "the study resolution keeping energy."
+                "Meter data for model `metered`: CSV (`,`, or Swedish `;` with decimal comma) "
+                "or parquet; a wide table with a `time` column and one column per customer_id, "
+                "or long format (one row per meter and interval: meter id, time, kwh or kw, "
+                "names in English or Swedish); hourly or 15-min values, resampled to the study "
+                "resolution keeping energy."
+            ),
+        ),
+        "meter_customers": Field(
+            default=None,
+            type="path",
+            nullable=True,
+            doc=(
+                "For long-format meter data: CSV table with columns meter_id and customer_id "
+                "(a customer's meters are summed). Null: the meter id is the customer id."
             ),
         ),
         "metered_unit": Field(

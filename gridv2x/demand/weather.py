@@ -22,7 +22,7 @@ from scipy.signal import lfilter
 
 from gridv2x.conventions import TIMEZONE
 from gridv2x.demand.climate_options import DEFAULTS
-from gridv2x.errors import InputError
+from gridv2x.errors import InputError, unquoted
 
 __all__ = [
     "ClimateZone",
@@ -302,7 +302,8 @@ def read_temperature(path: str | Path, index: pd.DatetimeIndex) -> pd.Series:
     ----------
     path : str or Path
         CSV with columns ``time`` (ISO 8601; with a UTC offset, or local Swedish time) and
-        ``temperature_c`` [°C]. Any resolution; it must cover the study period (up to one
+        ``temperature_c`` [°C] (``,`` or Swedish ``;`` with decimal comma), or SMHI's own
+        download (:func:`gridv2x.demand.formats.read_smhi_temperature`). Any resolution; it must cover the study period (up to one
         source step of extrapolation is allowed at each end, holding the end value).
     index : pandas.DatetimeIndex
         Study index, timezone-aware.
@@ -318,26 +319,31 @@ def read_temperature(path: str | Path, index: pd.DatetimeIndex) -> pd.Series:
         Missing file, missing columns, unparsable times or values, or too short a period; the
         message names the file.
     """
+    from gridv2x.demand.formats import is_smhi_file, read_csv_any, read_smhi_temperature
+
     path = Path(path)
     if not path.is_file():
         raise InputError(f"climate.temperature_file: file not found: {path}")
-    try:
-        table = pd.read_csv(path)
-    except (ValueError, OSError, pd.errors.ParserError) as exc:
-        raise InputError(f"climate.temperature_file: cannot read {path} as CSV: {exc}") from exc
-    missing = {"time", "temperature_c"} - set(table.columns)
-    if missing:
+    if is_smhi_file(path):
+        smhi = read_smhi_temperature(path)
+        times = pd.DatetimeIndex(smhi.index)
+        values = smhi.to_numpy(dtype=float)
+    else:
+        table = read_csv_any(path, "climate.temperature_file")
+        missing = {"time", "temperature_c"} - set(table.columns)
+        if missing:
+            raise InputError(
+                f"climate.temperature_file: {path} lacks column(s) {sorted(missing)} (it has "
+                f"{len(table.columns)} column(s), not quoted); required: time, temperature_c (or SMHI's own "
+                "download, Datum;Tid (UTC);Lufttemperatur;Kvalitet)"
+            )
+        times = _parse_times(table["time"], path, "climate.temperature_file")
+        values = pd.to_numeric(table["temperature_c"], errors="coerce").to_numpy(dtype=float)
+    if len(values) < 2:
         raise InputError(
-            f"climate.temperature_file: {path} lacks column(s) {sorted(missing)}; given columns "
-            f"{list(table.columns)}; required: time, temperature_c"
-        )
-    if len(table) < 2:
-        raise InputError(
-            f"climate.temperature_file: {path} has {len(table)} row(s); at least two times "
+            f"climate.temperature_file: {path} has {len(values)} row(s); at least two times "
             "covering the study period are required"
         )
-    times = _parse_times(table["time"], path, "climate.temperature_file")
-    values = pd.to_numeric(table["temperature_c"], errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(values)
     if bad.any():
         rows = np.flatnonzero(bad)[:5].tolist()
@@ -392,7 +398,7 @@ def _parse_times(column: pd.Series, path: Path, key: str) -> pd.DatetimeIndex:
         except (ValueError, TypeError) as exc:
             raise InputError(
                 f"{key}: {path}: cannot parse column 'time' as ISO 8601 times "
-                f"(e.g. 2030-01-01T00:00+01:00): {exc}"
+                f"(e.g. 2030-01-01T00:00+01:00): {unquoted(exc)}"
             ) from exc
         if with_offset.any() and not with_offset.all():
             raise InputError(
@@ -408,6 +414,6 @@ def _parse_times(column: pd.Series, path: Path, key: str) -> pd.DatetimeIndex:
         except Exception as exc:  # pytz/zoneinfo raise several kinds
             raise InputError(
                 f"{key}: {path}: local times without UTC offset are ambiguous at the autumn "
-                f"daylight-saving change ({exc}); give times with offsets, e.g. +01:00"
+                f"daylight-saving change ({unquoted(exc)}); give times with offsets, e.g. +01:00"
             ) from exc
     return index.tz_convert("UTC")

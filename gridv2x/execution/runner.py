@@ -37,8 +37,10 @@ log = logging.getLogger("gridv2x")
 _WORKER_STUDIES: dict[str, Study] = {}
 
 
-def _study(scenario: Scenario) -> Study:
-    key = scenario.digest()
+def _study(scenario: Scenario, study_key: str | None = None) -> Study:
+    # keyed on the study fingerprint: a long-lived worker of an existing cluster must not
+    # reuse feeders read from an input file that has changed since
+    key = study_key or scenario.digest()
     if key not in _WORKER_STUDIES:
         _WORKER_STUDIES.clear()
         # inside a dask worker (one process per core) power-grid-model runs single-threaded
@@ -59,17 +61,21 @@ def _in_dask_worker() -> bool:
     return True
 
 
-def prepare_task(scenario: Scenario, task: Task) -> StudyInputs:
+def prepare_task(scenario: Scenario, task: Task, study_key: str | None = None) -> StudyInputs:
     """Worker side: the inputs shared by the strategies of ``task``'s draw."""
-    study = _study(scenario)
+    study = _study(scenario, study_key)
     return study.prepare(study.feeder(task.feeder), task)
 
 
 def simulate_task(
-    scenario: Scenario, task: Task, inputs: StudyInputs, keep_sessions: bool
+    scenario: Scenario,
+    task: Task,
+    inputs: StudyInputs,
+    keep_sessions: bool,
+    study_key: str | None = None,
 ) -> TaskOutput:
     """Worker side: one strategy on prepared inputs."""
-    study = _study(scenario)
+    study = _study(scenario, study_key)
     output = study.simulate(study.feeder(task.feeder), task, inputs)
     if keep_sessions:
         output.sessions = inputs.sessions.assign(
@@ -94,30 +100,19 @@ def default_workers() -> int:
 
 
 @contextmanager
-def _client(scheduler: str | None, workers: int | None):
-    from dask.distributed import Client, LocalCluster
+def _client(scheduler: str | None, workers: int | None, dashboard: bool = False):
+    from gridv2x.execution.cluster import connect, local_cluster, quiet_client_logs
 
     if scheduler:
-        client = Client(scheduler, timeout="30s")
-        try:
-            yield client
-        finally:
-            client.close()
+        with quiet_client_logs():
+            client = connect(scheduler)
+            try:
+                yield client
+            finally:
+                client.close(timeout=5)
         return
-    n = workers or default_workers()
-    cluster = LocalCluster(
-        n_workers=n,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        silence_logs=logging.ERROR,
-    )
-    client = Client(cluster)
-    try:
+    with local_cluster(workers or default_workers(), dashboard=dashboard) as client:
         yield client
-    finally:
-        client.close()
-        cluster.close()
 
 
 class _Progress:
@@ -172,6 +167,8 @@ def execute(
     progress: bool = True,
     already_done: int = 0,
     first_strategy: str | None = None,
+    study_key: str | None = None,
+    dashboard: bool = False,
 ) -> dict[str, str]:
     """Run ``tasks`` and hand each finished :class:`TaskOutput` to ``on_result`` at once.
 
@@ -193,6 +190,10 @@ def execute(
         Tasks skipped because they were done before (for the progress count).
     first_strategy : str, optional
         Strategy whose task also returns the driving sessions (fleet statistics).
+    study_key : str, optional
+        The study fingerprint: workers rebuild their feeders when it changes.
+    dashboard : bool
+        Serve the local cluster's dashboard on port 8787 (default: none).
 
     Returns
     -------
@@ -203,20 +204,29 @@ def execute(
     failures: dict[str, str] = {}
     try:
         if workers == 0 and not scheduler:
-            _execute_inline(scenario, tasks, on_result, bar, failures, first_strategy)
+            _execute_inline(scenario, tasks, on_result, bar, failures, first_strategy, study_key)
         else:
             _execute_dask(
-                scenario, tasks, on_result, bar, failures, first_strategy, scheduler, workers
+                scenario,
+                tasks,
+                on_result,
+                bar,
+                failures,
+                first_strategy,
+                scheduler,
+                workers,
+                study_key,
+                dashboard,
             )
     finally:
         bar.close()
     return failures
 
 
-def _execute_inline(scenario, tasks, on_result, bar, failures, first_strategy) -> None:
+def _execute_inline(scenario, tasks, on_result, bar, failures, first_strategy, study_key) -> None:
     for group in _groups(tasks).values():
         try:
-            inputs = prepare_task(scenario, group[0])
+            inputs = prepare_task(scenario, group[0], study_key)
         except Exception as exc:  # reported as data, the study goes on
             for task in group:
                 failures[task.task_id] = _describe(exc)
@@ -225,7 +235,9 @@ def _execute_inline(scenario, tasks, on_result, bar, failures, first_strategy) -
         for task in group:
             start = time.perf_counter()
             try:
-                output = simulate_task(scenario, task, inputs, task.strategy == first_strategy)
+                output = simulate_task(
+                    scenario, task, inputs, task.strategy == first_strategy, study_key
+                )
             except Exception as exc:
                 failures[task.task_id] = _describe(exc)
                 bar.update(task, time.perf_counter() - start, failed=True)
@@ -235,11 +247,23 @@ def _execute_inline(scenario, tasks, on_result, bar, failures, first_strategy) -
 
 
 def _execute_dask(
-    scenario, tasks, on_result, bar, failures, first_strategy, scheduler, workers
+    scenario,
+    tasks,
+    on_result,
+    bar,
+    failures,
+    first_strategy,
+    scheduler,
+    workers,
+    study_key,
+    dashboard=False,
 ) -> None:
     from dask.distributed import CancelledError, as_completed
 
-    with _client(scheduler, workers) as client:
+    from gridv2x.execution.cluster import Watchdog
+
+    with _client(scheduler, workers, dashboard) as client:
+        watchdog = Watchdog(client, scheduler or "the local cluster")
         # The scenario is small plain data: it travels inside each task rather than being
         # scattered, since scattered data cannot be recomputed when the worker holding it dies.
         # The client holds each draw's inputs until all its strategies are done, so the
@@ -253,6 +277,7 @@ def _execute_dask(
                 prepare_task,
                 scenario,
                 task,
+                study_key,
                 key=f"prepare-{_key(key)}-a{attempt}",
                 pure=False,
                 retries=2,
@@ -265,6 +290,7 @@ def _execute_dask(
                 task,
                 inputs,
                 task.strategy == first_strategy,
+                study_key,
                 key=f"simulate-{task.task_id}-a{attempt}",
                 pure=False,
                 retries=2,
@@ -282,11 +308,21 @@ def _execute_dask(
                 futures[submit_simulate(task, prepared[key], 0)] = task
         start = time.perf_counter()
         pending = as_completed(list(futures))
-        for future in pending:
+        total, finished = len(tasks), 0
+        while not pending.is_empty():
+            if not pending.has_ready():  # nothing finished: is the scheduler still there?
+                watchdog.check(finished, total)
+                watchdog.wait()
+                continue
+            future = next(pending)
+            finished += 1
             task = futures.pop(future)
             try:
                 output = future.result()
             except CancelledError as exc:
+                while watchdog.away():  # the scheduler went away, not a worker: wait or give up
+                    watchdog.check(finished - 1, total)
+                    watchdog.wait()
                 # lost with a dying worker (or its inputs were): submit again, a few times
                 attempt = attempts.get(task.task_id, 0) + 1
                 attempts[task.task_id] = attempt
@@ -297,6 +333,7 @@ def _execute_dask(
                     retry = submit_simulate(task, prepared[key], attempt)
                     futures[retry] = task
                     pending.add(retry)
+                    finished -= 1
                     continue
                 failures[task.task_id] = _describe(exc)
                 bar.update(task, time.perf_counter() - start, failed=True)

@@ -143,6 +143,18 @@ METRICS: dict[str, Metric] = {
         "h",
         "Hours in which any bus has unbalance above limits.unbalance_pct." + _SIMULATED,
     ),
+    "neutral_max_current_a": _m(
+        "Max neutral (PEN) current",
+        "A",
+        "Highest neutral current of any line, the sum of its phase currents (NaN for balanced "
+        "load flows).",
+    ),
+    "neutral_max_loading_pct": _m(
+        "Max neutral (PEN) loading",
+        "%",
+        "Highest neutral current of any line relative to the line's rating (PEN of the phase "
+        "cross-section, docs/sources.md §14) (NaN for balanced load flows).",
+    ),
     # losses
     "losses_kwh": _m("Losses", "kWh", "Energy lost in lines and transformers." + _SIMULATED),
     "losses_share": _m(
@@ -263,6 +275,30 @@ METRICS: dict[str, Metric] = {
         "Steps of the period per simulated step. Energy totals and hours are sums over the "
         "simulated weeks; times period_weight they estimate the whole period when the weeks "
         "were chosen with week_selection spread (not with peak: those are the heaviest weeks).",
+    ),
+    # reinforcement (gridv2x.reinforcement, scenario section reinforcement)
+    "reinforcement_needed": _m(
+        "Reinforcement needed", "", "A counted grid criterion is violated without reinforcement."
+    ),
+    "reinforcement_fixed": _m(
+        "Reinforcement fixes it",
+        "",
+        "The plan's reinforced feeder passes every counted grid criterion (checked on every "
+        "simulated step with reinforcement.verify full).",
+    ),
+    "reinforcement_cost_sek": _m(
+        "Reinforcement cost",
+        "SEK",
+        "Cost of the cheapest-first reinforcement plan (docs/sources.md §11); 0 when none is "
+        "needed.",
+    ),
+    "reinforcement_measures": _m("Reinforcement measures", "-", "Measures in the plan."),
+    "reinforcement_ground": _m(
+        "Ground class", "", "Ground class of the cable prices (urban, suburban, rural)."
+    ),
+    "reinforcement_steps": _m("Critical steps", "-", "Load-flow steps the plan was searched on."),
+    "reinforcement_plan": _m(
+        "Reinforcement plan", "", "The plan's measures as JSON (rows of reinforcement.csv)."
     ),
     # violations
     "violates_voltage": _m(

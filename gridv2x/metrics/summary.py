@@ -447,6 +447,27 @@ def _fuse_loading_frame(
     )
 
 
+def neutral_metrics(pf: Any, converged: pd.Series) -> dict[str, float]:
+    """Highest neutral (PEN) current of any line [A] and its loading against the line rating [%].
+
+    The neutral of a Swedish four-core LV cable has the phase conductors' cross-section, so its
+    rating is taken as the line's (``line_i_ka / line_loading_percent``; docs/sources.md §14
+    [E]). NaN for balanced load flows (no neutral current) and results without
+    ``line_i_n_ka``.
+    """
+    i_n = getattr(pf, "line_i_n_ka", None)
+    if i_n is None or not len(i_n.columns):
+        return {"neutral_max_current_a": float("nan"), "neutral_max_loading_pct": float("nan")}
+    i_n = _mask(i_n, converged)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rating_ka = (pf.line_i_ka / pf.line_loading_percent * 100).max(axis=0)
+    loading = i_n / rating_ka.where(rating_ka > 0) * 100
+    return {
+        "neutral_max_current_a": _max(i_n) * 1e3,
+        "neutral_max_loading_pct": _max(loading),
+    }
+
+
 def summarize(
     pf: Any,
     customers: pd.DataFrame,
@@ -579,6 +600,7 @@ def summarize(
     else:
         row["unbalance_max_pct"] = _max(vuf)
         row["unbalance_hours_above"] = hours_above(vuf, lim["unbalance_pct"], step_h=step_h)
+    row.update(neutral_metrics(pf, converged))
 
     # losses
     losses = pd.Series(pf.losses_mw, dtype=float).where(converged.to_numpy())

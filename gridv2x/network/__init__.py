@@ -4,13 +4,15 @@ Public API
 ----------
 Feeder, feeder_geojson
 read_builtin(name), list_builtin()
-read_gis(path, **options), check_gis(path, **options), write_gis(feeder, path)
+read_gis(path, mapping, **options), check_gis(path, mapping, **options), write_gis(feeder, path)
+read_area(path, mapping, select=, strict=, **options), check_area(path, mapping, **options)
 read_pandapower_json(path), write_pandapower_json(feeder, path)
 read_simbench(code), profiles_for_index(profile, index)
 read_network(entry, base_dir)
 build_feeder(name, branches, ...), design_check(feeder), loop_impedance_ohm(net)
 """
 
+from gridv2x.network.area import check_area, read_area
 from gridv2x.network.builder import AREA_TYPES, build_area_feeder, build_feeder
 from gridv2x.network.builtin import list_builtin, read_builtin
 from gridv2x.network.catalogue import CABLES, TRANSFORMERS, cable, main_fuse_a, transformer
@@ -47,7 +49,9 @@ __all__ = [
     "Feeder",
     "Problem",
     "check_feeder",
+    "check_area",
     "check_gis",
+    "read_area",
     "read_gis",
     "write_gis",
     "build_feeder",

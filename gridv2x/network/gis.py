@@ -47,7 +47,7 @@ from shapely.geometry import LineString, Point
 from shapely.ops import substring
 
 from gridv2x.conventions import CUSTOMER_COLUMNS
-from gridv2x.errors import InputError
+from gridv2x.errors import InputError, unquoted
 from gridv2x.network.builder import (
     ANNUAL_KWH,
     GRID_SK_MVA,
@@ -66,6 +66,7 @@ from gridv2x.network.checks import (
     raise_or_warn,
 )
 from gridv2x.network.feeder import Feeder, bus_xy, line_coords
+from gridv2x.network.mapping import Mapping, read_mapping
 
 __all__ = ["read_gis", "check_gis", "write_gis", "GIS_OPTIONS", "LAYERS", "TARGET_CRS"]
 
@@ -88,52 +89,72 @@ and fail the loop-impedance check with 16-25 mm² cables."""
 # reading layers
 
 
-def _read_layers(path: Path) -> tuple[dict[str, gpd.GeoDataFrame], list[Problem]]:
+def _folder_file(folder: Path, layer: str) -> Path | None:
+    """The GeoJSON or shapefile of ``layer`` in ``folder`` (names match ignoring letter case)."""
+    files = {f.name.casefold(): f for f in folder.iterdir() if f.is_file()}
+    for suffix in (".geojson", ".shp", ".json"):
+        f = files.get(f"{layer}{suffix}".casefold())
+        if f is not None:
+            return f
+    return None
+
+
+def _read_layers(
+    path: Path, mapping: Mapping | None = None
+) -> tuple[dict[str, gpd.GeoDataFrame], list[Problem]]:
     problems: list[Problem] = []
     layers: dict[str, gpd.GeoDataFrame] = {}
+    mapping = mapping or Mapping()
     if not path.exists():
         raise InputError(
-            f"gis: {str(path)!r} does not exist (give a .gpkg file or a folder with "
-            "substation.geojson, lines.geojson, customers.geojson)"
+            f"gis: {str(path)!r} does not exist (give a .gpkg file, or a folder with "
+            "substation, lines and customers as .geojson or .shp files)"
         )
-    if path.is_file() and path.suffix.lower() == ".geojson":
+    if path.is_file() and path.suffix.lower() in (".geojson", ".shp"):
         path = path.parent
     names: dict[str, str] = {}
     if path.is_file():
         try:
             import pyogrio
 
-            names = {str(n).lower(): str(n) for n in pyogrio.list_layers(path)[:, 0]}
+            names = {str(n).casefold(): str(n) for n in pyogrio.list_layers(path)[:, 0]}
         except Exception:  # unreadable file: reported per layer below
             names = {}
     for layer in LAYERS:
+        theirs = mapping.layer_name(layer)
         try:
             if path.is_dir():
-                f = path / f"{layer}.geojson"
-                if not f.exists():
+                f = _folder_file(path, theirs)
+                if f is None:
                     problems.append(
                         Problem(
                             ERROR,
                             "missing_layer",
-                            f"{f.name} is missing in {path}; add the {layer} layer",
+                            f"{theirs}.geojson or {theirs}.shp is missing in {path}; add the "
+                            f"{layer} layer"
+                            + (f" (named {theirs!r} by the mapping)" if theirs != layer else ""),
                             layer=layer,
                         )
                     )
                     continue
                 gdf = gpd.read_file(f)
             else:
-                gdf = gpd.read_file(path, layer=names.get(layer, layer))
+                gdf = gpd.read_file(path, layer=names.get(theirs.casefold(), theirs))
         except Exception as exc:  # missing layer, unreadable file: many exception kinds
             problems.append(
                 Problem(
                     ERROR,
                     "missing_layer",
-                    f"cannot read layer {layer!r} from {path.name} ({exc}); the file needs "
-                    f"layers {', '.join(LAYERS)}",
+                    f"cannot read layer {theirs!r} from {path.name} ({unquoted(exc)}); the file needs "
+                    f"layers {', '.join(mapping.layer_name(n) for n in LAYERS)}"
+                    + (f" (its layers: {', '.join(names.values())})" if names else ""),
                     layer=layer,
                 )
             )
             continue
+        gdf, missing = mapping.apply(layer, gdf)
+        for message in missing:
+            problems.append(Problem(ERROR, "missing_attribute", message, layer=layer))
         gdf = _finite_geometries(gdf, layer, problems)
         if gdf.crs is None:
             problems.append(
@@ -862,8 +883,10 @@ def _build_topology(
 # public API
 
 
-def _analyse(path: Path, options: dict) -> tuple[_Parsed, _Topology | None, list[Problem]]:
-    layers, problems = _read_layers(path)
+def _analyse(
+    path: Path, options: dict, mapping: Mapping | None = None
+) -> tuple[_Parsed, _Topology | None, list[Problem]]:
+    layers, problems = _read_layers(path, mapping)
     parsed = _Parsed()
     if "substation" in layers:
         parsed.substation = _parse_substation(layers["substation"], problems)
@@ -902,13 +925,17 @@ def _options(kwargs: dict) -> dict:
     return opts
 
 
-def check_gis(path: str | os.PathLike, **options) -> list[Problem]:
+def check_gis(
+    path: str | os.PathLike, mapping: str | os.PathLike | dict | Mapping | None = None, **options
+) -> list[Problem]:
     """All problems of a GIS feeder (errors and warnings), without building it.
 
     Parameters
     ----------
     path : path
         GeoPackage file or folder of GeoJSON layers (module docstring).
+    mapping : path, dict or Mapping, optional
+        Their layer, attribute and code names (:mod:`gridv2x.network.mapping`).
     **options
         ``snap_tolerance_m`` [m], ``max_service_m`` [m], ``gap_search_m`` [m],
         ``service_cable`` (see :data:`GIS_OPTIONS`).
@@ -918,17 +945,21 @@ def check_gis(path: str | os.PathLike, **options) -> list[Problem]:
     list of Problem
     """
     opts = _options(options)
-    _, _, problems = _analyse(Path(path), opts)
+    _, _, problems = _analyse(Path(path), opts, read_mapping(mapping))
     return problems
 
 
-def read_gis(path: str | os.PathLike, **options) -> Feeder:
+def read_gis(
+    path: str | os.PathLike, mapping: str | os.PathLike | dict | Mapping | None = None, **options
+) -> Feeder:
     """Read a DSO feeder from GIS layers (module docstring) into a :class:`Feeder`.
 
     Parameters
     ----------
     path : path
-        GeoPackage file or folder of GeoJSON layers.
+        GeoPackage file, or folder of GeoJSON or shapefile layers.
+    mapping : path, dict or Mapping, optional
+        Their layer, attribute and code names (:mod:`gridv2x.network.mapping`).
     snap_tolerance_m : float
         Line ends / vertices / customers closer than this are joined [m] (default 1).
     max_service_m : float
@@ -951,7 +982,7 @@ def read_gis(path: str | os.PathLike, **options) -> Feeder:
     """
     path = Path(path)
     opts = _options(options)
-    parsed, topo, problems = _analyse(path, opts)
+    parsed, topo, problems = _analyse(path, opts, read_mapping(mapping))
     if parsed.substation is None or topo is None:
         raise InputError(
             "\n".join(
@@ -960,6 +991,13 @@ def read_gis(path: str | os.PathLike, **options) -> Feeder:
             )
         )
     raise_or_warn(problems, f"gis {path}", strict=bool(opts["strict"]))
+    return build_from_topology(parsed, topo, opts, f"gis {path}", path.name, path.stem)
+
+
+def build_from_topology(
+    parsed: _Parsed, topo: _Topology, opts: dict, source: str, file_name: str, stem: str
+) -> Feeder:
+    """The pandapower feeder of checked layers and their topology (parts not fed left out)."""
     sub = parsed.substation
     net, lv = new_net(
         sub["x"],
@@ -1027,13 +1065,13 @@ def read_gis(path: str | os.PathLike, **options) -> Feeder:
         r["load"] = load
     customers = pd.DataFrame(rows, columns=list(CUSTOMER_COLUMNS))
     if len(customers) == 0:
-        raise InputError(f"gis {path}: no customer is connected to the network")
-    name = opts["name"] or sub["substation_id"] or path.stem
+        raise InputError(f"{source}: no customer is connected to the network")
+    name = opts["name"] or sub["substation_id"] or stem
     return Feeder(
         name=str(name),
         net=net,
         customers=customers,
-        description=f"from GIS {path.name}: {len(customers)} customers, {sub['sn_kva']:g} kVA",
+        description=f"from GIS {file_name}: {len(customers)} customers, {sub['sn_kva']:g} kVA",
         crs=TARGET_CRS,
     )
 

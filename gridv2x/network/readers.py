@@ -20,6 +20,7 @@ from gridv2x.errors import InputError
 from gridv2x.network.catalogue import main_fuse_a
 from gridv2x.network.design import VELANDER
 from gridv2x.network.feeder import Feeder, bus_xy
+from gridv2x.network.pp_json import load_pandapower_json
 
 __all__ = [
     "read_network",
@@ -38,11 +39,14 @@ NETWORK_KINDS: dict[str, str] = {
     "gis": "a GeoPackage / GeoJSON with layers substation, lines, customers",
     "pandapower_json": "a pandapower network file",
     "simbench": "a SimBench LV grid code, e.g. 1-LV-rural1--0-sw",
+    "area": "a GIS export with many substations, one feeder each (optional mapping, select)",
+    "cgmes": "CIM/CGMES files (zip, xml or a folder) of one substation's LV network",
 }
 """Kinds of a scenario ``networks`` entry (exactly one key per entry) and what each reads."""
 
-FILE_KINDS = ("gis", "pandapower_json")
-"""Kinds whose value is a file path (resolved against the scenario's folder)."""
+FILE_KINDS = ("gis", "pandapower_json", "cgmes")
+"""Kinds whose value is a file path (resolved against the scenario's folder; an ``area``
+entry is expanded per substation by :mod:`gridv2x.network.area`)."""
 
 SIMBENCH_YEAR_STEPS = 35136
 """SimBench profiles: one year (2016, a leap year) at 15 min = 366 x 96 steps."""
@@ -185,11 +189,13 @@ def read_pandapower_json(path: str | os.PathLike, *, name: str | None = None) ->
     path = Path(path)
     if not path.is_file():
         raise InputError(f"pandapower_json: file {str(path)!r} does not exist")
+    net = load_pandapower_json(path)  # data only: never imports what the file names
     try:
-        net = pp.from_json(str(path))
-    except Exception as exc:  # pandapower raises many kinds
+        pp.convert_format(net)  # older pandapower layouts (as pandapower.from_json does)
+    except Exception:  # noqa: BLE001 - pandapower raises many kinds
         raise InputError(
-            f"pandapower_json: {str(path)!r} is not a pandapower network file ({exc})"
+            f"pandapower_json: {str(path)!r} is not a pandapower network file pandapower "
+            f"{pp.__version__} can convert"
         ) from None
     _lv_side_check(net, str(path))
     meta = net.get(META_KEY) if META_KEY in net else None
@@ -393,7 +399,8 @@ def read_network(entry: dict | str, base_dir: str | os.PathLike = ".") -> Feeder
     ----------
     entry : dict or str
         Exactly one of ``builtin: NAME``, ``gis: PATH``, ``pandapower_json: PATH``,
-        ``simbench: CODE``; other keys are passed to the reader as options (e.g.
+        ``simbench: CODE``, ``area: PATH`` (with ``substation: ID``, optional ``mapping``);
+        other keys are passed to the reader as options (e.g.
         ``snap_tolerance_m`` for GIS, ``name``). A bare string is taken as a builtin name.
     base_dir : path
         Folder that relative paths are relative to (the scenario file's folder).
@@ -428,12 +435,30 @@ def read_network(entry: dict | str, base_dir: str | os.PathLike = ".") -> Feeder
     if kind == "simbench":
         _no_options(kind, options, {"profiles"})
         return read_simbench(value, **options)
+    if kind == "cgmes":
+        from gridv2x.network.cgmes import read_cgmes
+
+        _no_options(kind, options, {"name"})
+        return read_cgmes(resolve(value), **options)
     if kind == "pandapower_json":
         _no_options(kind, options, {"name"})
         return read_pandapower_json(resolve(value), **options)
     from gridv2x.network.gis import GIS_OPTIONS, read_gis
 
-    _no_options(kind, options, set(GIS_OPTIONS))
+    if kind == "area":
+        from gridv2x.network.area import read_area_feeder
+
+        if "substation" not in options:
+            raise InputError(
+                "networks entry area: read_network reads one substation; give substation: ID "
+                "(gridv2x.network.read_area reads them all)"
+            )
+        sid = options.pop("substation")
+        mapping = options.pop("mapping", None)
+        _no_options(kind, options, set(GIS_OPTIONS) - {"name"})
+        options.pop("strict", None)
+        return read_area_feeder(resolve(value), str(sid), mapping, **options)
+    _no_options(kind, options, set(GIS_OPTIONS) | {"mapping"})
     return read_gis(resolve(value), **options)
 
 

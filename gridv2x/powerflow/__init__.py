@@ -1,7 +1,7 @@
-"""Time-series load flow: power-grid-model batch engine, pandapower reference.
+"""Time-series load flow: radial engine, power-grid-model batch engine, pandapower reference.
 
-Public API: :func:`run_timeseries`, :class:`TimeseriesEngine`, :class:`TimeseriesResult`,
-:func:`prepare_net`.
+Public API: :func:`run_timeseries`, :func:`build_engine`, :class:`RadialEngine`,
+:class:`TimeseriesEngine`, :class:`TimeseriesResult`, :func:`prepare_net`, :func:`is_radial`.
 """
 
 from gridv2x.powerflow.engine import (
@@ -9,9 +9,11 @@ from gridv2x.powerflow.engine import (
     ENGINES,
     TimeseriesEngine,
     TimeseriesResult,
+    build_engine,
     prepare_net,
     run_timeseries,
 )
+from gridv2x.powerflow.radial import NotRadialError, RadialEngine, is_radial
 
 __all__ = [
     "run_timeseries",
@@ -20,4 +22,8 @@ __all__ = [
     "prepare_net",
     "DEFAULT_CHUNK_STEPS",
     "ENGINES",
+    "build_engine",
+    "RadialEngine",
+    "NotRadialError",
+    "is_radial",
 ]

@@ -44,12 +44,14 @@ __all__ = [
     "prepare_net",
     "DEFAULT_CHUNK_STEPS",
     "ENGINES",
+    "build_engine",
 ]
 
 DEFAULT_CHUNK_STEPS = 2880
 """Steps per PGM batch call: 30 days at 15 min [-]. Bounds the memory of one call."""
 
-ENGINES = ("pgm", "pandapower")
+ENGINES = ("auto", "radial", "pgm", "pandapower")
+"""Allowed values of ``engine``: ``"auto"`` is the radial engine for a radial feeder, else pgm."""
 
 METHODS = ("iterative_current", "newton_raphson")
 """PGM power-flow methods the engine offers."""
@@ -59,7 +61,6 @@ SLACK_TOLERANCE_PU = 1e-9
 
 MAX_SLACK_PASSES = 4
 """Asymmetric runs: at most this many re-solves to hold the slack voltage [-]."""
-"""Allowed values of ``engine``."""
 
 _A = np.exp(2j * np.pi / 3)
 
@@ -93,8 +94,11 @@ class TimeseriesResult:
     vuf_pct : pandas.DataFrame or None
         Asymmetric runs only: voltage unbalance factor, negative- over positive-sequence voltage
         [%] (IEC 61000-4-30 / EN 50160 definition).
+    line_i_n_ka : pandas.DataFrame or None
+        Asymmetric runs only: neutral (PEN) current of each line, the sum of its phase
+        currents ``3 I0``, the higher end [kA]. NaN for lines out of service.
     engine : str
-        ``"pgm"`` or ``"pandapower"``.
+        ``"radial"``, ``"pgm"`` or ``"pandapower"``.
     asymmetric : bool
         Whether the run was per phase.
     """
@@ -110,6 +114,7 @@ class TimeseriesResult:
     vm_b_pu: pd.DataFrame | None = None
     vm_c_pu: pd.DataFrame | None = None
     vuf_pct: pd.DataFrame | None = None
+    line_i_n_ka: pd.DataFrame | None = None
     engine: str = "pgm"
     asymmetric: bool = False
 
@@ -221,6 +226,11 @@ def _check_frame(name: str, frame, *, asymmetric: bool, allowed: pd.Index, what:
 
 def _phase_matrix(frame: pd.DataFrame, elements: pd.Index) -> np.ndarray:
     """(time, element, phase) array of a (element, phase) MultiIndex frame; absent phases 0."""
+    cols = frame.columns
+    if len(cols) == 3 * len(elements) and cols.equals(
+        pd.MultiIndex.from_product([elements, list(PHASES)])
+    ):  # every element with a, b, c in order: a reshape
+        return frame.to_numpy(dtype=float).reshape(len(frame), len(elements), 3)
     out = np.zeros((len(frame), len(elements), 3))
     pos = elements.get_indexer(frame.columns.get_level_values(0))
     ph = pd.Index(PHASES).get_indexer(frame.columns.get_level_values(1))
@@ -695,13 +705,53 @@ class TimeseriesEngine:
 # --------------------------------------------------------------------------- entry point
 
 
+def build_engine(
+    net,
+    engine: str = "auto",
+    *,
+    asymmetric: bool = False,
+    threads: int = -1,
+    error_tolerance: float = 1e-8,
+):
+    """The time-series engine of ``engine`` for a prepared feeder, built once and run per period.
+
+    Parameters
+    ----------
+    net : pandapowerNet
+        The feeder (:func:`prepare_net` applied).
+    engine : {"auto", "radial", "pgm"}
+        ``"auto"``: the radial engine (:class:`gridv2x.powerflow.radial.RadialEngine`) when the
+        in-service feeder is a tree around one external grid, power-grid-model otherwise.
+    asymmetric, threads, error_tolerance
+        As :class:`TimeseriesEngine` (the radial engine runs on one thread).
+
+    Returns
+    -------
+    RadialEngine or TimeseriesEngine
+        Both have ``run(load_p_mw, load_q_mvar, *, sgen_p_mw, chunk_steps, progress)``.
+    """
+    if engine not in ("auto", "radial", "pgm"):
+        raise InputError(f"engine must be one of auto, radial, pgm here; given {engine!r}")
+    if engine in ("auto", "radial"):
+        from gridv2x.powerflow.radial import NotRadialError, RadialEngine
+
+        try:
+            return RadialEngine(net, asymmetric=asymmetric, error_tolerance=error_tolerance)
+        except NotRadialError:
+            if engine == "radial":
+                raise
+    return TimeseriesEngine(
+        net, asymmetric=asymmetric, threads=threads, error_tolerance=error_tolerance
+    )
+
+
 def run_timeseries(
     net,
     load_p_mw: pd.DataFrame,
     load_q_mvar: pd.DataFrame,
     *,
     sgen_p_mw: pd.DataFrame | None = None,
-    engine: str = "pgm",
+    engine: str = "auto",
     asymmetric: bool = False,
     slack_vm_pu: float | None = None,
     trafo_tap_pos: int | None = None,
@@ -723,9 +773,12 @@ def run_timeseries(
         values; ``scaling`` multiplies as in pandapower. Load positive, EV discharge negative.
     sgen_p_mw : pandas.DataFrame, optional
         Static generator active power [MW], generation positive, one column per ``sgen`` index.
-    engine : {"pgm", "pandapower"}
-        ``"pgm"``: power-grid-model batch Newton-Raphson (fast). ``"pandapower"``: pandapower's own
-        Newton-Raphson step by step (``runpp``, or ``runpp_3ph`` when asymmetric), the reference.
+    engine : {"auto", "radial", "pgm", "pandapower"}
+        ``"radial"``: the tree load flow of :mod:`gridv2x.powerflow.radial` (fastest; pandapower's
+        network model; radial feeders with one external grid only). ``"pgm"``: power-grid-model
+        batch calculation (any topology). ``"auto"`` (default): radial when the feeder is radial,
+        pgm otherwise. ``"pandapower"``: pandapower's own Newton-Raphson step by step
+        (``runpp``, or ``runpp_3ph`` when asymmetric), the reference.
     asymmetric : bool
         Per-phase load flow (single-phase customers and chargers). Lines need zero-sequence data;
         missing values are assumed (``r0 = 4 r1``, ``x0 = 4 x1``, ``c0 = c1``, with a warning).
@@ -738,12 +791,13 @@ def run_timeseries(
     progress : callable, optional
         ``progress(done_steps, total_steps)`` after every chunk (pgm) or step (pandapower).
     threads : int
-        Threads of the batch calculation: -1 all hardware threads, 0 one thread (sequential),
-        n > 0 that many threads. (power-grid-model's own ``threading`` argument counts the
-        other way round, see :func:`pgm_threading`.)
+        Threads of the pgm batch calculation: -1 all hardware threads, 0 one thread
+        (sequential), n > 0 that many threads. (power-grid-model's own ``threading`` argument
+        counts the other way round, see :func:`pgm_threading`.) The radial engine uses one.
     error_tolerance_pu : float
-        ``"pgm"``: convergence tolerance on the voltage [pu] (power-grid-model's
-        ``error_tolerance``); pandapower uses its own.
+        ``"radial"``: largest voltage change of the last iteration [pu]; ``"pgm"``: convergence
+        tolerance on the voltage [pu] (power-grid-model's ``error_tolerance``); pandapower uses
+        its own.
 
     Returns
     -------
@@ -783,8 +837,8 @@ def run_timeseries(
         raise InputError(
             f"error_tolerance_pu must be a number in (0, 1) [pu]; given {error_tolerance_pu!r}"
         )
-    eng = TimeseriesEngine(
-        net, asymmetric=asymmetric, threads=threads, error_tolerance=error_tolerance_pu
+    eng = build_engine(
+        net, engine, asymmetric=asymmetric, threads=threads, error_tolerance=error_tolerance_pu
     )
     return eng.run(
         load_p_mw, load_q_mvar, sgen_p_mw=sgen_p_mw, chunk_steps=chunk_steps, progress=progress

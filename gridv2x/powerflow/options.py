@@ -11,27 +11,33 @@ __all__ = ["SECTION"]
 
 SECTION = Section(
     doc=(
-        "Load-flow engine: power-grid-model batch calculation (fast) or pandapower's own "
-        "Newton-Raphson (reference), balanced or per phase."
+        "Load-flow engine: radial tree load flow (fastest), power-grid-model batch calculation "
+        "(any topology) or pandapower's own Newton-Raphson (reference), balanced or per phase."
     ),
     fields={
         "engine": Field(
-            default="pgm",
+            default="auto",
             type=str,
-            choices=("pgm", "pandapower"),
+            choices=("auto", "radial", "pgm", "pandapower"),
             doc=(
-                "'pgm': power-grid-model batch Newton-Raphson over the whole period (100x+ faster); "
-                "'pandapower': pandapower's runpp / runpp_3ph step by step, the reference."
+                "'auto': 'radial' for a radial feeder (a tree around one external grid), 'pgm' "
+                "otherwise. 'radial': tree load flow over every step with pandapower's network "
+                "model (within 1e-6 pu of pandapower). 'pgm': power-grid-model batch calculation "
+                "(meshed feeders too). 'pandapower': pandapower's runpp / runpp_3ph step by "
+                "step, the reference (hours for a year)."
             ),
         ),
         "asymmetric": Field(
-            default=False,
+            default=True,
             type=bool,
             doc=(
-                "Solve each phase (single-phase customers and chargers make LV feeders "
-                "unbalanced); gives voltage per phase and the voltage unbalance factor. Lines "
-                "without zero-sequence data get r0 = 4 r1, x0 = 4 x1 (four-core cable, PEN of "
-                "phase cross-section) [estimate]."
+                "Solve each phase (the default: single-phase customers, appliances and chargers "
+                "make LV feeders unbalanced, and a balanced load flow hides the lowest phase "
+                "voltage and the neutral current); gives voltage per phase, the voltage "
+                "unbalance factor and the neutral (PEN) current. Household load per phase: "
+                "demand.phases (docs/sources.md §14). Lines without zero-sequence data get "
+                "r0 = 4 r1, x0 = 4 x1 (four-core cable, PEN of phase cross-section) [estimate]. "
+                "false: balanced (faster, for screening)."
             ),
         ),
         "slack_vm_pu": Field(

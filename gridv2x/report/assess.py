@@ -328,6 +328,10 @@ COMPARISON_METRICS: tuple[Metric, ...] = (
     Metric("Swedish rule (EIFS 2023:3) compliant", "", ("swedish_rule_compliant",), "all", ""),
     Metric("Max voltage unbalance", "%", ("unbalance_max_pct",), "max", "{:.2f}"),
     Metric("Hours unbalance above limit", "h", ("unbalance_hours_above",), "max"),
+    Metric("Max neutral (PEN) current", "A", ("neutral_max_current_a",), "max", "{:,.0f}"),
+    Metric(
+        "Max neutral (PEN) loading", "% of rating", ("neutral_max_loading_pct",), "max", "{:,.0f}"
+    ),
     Metric("Network losses", "kWh", ("losses_kwh",), "mean", "{:,.0f}"),
     Metric("Network losses share of energy", "%", ("losses_share",), "mean", "{:.2f}", 100.0),
     Metric("Highest main-fuse loading", "% of rating", ("fuse_max_loading_pct",), "max", "{:,.0f}"),

@@ -27,6 +27,7 @@ from gridv2x import results
 from gridv2x.report import assess
 from gridv2x.report import figures as figs
 from gridv2x.report import v2x as report_v2x
+from gridv2x.report.csp import lock_scripts
 from gridv2x.report.load import ReportData, TaskData, load_results
 
 __all__ = ["build_report", "render_report", "REPORT_NAME"]
@@ -466,10 +467,61 @@ def _ev_table(loaded: dict, *, synthetic_prices: bool = False) -> _Table | None:
     )
 
 
-def _study_sections(data: ReportData, fig: _FigureCounter) -> list[_Section]:
+def _area_section(
+    data: ReportData, fig: _FigureCounter, feeders: list[str]
+) -> tuple[_Section | None, list[str]]:
+    """The area map and ranking (several feeders), and the feeders shown in detail: all of
+    them up to ``area.MAX_DETAIL_FEEDERS``, else those that fail first."""
+    from gridv2x.report import area as area_results
+
+    table = area_results.area_table(data.outdir, data.hosting_capacity, data.feeders_geo)
+    if table is None:
+        return None, feeders
+    detail = feeders
+    sec = _Section(
+        anchor="area",
+        title=f"Area: {len(table)} substations",
+        intro=(
+            "Hosting capacity of every substation (share of customers with an EV at the "
+            f"study's risk of {data.risk:.0%}), on the map and ranked: the substations that "
+            "fail first are at the top. The binding criterion is the limit with the lowest "
+            "capacity when it alone counts (uncontrolled charging). area.csv and "
+            "hosting_capacity.gpkg (points and service areas, SWEREF 99 TM) hold the table."
+        ),
+    )
+    try:
+        area_map = area_results.area_map_figure(table)
+    except Exception as exc:  # noqa: BLE001 - reported in the report itself
+        area_map = None
+        data.notes.append(
+            f"Chart area_map_figure could not be drawn ({type(exc).__name__}: {exc})."
+        )
+    f = fig(area_map, "Hosting capacity per substation")
+    if f is not None:
+        sec.figures.append(f)
+    shown = table.head(area_results.MAX_RANKED_ROWS)
+    sec.tables.append(
+        _table_from_frame(
+            area_results.ranked_for_report(shown),
+            f"The {len(shown)} substations that fail first (of {len(table)})",
+            "Rank",
+        )
+    )
+    if len(feeders) > area_results.MAX_DETAIL_FEEDERS:
+        detail = [f for f in table["feeder"] if f in feeders][: area_results.MAX_DETAIL_FEEDERS]
+        sec.notes.append(
+            f"Detail sections are shown for the {len(detail)} substations that fail first; "
+            "every substation's numbers are in the tables above and in the output folder."
+        )
+    return sec, detail
+
+
+def _study_sections(
+    data: ReportData, fig: _FigureCounter, detail: list[str] | None = None
+) -> list[_Section]:
     safe = fig.safe
     out = []
-    feeders = list(dict.fromkeys(data.summary["feeder"]))
+    feeders = detail or list(dict.fromkeys(data.summary["feeder"]))
     if data.violation_probability is not None or data.hosting_capacity is not None:
         sec = _Section(
             anchor="hosting-capacity",
@@ -495,6 +547,7 @@ def _study_sections(data: ReportData, fig: _FigureCounter) -> list[_Section]:
             sec.notes.append("hosting_capacity.csv missing: gain table omitted.")
         if data.violation_probability is not None:
             vp_feeders = list(dict.fromkeys(data.violation_probability.get("feeder", [])))
+            vp_feeders = [f for f in vp_feeders if f in feeders] if detail else vp_feeders
             for feeder in vp_feeders or feeders:
                 f = fig(
                     safe.hosting_capacity_figure(
@@ -546,7 +599,34 @@ def _study_sections(data: ReportData, fig: _FigureCounter) -> list[_Section]:
     v2x_section = _v2x_section(data, fig)
     if v2x_section is not None:
         out.append(v2x_section)
+    flex = _flex_section(data, fig)
+    if flex is not None:
+        out.append(flex)
     return out
+
+
+def _flex_section(data: ReportData, fig: _FigureCounter) -> _Section | None:
+    """ "Reinforce or flex" (gridv2x.report.flex), when the study planned reinforcement."""
+    from gridv2x.report.flex import flex_tables
+
+    tables = flex_tables(data.outdir, data.scenario)
+    if tables is None:
+        return None
+    sec = _Section(anchor="reinforce-or-flex", title="Reinforce or flex", intro=tables.intro)
+    for frame, caption, label in (
+        (tables.plans, "Cheapest plan per strategy at the highest EV share / last year", "Feeder"),
+        (tables.costs, "Mean reinforcement cost [kSEK] against EV share or year", "Feeder"),
+        (tables.value, "Value of V1G and V2G against copper", "Feeder"),
+        (tables.household, "Household side at the highest EV share / last year", "Feeder"),
+        (tables.prices, "Prices used and their sources (docs/sources.md §11)", "Price"),
+    ):
+        if frame is not None:
+            sec.tables.append(_table_from_frame(frame, caption, label))
+    f = fig(tables.figure, "Reinforcement cost")
+    if f is not None:
+        sec.figures.append(f)
+    sec.notes += tables.notes
+    return sec
 
 
 def _v2x_section(data: ReportData, fig: _FigureCounter) -> _Section | None:
@@ -685,8 +765,9 @@ def render_report(data: ReportData) -> str:
                 ),
             }
         )
-    study_sections = _study_sections(data, fig)
-    feeder_sections = [_feeder_section(data, f, i, fig) for i, f in enumerate(feeders)]
+    area, detail = _area_section(data, fig, feeders)
+    study_sections = ([area] if area else []) + _study_sections(data, fig, detail)
+    feeder_sections = [_feeder_section(data, f, i, fig) for i, f in enumerate(detail)]
 
     scenario = data.scenario if isinstance(data.scenario, dict) else {}
     period = scenario.get("period") if isinstance(scenario.get("period"), dict) else {}
@@ -743,7 +824,8 @@ def render_report(data: ReportData) -> str:
         "plotlyjs": Markup(get_plotlyjs()),
         "n_figures": fig.n,
     }
-    return _environment().get_template("report.html.j2").render(**context)
+    html = _environment().get_template("report.html.j2").render(**context)
+    return lock_scripts(html)  # CSP: only the report's own inline scripts run (by hash)
 
 
 def _umask() -> int:

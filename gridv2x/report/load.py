@@ -21,6 +21,7 @@ import pandas as pd
 
 from gridv2x import results
 from gridv2x.errors import InputError
+from gridv2x.execution.outfolder import file_name
 from gridv2x.metrics.limits import SECTION as LIMITS
 
 __all__ = ["ReportData", "TaskData", "load_results", "DEFAULT_LIMITS"]
@@ -65,6 +66,7 @@ class ReportData:
     """Charging sessions per feeder (lowest seed at the highest share or latest year)."""
     base_load: dict[str, pd.DataFrame] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    _task_folders: dict[str, Path] = field(default_factory=dict, repr=False)
 
     @property
     def limits(self) -> dict[str, Any]:
@@ -94,7 +96,22 @@ class ReportData:
 
     def task(self, task_id: str) -> TaskData:
         """Read one task's stored results (parts that are missing are ``None``)."""
-        return _read_task(self.outdir, str(task_id))
+        return _read_task(self._task_folder(str(task_id)), str(task_id))
+
+    def _task_folder(self, task_id: str) -> Path:
+        """The folder of ``task_id``: the one whose task.json names it (a task id is a label,
+        its folder a safe file name, :func:`gridv2x.execution.outfolder.file_name`)."""
+        stored = self.outdir / results.RESULTS_DIR
+        if not self._task_folders and stored.is_dir():
+            for task_json in stored.glob(f"*/{results.TASK_FILE}"):
+                try:
+                    info = json.loads(task_json.read_text(encoding="utf-8"))
+                except (OSError, ValueError):
+                    continue
+                task = info.get("task") if isinstance(info, dict) else None
+                if isinstance(task, dict) and task.get("task_id") is not None:
+                    self._task_folders[str(task["task_id"])] = task_json.parent
+        return self._task_folders.get(task_id, results.task_dir(self.outdir, task_id))
 
 
 def _read_parquet(path: Path, notes: list[str] | None = None) -> pd.DataFrame | None:
@@ -118,12 +135,11 @@ def _read_csv(path: Path, notes: list[str]) -> pd.DataFrame | None:
         return None
 
 
-def _read_task(outdir: Path, task_id: str) -> TaskData:
+def _read_task(folder: Path, task_id: str) -> TaskData:
     data = TaskData(task_id=task_id)
-    folder = results.task_dir(outdir, task_id)
     if not folder.is_dir():
         return data
-    ts = _read_parquet(results.frame_path(outdir, task_id, "timeseries"))
+    ts = _read_parquet(results.frame_file(folder, "timeseries"))
     if ts is not None:
         if "time" in ts.columns:
             ts = ts.set_index("time")
@@ -133,17 +149,17 @@ def _read_task(outdir: Path, task_id: str) -> TaskData:
             except (TypeError, ValueError):
                 ts = None
     data.timeseries = ts
-    data.customers = _read_parquet(results.frame_path(outdir, task_id, "customers"))
-    vd = _read_parquet(results.frame_path(outdir, task_id, "voltage_daily"))
+    data.customers = _read_parquet(results.frame_file(folder, "customers"))
+    vd = _read_parquet(results.frame_file(folder, "voltage_daily"))
     if vd is not None:
         for col in ("day", "date", "time"):
             if col in vd.columns:
                 vd = vd.set_index(col)
                 break
     data.voltage_daily = vd
-    data.elements = _read_parquet(results.frame_path(outdir, task_id, "elements"))
-    data.evs = _read_parquet(results.frame_path(outdir, task_id, "evs"))
-    soc = _read_parquet(results.frame_path(outdir, task_id, "soc"))
+    data.elements = _read_parquet(results.frame_file(folder, "elements"))
+    data.evs = _read_parquet(results.frame_file(folder, "evs"))
+    soc = _read_parquet(results.frame_file(folder, "soc"))
     if soc is not None and "time" in soc.columns:
         soc = soc.set_index("time")
     data.soc = soc
@@ -181,7 +197,8 @@ def _task_ids_from_store(results: Path) -> pd.DataFrame | None:
         if isinstance(info.get("task"), dict):
             flat.update({k: v for k, v in info["task"].items() if k not in flat})
         flat.update({k: v for k, v in info.items() if not isinstance(v, dict | list)})
-        flat["task_id"] = task_json.parent.name
+        task = info.get("task") if isinstance(info.get("task"), dict) else {}
+        flat["task_id"] = str(task.get("task_id") or task_json.parent.name)
         rows.append(flat)
     return pd.DataFrame(rows) if rows else None
 
@@ -335,12 +352,14 @@ def load_results(outdir: str | Path) -> ReportData:
                 if col in frame.columns:
                     frame[col] = frame[col].astype(str)
 
+    # files are named by file_name(feeder): map them back to the feeder names of the summary
+    names = {file_name(f): f for f in summary["feeder"].astype(str).unique()}
     feeders_dir = results.feeders_dir(outdir)
     if feeders_dir.is_dir():
         for path in sorted(feeders_dir.glob("*.geojson")):
             geo = _read_geojson(path, notes)
             if geo is not None:
-                data.feeders_geo[path.stem] = geo
+                data.feeders_geo[names.get(path.stem, path.stem)] = geo
 
     fleet_dir = results.fleet_dir(outdir)
     fleet_files: dict[str, tuple[tuple, Path]] = {}
@@ -350,7 +369,8 @@ def load_results(outdir: str | Path) -> ReportData:
             if stem.endswith("-base_load"):
                 frame = _read_parquet(path, notes)
                 if frame is not None:
-                    data.base_load[stem[: -len("-base_load")]] = frame
+                    feeder = stem[: -len("-base_load")]
+                    data.base_load[names.get(feeder, feeder)] = frame
                 continue
             match = _FLEET_RE.match(stem)
             if match:
@@ -366,5 +386,5 @@ def load_results(outdir: str | Path) -> ReportData:
         for feeder, (_rank, path) in fleet_files.items():
             frame = _read_parquet(path, notes)
             if frame is not None:
-                data.sessions[feeder] = frame
+                data.sessions[names.get(feeder, feeder)] = frame
     return data

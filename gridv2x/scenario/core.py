@@ -152,8 +152,12 @@ TOP = {
         "Name of the study; also the default output folder reports/<name>/.",
         check=lambda v: (
             None
-            if all(c.isalnum() or c in "-_." for c in v)
-            else "may contain only letters, digits, '-', '_' and '.' (it names a folder)"
+            if v
+            and all(c.isalnum() or c in "-_." for c in v)
+            and not v.startswith((".", "-"))
+            and len(v.encode()) <= 120
+            else "may contain only letters, digits, '-', '_' and '.', not start with '.' or '-', "
+            "and be at most 120 bytes (it names a folder)"
         ),
     ),
     "description": Field("", "any", "Free text shown in the report.", nullable=True),

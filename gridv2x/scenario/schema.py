@@ -28,6 +28,8 @@ from gridv2x.network import FILE_KINDS, NETWORK_KINDS, network_kind
 from gridv2x.options import Field, Section, ValidationError
 from gridv2x.period import PERIOD, weeks_in_period
 from gridv2x.powerflow.options import SECTION as POWERFLOW
+from gridv2x.reinforcement.economics_options import SECTION as ECONOMICS
+from gridv2x.reinforcement.options import SECTION as REINFORCEMENT
 from gridv2x.scenario.core import STUDY, TOP
 from gridv2x.v2x.options import SECTION as V2X
 
@@ -39,7 +41,7 @@ __all__ = [
     "describe",
 ]
 
-_NETWORK_OPTIONS = {"name", "options"}
+_NETWORK_OPTIONS = {"name", "options", "mapping", "select", "substation", "excluded"}
 
 
 SCHEMA: dict[str, Field | Section] = {
@@ -56,6 +58,8 @@ SCHEMA: dict[str, Field | Section] = {
     "powerflow": POWERFLOW,
     "limits": LIMITS,
     "v2x": V2X,
+    "reinforcement": REINFORCEMENT,
+    "economics": ECONOMICS,
 }
 ROOT = Section(doc="A gridv2x scenario.", fields=SCHEMA)
 DEFAULT_NETWORKS = [{"builtin": "se-suburban-villa"}]
@@ -127,12 +131,36 @@ def validate_networks(value: Any, base_dir: Path | None) -> tuple[list[Validatio
         if not isinstance(source, str) or not source:
             errors.append(ValidationError(f"{path}.{kind}", "must be a text", source))
             continue
+        if kind == "area":  # one entry per substation (gridv2x.network.area)
+            from gridv2x.network.area import scenario_entries
+
+            area_errors, entries = scenario_entries(entry, path, base_dir)
+            errors += area_errors
+            for item in entries:
+                if item["name"] in names:
+                    errors.append(
+                        ValidationError(f"{path}.area", "feeder name already used", item["name"])
+                    )
+                names[item["name"]] = i
+            out += entries
+            continue
         resolved = dict(entry)
+        for key in sorted({"select", "substation", "excluded", "mapping"} & set(entry)):
+            if key != "mapping" or kind != "gis":
+                errors.append(
+                    ValidationError(f"{path}.{key}", f"is a key of area entries, not of {kind}")
+                )
+        if kind == "gis" and "mapping" in entry:
+            from gridv2x.network.area import resolve_mapping
+
+            mapping_error, resolved["mapping"] = resolve_mapping(entry["mapping"], base_dir)
+            if mapping_error:
+                errors.append(ValidationError(f"{path}.mapping", mapping_error, entry["mapping"]))
         if kind in FILE_KINDS:
             file = Path(source).expanduser()
             if not file.is_absolute() and base_dir is not None:
                 file = base_dir / file
-            if not (file.is_file() or (kind == "gis" and file.is_dir())):  # or GeoJSON folder
+            if not (file.is_file() or (kind in ("gis", "cgmes") and file.is_dir())):
                 errors.append(ValidationError(f"{path}.{kind}", f"file not found: {file}", source))
                 continue
             resolved[kind] = str(file.resolve())
@@ -324,7 +352,11 @@ def describe() -> list[tuple[str, Any, str, str]]:
             "a list of entries",
             "Feeders to study; each entry one of: "
             + "; ".join(f"{k}: {d}" for k, d in NETWORK_KINDS.items())
-            + ". Optional `name` (feeder name in results) and `options` (reader options).",
+            + ". Optional `name` (feeder name in results) and `options` (reader options). An "
+            "`area` entry is one feeder per substation, named by its id; it takes `mapping` (a "
+            "YAML file or mapping of the export's layer, attribute and code names, e.g. "
+            "networks/mapping-sv.yaml; also for `gis`), `select` (substation ids) and "
+            "`options.strict` (false: study the substations without errors, list the others).",
         ),
     )
     return rows

@@ -184,7 +184,10 @@ def test_divergent_steps_are_flagged_not_raised_in_both_engines():
 @pytest.mark.parametrize(
     "change, words",
     [
-        (lambda a: a.update(engine="matpower"), "engine must be one of pgm, pandapower"),
+        (
+            lambda a: a.update(engine="matpower"),
+            "engine must be one of auto, radial, pgm, pandapower",
+        ),
         (lambda a: a.update(load_p_mw=a["load_p_mw"].rename(columns={0: 99})), "[99]"),
         (lambda a: a["load_p_mw"].iloc.__setitem__((0, 0), np.nan), "NaN"),
         (lambda a: a.update(load_p_mw=a["load_p_mw"].to_numpy()), "pandas DataFrame"),
@@ -222,7 +225,8 @@ def test_section_keys_are_run_timeseries_arguments():
     params = inspect.signature(run_timeseries).parameters
     assert set(SECTION.fields) <= set(params)
     defaults = SECTION.defaults()
-    assert defaults["engine"] == "pgm" and defaults["asymmetric"] is False
+    assert defaults["engine"] == "auto" and params["engine"].default == "auto"
+    assert defaults["asymmetric"] is True and params["asymmetric"].default is False
     assert defaults["slack_vm_pu"] == 1.03 and defaults["trafo_tap_pos"] is None
     assert defaults["chunk_steps"] == params["chunk_steps"].default
     errors, _ = SECTION.validate("powerflow", {"engine": "x", "chunk_steps": 0, "typo": 1})
@@ -235,7 +239,7 @@ def test_section_defaults_run():
     p, q = profiles(loads, steps=2)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no warning for a balanced run
-        result = run_timeseries(net, p, q, **SECTION.defaults())
+        result = run_timeseries(net, p, q, **(SECTION.defaults() | {"asymmetric": False}))
     assert np.allclose(result.vm_pu[0], 1.03)
 
 

@@ -79,3 +79,23 @@ def test_the_checks_can_fail(tmp_path: Path) -> None:
     assert any("cdn.plot.ly" in u for u in result.outside_requests)
     assert result.severe
     assert result.figure_divs == 1 and result.drawn_figures == 0
+
+
+def test_csp_lets_only_the_reports_own_scripts_run(quickstart_outdir: Path, tmp_path: Path) -> None:
+    """No 'unsafe-eval' nor 'unsafe-inline': plotly still draws every figure (it needs no
+    eval for the report's traces), and an inline script added to the file afterwards is
+    refused by the policy (it is not among the hashed ones)."""
+    require_browser()
+    html = build_report(quickstart_outdir).read_text(encoding="utf-8")
+    policy = html.split('http-equiv="Content-Security-Policy" content="', 1)[1].split('"', 1)[0]
+    assert "unsafe-eval" not in policy and "unsafe-inline" not in policy.split("style-src")[0]
+    assert policy.count("'sha256-") == html.count("<script")
+    tampered = tmp_path / "tampered.html"
+    tampered.write_text(
+        html.replace("</body>", "<script>window.__pwned = 1;</script></body>"), encoding="utf-8"
+    )
+    result = open_report(tampered, timeout_s=240)  # a loaded 2-core machine: slow renderer
+    assert not result.pwned
+    assert result.drawn_figures == result.figure_divs >= 8
+    refused = [e for e in result.severe if "Content Security Policy" in e.get("message", "")]
+    assert len(refused) == 1, result.severe  # only the added script, nothing of plotly's

@@ -1,0 +1,98 @@
+"""Reinforcement plans on the built-in feeders: fixed in a fresh load flow, no dearer than any
+single measure that also fixes the feeder, cost non-decreasing with EV share, V1G/V2G no dearer
+than uncontrolled charging."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+from gridv2x.metrics.summary import resolve_limits
+from gridv2x.network import list_builtin
+from gridv2x.powerflow import TimeseriesEngine
+from gridv2x.reinforcement import CostCatalogue, apply_plan, candidate_measures, check
+from gridv2x.reinforcement.plan import apply_measure
+from gridv2x.scenario import scenario_from_dict
+from gridv2x.study import Study
+
+STRESS_LIMITS = {"transformer_loading_pct": 45.0, "line_loading_pct": 45.0, "v_min_pu": 0.96}
+"""Tighter limits than the defaults, so that every built-in feeder violates at a share
+within the tested range over one winter week (the plan's physics is the same)."""
+
+
+class RecordingStudy(Study):
+    """A Study that keeps what the reinforcement stage was given and returned."""
+
+    def _reinforce(self, feeder, load_p_mw, load_q_mvar, pf):
+        plan = super()._reinforce(feeder, load_p_mw, load_q_mvar, pf)
+        self.recorded = (load_p_mw, load_q_mvar, plan)
+        return plan
+
+
+def _study(feeder: str, shares, strategies=("uncontrolled",), days=7, limits=STRESS_LIMITS):
+    scenario = scenario_from_dict(
+        {
+            "name": "reinforce",
+            "study": {"kind": "hosting_capacity", "ev_shares": list(shares), "seeds": 1},
+            "period": {"start": "2030-01-14", "days": days},
+            "networks": [{"builtin": feeder}],
+            "charging": {"strategies": list(strategies)},
+            "limits": dict(limits),
+        }
+    )
+    return RecordingStudy(scenario, powerflow_threads=0)
+
+
+def _fresh(net, load_p, load_q):
+    return TimeseriesEngine(net, threads=0).run(load_p, load_q)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list_builtin())
+def test_plan_fixes_every_builtin_feeder_and_beats_every_single_measure(name):
+    study = _study(name, [2.0])
+    feeder = study.feeder(name)
+    task = study.tasks()[0]
+    out = study.simulate(feeder, task, study.prepare(feeder, task))
+    load_p, load_q, plan = study.recorded
+    assert out.summary["violation"], f"{name} should violate the stress limits"
+    assert plan.needed and plan.fixed, plan.remaining
+    limits = resolve_limits(study.scenario.section("limits"))
+    buses = list(feeder.customers["bus"])
+    # a fresh load flow of the same task on the reinforced feeder passes every criterion
+    reinforced = apply_plan(feeder.net, plan.measures)
+    assert check(_fresh(reinforced, load_p, load_q), buses, limits).passed
+    # the unreinforced feeder does not
+    before = check(_fresh(feeder.net, load_p, load_q), buses, limits)
+    assert not before.passed
+    # no single candidate measure that fixes it on its own (whole period) is cheaper
+    for measure in candidate_measures(feeder.net, before, limits, CostCatalogue(), plan.ground):
+        net = copy.deepcopy(feeder.net)
+        apply_measure(net, measure)
+        if check(_fresh(net, load_p, load_q), buses, limits).passed:
+            assert plan.cost_sek <= round(measure.cost_sek) + 1, (measure, plan.measures)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["se-urban-apartments", "se-villa-large", "se-rural-overhead"])
+def test_cost_non_decreasing_with_share_and_flex_no_dearer(name):
+    study = _study(name, [1.0, 1.5, 2.0], strategies=("uncontrolled", "v1g", "v2g"))
+    feeder = study.feeder(name)
+    cost: dict[tuple[str, float], float] = {}
+    inputs = {}
+    for task in study.tasks():
+        key = task.inputs_key
+        if key not in inputs:
+            inputs = {key: study.prepare(feeder, task)}
+        out = study.simulate(feeder, task, inputs[key])
+        assert out.summary["reinforcement_fixed"]
+        cost[(task.strategy, task.ev_share)] = out.summary["reinforcement_cost_sek"]
+    for strategy in ("uncontrolled", "v1g", "v2g"):
+        series = [cost[(strategy, s)] for s in (1.0, 1.5, 2.0)]
+        assert np.all(np.diff(series) >= 0), (strategy, series)
+    for share in (1.0, 1.5, 2.0):
+        assert cost[("v1g", share)] <= cost[("uncontrolled", share)], cost
+        assert cost[("v2g", share)] <= cost[("uncontrolled", share)], cost
+    assert cost[("uncontrolled", 2.0)] > 0
