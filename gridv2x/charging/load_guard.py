@@ -8,8 +8,9 @@ heated house exceeds a 16 A fuse whenever the house draws more than about 0.4 kW
 
 Model, per customer, phase and step (screening model, the guard is assumed ideal and fast):
 
-- household load per phase: a three-phase customer's load split evenly over a, b and c, a
-  single-phase customer's load on its phase (as the load flow does);
+- household load per phase: as the load flow splits it
+  (:func:`gridv2x.demand.household_phase_shares`: a single-phase customer's load on its phase;
+  a three-phase customer's single-phase appliances on one main phase, the rest balanced);
 - room for EV charging on a phase: ``sqrt(S_max**2 - q**2) - p`` [kW] with ``S_max =
   I_fuse x V_guard`` the apparent power the fuse carries at the guard's design voltage
   ``GUARD_VOLTAGE_PU`` x 230 V, ``p, q`` the household's active and reactive power on that
@@ -32,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from gridv2x.conventions import NOMINAL_PHASE_VOLTAGE_V, PHASES
+from gridv2x.demand.phases import household_phase_shares
 from gridv2x.errors import InputError
 
 __all__ = ["GUARD_VOLTAGE_PU", "LoadGuard", "load_guard_limits"]
@@ -84,15 +86,14 @@ class LoadGuard:
         )
 
 
-def _household_per_phase(
-    values: np.ndarray, customer_phases: np.ndarray, customer_phase: np.ndarray
-) -> np.ndarray:
-    """Household power ``[time x customer]`` split onto phases: ``[phase x time x customer]``."""
-    out = np.empty((3,) + values.shape)
-    single = customer_phases == 1
-    for k, name in enumerate(PHASES):
-        out[k] = np.where(single, np.where(customer_phase == name, values, 0.0), values / 3.0)
-    return out
+def _household_per_phase(values: np.ndarray, shares: np.ndarray) -> np.ndarray:
+    """Household power ``[time x customer]`` split onto phases: ``[phase x time x customer]``.
+
+    ``shares`` is ``(customer, 3)``: the split the load flow uses
+    (:func:`gridv2x.demand.household_phase_shares`), so the guard sees the phase currents the
+    study computes.
+    """
+    return np.stack([values * shares[None, :, k] for k in range(3)])
 
 
 def load_guard_limits(
@@ -151,12 +152,9 @@ def load_guard_limits(
     if not (np.isfinite(fuse) & (fuse > 0)).all():
         bad = [c for c, f in zip(owners, fuse, strict=True) if not (np.isfinite(f) and f > 0)]
         raise InputError(f"vehicles.load_guard: customers without a main fuse rating: {bad[:5]}")
-    cust_phases = by_id.loc[owners, "phases"].to_numpy(dtype=float)
-    cust_phase = (
-        by_id.loc[owners, "phase"].astype(str).to_numpy()
-        if "phase" in by_id
-        else np.full(len(owners), "abc")
-    )
+    # the split of the whole feeder's table (the main phase rotates over its households)
+    all_shares = household_phase_shares(customers.reset_index(drop=True))
+    shares = all_shares[pd.Index(customers["customer_id"]).get_indexer(owners)]
     index = household_p_kw.index
     p = household_p_kw.reindex(columns=owners, fill_value=0.0).to_numpy(dtype=float)
     q = (
@@ -167,8 +165,8 @@ def load_guard_limits(
         )
     )
     s_max = fuse * NOMINAL_PHASE_VOLTAGE_V * voltage_pu / 1000.0  # per phase [kVA]
-    p_ph = _household_per_phase(p, cust_phases, cust_phase)
-    q_ph = _household_per_phase(q, cust_phases, cust_phase)
+    p_ph = _household_per_phase(p, shares)
+    q_ph = _household_per_phase(q, shares)
     active = np.sqrt(np.maximum(s_max**2 - q_ph**2, 0.0))  # [phase x time x owner]
     charge_room = np.maximum(active - p_ph, 0.0)
     export_room = np.maximum(active + p_ph, 0.0)

@@ -1031,26 +1031,8 @@ def base_load_duration_figure(base_load: pd.DataFrame, *, feeder: str = "") -> g
         x, y = _duration(values)
         if x.size == 0:
             continue
-        fig.add_trace(
-            go.Scatter(
-                x=_f32(x, 3),
-                y=_f32(y, 3),
-                name=_t(name),
-                mode="lines",
-                line={"color": _EXTRA_COLORS[i % len(_EXTRA_COLORS)], "width": 2},
-                hovertemplate="exceeded %{x:.1f} % of the time: %{y:.2f} kW<extra>"
-                + _t(name)
-                + "</extra>",
-            )
-        )
-    if not fig.data:
-        return None
-    return _layout(
-        fig,
-        f"Household base load duration per dwelling type – {_t(feeder)}",
-        "Share of time the load is exceeded [%]",
-        "Base load [kW]",
-    )
+        fig.add_trace(_duration_trace(i, name, x, y))
+    return _duration_layout(fig, feeder, "kW")
 
 
 def _stored_duration_figure(curves: pd.DataFrame, feeder: str) -> go.Figure | None:
@@ -1062,25 +1044,31 @@ def _stored_duration_figure(curves: pd.DataFrame, feeder: str) -> go.Figure | No
         values = pd.to_numeric(curves[name], errors="coerce").to_numpy(dtype=float)
         if not np.isfinite(values).any():
             continue
-        fig.add_trace(
-            go.Scatter(
-                x=_f32(share, 3),
-                y=_f32(values, 3),
-                name=_t(name),
-                mode="lines",
-                line={"color": _EXTRA_COLORS[i % len(_EXTRA_COLORS)], "width": 2},
-                hovertemplate="exceeded %{x:.1f} % of the time: %{y:.2f} kW<extra>"
-                + _t(name)
-                + "</extra>",
-            )
-        )
+        fig.add_trace(_duration_trace(i, name, share, values))
+    return _duration_layout(fig, feeder, "kW per customer")
+
+
+def _duration_trace(i: int, name: Any, x: Any, y: Any) -> go.Scatter:
+    """One base-load duration curve: share of time exceeded [%] against load [kW]."""
+    return go.Scatter(
+        x=_f32(x, 3),
+        y=_f32(y, 3),
+        name=_t(name),
+        mode="lines",
+        line={"color": _EXTRA_COLORS[i % len(_EXTRA_COLORS)], "width": 2},
+        hovertemplate="exceeded %{x:.1f} % of the time: %{y:.2f} kW<extra>" + _t(name) + "</extra>",
+    )
+
+
+def _duration_layout(fig: go.Figure, feeder: str, unit: str) -> go.Figure | None:
+    """Layout of the base-load duration chart; None when no curve was drawn."""
     if not fig.data:
         return None
     return _layout(
         fig,
         f"Household base load duration per dwelling type – {_t(feeder)}",
         "Share of time the load is exceeded [%]",
-        "Base load [kW per customer]",
+        f"Base load [{unit}]",
     )
 
 

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gridv2x.v2x.flexibility import FleetFlexibility
+from gridv2x.v2x.flexibility import FleetFlexibility, _step_length
 
 __all__ = ["PRODUCTS", "product_durations", "evs_needed"]
 
@@ -174,6 +174,5 @@ def evs_needed(flex: FleetFlexibility, products: Mapping[str, Mapping[str, Any]]
 
 
 def _step_minutes(index: pd.DatetimeIndex) -> float:
-    if index.freq is not None:
-        return pd.Timedelta(index.freq).total_seconds() / 60.0
-    return float(np.diff(index.asi8).min()) / 6e10 if len(index) > 1 else 15.0
+    """Step length of ``index`` [min]."""
+    return _step_length(index) / 6e10

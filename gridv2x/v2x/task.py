@@ -18,7 +18,7 @@ from gridv2x.charging.options import SECTION as CHARGING
 from gridv2x.demand.household import split_annual_kwh
 from gridv2x.v2x.backup import backup_hours, coldest_week, resilience_table
 from gridv2x.v2x.flexibility import fleet_flexibility, flexibility_table
-from gridv2x.v2x.markets import PRODUCTS, evs_needed, product_durations
+from gridv2x.v2x.markets import PRODUCTS, _step_minutes, evs_needed, product_durations
 from gridv2x.v2x.sensitivity import grid_sensitivity
 
 __all__ = ["v2x_tables", "products_of"]
@@ -83,7 +83,7 @@ def v2x_tables(
         (:func:`~gridv2x.v2x.backup.resilience_table`); empty tables for uncontrolled charging.
     """
     index = ev.power_kw.index
-    step_min = float(np.diff(index.asi8).min()) / 6e10 if len(index) > 1 else 15.0
+    step_min = _step_minutes(index)
     products = products_of(options)
     durations = sorted(
         {int(d) for d in options.get("durations_min", [15, 60])}
