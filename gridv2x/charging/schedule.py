@@ -834,12 +834,14 @@ def schedule(
     base_load_kw : pandas.Series
         Total base load of the feeder on ``index`` [kW]; what V1G/V2G flatten.
     initial_soc : float
-        Stored energy at the start, share of usable capacity [-]. Default 0.8 [E].
+        Stored energy at the start, share of usable capacity [-]. Default: the charging
+        section's ``initial_soc`` (docs/sources.md §7.1).
     target_soc : float or None
         Departure target, share of usable capacity [-]; ``None`` = ``initial_soc`` (every met
         session restores exactly the energy driven).
     charge_efficiency : float
-        Grid-to-battery efficiency of AC home charging [-]. Default 0.92 [E].
+        Grid-to-battery efficiency of AC home charging [-]. Default: the charging section's
+        ``charge_efficiency`` (docs/sources.md §7.1).
     charger_cap_kw : float or None
         Optional cap on the charging power of every home charger [kW].
     transformer_limit_kw : float or None
