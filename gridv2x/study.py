@@ -34,11 +34,12 @@ from gridv2x import (
     results,
     v2x,
 )
-from gridv2x.conventions import KW_PER_MW, PHASES, period_index, step_hours
+from gridv2x.conventions import period_index, step_hours
+from gridv2x.errors import InputError
 from gridv2x.network import Feeder, read_network
 from gridv2x.scenario import Scenario
 
-__all__ = ["Task", "Study", "StudyInputs", "TaskOutput", "stage_rng"]
+__all__ = ["Task", "Study", "StudyInputs", "TaskOutput", "Window", "stage_rng"]
 
 _STAGES = ("climate", "demand", "adoption", "fleet", "mobility", "charging")
 N_SOC_TRACES = 5
@@ -144,6 +145,21 @@ class TaskOutput:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Window:
+    """The steps a task simulates: the whole period or its representative weeks."""
+
+    index: pd.DatetimeIndex
+    """Simulated steps (``conventions.period_index`` or the weeks' part of it)."""
+    base_p_kw: pd.DataFrame
+    """Household active power on ``index`` [time x customer_id] [kW]."""
+    base_q_kvar: pd.DataFrame
+    """Household reactive power on ``index`` [time x customer_id] [kvar]."""
+    weeks: list[pd.Timestamp] | None = None
+    """Mondays of the representative weeks (:func:`gridv2x.period.select_weeks`); None = the
+    whole period."""
+
+
 class Study:
     """A scenario turned into tasks, and the physics of each task.
 
@@ -213,12 +229,13 @@ class Study:
             keep = {k: v for k, v in entry.items() if k not in ("name", "options", "excluded")}
             feeder = read_network({**keep, **entry.get("options", {})}, Path.cwd())
             feeder.name = name
-            powerflow_cfg = self.scenario["powerflow"]
-            net = feeder.net
-            if powerflow_cfg.get("slack_vm_pu") is not None:
-                net.ext_grid["vm_pu"] = powerflow_cfg["slack_vm_pu"]
-            if powerflow_cfg.get("trafo_tap_pos") is not None and len(net.trafo):
-                net.trafo["tap_pos"] = powerflow_cfg["trafo_tap_pos"]
+            cfg = self.scenario["powerflow"]
+            try:
+                feeder.net = powerflow.prepare_net(
+                    feeder.net, slack_vm_pu=cfg["slack_vm_pu"], trafo_tap_pos=cfg["trafo_tap_pos"]
+                )
+            except InputError as exc:  # name the scenario key
+                raise InputError(f"powerflow.{exc}") from None
             self._feeders[name] = feeder
         return self._feeders[name]
 
@@ -281,81 +298,163 @@ class Study:
     ) -> TaskOutput:
         """Charge the fleet with the task's strategy, run the load flow, compute the metrics.
 
-        ``time_series`` (default: :meth:`keeps_time_series`) builds the whole-period tables
-        ``timeseries``, ``voltage_daily`` and ``soc``; without them they are None.
+        One line per stage: the simulated window (the period or representative weeks), the
+        charging schedule, the load of every load element, the load flow, the statistics and
+        the task's output. ``time_series`` (default: :meth:`keeps_time_series`) builds the
+        whole-period tables ``timeseries``, ``voltage_daily`` and ``soc``; without them they
+        are None.
         """
         if time_series is None:
             time_series = self.keeps_time_series(task)
-        sc = self.scenario
-        index = self.index
-        charging_options = sc.section("charging")
-        charging_options.pop("strategies", None)
+        window = self._window(inputs)
+        ev = self._charge(feeder, task, inputs, window)
+        loads = self._element_loads(feeder, inputs, ev, window)
+        pf = self._run_powerflow(feeder, loads.load_p_mw, loads.load_q_mvar)
+        stats = self._statistics(feeder, pf, loads, window)
+        return self._output(feeder, task, inputs, window, ev, loads, pf, stats, time_series)
+
+    def _window(self, inputs: StudyInputs) -> Window:
+        """The simulated steps: the whole period, or representative weeks chosen from the
+        draw's base load (the same for every strategy; scenario ``period.representative_weeks``)."""
+        n_weeks = self.scenario.period.get("representative_weeks")
+        if n_weeks is None:
+            return Window(self.index, inputs.base_p_kw, inputs.base_q_kvar)
         base_load_kw = inputs.base_p_kw.sum(axis=1)
+        weeks = period.select_weeks(base_load_kw, n_weeks, self.scenario.period["week_selection"])
+        in_weeks = period.week_mask(self.index, weeks)
+        return Window(
+            self.index[in_weeks],
+            inputs.base_p_kw.iloc[in_weeks],
+            inputs.base_q_kvar.iloc[in_weeks],
+            weeks,
+        )
+
+    def _charging_options(self) -> dict[str, Any]:
+        """Keyword options of :func:`gridv2x.charging.schedule` (scenario section ``charging``)."""
+        options = self.scenario.section("charging")
+        options.pop("strategies", None)
+        return options
+
+    def _charge(
+        self, feeder: Feeder, task: Task, inputs: StudyInputs, window: Window
+    ) -> charging.ChargingResult:
+        """The fleet's charging schedule with the task's strategy over ``window``."""
+        sc = self.scenario
+        options = self._charging_options()
         base_p_kw, base_q_kvar = inputs.base_p_kw, inputs.base_q_kvar
-        n_weeks = sc.period.get("representative_weeks")
-        weeks = None
-        if charging_options.get("coordination") == "household":  # each sees its own load
-            charging_options["household_kw"] = base_p_kw
-        if sc.section("vehicles").get("load_guard"):  # chargers throttled to the main fuse
-            charging_options["load_guard"] = charging.load_guard_limits(
+        base_load_kw = base_p_kw.sum(axis=1)
+        if options["coordination"] == "household":  # each sees its own load
+            options["household_kw"] = base_p_kw
+        if sc["vehicles"]["load_guard"]:  # chargers throttled to the main fuse
+            options["load_guard"] = charging.load_guard_limits(
                 feeder.customers,
                 base_p_kw,
                 base_q_kvar,
                 inputs.fleet,
-                phase_assignment=charging_options.get("phase_assignment", "as_drawn"),
+                phase_assignment=options["phase_assignment"],
             )
-        if n_weeks is None:
-            grid = None
-            if charging_options.get("grid_aware") and task.strategy != "uncontrolled":
-                # the feeder's limits as a linear model in EV power, from base-load load flows
-                grid = charging.grid_limits(
-                    feeder,
-                    base_p_kw,
-                    base_q_kvar,
-                    inputs.fleet,
-                    limits=sc.section("limits"),
-                    threads=self.powerflow_threads,
-                )
-            ev = charging.schedule(
-                task.strategy,
-                inputs.sessions,
-                inputs.fleet,
-                index,
-                base_load_kw,
-                grid=grid,
-                **charging_options,
-            )
-        else:  # representative weeks: chosen from the draw's base load, same for every strategy
+        if window.weeks is not None:
             # (grid_aware with representative weeks is refused when the scenario is validated)
-            weeks = period.select_weeks(base_load_kw, n_weeks, sc.period["week_selection"])
-            ev = charging.schedule_weeks(
+            return charging.schedule_weeks(
                 task.strategy,
                 inputs.sessions,
                 inputs.fleet,
-                index,
+                self.index,
                 base_load_kw,
-                weeks,
-                **charging_options,
+                window.weeks,
+                **options,
             )
-            in_weeks = period.week_mask(index, weeks)
-            index = index[in_weeks]
-            base_p_kw, base_q_kvar = base_p_kw.iloc[in_weeks], base_q_kvar.iloc[in_weeks]
-        asymmetric = bool(sc["powerflow"].get("asymmetric", False))
-        ev_kw = charging.power_by_customer(ev, inputs.fleet, phases=asymmetric)
-        load_p_mw, load_q_mvar, customer_p_kw, customer_q_kvar = customer_loads(
-            feeder, base_p_kw, base_q_kvar, ev_kw, asymmetric=asymmetric
+        grid = None
+        if options["grid_aware"] and task.strategy != "uncontrolled":
+            # the feeder's limits as a linear model in EV power, from base-load load flows
+            grid = charging.grid_limits(
+                feeder,
+                base_p_kw,
+                base_q_kvar,
+                inputs.fleet,
+                limits=sc.section("limits"),
+                threads=self.powerflow_threads,
+            )
+        return charging.schedule(
+            task.strategy,
+            inputs.sessions,
+            inputs.fleet,
+            self.index,
+            base_load_kw,
+            grid=grid,
+            **options,
         )
-        pf = self._run_powerflow(feeder, load_p_mw, load_q_mvar)
-        plan = self._reinforce(feeder, load_p_mw, load_q_mvar, pf)
-        stats = metrics.customer_statistics(  # shared by the summary and the tables
+
+    def _element_loads(
+        self, feeder: Feeder, inputs: StudyInputs, ev: charging.ChargingResult, window: Window
+    ) -> powerflow.ElementLoads:
+        """Household plus EV power of every load element over ``window`` (per phase with
+        ``powerflow.asymmetric``)."""
+        asymmetric = bool(self.scenario["powerflow"]["asymmetric"])
+        ev_kw = charging.power_by_customer(ev, inputs.fleet, phases=asymmetric)
+        return powerflow.customer_loads(
+            feeder.customers, window.base_p_kw, window.base_q_kvar, ev_kw, asymmetric=asymmetric
+        )
+
+    def _statistics(
+        self, feeder: Feeder, pf: Any, loads: powerflow.ElementLoads, window: Window
+    ) -> metrics.CustomerStatistics:
+        """Per-customer statistics of the load flow, shared by the summary and the tables."""
+        return metrics.customer_statistics(
             pf,
             feeder.customers,
-            limits=sc.section("limits"),
-            customer_p_kw=customer_p_kw,
-            customer_q_kvar=customer_q_kvar,
-            index=index,
+            limits=self.scenario.section("limits"),
+            customer_p_kw=loads.customer_p_kw,
+            customer_q_kvar=loads.customer_q_kvar,
+            index=window.index,
         )
-        summary = metrics.summarize(pf, feeder.customers, ev.per_ev, index, statistics=stats)
+
+    def _output(
+        self,
+        feeder: Feeder,
+        task: Task,
+        inputs: StudyInputs,
+        window: Window,
+        ev: charging.ChargingResult,
+        loads: powerflow.ElementLoads,
+        pf: Any,
+        stats: metrics.CustomerStatistics,
+        time_series: bool,
+    ) -> TaskOutput:
+        """The task's summary row and tables (reinforcement plan and V2X tables included)."""
+        return TaskOutput(
+            task=task,
+            summary=self._summary(feeder, task, inputs, window, ev, loads, pf, stats),
+            timeseries=(
+                _timeseries(pf, feeder, window.base_p_kw, ev.power_kw, stats)
+                if time_series
+                else None
+            ),
+            customers=_customer_table(pf, feeder, inputs.fleet, stats),
+            voltage_daily=metrics.daily_min_voltage(stats.vm_low) if time_series else None,
+            elements=metrics.element_table(pf),
+            evs=ev.per_ev.join(inputs.fleet.set_index("ev_id"), rsuffix="_fleet").reset_index(),
+            soc=ev.soc_kwh[sorted(ev.soc_kwh.columns)[:N_SOC_TRACES]] if time_series else None,
+            **self._v2x(feeder, task, inputs, ev, pf, loads, window.base_p_kw),
+        )
+
+    def _summary(
+        self,
+        feeder: Feeder,
+        task: Task,
+        inputs: StudyInputs,
+        window: Window,
+        ev: charging.ChargingResult,
+        loads: powerflow.ElementLoads,
+        pf: Any,
+        stats: metrics.CustomerStatistics,
+    ) -> dict[str, Any]:
+        """The task's row of ``summary.csv``."""
+        options = self._charging_options()
+        plan = self._reinforce(feeder, loads.load_p_mw, loads.load_q_mvar, pf)
+        metrics_row = metrics.summarize(
+            pf, feeder.customers, ev.per_ev, window.index, statistics=stats
+        )
         n_customers = len(feeder.customers)
         summary = {
             "task_id": task.task_id,
@@ -367,32 +466,28 @@ class Study:
             "ev_share_target": task.ev_share,
             "year": task.year,
             "n_customers": n_customers,
-            **summary,
+            **metrics_row,
         }
         summary.update(reinforcement.summary_columns(plan))
         summary["ev_to_ev_kwh"] = ev.ev_to_ev_kwh
-        summary["charging_foresight"] = charging_options.get("foresight", "forecast")
-        summary["charging_coordination"] = charging_options.get("coordination", "feeder")
-        v2x_out = self._v2x(feeder, task, inputs, ev, pf, load_p_mw, load_q_mvar, base_p_kw)
-        if weeks is not None:  # what was simulated, and the weight of a simulated step
-            summary["simulated_weeks"] = period.format_weeks(weeks)
-            summary["simulated_days"] = len(index) * step_hours(self.index) / 24.0
-            summary["period_weight"] = len(self.index) / len(index)
-        return TaskOutput(
-            task=task,
-            summary=summary,
-            timeseries=(
-                _timeseries(pf, feeder, base_p_kw, ev.power_kw, stats) if time_series else None
-            ),
-            customers=_customer_table(pf, feeder, inputs.fleet, stats),
-            voltage_daily=metrics.daily_min_voltage(stats.vm_low) if time_series else None,
-            elements=metrics.element_table(pf),
-            evs=ev.per_ev.join(inputs.fleet.set_index("ev_id"), rsuffix="_fleet").reset_index(),
-            soc=ev.soc_kwh[sorted(ev.soc_kwh.columns)[:N_SOC_TRACES]] if time_series else None,
-            **v2x_out,
-        )
+        summary["charging_foresight"] = options["foresight"]
+        summary["charging_coordination"] = options["coordination"]
+        if window.weeks is not None:  # what was simulated, and the weight of a simulated step
+            summary["simulated_weeks"] = period.format_weeks(window.weeks)
+            summary["simulated_days"] = len(window.index) * step_hours(self.index) / 24.0
+            summary["period_weight"] = len(self.index) / len(window.index)
+        return summary
 
-    def _v2x(self, feeder, task, inputs, ev, pf, load_p_mw, load_q_mvar, base_p_kw):
+    def _v2x(
+        self,
+        feeder: Feeder,
+        task: Task,
+        inputs: StudyInputs,
+        ev: charging.ChargingResult,
+        pf: Any,
+        loads: powerflow.ElementLoads,
+        base_p_kw: pd.DataFrame,
+    ) -> dict[str, pd.DataFrame]:
         """Flexibility, market products and V2H backup of a V1G/V2G task (``v2x.enabled``)."""
         options = self.scenario.section("v2x")
         if not options["enabled"] or task.strategy == "uncontrolled":
@@ -407,8 +502,8 @@ class Study:
             customers=feeder.customers,
             net=feeder.net,
             pf=pf,
-            load_p_mw=load_p_mw,
-            load_q_mvar=load_q_mvar,
+            load_p_mw=loads.load_p_mw,
+            load_q_mvar=loads.load_q_mvar,
             limits=self.scenario.section("limits"),
             charging_options=self.scenario.section("charging"),
             options=options,
@@ -448,70 +543,6 @@ class Study:
             chunk_steps=cfg["chunk_steps"],
             error_tolerance_pu=cfg["error_tolerance_pu"],
         )
-
-
-def customer_loads(
-    feeder: Feeder,
-    base_p_kw: pd.DataFrame,
-    base_q_kvar: pd.DataFrame,
-    ev_kw: pd.DataFrame,
-    *,
-    asymmetric: bool = False,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Household plus EV power per pandapower load element.
-
-    EV chargers run at unity power factor, so they add active power only (load positive,
-    V2G discharge negative).
-
-    Parameters
-    ----------
-    feeder : Feeder
-    base_p_kw, base_q_kvar : DataFrame
-        Household load [time x customer_id] [kW], [kvar].
-    ev_kw : DataFrame
-        EV power [time x customer_id] [kW]; for ``asymmetric`` columns are
-        ``(customer_id, phase)``.
-    asymmetric : bool
-        Build per-phase inputs (columns ``(load index, phase)``): single-phase customers on
-        their phase, three-phase ones with their single-phase appliances on a main phase and
-        the rest balanced (:func:`gridv2x.demand.phases.household_phase_shares`).
-
-    Returns
-    -------
-    load_p_mw, load_q_mvar : DataFrame
-        Inputs of :func:`gridv2x.powerflow.run_timeseries` [MW], [Mvar].
-    customer_p_kw, customer_q_kvar : DataFrame
-        Power per customer [time x customer_id] [kW], [kvar]; for ``asymmetric`` columns are
-        ``(customer_id, phase)`` (what the main-fuse check needs).
-    """
-    customers = feeder.customers
-    ids = list(customers["customer_id"])
-    base_p = base_p_kw.reindex(columns=ids, fill_value=0.0)
-    base_q = base_q_kvar.reindex(columns=ids, fill_value=0.0)
-    if not asymmetric:
-        ev = ev_kw.reindex(index=base_p.index, columns=ids, fill_value=0.0)
-        total_p = base_p + ev.to_numpy()
-        loads = list(customers["load"])
-        load_p = pd.DataFrame(total_p.to_numpy() / KW_PER_MW, index=base_p.index, columns=loads)
-        load_q = pd.DataFrame(base_q.to_numpy() / KW_PER_MW, index=base_p.index, columns=loads)
-        return load_p, load_q, total_p, base_q
-    # per phase: household share per phase (demand.phases), then EV per phase
-    n_t = len(base_p.index)
-    shares = demand.household_phase_shares(customers)[None, :, :]
-    p = base_p.to_numpy()[:, :, None] * shares
-    q = base_q.to_numpy()[:, :, None] * shares
-    if len(ev_kw.columns):
-        position = {cid: j for j, cid in enumerate(ids)}
-        values = ev_kw.reindex(index=base_p.index, fill_value=0.0)
-        for (cid, phase), column in values.items():
-            p[:, position[cid], PHASES.index(phase)] += column.to_numpy()
-    columns = pd.MultiIndex.from_product([list(customers["load"]), list(PHASES)])
-    load_p = pd.DataFrame(p.reshape(n_t, -1) / KW_PER_MW, index=base_p.index, columns=columns)
-    load_q = pd.DataFrame(q.reshape(n_t, -1) / KW_PER_MW, index=base_p.index, columns=columns)
-    per_customer = pd.MultiIndex.from_product([ids, list(PHASES)], names=["customer_id", "phase"])
-    customer_p = pd.DataFrame(p.reshape(n_t, -1), index=base_p.index, columns=per_customer)
-    customer_q = pd.DataFrame(q.reshape(n_t, -1), index=base_p.index, columns=per_customer)
-    return load_p, load_q, customer_p, customer_q
 
 
 def _timeseries(

@@ -1,7 +1,8 @@
 """Time-series load flow: radial engine, power-grid-model batch engine, pandapower reference.
 
 Public API: :func:`run_timeseries`, :func:`build_engine`, :class:`RadialEngine`,
-:class:`TimeseriesEngine`, :class:`TimeseriesResult`, :func:`prepare_net`, :func:`is_radial`.
+:class:`TimeseriesEngine`, :class:`TimeseriesResult`, :func:`prepare_net`, :func:`is_radial`,
+:func:`customer_loads` (load-flow input from household and EV load).
 """
 
 from gridv2x.powerflow.engine import (
@@ -13,6 +14,7 @@ from gridv2x.powerflow.engine import (
     prepare_net,
     run_timeseries,
 )
+from gridv2x.powerflow.loads import ElementLoads, customer_loads
 from gridv2x.powerflow.radial import NotRadialError, RadialEngine, is_radial
 
 __all__ = [
@@ -26,4 +28,6 @@ __all__ = [
     "RadialEngine",
     "NotRadialError",
     "is_radial",
+    "customer_loads",
+    "ElementLoads",
 ]

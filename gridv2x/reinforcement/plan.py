@@ -883,7 +883,7 @@ def plan_reinforcement(
         The feeder as built (its net is not changed).
     load_p_mw, load_q_mvar : pandas.DataFrame
         The task's load-flow input over the simulated steps [MW], [Mvar] (as
-        :func:`gridv2x.study.customer_loads` returns).
+        :func:`gridv2x.powerflow.customer_loads` returns).
     limits : mapping
         The scenario's resolved ``limits`` section.
     pf : TimeseriesResult, optional

@@ -68,7 +68,7 @@ def test_v2g_does_not_shuffle_energy_between_cars(villa, objective, foresight):
 
 @pytest.mark.parametrize("strategy", ["uncontrolled", "v2g"])
 def test_load_guard_keeps_every_charging_customer_within_its_fuse(villa, strategy):
-    from gridv2x.study import customer_loads
+    from gridv2x.powerflow import customer_loads
 
     study, feeder, inputs, options = villa
     week = slice(0, 7 * 96)  # one week keeps the load flow short
@@ -95,7 +95,7 @@ def test_load_guard_keeps_every_charging_customer_within_its_fuse(villa, strateg
         """
         ev_ph = charging.power_by_customer(res, inputs.fleet, phases=True)
         load_p, load_q, cust_p, cust_q = customer_loads(
-            feeder, base_p, base_q, ev_ph, asymmetric=True
+            feeder.customers, base_p, base_q, ev_ph, asymmetric=True
         )
         pf = study._run_powerflow(feeder, load_p, load_q)
         by_id = feeder.customers.set_index("customer_id")

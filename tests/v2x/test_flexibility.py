@@ -110,11 +110,13 @@ def test_v2g_range_at_least_v1g(quickstart_task):
 def test_grid_constrained_never_exceeds_unconstrained(quickstart_task):
     study, feeder, inputs, results = quickstart_task
     from gridv2x import powerflow
-    from gridv2x.study import customer_loads
+    from gridv2x.powerflow import customer_loads
 
     ev = results["v2g"]
     ev_kw = charging.power_by_customer(ev, inputs.fleet)
-    load_p, load_q, _, _ = customer_loads(feeder, inputs.base_p_kw, inputs.base_q_kvar, ev_kw)
+    load_p, load_q, _, _ = customer_loads(
+        feeder.customers, inputs.base_p_kw, inputs.base_q_kvar, ev_kw
+    )
     pf = powerflow.run_timeseries(feeder.net, load_p, load_q)
     limits = dict(study.scenario.section("limits"))
     grid = v2x.grid_sensitivity(feeder.net, feeder.customers, inputs.fleet, pf, limits)
