@@ -10,7 +10,8 @@ table or file name itself. Layout (docs/design.md, docs/architecture.md)::
     reinforcement.csv, economics.csv                      (reinforcement.enabled)
     sensitivity.csv, sensitivity_draws.csv                (a sensitivity study)
     flexibility.csv, markets.csv, resilience.csv          (v2x.enabled: gathered task tables)
-    scenario.resolved.yaml, provenance.json, report.html
+    area.csv, hosting_capacity.gpkg                       (several feeders: the area ranking)
+    scenario.resolved.yaml, provenance.json, report.html, results.xlsx (report --excel)
     results/<task_id>/<frame>.parquet, task.json         (frame: TASK_FRAMES)
     results/feeders/<feeder>.geojson
     results/fleet/<feeder>-seed<k>[-share<s>][-y<year>].parquet, <feeder>-base_load.parquet
@@ -53,6 +54,15 @@ __all__ = [
     "REINFORCEMENT_TABLES",
     "SENSITIVITY_TABLES",
     "LEVEL_COLUMNS",
+    "SUMMARY_FILES",
+    "AREA_FILES",
+    "RESOLVED_SCENARIO_FILE",
+    "PROVENANCE_FILE",
+    "REPORT_FILE",
+    "EXCEL_FILE",
+    "top_level_files",
+    "task_files",
+    "charted_fleet_file",
     "task_dir",
     "frame_path",
     "frame_file",
@@ -145,6 +155,43 @@ SENSITIVITY_TABLES = ("sensitivity", "sensitivity_draws")
 
 LEVEL_COLUMNS = ("ev_share_target", "year")
 """Summary columns that identify a study level (hosting-capacity share, forecast year)."""
+
+SUMMARY_FILES = ("summary.csv", "summary.json")
+"""The study summary, one row per task (CSV, and JSON records)."""
+
+AREA_FILES = ("area.csv", "hosting_capacity.gpkg")
+"""The ranked substation table and its map layer of a study of several feeders."""
+
+RESOLVED_SCENARIO_FILE = "scenario.resolved.yaml"
+"""The scenario with every default filled in, as the study ran it."""
+
+PROVENANCE_FILE = "provenance.json"
+"""Versions, hashes and timings of the run."""
+
+REPORT_FILE = "report.html"
+"""The HTML report."""
+
+EXCEL_FILE = "results.xlsx"
+"""The study tables as one workbook (``gridv2x report --excel``)."""
+
+
+def top_level_files() -> tuple[str, ...]:
+    """Every file a study may write at the top of its output folder (module docs)."""
+    tables = STUDY_TABLES + REINFORCEMENT_TABLES + SENSITIVITY_TABLES + V2X_FRAMES
+    return (
+        *SUMMARY_FILES,
+        *(f"{name}.csv" for name in tables),
+        *AREA_FILES,
+        RESOLVED_SCENARIO_FILE,
+        PROVENANCE_FILE,
+        REPORT_FILE,
+        EXCEL_FILE,
+    )
+
+
+def task_files() -> tuple[str, ...]:
+    """Every file a task may write in its folder ``results/<task_id>/``."""
+    return (*(frame_file("", name).name for name in TASK_FRAMES), TASK_FILE)
 
 
 def task_dir(root: str | Path, task_id: str) -> Path:
@@ -275,3 +322,26 @@ def charted_tasks(
         if not sub.empty:
             out[strategy] = str(sub["task_id"].iloc[0])
     return out
+
+
+def charted_fleet_file(root: str | Path, summary: pd.DataFrame, feeder: str) -> Path | None:
+    """Charging sessions of the draw the report charts for ``feeder`` (module docs), or None.
+
+    The draw of :func:`charted_tasks` (the lowest seed at the most stressed study level); its
+    file is :func:`fleet_file` of that task's draw, EV share and year.
+    """
+    rows = charted_rows(summary)
+    rows = rows[rows["feeder"] == feeder]
+    if rows.empty or "seed" not in rows.columns:
+        return None
+    seeds = pd.to_numeric(rows["seed"], errors="coerce")
+    if seeds.notna().sum() == 0:
+        return None
+    row = rows.loc[seeds.idxmin()]
+
+    def level(column: str) -> float | None:
+        value = pd.to_numeric(row.get(column), errors="coerce") if column in row else None
+        return None if value is None or pd.isna(value) else float(value)
+
+    share, year = level("ev_share_target"), level("year")
+    return fleet_file(root, feeder, int(seeds.min()), share, None if year is None else int(year))

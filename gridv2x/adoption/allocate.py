@@ -14,6 +14,8 @@ from scipy.spatial import cKDTree
 
 from gridv2x.adoption.areas import areas_of_customers, check_areas, read_areas
 from gridv2x.adoption.curve import DEFAULT_CURVE, expit, fleet_share, logit
+from gridv2x.adoption.options import DEFAULTS, SECTION
+from gridv2x.adoption.weights import DEFAULT_DWELLING_WEIGHTS, DEFAULT_FUSE_WEIGHTS
 from gridv2x.errors import InputError
 
 __all__ = [
@@ -29,23 +31,6 @@ __all__ = [
 
 OWNER_COLUMNS = ("ev_id", "customer_id")
 """Columns of the table returned by :func:`allocate_evs` (docs/architecture.md)."""
-
-DEFAULT_DWELLING_WEIGHTS = {"villa": 1.0, "farm": 1.0, "apartment": 0.15, "business": 0.0}
-"""Relative chance of a household owning an EV by dwelling [-] [E].
-
-Villas far above apartments: home-charging access is 29 % of all Swedes but far higher for
-villa owners, and 38 % of EV owners charge at home (docs/sources.md §4); a weight 0.15 for apartments
-(shared garage chargers only) is an estimate. Businesses get no private EVs by default."""
-
-DEFAULT_FUSE_WEIGHTS = {16: 0.7, 20: 1.0, 25: 1.15, 35: 1.3}
-"""Relative chance by main fuse [-] [E]: weight of the largest key <= the customer's fuse [A].
-
-A 16 A fuse (11 kW, docs/sources.md §1.5) makes an 11 kW charger next to household load awkward, and
-larger fuses go with larger, wealthier villas (income predicts adoption, docs/sources.md §5)."""
-
-CARS_PER_CUSTOMER = 1.05
-"""Cars in traffic per household [-]: 471 cars per 1000 inhabitants × 2.22 persons per
-dwelling (docs/sources.md §1.4, §5) [F]/derived."""
 
 
 def _fuse_weight(fuse_a: np.ndarray, fuse_weights: Mapping) -> np.ndarray:
@@ -268,19 +253,19 @@ def allocate_evs(
     customers: pd.DataFrame,
     *,
     rng: np.random.Generator,
-    share: float = 0.3,
-    year: float | None = None,
+    share: float = DEFAULTS["share"],
+    year: float | None = DEFAULTS["year"],
     curve: Mapping | None = None,
-    areas: str | Path | gpd.GeoDataFrame | None = None,
-    areas_year: float = 2023,
+    areas: str | Path | gpd.GeoDataFrame | None = DEFAULTS["areas"],
+    areas_year: float = DEFAULTS["areas_year"],
     dwelling_weights: Mapping[str, float] | None = None,
     fuse_weights: Mapping[float, float] | None = None,
-    second_ev_share: float = 0.1,
-    cars_per_customer: float = CARS_PER_CUSTOMER,
-    income_elasticity: float = 0.5,
-    neighbour_effect: float = 0.0,
-    neighbour_radius_m: float = 100.0,
-    national_villa_share: float = 0.5,
+    second_ev_share: float = DEFAULTS["second_ev_share"],
+    cars_per_customer: float = DEFAULTS["cars_per_customer"],
+    income_elasticity: float = DEFAULTS["income_elasticity"],
+    neighbour_effect: float = DEFAULTS["neighbour_effect"],
+    neighbour_radius_m: float = DEFAULTS["neighbour_radius_m"],
+    national_villa_share: float = DEFAULTS["national_villa_share"],
 ) -> pd.DataFrame:
     """Decide which customers own EVs (0, 1 or 2 per household).
 
@@ -379,18 +364,24 @@ def allocate_evs(
     for column in ("customer_id", "dwelling", "fuse_a"):
         if column not in customers.columns:
             raise InputError(f"customers: column {column!r} missing; needed to allocate EVs")
-    if not (isinstance(share, int | float) and 0.0 <= share <= 2.0):
-        raise InputError(f"adoption.share: given {share!r}; allowed: 0 to 2 EVs per customer")
-    if not (isinstance(neighbour_effect, int | float) and 0.0 <= neighbour_effect <= 100.0):
-        raise InputError(
-            f"adoption.neighbour_effect: given {neighbour_effect!r}; allowed: 0 to 100"
-        )
-    if not 0.0 <= national_villa_share <= 1.0:
-        raise InputError(
-            f"adoption.national_villa_share: given {national_villa_share!r}; allowed: 0 to 1"
-        )
-    if not 0.0 <= second_ev_share <= 0.5:
-        raise InputError(f"adoption.second_ev_share: given {second_ev_share!r}; allowed: 0 to 0.5")
+    # bounds of every option, once: adoption/options.py (None = the section's default; a layer
+    # already read is checked by check_areas below)
+    given = {
+        "share": share,
+        "year": year,
+        "curve": curve,
+        "areas": None if isinstance(areas, gpd.GeoDataFrame) else areas,
+        "areas_year": areas_year,
+        "dwelling_weights": dwelling_weights,
+        "fuse_weights": fuse_weights,
+        "second_ev_share": second_ev_share,
+        "cars_per_customer": cars_per_customer,
+        "income_elasticity": income_elasticity,
+        "neighbour_effect": neighbour_effect,
+        "neighbour_radius_m": neighbour_radius_m,
+        "national_villa_share": national_villa_share,
+    }
+    SECTION.resolve("adoption", {k: v for k, v in given.items() if v is not None or k == "year"})
     n_customers = len(customers)
     dwelling_weights = {**DEFAULT_DWELLING_WEIGHTS, **(dwelling_weights or {})}
     dwelling = customers["dwelling"].astype(str).to_numpy()

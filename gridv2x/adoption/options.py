@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from gridv2x.adoption.allocate import (
+from gridv2x.adoption.curve import CURVE_MODELS, DEFAULT_CURVE
+from gridv2x.adoption.weights import (
     CARS_PER_CUSTOMER,
     DEFAULT_DWELLING_WEIGHTS,
     DEFAULT_FUSE_WEIGHTS,
 )
-from gridv2x.adoption.curve import CURVE_MODELS, DEFAULT_CURVE
 from gridv2x.conventions import DWELLINGS
 from gridv2x.options import Field, Section
 
@@ -210,3 +210,6 @@ SECTION = Section(
         ),
     },
 )
+
+DEFAULTS = SECTION.defaults()
+"""The section's defaults (the keyword defaults of :func:`gridv2x.adoption.allocate_evs`)."""

@@ -31,6 +31,7 @@ import json
 import os
 from pathlib import Path
 
+from gridv2x import results
 from gridv2x.errors import InputError
 from gridv2x.results import MAX_NAME_BYTES, file_name  # noqa: F401 - re-exported
 
@@ -51,36 +52,10 @@ MARKER = ".gridv2x-study.json"
 """File in an output folder recording the fingerprint of the study that wrote it."""
 
 
-TOP_LEVEL_FILES = (
-    "summary.csv",
-    "summary.json",
-    "violation_probability.csv",
-    "hosting_capacity.csv",
-    "forecast.csv",
-    "deferral.csv",
-    "flexibility.csv",
-    "markets.csv",
-    "resilience.csv",
-    "sensitivity.csv",
-    "sensitivity_draws.csv",
-    "scenario.resolved.yaml",
-    "provenance.json",
-    "report.html",
-)
-"""Files a study writes at the top of its output folder (``docs/architecture.md``)."""
+TOP_LEVEL_FILES = results.top_level_files()
+"""Files a study writes at the top of its output folder (the layout of :mod:`gridv2x.results`)."""
 
-TASK_FILES = (
-    "timeseries.parquet",
-    "customers.parquet",
-    "voltage_daily.parquet",
-    "elements.parquet",
-    "evs.parquet",
-    "soc.parquet",
-    "flexibility.parquet",
-    "markets.parquet",
-    "resilience.parquet",
-    "task.json",
-)
+TASK_FILES = results.task_files()
 """Files a task writes in ``results/<task>/``."""
 
 
@@ -225,16 +200,16 @@ def remove_study_files(out: str | os.PathLike) -> None:
                 remove_study_files(folder)
                 _rmdir_if_empty(root, folder)
         _rmdir_if_empty(root, variants)
-    results = root / "results"
-    if not results.is_dir() or results.is_symlink():
+    folder_of_results = root / results.RESULTS_DIR
+    if not folder_of_results.is_dir() or folder_of_results.is_symlink():
         return
     for folder, pattern in (("feeders", "*.geojson"), ("fleet", "*.parquet")):
-        for path in (results / folder).glob(pattern):
+        for path in (folder_of_results / folder).glob(pattern):
             _unlink(root, path)
-        for path in (results / folder).glob(".*.tmp"):
+        for path in (folder_of_results / folder).glob(".*.tmp"):
             _unlink(root, path)
-        _rmdir_if_empty(root, results / folder)
-    for task in results.iterdir():
+        _rmdir_if_empty(root, folder_of_results / folder)
+    for task in folder_of_results.iterdir():
         if not task.is_dir() or task.is_symlink() or task.name in ("feeders", "fleet"):
             continue
         for name in TASK_FILES:
@@ -244,4 +219,4 @@ def remove_study_files(out: str | os.PathLike) -> None:
         for path in task.glob("tmp*.tmp"):
             _unlink(root, path)
         _rmdir_if_empty(root, task)
-    _rmdir_if_empty(root, results)
+    _rmdir_if_empty(root, folder_of_results)

@@ -12,12 +12,8 @@ from gridv2x.calendar import is_free_day, swedish_holidays
 from gridv2x.mobility.sessions import DRIVER_TYPES, cold_factor, sessions_for_fleet
 from gridv2x.mobility.statistics import daily_distance, fleet_summary, time_histograms
 from gridv2x.mobility.synthesize import seasonal_temperature, synthesize_sessions
-from gridv2x.mobility.vehicles import (
-    DEFAULT_FLEET_MIX,
-    VEHICLE_MODELS,
-    VehicleModel,
-    draw_fleet,
-)
+from gridv2x.mobility.vehicle_models import DEFAULT_FLEET_MIX, VEHICLE_MODELS, VehicleModel
+from gridv2x.mobility.vehicles import draw_fleet
 
 __all__ = [
     "draw_fleet",

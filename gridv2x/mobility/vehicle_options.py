@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gridv2x.errors import InputError
-from gridv2x.mobility.vehicles import DEFAULT_FLEET_MIX, VEHICLE_MODELS, vehicle_models
+from gridv2x.mobility.vehicle_models import DEFAULT_FLEET_MIX, VEHICLE_MODELS, vehicle_models
 from gridv2x.options import Field, Section, ValidationError
 
 
@@ -102,3 +102,7 @@ def cross_check(vehicles: dict) -> list[ValidationError]:
             vehicles.get("fleet_mix"),
         )
     ]
+
+
+DEFAULTS = SECTION.defaults()
+"""The section's defaults (the keyword defaults of :func:`gridv2x.mobility.draw_fleet`)."""

@@ -34,7 +34,7 @@ __all__ = [
     "GPKG_NAME",
 ]
 
-GPKG_NAME = "hosting_capacity.gpkg"
+AREA_TABLE, GPKG_NAME = results.AREA_FILES
 AREA_MIN_FEEDERS = 2
 """Studies of at least this many feeders get the area results."""
 SERVICE_AREA_BUFFER_M = 15.0
@@ -323,5 +323,5 @@ def write_area_results(outdir: str | Path, hosting_capacity: pd.DataFrame | None
     table = area_table(outdir, hosting_capacity)
     if table is None:
         return None
-    table.to_csv(outdir / "area.csv", index=False)
+    table.to_csv(outdir / AREA_TABLE, index=False)
     return write_hosting_capacity_gpkg(outdir, table)

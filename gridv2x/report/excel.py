@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from gridv2x import results
 from gridv2x.errors import InputError
 
 __all__ = ["write_excel", "EXCEL_NAME"]
 
-EXCEL_NAME = "results.xlsx"
+EXCEL_NAME = results.EXCEL_FILE
 _TABLES = ("hosting_capacity", "area", "violation_probability", "forecast", "deferral")
 _MAX_ROWS = 1_048_575  # Excel's row limit less the header
 

@@ -32,7 +32,7 @@ from gridv2x.report.load import ReportData, TaskData, load_results
 
 __all__ = ["build_report", "render_report", "REPORT_NAME"]
 
-REPORT_NAME = "report.html"
+REPORT_NAME = results.REPORT_FILE
 MAX_TASK_ROWS = 500
 """Rows of the "all tasks" table embedded in the report (the full table is summary.csv)."""
 PLOTLY_CONFIG = {

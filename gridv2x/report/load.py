@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,6 @@ import pandas as pd
 
 from gridv2x import results
 from gridv2x.errors import InputError
-from gridv2x.execution.outfolder import file_name
 from gridv2x.metrics.limits import SECTION as LIMITS
 
 __all__ = ["ReportData", "TaskData", "load_results", "DEFAULT_LIMITS"]
@@ -100,7 +98,7 @@ class ReportData:
 
     def _task_folder(self, task_id: str) -> Path:
         """The folder of ``task_id``: the one whose task.json names it (a task id is a label,
-        its folder a safe file name, :func:`gridv2x.execution.outfolder.file_name`)."""
+        its folder a safe file name, :func:`gridv2x.results.file_name`)."""
         stored = self.outdir / results.RESULTS_DIR
         if not self._task_folders and stored.is_dir():
             for task_json in stored.glob(f"*/{results.TASK_FILE}"):
@@ -242,11 +240,6 @@ def _read_geojson(path: Path, notes: list[str]) -> dict | None:
     return data
 
 
-_FLEET_RE = re.compile(
-    r"^(?P<feeder>.+)-seed(?P<seed>\d+)(?:-share(?P<share>[0-9.]+))?(?:-y(?P<year>\d+))?$"
-)
-
-
 def _check_limits(scenario: dict, source: Path) -> None:
     """Refuse limits and a risk level the report cannot compare against (a hand-edited
     ``scenario.resolved.yaml`` with ``v_min_pu: low``): every problem at once, as ``validate``."""
@@ -353,7 +346,7 @@ def load_results(outdir: str | Path) -> ReportData:
                     frame[col] = frame[col].astype(str)
 
     # files are named by file_name(feeder): map them back to the feeder names of the summary
-    names = {file_name(f): f for f in summary["feeder"].astype(str).unique()}
+    names = {results.file_name(f): f for f in summary["feeder"].astype(str).unique()}
     feeders_dir = results.feeders_dir(outdir)
     if feeders_dir.is_dir():
         for path in sorted(feeders_dir.glob("*.geojson")):
@@ -361,30 +354,15 @@ def load_results(outdir: str | Path) -> ReportData:
             if geo is not None:
                 data.feeders_geo[names.get(path.stem, path.stem)] = geo
 
-    fleet_dir = results.fleet_dir(outdir)
-    fleet_files: dict[str, tuple[tuple, Path]] = {}
-    if fleet_dir.is_dir():
-        for path in sorted(fleet_dir.glob("*.parquet")):
-            stem = path.stem
-            if stem.endswith("-base_load"):
-                frame = _read_parquet(path, notes)
-                if frame is not None:
-                    feeder = stem[: -len("-base_load")]
-                    data.base_load[names.get(feeder, feeder)] = frame
-                continue
-            match = _FLEET_RE.match(stem)
-            if match:
-                # per feeder: the lowest seed at the highest share / latest year (the detail run)
-                rank = (
-                    -float(match["share"] or 0),
-                    -int(match["year"] or 0),
-                    int(match["seed"]),
-                )
-                best = fleet_files.get(match["feeder"])
-                if best is None or rank < best[0]:
-                    fleet_files[match["feeder"]] = (rank, path)
-        for feeder, (_rank, path) in fleet_files.items():
-            frame = _read_parquet(path, notes)
+    for feeder in names.values():  # the fleet files of results.py's layout
+        base_load = results.base_load_file(outdir, feeder)
+        if base_load.is_file():
+            frame = _read_parquet(base_load, notes)
             if frame is not None:
-                data.sessions[names.get(feeder, feeder)] = frame
+                data.base_load[feeder] = frame
+        sessions = results.charted_fleet_file(outdir, summary, feeder)  # the charted draw
+        if sessions is not None and sessions.is_file():
+            frame = _read_parquet(sessions, notes)
+            if frame is not None:
+                data.sessions[feeder] = frame
     return data

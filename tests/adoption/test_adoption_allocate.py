@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from gridv2x.adoption import allocate_evs, fleet_share
-from gridv2x.adoption.allocate import CARS_PER_CUSTOMER
+from gridv2x.adoption.weights import CARS_PER_CUSTOMER
 from gridv2x.errors import InputError
 from tests.adoption.conftest import make_customers
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from gridv2x.adoption import allocate_evs, local_fleet_share, read_areas
-from gridv2x.adoption.allocate import CARS_PER_CUSTOMER
+from gridv2x.adoption.weights import CARS_PER_CUSTOMER
 from gridv2x.errors import InputError
 
 
