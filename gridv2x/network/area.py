@@ -41,16 +41,15 @@ from shapely.geometry import Point
 from gridv2x.errors import InputError
 from gridv2x.network.checks import ERROR, Problem, format_problems
 from gridv2x.network.feeder import Feeder
-from gridv2x.network.gis import (
-    _build_topology,
-    _options,
+from gridv2x.network.gis import _options, build_from_topology
+from gridv2x.network.gis_attributes import (
     _parse_customers,
     _parse_lines,
     _parse_substation,
     _Parsed,
-    _read_layers,
-    build_from_topology,
 )
+from gridv2x.network.gis_layers import _read_layers
+from gridv2x.network.gis_topology import _build_topology
 from gridv2x.network.mapping import Mapping, read_mapping
 
 __all__ = ["read_area", "check_area", "AreaCheck", "area_substations"]
