@@ -13,7 +13,8 @@ build_feeder(name, branches, ...), design_check(feeder), loop_impedance_ohm(net)
 """
 
 from gridv2x.network.area import check_area, read_area
-from gridv2x.network.builder import AREA_TYPES, build_area_feeder, build_feeder
+from gridv2x.network.area_types import AREA_TYPES
+from gridv2x.network.builder import build_area_feeder, build_feeder
 from gridv2x.network.builtin import list_builtin, read_builtin
 from gridv2x.network.catalogue import CABLES, TRANSFORMERS, cable, main_fuse_a, transformer
 from gridv2x.network.checks import Problem, check_feeder

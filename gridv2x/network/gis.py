@@ -44,17 +44,12 @@ from shapely.geometry import LineString, Point
 
 from gridv2x.conventions import CUSTOMER_COLUMNS
 from gridv2x.errors import InputError
-from gridv2x.network.builder import (
-    GRID_SK_MVA,
-    add_customer_loads,
-    add_lines,
-    new_net,
-)
 from gridv2x.network.catalogue import CABLES
 from gridv2x.network.checks import (
     Problem,
     raise_or_warn,
 )
+from gridv2x.network.elements import GRID_SK_MVA, add_customer_loads, add_lines, new_net
 from gridv2x.network.feeder import Feeder, bus_xy, line_coords
 from gridv2x.network.gis_attributes import (
     _parse_customers,

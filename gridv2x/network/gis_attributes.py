@@ -10,11 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from gridv2x.network.builder import (
-    ANNUAL_KWH,
-    GRID_SK_MVA,
-    SLACK_VM_PU,
-)
+from gridv2x.network.area_types import ANNUAL_KWH
 from gridv2x.network.catalogue import CABLES, TRANSFORMERS
 from gridv2x.network.checks import (
     DWELLINGS,
@@ -22,6 +18,7 @@ from gridv2x.network.checks import (
     HEATINGS,
     Problem,
 )
+from gridv2x.network.elements import GRID_SK_MVA, SLACK_VM_PU
 from gridv2x.network.gis_layers import _missing, _num
 
 

@@ -8,9 +8,9 @@ import pandapower as pp
 import pandapower.shortcircuit as sc
 import pytest
 
-from gridv2x.network.builder import add_line, new_net
 from gridv2x.network.catalogue import main_fuse_a, standard_transformer_kva, transformer
 from gridv2x.network.design import loop_impedance_ohm, velander_kw
+from gridv2x.network.elements import add_line, new_net
 
 
 def _two_bus(sn_kva=200, cable="N1XV 4x50", length_m=100.0):
@@ -98,7 +98,7 @@ def test_catalogue_transformer_and_fuses():
 def test_design_check_flags_service_cable_below_main_fuse():
     """A 10 mm² Cu service cable (52 A) behind a 63 A main fuse is not protected by the fuse."""
     from gridv2x.network import design_check, read_builtin
-    from gridv2x.network.builder import _set_cable
+    from gridv2x.network.elements import _set_cable
 
     f = read_builtin("se-rural-cable")
     assert design_check(f).passed
