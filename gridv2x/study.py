@@ -315,6 +315,8 @@ class Study:
                     inputs.fleet,
                     limits=sc.section("limits"),
                     threads=self.powerflow_threads,
+                    asymmetric=bool(sc["powerflow"].get("asymmetric", False)),
+                    phase_assignment=charging_options.get("phase_assignment", "as_drawn"),
                 )
             ev = charging.schedule(
                 task.strategy,
