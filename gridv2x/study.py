@@ -258,6 +258,8 @@ class Study:
                 inputs.fleet,
                 limits=sc.section("limits"),
                 threads=self.powerflow_threads,
+                asymmetric=bool(sc["powerflow"]["asymmetric"]),
+                phase_assignment=options["phase_assignment"],
             )
         return charging.schedule(
             task.strategy,

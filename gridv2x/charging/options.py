@@ -102,10 +102,9 @@ SECTION = Section(
             "within the limits section (v_min_pu, transformer_loading_pct, line_loading_pct) "
             "wherever the plug-in windows allow; the mobility guarantee comes first. Uses a "
             "linear model from load flows of the base load (voltage sensitivity, Baran & Wu "
-            "1989); costs two extra batch load flows per task. Uncontrolled ignores it. The "
-            "model and its checks are balanced: with powerflow.asymmetric (the default) a "
-            "single phase can still exceed a limit (e.g. the transformer's highest phase in "
-            "135 of 1,344 steps on se-urban-apartments at 1.5 EVs per household).",
+            "1989); costs two extra batch load flows per task. Uncontrolled ignores it. With "
+            "powerflow.asymmetric (the default) the model and its checks are per phase (each "
+            "charger on its phase, voltage and loading limits per phase); otherwise balanced.",
         ),
         "price_file": Field(
             default=None,
