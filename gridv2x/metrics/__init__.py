@@ -11,6 +11,7 @@ References
 .. [2] EPRI report 1026640 (2012), stochastic hosting capacity.
 """
 
+from gridv2x.metrics.first_violation import first_violation
 from gridv2x.metrics.hosting import (
     deferral_years,
     first_violation_year,
@@ -18,6 +19,7 @@ from gridv2x.metrics.hosting import (
     violation_probability,
     wilson_interval,
 )
+from gridv2x.metrics.limits import resolve_limits
 from gridv2x.metrics.loading import (
     duration_curve,
     energy_above_limit_kwh,
@@ -29,18 +31,14 @@ from gridv2x.metrics.loading import (
     share_above,
 )
 from gridv2x.metrics.registry import METRICS, Metric, describe_metrics, label
-from gridv2x.metrics.summary import (
+from gridv2x.metrics.statistics import (
     CustomerStatistics,
     converged_mask,
     customer_statistics,
-    customer_table,
     customer_voltage,
-    element_table,
-    first_violation,
-    resolve_limits,
-    summarize,
-    timeseries_table,
 )
+from gridv2x.metrics.summary import summarize
+from gridv2x.metrics.tables import customer_table, element_table, timeseries_table
 from gridv2x.metrics.voltage import (
     daily_min_voltage,
     to_window_means,

@@ -7,11 +7,13 @@ EIFS 2013:1 / EIFS 2023:3) and ``docs/sources.md §7`` (suggested defaults).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from gridv2x.errors import InputError
 from gridv2x.options import Field, Section
 
-__all__ = ["SECTION", "CRITERIA", "VOLTAGE_RULES"]
+__all__ = ["SECTION", "CRITERIA", "VOLTAGE_RULES", "resolve_limits"]
 
 CRITERIA = ("voltage", "transformer_loading", "line_loading", "unbalance", "fuse", "convergence")
 """Violation criteria a study can count for hosting capacity."""
@@ -153,3 +155,33 @@ SECTION = Section(
     },
 )
 """The ``limits`` section of a scenario."""
+
+
+def resolve_limits(limits: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Validate a ``limits`` section and fill in its defaults.
+
+    Parameters
+    ----------
+    limits : mapping or None
+        The scenario's ``limits`` section (possibly partial); None gives all defaults.
+
+    Returns
+    -------
+    dict
+        Every key of ``gridv2x.metrics.limits.SECTION`` with its value.
+
+    Raises
+    ------
+    InputError
+        Listing every invalid or unknown key at once.
+
+    References
+    ----------
+    .. [1] docs/sources.md §3, §7 (the defaults).
+    """
+    errors, resolved = SECTION.validate("limits", dict(limits or {}))
+    if not errors and resolved["v_min_pu"] >= resolved["v_max_pu"]:
+        errors = ["limits.v_min_pu must be below limits.v_max_pu"]
+    if errors:
+        raise InputError("invalid limits:\n" + "\n".join(f"  - {e}" for e in errors))
+    return resolved

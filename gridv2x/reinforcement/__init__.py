@@ -82,7 +82,7 @@ def plan_for_task(
     options = scenario.section("reinforcement")
     if not options.get("enabled", True):
         return None
-    from gridv2x.metrics.summary import resolve_limits
+    from gridv2x.metrics.limits import resolve_limits
 
     powerflow = scenario["powerflow"]
     return plan_reinforcement(
