@@ -155,7 +155,7 @@ def flex_tables(outdir: str | Path, scenario: dict[str, Any]) -> FlexTables | No
                 name=f"{feeder} – {strategy}",
             )
         )
-    from gridv2x.report.figures import _layout
+    from gridv2x.report.figure_style import _layout
 
     _layout(
         fig,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from gridv2x.report.figures import _layout, _t
+from gridv2x.report.figure_style import _layout, _t
 
 __all__ = ["tornado_figure", "dominant_sentences"]
 

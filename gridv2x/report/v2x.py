@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from gridv2x.report.figures import _layout, _t, strategy_color
+from gridv2x.report.figure_style import _layout, _t, strategy_color
 
 __all__ = [
     "at_charted_level",
