@@ -824,8 +824,9 @@ def run_timeseries(
         raise InputError(f"engine must be one of {', '.join(ENGINES)}; given {engine!r}")
     if not isinstance(asymmetric, bool | np.bool_):
         raise InputError(f"asymmetric must be true or false; given {asymmetric!r}")
+    given = net
     net = prepare_net(
-        net, asymmetric=asymmetric, slack_vm_pu=slack_vm_pu, trafo_tap_pos=trafo_tap_pos
+        given, asymmetric=asymmetric, slack_vm_pu=slack_vm_pu, trafo_tap_pos=trafo_tap_pos
     )
     if engine == "pandapower":
         from gridv2x.powerflow.reference import run_pandapower
@@ -842,15 +843,26 @@ def run_timeseries(
         raise InputError(
             f"error_tolerance_pu must be a number in (0, 1) [pu]; given {error_tolerance_pu!r}"
         )
-    eng = build_engine(
-        net,
-        engine,
-        asymmetric=asymmetric,
-        threads=threads,
-        error_tolerance=error_tolerance_pu,
-        # net is prepare_net's private copy; "auto" keeps it intact for a fall-back to pgm
-        copy_net=engine != "radial",
-    )
+    from gridv2x.powerflow.radial import NotRadialError
+
+    try:  # net is prepare_net's private copy: the radial engine may change it
+        eng = build_engine(
+            net,
+            "radial" if engine == "auto" else engine,
+            asymmetric=asymmetric,
+            threads=threads,
+            error_tolerance=error_tolerance_pu,
+            copy_net=False,
+        )
+    except NotRadialError:
+        if engine != "auto":
+            raise
+        net = prepare_net(  # a fresh copy for power-grid-model
+            given, asymmetric=asymmetric, slack_vm_pu=slack_vm_pu, trafo_tap_pos=trafo_tap_pos
+        )
+        eng = build_engine(
+            net, "pgm", asymmetric=asymmetric, threads=threads, error_tolerance=error_tolerance_pu
+        )
     return eng.run(
         load_p_mw, load_q_mvar, sgen_p_mw=sgen_p_mw, chunk_steps=chunk_steps, progress=progress
     )
