@@ -135,8 +135,11 @@ def _job(feeder: str, share: float, draw: int, todo, days: int, weeks, shares, d
     return rows
 
 
-def run(feeders, shares, draws: int, days: int, weeks, workers: int, log=print) -> pd.DataFrame:
-    """Every task of the table, share by share (module docs); one row per task."""
+def run(
+    feeders, shares, draws: int, days: int, weeks, workers: int, csv=None, log=print
+) -> pd.DataFrame:
+    """Every task of the table, share by share (module docs); one row per task (written to
+    ``csv`` after every share, so that a run stopped early keeps what it has)."""
     shares = sorted(float(s) for s in shares)
     dead: dict[tuple[str, str, str], float] = {}  # (feeder, variant, strategy) -> share
     rows: list[dict] = []
@@ -161,6 +164,8 @@ def run(feeders, shares, draws: int, days: int, weeks, workers: int, log=print) 
             for future in as_completed(futures):
                 done += future.result()
             rows += done
+            if csv:
+                pd.DataFrame(rows).to_csv(csv, index=False)
             for row in done:
                 key = (row["feeder"], row["variant"], row["strategy"])
                 if row["violation"] and key not in dead:
@@ -262,14 +267,19 @@ def main(argv=None) -> None:
     )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--csv", default=None, help="also write every task's row here")
+    parser.add_argument(
+        "--from-csv", default=None, help="print the table of a run's --csv file (no new run)"
+    )
     args = parser.parse_args(argv)
     shares = [float(s) for s in args.shares.split(",")]
     feeders = args.feeders.split(",")
     started = time.perf_counter()
     weeks = args.weeks or None
-    tasks = run(feeders, shares, args.draws, args.days, weeks, args.workers)
-    if args.csv:
-        tasks.to_csv(args.csv, index=False)
+    if args.from_csv:
+        tasks = pd.read_csv(args.from_csv)
+        shares = sorted(tasks["ev_share"].unique().tolist())
+    else:
+        tasks = run(feeders, shares, args.draws, args.days, weeks, args.workers, args.csv)
     print(
         f"{', '.join(feeders)}; {args.days} days from 2030-01-01"
         + (f", simulated on its {weeks} peak weeks" if weeks else "")
