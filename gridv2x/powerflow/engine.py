@@ -712,6 +712,7 @@ def build_engine(
     asymmetric: bool = False,
     threads: int = -1,
     error_tolerance: float = 1e-8,
+    copy_net: bool = True,
 ):
     """The time-series engine of ``engine`` for a prepared feeder, built once and run per period.
 
@@ -724,6 +725,8 @@ def build_engine(
         in-service feeder is a tree around one external grid, power-grid-model otherwise.
     asymmetric, threads, error_tolerance
         As :class:`TimeseriesEngine` (the radial engine runs on one thread).
+    copy_net : bool
+        False: ``net`` is a private copy the radial engine may change (saves a deep copy).
 
     Returns
     -------
@@ -736,7 +739,9 @@ def build_engine(
         from gridv2x.powerflow.radial import NotRadialError, RadialEngine
 
         try:
-            return RadialEngine(net, asymmetric=asymmetric, error_tolerance=error_tolerance)
+            return RadialEngine(
+                net, asymmetric=asymmetric, error_tolerance=error_tolerance, copy_net=copy_net
+            )
         except NotRadialError:
             if engine == "radial":
                 raise
@@ -838,7 +843,13 @@ def run_timeseries(
             f"error_tolerance_pu must be a number in (0, 1) [pu]; given {error_tolerance_pu!r}"
         )
     eng = build_engine(
-        net, engine, asymmetric=asymmetric, threads=threads, error_tolerance=error_tolerance_pu
+        net,
+        engine,
+        asymmetric=asymmetric,
+        threads=threads,
+        error_tolerance=error_tolerance_pu,
+        # net is prepare_net's private copy; "auto" keeps it intact for a fall-back to pgm
+        copy_net=engine != "radial",
     )
     return eng.run(
         load_p_mw, load_q_mvar, sgen_p_mw=sgen_p_mw, chunk_steps=chunk_steps, progress=progress
