@@ -206,6 +206,7 @@ def table(tasks: pd.DataFrame, draws: int) -> pd.DataFrame:
 
     out = []
     design = SequentialDesign(risk=0.05, confidence=0.95, first=draws, max=draws)
+    counted = set(_scenario(FEEDERS[0], 7, None, [1.0], 1, {}, {}).section("limits")["criteria"])
     for (feeder, variant, strategy), group in tasks.groupby(
         ["feeder", "variant", "strategy"], sort=False
     ):
@@ -235,10 +236,12 @@ def table(tasks: pd.DataFrame, draws: int) -> pd.DataFrame:
             f"{hc['hosting_capacity_share']:g}" if bool(hc["demonstrated"]) else "not demonstrated"
         )
         violating = group.loc[group["violation"].astype(bool)]
-        criteria = [
+        criteria = [  # the criteria that count (limits.criteria; the fuse does not)
             c.removeprefix("violates_")
             for c in group.columns
-            if c.startswith("violates_") and violating[c].fillna(False).astype(bool).any()
+            if c.startswith("violates_")
+            and c.removeprefix("violates_") in counted
+            and violating[c].fillna(False).astype(bool).any()
         ]
         out.append(
             {
@@ -250,6 +253,9 @@ def table(tasks: pd.DataFrame, draws: int) -> pd.DataFrame:
                 "violating@1.0": f"{int(at['violation'].astype(bool).sum())}/{len(at)}",
                 "unmet_kwh@1.0": float(np.median(at["ev_unmet_kwh"].astype(float)))
                 if len(at) and at["ev_unmet_kwh"].notna().any()
+                else np.nan,
+                "shortfall_kwh@1.0": float(np.median(at["ev_shortfall_kwh"].astype(float)))
+                if len(at) and at["ev_shortfall_kwh"].notna().any()
                 else np.nan,
                 "hc_tool_95pct": tool,
                 "hc_point_estimate": point,
