@@ -18,6 +18,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+"""The version of gridv2x; pyproject.toml reads it from here (its only place)."""
 
 _PUBLIC = {
     "run": "gridv2x.api",

@@ -21,10 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from gridv2x import metrics, reinforcement
+from gridv2x import metrics, reinforcement, results
 from gridv2x.errors import InputError, ScenarioError
 from gridv2x.execution import outfolder
 from gridv2x.execution.cluster import check_scheduler
@@ -111,11 +110,10 @@ class StudyResult:
             The task or the table is not stored: an unknown ``task_id``, or a whole-period
             table of a task that scenario key ``study.time_series`` did not keep.
         """
-        folder = self.root / "results" / outfolder.file_name(task_id)
-        path = folder / f"{name}.parquet"
+        path = results.frame_path(self.root, task_id, name)
         if not path.is_file():
-            if not (folder / "task.json").is_file():
-                raise InputError(f"no stored task {task_id!r} in {self.root / 'results'}")
+            if not (results.task_dir(self.root, task_id) / results.TASK_FILE).is_file():
+                raise InputError(f"no stored task {task_id!r} in {self.root / results.RESULTS_DIR}")
             rule = self.scenario.study.get("time_series", "auto")
             raise InputError(
                 f"task {task_id!r} has no stored {name} table: study.time_series is {rule!r}, "
@@ -150,7 +148,9 @@ class StudyResult:
             fingerprint = self.provenance.get("study_fingerprint") or self.scenario.digest()
             outfolder.claim(out, fingerprint, self.scenario.name)  # one study per folder
             shutil.copytree(
-                self.root / "results", outfolder.inside(out, out / "results"), dirs_exist_ok=True
+                self.root / results.RESULTS_DIR,
+                outfolder.inside(out, out / results.RESULTS_DIR),
+                dirs_exist_ok=True,
             )
         _write_tables(self, out)
         if report and not self.summary.empty:  # nothing to report when every task failed
@@ -343,7 +343,7 @@ def load_result(out: str | Path) -> StudyResult:
     )
     result = StudyResult(scenario=scenario, root=out, summary=summary)
     _study_tables(result)
-    for name in ("sensitivity", "sensitivity_draws"):
+    for name in results.SENSITIVITY_TABLES:
         if (out / f"{name}.csv").is_file():
             setattr(result, name, pd.read_csv(out / f"{name}.csv"))
     provenance = out / "provenance.json"
@@ -354,7 +354,7 @@ def load_result(out: str | Path) -> StudyResult:
     return result
 
 
-V2X_TABLES = ("flexibility", "markets", "resilience")
+V2X_TABLES = results.V2X_FRAMES
 """Per-task V2X tables gathered into one study table each (``v2x.enabled``)."""
 
 
@@ -369,8 +369,7 @@ def _gather_task_tables(result: StudyResult) -> None:
     for name in V2X_TABLES:
         parts = []
         for row in summary[["task_id", *identity]].itertuples(index=False):
-            folder = outfolder.file_name(str(row.task_id))  # a task id is a label, not a path
-            path = result.root / "results" / folder / f"{name}.parquet"
+            path = results.frame_path(result.root, str(row.task_id), name)
             if path.is_file():
                 frame = pd.read_parquet(path)
                 for column in reversed(identity):
@@ -416,8 +415,12 @@ def _write_tables(result: StudyResult, out: Path) -> None:
         out / "summary.json",
         summary.to_json(orient="records", indent=2, date_format="iso", default_handler=str),
     )
-    tables = ("violation_probability", "hosting_capacity", "forecast", "deferral", *V2X_TABLES)
-    for name in (*tables, "reinforcement", "economics", "sensitivity", "sensitivity_draws"):
+    for name in (
+        *results.STUDY_TABLES,
+        *V2X_TABLES,
+        *results.REINFORCEMENT_TABLES,
+        *results.SENSITIVITY_TABLES,
+    ):
         table = getattr(result, name)
         if table is not None:
             write_frame_csv(out / f"{name}.csv", table)
@@ -485,7 +488,6 @@ def _provenance(
             "workers": workers,
             "host": platform.node(),
             "platform": platform.platform(),
-            "numpy_blas": np.__version__,
         },
         "versions": versions,
         "inputs": inputs,

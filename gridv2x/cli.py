@@ -6,39 +6,19 @@ what is allowed; no traceback, nothing written); 1 an internal error.
 
 from __future__ import annotations
 
-import functools
 import sys
 from pathlib import Path
 
 import click
 
-from gridv2x.errors import ClusterLost, InputError, ScenarioError
+from gridv2x.cli_networks import networks
+from gridv2x.errors import EXIT_INTERNAL, InputError, exit_on_input_error
 from gridv2x.execution.outfolder import file_name
-
-EXIT_INVALID = 2
-EXIT_INTERNAL = 1
 
 
 def _fail(message: str, code: int) -> None:
     click.echo(message, err=True)
     sys.exit(code)
-
-
-def _guard(func):
-    """Turn bad input into exit code 2 with a clear message, never a traceback."""
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except ScenarioError as exc:
-            _fail(f"error: {exc}", EXIT_INVALID)
-        except InputError as exc:
-            _fail(f"error: {exc}", EXIT_INVALID)
-        except ClusterLost as exc:  # one line, no traceback; finished tasks are kept
-            _fail(f"error: {exc}", EXIT_INTERNAL)
-
-    return wrapper
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -64,7 +44,7 @@ def main() -> None:
     "--dashboard", is_flag=True, help="Serve the local dask cluster's dashboard on port 8787."
 )
 @click.option("--excel", is_flag=True, help="Also write results.xlsx (summary, hosting capacity).")
-@_guard
+@exit_on_input_error
 def run(
     scenario: Path,
     out: Path | None,
@@ -150,7 +130,7 @@ def _print_summary(result) -> None:
 
 @main.command()
 @click.argument("scenario", type=click.Path(path_type=Path))
-@_guard
+@exit_on_input_error
 def validate(scenario: Path):
     """Check SCENARIO without running it (exit 2 and every problem listed if invalid)."""
     import gridv2x
@@ -182,7 +162,7 @@ def validate(scenario: Path):
 @main.command()
 @click.argument("outdir", type=click.Path(path_type=Path))
 @click.option("--excel", is_flag=True, help="Also write results.xlsx.")
-@_guard
+@exit_on_input_error
 def report(outdir: Path, excel: bool):
     """Rebuild OUTDIR/report.html from stored results, without rerunning the study."""
     from gridv2x.report import build_report
@@ -211,12 +191,7 @@ def defaults(docs: bool):
         click.echo(shipped.defaults_yaml())
 
 
-try:  # the networks command group (list, show, check, export)
-    from gridv2x.cli_networks import networks
-
-    main.add_command(networks)
-except ImportError:  # pragma: no cover - during development only
-    pass
+main.add_command(networks)  # list, show, check, export feeders
 
 
 if __name__ == "__main__":  # pragma: no cover

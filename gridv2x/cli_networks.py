@@ -7,30 +7,15 @@ traceback.
 
 from __future__ import annotations
 
-import functools
 import sys
 import warnings
 from pathlib import Path
 
 import click
 
-from gridv2x.errors import InputError
+from gridv2x.errors import InputError, exit_on_input_error
 
 __all__ = ["networks", "load_any"]
-
-
-def _input_errors(func):
-    """Turn InputError into a message and exit code 2."""
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except InputError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(2)
-
-    return wrapper
 
 
 def load_any(source: str, **gis_options):
@@ -68,7 +53,7 @@ def networks() -> None:
 
 
 @networks.command("list")
-@_input_errors
+@exit_on_input_error
 def list_command() -> None:
     """One built-in feeder per line: name, then a short description."""
     from gridv2x.network import list_builtin
@@ -82,7 +67,7 @@ def list_command() -> None:
 @networks.command("show")
 @click.argument("name")
 @click.option("--design/--no-design", default=True, help="Run the design checks too.")
-@_input_errors
+@exit_on_input_error
 def show_command(name: str, design: bool) -> None:
     """Summary of feeder NAME (builtin name, SimBench code, .json, .gpkg or GeoJSON folder)."""
     from gridv2x.network import design_check
@@ -138,7 +123,7 @@ def show_command(name: str, design: bool) -> None:
     help="Check a file of many substations per substation [default: when the substation "
     "layer holds more than one point].",
 )
-@_input_errors
+@exit_on_input_error
 def check_command(
     path: str,
     snap_tolerance_m: float,
@@ -223,7 +208,7 @@ def _check_area(target: Path, mapping, gis_options: dict, strict: bool) -> None:
     required=True,
     help="Output .gpkg (or a folder of GeoJSON); the mapping is written next to it.",
 )
-@_input_errors
+@exit_on_input_error
 def synthesize_command(feeders: int, seed: int, out: str) -> None:
     """Write a synthetic Swedish municipality of FEEDERS substations as a NIS-like export.
 
@@ -256,7 +241,7 @@ def synthesize_command(feeders: int, seed: int, out: str) -> None:
     default=None,
     help="Output file or folder (default NAME.json / NAME.gpkg / folder NAME-geojson).",
 )
-@_input_errors
+@exit_on_input_error
 def export_command(name: str, fmt: str, out: str | None) -> None:
     """Export feeder NAME as pandapower JSON, GeoPackage or a GeoJSON folder."""
     from gridv2x.network import write_gis, write_pandapower_json

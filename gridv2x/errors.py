@@ -6,7 +6,26 @@ message and exit code 2 without a traceback.
 
 from __future__ import annotations
 
-__all__ = ["InputError", "ScenarioError", "ClusterLost", "unquoted"]
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any
+
+__all__ = [
+    "InputError",
+    "ScenarioError",
+    "ClusterLost",
+    "unquoted",
+    "EXIT_INVALID",
+    "EXIT_INTERNAL",
+    "exit_on_input_error",
+]
+
+EXIT_INVALID = 2
+"""Exit code of a command given bad input."""
+
+EXIT_INTERNAL = 1
+"""Exit code of a command that failed for another reason (e.g. the dask cluster went away)."""
 
 
 class InputError(ValueError):
@@ -61,3 +80,22 @@ def unquoted(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     return type(exc).__name__
+
+
+def exit_on_input_error(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorate a command: bad input (:class:`InputError`, which includes
+    :class:`ScenarioError`) gives ``error: <message>`` on stderr and exit code 2, no traceback;
+    a lost dask cluster (:class:`ClusterLost`) gives one line and exit code 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except InputError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            sys.exit(EXIT_INVALID)
+        except ClusterLost as exc:  # one line, no traceback; finished tasks are kept
+            print(f"error: {exc}", file=sys.stderr)
+            sys.exit(EXIT_INTERNAL)
+
+    return wrapper

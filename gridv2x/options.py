@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from gridv2x.calendar import START_YEARS
+from gridv2x.errors import InputError
 
 __all__ = ["Field", "Section", "ValidationError", "MISSING"]
 
@@ -63,7 +65,7 @@ class ValidationError:
 
 
 _TYPE_NAMES = {
-    bool: "true/false",
+    bool: "true or false",
     int: "an integer",
     float: "a number",
     str: "a text",
@@ -121,6 +123,8 @@ def _check_type(value: Any, kind: Any) -> tuple[bool, Any]:
         if isinstance(value, int | float):
             return True, float(value)
         return False, value
+    if kind == "path" and isinstance(value, os.PathLike):
+        value = os.fspath(value)
     if kind is str or kind == "path":
         return isinstance(value, str) and value != "", value
     if kind == "date":
@@ -286,6 +290,34 @@ class Section:
             else:
                 out[key] = _copy(spec.default)
         return errors, out
+
+    def resolve(self, path: str, given: Mapping[str, Any] | None) -> dict[str, Any]:
+        """Check the keyword arguments of the function this section configures; fill defaults.
+
+        What a domain function calls on its keyword arguments, so that a default and a bound
+        exist once, here, whether the function is called by a study or from Python.
+
+        Parameters
+        ----------
+        path : str
+            Section path used in messages, e.g. ``charging``.
+        given : mapping or None
+            Keys of this section (a subset; keys not given take their defaults).
+
+        Returns
+        -------
+        dict
+            Every key of the section, checked and coerced (e.g. an int for a float key).
+
+        Raises
+        ------
+        gridv2x.errors.InputError
+            Listing every problem, each naming its key, the value given and what is allowed.
+        """
+        errors, value = self.validate(path, dict(given) if given is not None else None)
+        if errors:
+            raise InputError("; ".join(str(error) for error in errors))
+        return value
 
     def describe(self, path: str = "") -> list[tuple[str, Any, str, str]]:
         """Return ``(key path, default, allowed, doc)`` rows for documentation."""

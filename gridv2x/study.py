@@ -31,6 +31,7 @@ from gridv2x import (
     period,
     powerflow,
     reinforcement,
+    results,
     v2x,
 )
 from gridv2x.conventions import KW_PER_MW, PHASES, period_index, step_hours
@@ -200,20 +201,10 @@ class Study:
     def keeps_time_series(self, task: Task) -> bool:
         """Whether ``task`` keeps its whole-period tables (scenario ``study.time_series``).
 
-        ``shown`` keeps the task the report charts in detail: the lowest seed at the highest
-        EV share or the last year (:func:`gridv2x.report.assess.representative_rows`).
+        ``shown`` keeps the task the report charts in detail (the rule of
+        :mod:`gridv2x.results`: the lowest seed at the highest EV share or the last year).
         """
-        study = self.scenario.study
-        rule = study.get("time_series", "auto")
-        if rule == "all" or (rule == "auto" and study["kind"] == "compare"):
-            return True
-        if task.draw != 0:
-            return False
-        if task.ev_share is not None:
-            return task.ev_share == max(float(s) for s in study["ev_shares"])
-        if task.year is not None:
-            return task.year == max(int(y) for y in study["years"])
-        return True
+        return results.keeps_time_series(self.scenario.study, task.draw, task.ev_share, task.year)
 
     def feeder(self, name: str) -> Feeder:
         """The feeder called ``name``, read once and cached, with the scenario's slack and tap."""
@@ -254,7 +245,12 @@ class Study:
         if demand_options.get("model") == "profiles":
             demand_options["base_profiles"] = feeder.base_profiles
         base_p_kw, base_q_kvar = demand.base_load(
-            feeder.customers, index, temperature_c, rng=self._rng(task, "demand"), **demand_options
+            feeder.customers,
+            index,
+            temperature_c,
+            rng=self._rng(task, "demand"),
+            zone=sc["climate"]["zone"],
+            **demand_options,
         )
         owners = adoption.allocate_evs(
             feeder.customers,

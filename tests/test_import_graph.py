@@ -32,7 +32,7 @@ DOMAIN = (
     "v2x",
     "reinforcement",
 )
-APPLICATION = ("scenario", "study", "execution", "api", "report", "cli", "cli_networks")
+APPLICATION = ("scenario", "study", "execution", "results", "api", "report", "cli", "cli_networks")
 LEAVES = ("options", "errors", "conventions", "calendar")
 
 

@@ -1,7 +1,9 @@
 """Scenario section ``charging``: configures :func:`gridv2x.charging.schedule`.
 
 The keys are the keyword arguments of ``schedule`` plus ``strategies`` (which strategies to
-compare; ``Study`` pops it and calls ``schedule(strategy, ...)`` once per strategy).
+compare; ``Study`` pops it and calls ``schedule(strategy, ...)`` once per strategy). Every
+default and bound of those keyword arguments is declared here only: ``schedule`` takes its
+defaults from :data:`DEFAULTS` and checks its arguments with ``SECTION.resolve``.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from gridv2x.options import Field, Section
 
 STRATEGY_CHOICES = ("uncontrolled", "v1g", "v2g")
 OBJECTIVE_CHOICES = ("peak", "price")
+PHASE_ASSIGNMENTS = ("as_drawn", "random", "balanced")
 
 
 def _unique(value):
@@ -79,6 +82,7 @@ SECTION = Section(
             min=0.0,
             above_min=True,  # 0 kW would leave every EV uncharged (the run refuses it)
             nullable=True,
+            check=lambda v: None if v > 0 else "must be > 0 [kW] or null",
             doc="Optional cap on every home charger's power [kW] (e.g. a DSO connection rule); "
             "null = the charger's own rating (vehicles section).",
         ),
@@ -169,7 +173,7 @@ SECTION = Section(
         "phase_assignment": Field(
             default="as_drawn",
             type=str,
-            choices=("as_drawn", "random", "balanced"),
+            choices=PHASE_ASSIGNMENTS,
             doc="Phase of single-phase chargers for the unbalanced load flow: as_drawn (the "
             "vehicles section's draw), random, or balanced by the DSO (largest first to the "
             "least loaded phase).",
@@ -285,3 +289,6 @@ SECTION = Section(
         ),
     },
 )
+
+DEFAULTS = SECTION.defaults()
+"""The shipped value of every key; the keyword defaults of :func:`gridv2x.charging.schedule`."""

@@ -83,53 +83,21 @@ from gridv2x.charging import forecast as _forecast
 from gridv2x.charging import household as _household
 from gridv2x.charging import tariff as _tariff
 from gridv2x.charging.battery import (
-    CALENDAR_FADE_PCT_PER_YEAR,
-    CYCLE_FADE_PCT_PER_EFC,
     degradation_pct,
     virtual_km,
 )
 from gridv2x.charging.grid import GRID_CHECKS, GridLimits, GridRoom
 from gridv2x.charging.load_guard import LoadGuard
+from gridv2x.charging.options import DEFAULTS, PHASE_ASSIGNMENTS, SECTION, STRATEGY_CHOICES
 from gridv2x.charging.phases import assign_phases
 from gridv2x.charging.prices import prices_on_index
 from gridv2x.conventions import SESSION_COLUMNS, TIMEZONE, step_hours
 from gridv2x.errors import InputError
 
-__all__ = [
-    "ChargingResult",
-    "schedule",
-    "v2g_opt_out",
-    "STRATEGIES",
-    "V1G_DEFAULTS",
-    "V2G_DEFAULTS",
-    "BATTERY_DEFAULTS",
-]
+__all__ = ["ChargingResult", "schedule", "v2g_opt_out", "STRATEGIES", "PHASE_ASSIGNMENTS"]
 
-STRATEGIES = ("uncontrolled", "v1g", "v2g")
-PHASE_ASSIGNMENTS = ("as_drawn", "random", "balanced")
-OBJECTIVES = ("peak", "price")
-
-V1G_DEFAULTS: dict[str, Any] = {"objective": "peak"}
-"""Defaults of the ``v1g`` options."""
-
-V2G_DEFAULTS: dict[str, Any] = {
-    "objective": "peak",
-    "reserve_soc": 0.4,
-    "max_discharge_kw": None,
-    "round_trip_efficiency": 0.85,
-    "daily_throughput_cap_kwh": 20.0,
-    "opt_out_share": 0.2,
-    "wear_cost_sek_per_kwh": 0.16,
-    "min_spread_pct": 0.0,
-    "passes": 1,
-}
-"""Defaults of the ``v2g`` options ([E] estimates, see ``charging/options.py``)."""
-
-BATTERY_DEFAULTS: dict[str, Any] = {
-    "calendar_fade_pct_per_year": CALENDAR_FADE_PCT_PER_YEAR,
-    "cycle_fade_pct_per_efc": CYCLE_FADE_PCT_PER_EFC,
-}
-"""Defaults of the battery-wear options (docs/sources.md §6 [E])."""
+STRATEGIES = STRATEGY_CHOICES
+"""The charging strategies (declared with the ``charging`` section)."""
 
 _TOL_KWH = 1e-6
 PEAK_EXPONENT = 8.0
@@ -217,33 +185,6 @@ class ChargingResult:
 
 # ---------------------------------------------------------------------------------------------
 # input checks
-
-
-def _options(name: str, given: Mapping[str, Any] | None, defaults: Mapping[str, Any]) -> dict:
-    out = dict(defaults)
-    if given is None:
-        return out
-    if not isinstance(given, Mapping):
-        raise InputError(f"charging.{name}: must be a mapping of options, given {given!r}")
-    unknown = sorted(set(given) - set(defaults))
-    if unknown:
-        raise InputError(
-            f"charging.{name}: unknown key(s) {unknown}; allowed keys: {', '.join(defaults)}"
-        )
-    out.update(given)
-    return out
-
-
-def _check_fraction(key: str, value: Any, low: float = 0.0, high: float = 1.0) -> float:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise InputError(
-            f"charging.{key}: must be a number in [{low}, {high}], given {value!r}"
-        ) from None
-    if not (low <= value <= high):
-        raise InputError(f"charging.{key}: must be in [{low}, {high}], given {value!r}")
-    return value
 
 
 def _check_inputs(strategy, sessions, fleet, index, base_load_kw):
@@ -855,18 +796,18 @@ def schedule(
     index: pd.DatetimeIndex,
     base_load_kw: pd.Series,
     *,
-    initial_soc: float = 0.8,
-    target_soc: float | None = None,
-    charge_efficiency: float = 0.92,
-    charger_cap_kw: float | None = None,
-    transformer_limit_kw: float | None = None,
-    grid_aware: bool = False,
-    price_file: str | Path | None = None,
+    initial_soc: float = DEFAULTS["initial_soc"],
+    target_soc: float | None = DEFAULTS["target_soc"],
+    charge_efficiency: float = DEFAULTS["charge_efficiency"],
+    charger_cap_kw: float | None = DEFAULTS["charger_cap_kw"],
+    transformer_limit_kw: float | None = DEFAULTS["transformer_limit_kw"],
+    grid_aware: bool = DEFAULTS["grid_aware"],
+    price_file: str | Path | None = DEFAULTS["price_file"],
     prices: pd.Series | None = None,
-    price_weight_kw_per_sek: float = 1000.0,
-    passes: int = 2,
+    price_weight_kw_per_sek: float = DEFAULTS["price_weight_kw_per_sek"],
+    passes: int = DEFAULTS["passes"],
     power_tariff: Mapping[str, Any] | None = None,
-    phase_assignment: str = "as_drawn",
+    phase_assignment: str = DEFAULTS["phase_assignment"],
     v1g: Mapping[str, Any] | None = None,
     v2g: Mapping[str, Any] | None = None,
     battery: Mapping[str, Any] | None = None,
@@ -893,12 +834,14 @@ def schedule(
     base_load_kw : pandas.Series
         Total base load of the feeder on ``index`` [kW]; what V1G/V2G flatten.
     initial_soc : float
-        Stored energy at the start, share of usable capacity [-]. Default 0.8 [E].
+        Stored energy at the start, share of usable capacity [-]. Default: the charging
+        section's ``initial_soc`` (docs/sources.md §7.1).
     target_soc : float or None
         Departure target, share of usable capacity [-]; ``None`` = ``initial_soc`` (every met
         session restores exactly the energy driven).
     charge_efficiency : float
-        Grid-to-battery efficiency of AC home charging [-]. Default 0.92 [E].
+        Grid-to-battery efficiency of AC home charging [-]. Default: the charging section's
+        ``charge_efficiency`` (docs/sources.md §7.1).
     charger_cap_kw : float or None
         Optional cap on the charging power of every home charger [kW].
     transformer_limit_kw : float or None
@@ -985,60 +928,46 @@ def schedule(
     IEEE Trans. Power Systems 28(2), 2013 (valley filling).
     """
     _check_inputs(strategy, sessions, fleet, index, base_load_kw)
-    v1g_opts = _options("v1g", v1g, V1G_DEFAULTS)
-    v2g_opts = _options("v2g", v2g, V2G_DEFAULTS)
-    bat_opts = _options("battery", battery, BATTERY_DEFAULTS)
-    tariff_opts = _tariff.check_options(
-        _options("power_tariff", power_tariff, _tariff.POWER_TARIFF_DEFAULTS)
+    # defaults and bounds of every option: the ``charging`` section (charging/options.py)
+    opts = SECTION.resolve(
+        "charging",
+        {
+            "initial_soc": initial_soc,
+            "target_soc": target_soc,
+            "charge_efficiency": charge_efficiency,
+            "charger_cap_kw": charger_cap_kw,
+            "transformer_limit_kw": transformer_limit_kw,
+            "grid_aware": bool(grid_aware) if isinstance(grid_aware, np.bool_) else grid_aware,
+            "price_file": price_file,
+            "price_weight_kw_per_sek": price_weight_kw_per_sek,
+            "passes": passes,
+            "power_tariff": power_tariff,
+            "phase_assignment": phase_assignment,
+            "v1g": v1g,
+            "v2g": v2g,
+            "battery": battery,
+        },
     )
-    for key, opts in (("v1g.objective", v1g_opts), ("v2g.objective", v2g_opts)):
-        if opts["objective"] not in OBJECTIVES:
-            raise InputError(
-                f"charging.{key}: must be one of {', '.join(OBJECTIVES)}, "
-                f"given {opts['objective']!r}"
-            )
-    initial_soc = _check_fraction("initial_soc", initial_soc)
-    target = initial_soc if target_soc is None else _check_fraction("target_soc", target_soc)
-    eta_c = _check_fraction("charge_efficiency", charge_efficiency, 0.01, 1.0)
-    rte = _check_fraction("v2g.round_trip_efficiency", v2g_opts["round_trip_efficiency"], 0.01)
+    v1g_opts, v2g_opts, bat_opts, tariff_opts = (
+        opts["v1g"],
+        opts["v2g"],
+        opts["battery"],
+        opts["power_tariff"],
+    )
+    initial_soc = opts["initial_soc"]
+    target = initial_soc if opts["target_soc"] is None else opts["target_soc"]
+    eta_c = opts["charge_efficiency"]
+    rte = v2g_opts["round_trip_efficiency"]
     if rte > eta_c:
         raise InputError(
             f"charging.v2g.round_trip_efficiency: must not exceed charge_efficiency "
             f"({eta_c}), given {rte}"
         )
     eta_d = rte / eta_c
-    v2g_opts["reserve_soc"] = _check_fraction("v2g.reserve_soc", v2g_opts["reserve_soc"])
-    v2g_opts["opt_out_share"] = _check_fraction("v2g.opt_out_share", v2g_opts["opt_out_share"])
-    for key in ("max_discharge_kw", "daily_throughput_cap_kwh"):
-        val = v2g_opts[key]
-        if val is not None and not (isinstance(val, int | float) and val >= 0):
-            raise InputError(f"charging.v2g.{key}: must be a number >= 0 or null, given {val!r}")
     n_v2g_passes = v2g_opts["passes"]
-    if isinstance(n_v2g_passes, bool) or not (isinstance(n_v2g_passes, int) and n_v2g_passes >= 1):
-        raise InputError(f"charging.v2g.passes: must be an integer >= 1, given {n_v2g_passes!r}")
-    for key in ("wear_cost_sek_per_kwh", "min_spread_pct"):
-        val = v2g_opts[key]
-        if isinstance(val, bool) or not (isinstance(val, int | float) and val >= 0):
-            raise InputError(f"charging.v2g.{key}: must be a number >= 0, given {val!r}")
-    if charger_cap_kw is not None and not (
-        isinstance(charger_cap_kw, int | float) and charger_cap_kw > 0
-    ):
-        raise InputError(f"charging.charger_cap_kw: must be > 0 or null, given {charger_cap_kw!r}")
-    if phase_assignment not in PHASE_ASSIGNMENTS:
-        raise InputError(
-            f"charging.phase_assignment: must be one of {', '.join(PHASE_ASSIGNMENTS)}, "
-            f"given {phase_assignment!r}"
-        )
-    for key, val in (
-        ("transformer_limit_kw", transformer_limit_kw),
-        ("price_weight_kw_per_sek", price_weight_kw_per_sek),
-    ):
-        if val is not None and not (isinstance(val, int | float) and val >= 0):
-            raise InputError(f"charging.{key}: must be a number >= 0, given {val!r}")
-    if not (isinstance(passes, int) and passes >= 1):
-        raise InputError(f"charging.passes: must be an integer >= 1, given {passes!r}")
-    if not isinstance(grid_aware, bool | np.bool_):
-        raise InputError(f"charging.grid_aware: must be true or false, given {grid_aware!r}")
+    charger_cap_kw, transformer_limit_kw = opts["charger_cap_kw"], opts["transformer_limit_kw"]
+    price_weight_kw_per_sek, passes = opts["price_weight_kw_per_sek"], opts["passes"]
+    grid_aware, phase_assignment = opts["grid_aware"], opts["phase_assignment"]
     if grid is not None and not isinstance(grid, GridLimits):
         raise InputError(f"charging grid: must be GridLimits, given {type(grid).__name__}")
     if grid_aware and grid is None and strategy != "uncontrolled":

@@ -15,53 +15,15 @@ strategy as ``power_tariff_sek``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
 from gridv2x.charging import _fill
 from gridv2x.conventions import TIMEZONE
-from gridv2x.errors import InputError
 
-__all__ = ["POWER_TARIFF_DEFAULTS", "tariff_window", "power_tariff_cost"]
+__all__ = ["tariff_window", "power_tariff_cost"]
 
-POWER_TARIFF_DEFAULTS: dict[str, Any] = {
-    "sek_per_kw_month": None,
-    "hours": [7, 19],
-    "weekdays_only": True,
-    "months": list(range(1, 13)),
-}
-"""Defaults of the ``power_tariff`` options (off; window as Sala-Heby, docs/sources.md §6)."""
-
-
-def check_options(options: Mapping[str, Any]) -> dict[str, Any]:
-    """Validate the ``power_tariff`` options; raise InputError naming the key."""
-    fee = options["sek_per_kw_month"]
-    if fee is not None and not (isinstance(fee, int | float) and fee >= 0):
-        raise InputError(
-            f"charging.power_tariff.sek_per_kw_month: must be a number >= 0 or null, given {fee!r}"
-        )
-    hours = options["hours"]
-    if (
-        not isinstance(hours, list | tuple)
-        or len(hours) != 2
-        or not all(isinstance(h, int | float) for h in hours)
-        or not 0 <= hours[0] < hours[1] <= 24
-    ):
-        raise InputError(
-            "charging.power_tariff.hours: must be [start, end] local hours with "
-            f"0 <= start < end <= 24, given {hours!r}"
-        )
-    months = options["months"]
-    if not isinstance(months, list | tuple) or not all(
-        isinstance(m, int) and 1 <= m <= 12 for m in months
-    ):
-        raise InputError(
-            f"charging.power_tariff.months: must be a list of months 1-12, given {months!r}"
-        )
-    return dict(options)
+# the options (fee, window, months) and their defaults and bounds: charging/options.py
 
 
 def tariff_window(

@@ -27,7 +27,6 @@ The per-EV energy figures count the simulated weeks only (margins dropped):
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 import numpy as np
@@ -35,24 +34,14 @@ import pandas as pd
 
 from gridv2x.charging import tariff as _tariff
 from gridv2x.charging.battery import degradation_pct, virtual_km
+from gridv2x.charging.options import SECTION
 from gridv2x.charging.prices import prices_on_index
-from gridv2x.charging.schedule import (
-    BATTERY_DEFAULTS,
-    V2G_DEFAULTS,
-    ChargingResult,
-    schedule,
-)
+from gridv2x.charging.schedule import ChargingResult, schedule
 from gridv2x.conventions import step_hours
 from gridv2x.errors import InputError
 from gridv2x.period import MARGIN_DAYS, week_windows
 
 __all__ = ["schedule_weeks"]
-
-_DEFAULTS = {
-    name: p.default
-    for name, p in inspect.signature(schedule).parameters.items()
-    if p.default is not inspect.Parameter.empty
-}
 
 
 def schedule_weeks(
@@ -103,11 +92,14 @@ def schedule_weeks(
         raise InputError("schedule_weeks: no week given")
     dt_h = step_hours(index)
     step = pd.Timedelta(index.freq)
-    eta_c = float(options.get("charge_efficiency", _DEFAULTS["charge_efficiency"]))
-    v2g = {**V2G_DEFAULTS, **(options.get("v2g") or {})}
-    eta_d = float(v2g["round_trip_efficiency"]) / eta_c
-    battery_opts = {**BATTERY_DEFAULTS, **(options.get("battery") or {})}
-    tariff_opts = {**_tariff.POWER_TARIFF_DEFAULTS, **(options.get("power_tariff") or {})}
+    # the options with their defaults, as each week's ``schedule`` resolves them
+    resolved = SECTION.resolve(
+        "charging", {k: v for k, v in options.items() if k in SECTION.fields}
+    )
+    eta_c = resolved["charge_efficiency"]
+    eta_d = resolved["v2g"]["round_trip_efficiency"] / eta_c
+    battery_opts = resolved["battery"]
+    tariff_opts = resolved["power_tariff"]
     prices = options.get("prices")
     price_all = prices_on_index(index, price_file=options.get("price_file"), prices=prices)
 

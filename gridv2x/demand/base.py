@@ -8,9 +8,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from gridv2x.demand.climate_options import DEFAULTS as CLIMATE_DEFAULTS
 from gridv2x.demand.household import _check_customers, reactive_power_kvar, synthetic_base_load
 from gridv2x.demand.metered import map_profiles, read_metered
-from gridv2x.demand.weather import CLIMATE_ZONES
+from gridv2x.demand.options import DEFAULTS
+from gridv2x.demand.weather import _zone
 from gridv2x.errors import InputError
 
 __all__ = ["base_load", "MODELS"]
@@ -24,17 +26,18 @@ def base_load(
     temperature_c: pd.Series,
     *,
     rng: np.random.Generator,
-    model: str = "synthetic",
-    metered_file: str | Path | None = None,
-    metered_unit: str = "kwh",
-    meter_customers: str | Path | None = None,
-    annual_kwh_scale: float = 1.0,
-    power_factor: float = 0.95,
-    heating_base_c: float = 15.0,
-    building_time_constant_h: float = 12.0,
+    model: str = DEFAULTS["model"],
+    metered_file: str | Path | None = DEFAULTS["metered_file"],
+    metered_unit: str = DEFAULTS["metered_unit"],
+    meter_customers: str | Path | None = DEFAULTS["meter_customers"],
+    annual_kwh_scale: float = DEFAULTS["annual_kwh_scale"],
+    power_factor: float = DEFAULTS["power_factor"],
+    heating_base_c: float = DEFAULTS["heating_base_c"],
+    building_time_constant_h: float = DEFAULTS["building_time_constant_h"],
     household_kwh: Mapping[str, float] | None = None,
-    diversity: float = 1.0,
+    diversity: float = DEFAULTS["diversity"],
     base_profiles: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+    zone: str = CLIMATE_DEFAULTS["zone"],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Base load (without EVs) of every customer over the study period.
 
@@ -46,8 +49,8 @@ def base_load(
     index : pandas.DatetimeIndex
         Study index (``conventions.period_index``).
     temperature_c : pandas.Series
-        Outdoor temperature on ``index`` [°C] (:func:`gridv2x.demand.outdoor_temperature`;
-        its ``attrs["zone"]`` sets the location and normal year, default SE3).
+        Outdoor temperature on ``index`` [°C] (:func:`gridv2x.demand.outdoor_temperature`
+        of climate zone ``zone``).
     rng : numpy.random.Generator
         Source of all randomness (customer behaviour, noise, appliance events).
     model : str
@@ -75,6 +78,9 @@ def base_load(
         Scale of the differences between customers [-].
     base_profiles : tuple of pandas.DataFrame, optional
         ``(p_kw, q_kvar)`` of the feeder (``Feeder.base_profiles``), needed for ``"profiles"``.
+    zone : str
+        Climate zone (``SE1``..``SE4``, the ``climate`` section's key) that sets the location
+        (daylight) and the normal year that normalises heating energy; default SE3.
 
     Returns
     -------
@@ -116,8 +122,7 @@ def base_load(
             f"temperature_c: must be {len(index)} finite values on the study index, given "
             f"shape {temperature.shape}"
         )
-    zone = getattr(temperature_c, "attrs", {}).get("zone", "SE3")
-    zone = zone if zone in CLIMATE_ZONES else "SE3"
+    _zone(zone)  # an unknown zone is an error, never a silent SE3
     p = synthetic_base_load(
         customers,
         index,

@@ -37,3 +37,6 @@ SECTION = Section(
         ),
     },
 )
+
+DEFAULTS = SECTION.defaults()
+"""The shipped value of every key; the keyword defaults of the function it configures."""

@@ -26,7 +26,7 @@ from scipy.special import roots_hermitenorm
 
 from gridv2x.calendar import is_sunday_like
 from gridv2x.conventions import DWELLINGS, HEATINGS, TIMEZONE, step_hours
-from gridv2x.demand.weather import CLIMATE_ZONES, climatology, solar_elevation_deg
+from gridv2x.demand.weather import CLIMATE_ZONES, _zone, climatology, solar_elevation_deg
 from gridv2x.errors import InputError
 
 __all__ = [
@@ -536,7 +536,7 @@ def synthetic_base_load(
     morning and evening peaks and lighting-by-daylight idea inform the shapes here) [R].
     """
     n = len(customers)
-    cz = CLIMATE_ZONES.get(zone, CLIMATE_ZONES["SE3"])
+    cz = _zone(zone)
     dwellings = customers["dwelling"].to_numpy()
     heating = customers["heating"].to_numpy()
     household_annual, heating_annual = split_annual_kwh(customers, household_kwh)

@@ -21,6 +21,7 @@ import pandas as pd
 from scipy.signal import lfilter
 
 from gridv2x.conventions import TIMEZONE
+from gridv2x.demand.climate_options import DEFAULTS
 from gridv2x.errors import InputError, unquoted
 
 __all__ = [
@@ -242,8 +243,8 @@ def outdoor_temperature(
     index: pd.DatetimeIndex,
     *,
     rng: np.random.Generator,
-    zone: str = "SE3",
-    temperature_file: str | Path | None = None,
+    zone: str = DEFAULTS["zone"],
+    temperature_file: str | Path | None = DEFAULTS["temperature_file"],
 ) -> pd.Series:
     """Outdoor temperature at each step of the study [°C].
 

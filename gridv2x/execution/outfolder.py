@@ -27,15 +27,12 @@ outside the folder, files get the modes the umask allows, and one folder holds o
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import re
-import unicodedata
 from pathlib import Path
-from typing import Any
 
 from gridv2x.errors import InputError
+from gridv2x.results import MAX_NAME_BYTES, file_name  # noqa: F401 - re-exported
 
 __all__ = [
     "MARKER",
@@ -53,13 +50,6 @@ __all__ = [
 MARKER = ".gridv2x-study.json"
 """File in an output folder recording the fingerprint of the study that wrote it."""
 
-MAX_NAME_BYTES = 120
-"""Longest name [bytes, UTF-8] kept as it is in a file name; task ids add suffixes to it and
-most file systems allow 255 bytes per path component."""
-
-_SAFE = re.compile(r"\w[\w.-]*")  # letters (any script), digits, _ . - ; no leading dot
-_HASH_DIGITS = 10
-_SLUG_BYTES = 60
 
 TOP_LEVEL_FILES = (
     "summary.csv",
@@ -92,38 +82,6 @@ TASK_FILES = (
     "task.json",
 )
 """Files a task writes in ``results/<task>/``."""
-
-
-def file_name(name: Any) -> str:
-    """A safe file name (one path component) for ``name``; deterministic (module docstring).
-
-    Parameters
-    ----------
-    name : str
-        Any text (other values are turned into text).
-
-    Returns
-    -------
-    str
-        ``name`` itself when it is already safe, else ``<slug>-<10 hex digits>``.
-
-    Examples
-    --------
-    >>> file_name("se-villa-small")
-    'se-villa-small'
-    >>> file_name("../../victim")[:7]
-    'victim-'
-    """
-    text = str(name)
-    if _SAFE.fullmatch(text) and len(text.encode()) <= MAX_NAME_BYTES:
-        return text
-    slug = re.sub(r"[^\w.-]+", "-", unicodedata.normalize("NFC", text))
-    slug = re.sub(r"\.{2,}", ".", slug).strip(".-")
-    while len(slug.encode()) > _SLUG_BYTES:
-        slug = slug[:-1]
-    slug = slug.strip(".-")
-    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:_HASH_DIGITS]
-    return f"{slug}-{digest}" if slug else f"name-{digest}"
 
 
 def inside(root: str | os.PathLike, path: str | os.PathLike) -> Path:

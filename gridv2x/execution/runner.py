@@ -362,7 +362,3 @@ def _key(key: tuple) -> str:
 def _describe(exc: BaseException) -> str:
     last = traceback.format_exception_only(type(exc), exc)[-1].strip()
     return last
-
-
-def _noop(*_: Any) -> None:  # pragma: no cover
-    return None

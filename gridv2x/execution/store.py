@@ -8,17 +8,7 @@ input file contents, feeder definitions, gridv2x version) and every file it list
 recorded SHA-256; a folder of another study is cleaned first (:mod:`.outfolder`). Folder and
 file names are :func:`~gridv2x.execution.outfolder.file_name` of the task id and feeder name.
 
-Layout (``docs/architecture.md``)::
-
-    summary.csv, summary.json          one row per task
-    hosting_capacity.csv, violation_probability.csv      (hosting_capacity studies)
-    forecast.csv, deferral.csv                            (adoption_forecast studies)
-    scenario.resolved.yaml, provenance.json, report.html
-    results/<task_id>/{timeseries,customers,voltage_daily,elements,evs,soc}.parquet, task.json
-                                       (+ flexibility, markets, resilience: v2x.enabled)
-                                       (timeseries, voltage_daily, soc: see study.time_series)
-    results/feeders/<feeder>.geojson
-    results/fleet/<feeder>-seed<k>.parquet
+The layout (folders, tables, file names) is declared in :mod:`gridv2x.results`.
 """
 
 from __future__ import annotations
@@ -33,25 +23,14 @@ from typing import Any
 
 import pandas as pd
 
+from gridv2x import results as layout
 from gridv2x.errors import InputError
 from gridv2x.execution import outfolder
 from gridv2x.execution.fingerprint import content_sha256
-from gridv2x.execution.outfolder import file_name, inside
+from gridv2x.execution.outfolder import inside
 from gridv2x.study import Task, TaskOutput
 
 __all__ = ["ResultsStore"]
-
-_FRAMES = (
-    "timeseries",
-    "customers",
-    "voltage_daily",
-    "elements",
-    "evs",
-    "soc",
-    "flexibility",
-    "markets",
-    "resilience",
-)
 
 
 def _json_default(value: Any) -> Any:
@@ -149,17 +128,17 @@ class ResultsStore:
 
     @property
     def results(self) -> Path:
-        return self.root / "results"
+        return self.root / layout.RESULTS_DIR
 
     def _inside(self, path: Path) -> Path:
         return inside(self.root, path)
 
     def task_dir(self, task: Task) -> Path:
-        return self.results / file_name(task.task_id)
+        return layout.task_dir(self.root, task.task_id)
 
     def _record(self, task: Task) -> dict[str, Any] | None:
         """The task's record if it finished for this study and its files are intact."""
-        record = _read_task_json(self.task_dir(task) / "task.json")
+        record = _read_task_json(self.task_dir(task) / layout.TASK_FILE)
         if record is None or record.get("scenario_digest") != self.digest:
             return None
         for relative, digest in record.get("files", {}).items():
@@ -188,27 +167,23 @@ class ResultsStore:
         self.results.mkdir(parents=True, exist_ok=True)
         files: dict[str, str] = {}
         if output.sessions is not None:
-            name = f"{file_name(task.feeder)}-seed{task.draw}"
-            if task.ev_share is not None:
-                name += f"-share{task.ev_share:.4f}"
-            if task.year is not None:
-                name += f"-y{task.year}"
+            path = layout.fleet_file(self.root, task.feeder, task.draw, task.ev_share, task.year)
             # always (re)written: a folder reused for another scenario must not keep old fleets
-            files[f"fleet/{name}.parquet"] = self._write_shared(output.sessions, name)
+            files[self._relative(path)] = self._write_shared(output.sessions, path)
         duration = output.extra.get("base_load_duration")
         if duration is not None:
-            name = f"{file_name(task.feeder)}-base_load"
-            files[f"fleet/{name}.parquet"] = self._write_shared(duration, name)
+            path = layout.base_load_file(self.root, task.feeder)
+            files[self._relative(path)] = self._write_shared(duration, path)
         tmp = Path(tempfile.mkdtemp(dir=self._inside(self.results), prefix=".tmp-"))
         os.chmod(tmp, outfolder.folder_mode())  # not mkdtemp's 0700
         try:
-            for name in _FRAMES:
+            for name in layout.TASK_FRAMES:
                 frame = getattr(output, name)
                 if frame is not None:  # None: not kept (scenario study.time_series)
                     digest = _to_parquet(frame, tmp / f"{name}.parquet")
                     files[f"{final.name}/{name}.parquet"] = digest
             write_json(
-                tmp / "task.json",
+                tmp / layout.TASK_FILE,
                 {
                     "scenario_digest": self.digest,
                     "task": task.as_dict(),
@@ -223,19 +198,23 @@ class ResultsStore:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
 
-    def _write_shared(self, frame: pd.DataFrame, name: str) -> str:
-        fleet_dir = self._inside(self.results / "fleet")
-        fleet_dir.mkdir(exist_ok=True)
-        return _to_parquet(frame, fleet_dir / f"{name}.parquet")
+    def _relative(self, path: Path) -> str:
+        """``path`` relative to the results folder, as recorded in ``task.json``."""
+        return path.relative_to(self.results).as_posix()
+
+    def _write_shared(self, frame: pd.DataFrame, path: Path) -> str:
+        path = self._inside(path)
+        path.parent.mkdir(exist_ok=True)
+        return _to_parquet(frame, path)
 
     def read_summary_row(self, task: Task) -> dict[str, Any]:
-        record = _read_task_json(self.task_dir(task) / "task.json")
+        record = _read_task_json(self.task_dir(task) / layout.TASK_FILE)
         if record is None:
             raise InputError(f"task {task.task_id!r}: its task.json is not a task record")
         return record["summary"]
 
     def read_frame(self, task: Task, name: str) -> pd.DataFrame:
-        return pd.read_parquet(self.task_dir(task) / f"{name}.parquet")
+        return pd.read_parquet(layout.frame_path(self.root, task.task_id, name))
 
     def write_feeder_geojson(self, name: str, geojson: dict[str, Any]) -> None:
-        write_json(self._inside(self.results / "feeders" / f"{file_name(name)}.geojson"), geojson)
+        write_json(self._inside(layout.feeder_file(self.root, name)), geojson)

@@ -149,3 +149,7 @@ SECTION = Section(
         ),
     },
 )
+
+DEFAULTS = SECTION.defaults()
+"""The shipped value of every key; the keyword defaults of
+:func:`gridv2x.mobility.sessions_for_fleet`."""

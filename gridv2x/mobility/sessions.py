@@ -43,6 +43,7 @@ from gridv2x.calendar import is_free_day
 from gridv2x.conventions import SESSION_COLUMNS, step_hours
 from gridv2x.errors import InputError
 from gridv2x.mobility._streams import ev_generators
+from gridv2x.mobility.options import DEFAULTS, SECTION
 
 __all__ = ["sessions_for_fleet", "cold_factor", "SEASON_FACTORS", "DRIVER_TYPES"]
 
@@ -167,35 +168,29 @@ def cold_factor(
     return 1.0 + cold_factor_per_k * np.maximum(0.0, reference_temperature_c - t)
 
 
-def _check(name: str, value: float, low: float, high: float = np.inf) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-        allowed = f">= {low}" if high == np.inf else f"between {low} and {high}"
-        raise InputError(f"mobility.{name}: given {value!r}; allowed: a number {allowed}")
-
-
 def sessions_for_fleet(
     fleet: pd.DataFrame,
     index: pd.DatetimeIndex,
     temperature_c: pd.Series,
     *,
     rng: np.random.Generator,
-    km_per_year: float = 11260.0,
-    commuter_share: float = 0.55,
-    days_not_driven: float = 0.2,
-    daily_distance_sigma: float = 0.66,
-    mileage_spread: float = 0.35,
-    second_trip_share: float = 0.3,
-    absences_per_year: float = 5.0,
-    absence_nights_mean: float = 2.5,
-    absence_km_median: float = 250.0,
-    vacation_weeks: float = 4.0,
-    cold_factor_per_k: float = 0.008,
-    reference_temperature_c: float = 20.0,
-    max_trip_depth: float = 0.9,
-    work_charging_share: float = 0.0,
-    plug_in_share: float = 1.0,
-    plug_in_below_soc: float = 0.5,
-    time_shift_h: float = 0.0,
+    km_per_year: float = DEFAULTS["km_per_year"],
+    commuter_share: float = DEFAULTS["commuter_share"],
+    days_not_driven: float = DEFAULTS["days_not_driven"],
+    daily_distance_sigma: float = DEFAULTS["daily_distance_sigma"],
+    mileage_spread: float = DEFAULTS["mileage_spread"],
+    second_trip_share: float = DEFAULTS["second_trip_share"],
+    absences_per_year: float = DEFAULTS["absences_per_year"],
+    absence_nights_mean: float = DEFAULTS["absence_nights_mean"],
+    absence_km_median: float = DEFAULTS["absence_km_median"],
+    vacation_weeks: float = DEFAULTS["vacation_weeks"],
+    cold_factor_per_k: float = DEFAULTS["cold_factor_per_k"],
+    reference_temperature_c: float = DEFAULTS["reference_temperature_c"],
+    max_trip_depth: float = DEFAULTS["max_trip_depth"],
+    work_charging_share: float = DEFAULTS["work_charging_share"],
+    plug_in_share: float = DEFAULTS["plug_in_share"],
+    plug_in_below_soc: float = DEFAULTS["plug_in_below_soc"],
+    time_shift_h: float = DEFAULTS["time_shift_h"],
 ) -> pd.DataFrame:
     """Home-charging sessions of every EV of a fleet over a study period.
 
@@ -283,6 +278,7 @@ def sessions_for_fleet(
     .. [2] S. Karlsson, "The Swedish car movement data project", Chalmers, 2013 (docs/sources.md §4;
        the data set was not available: distributions are estimates).
     """
+    arguments = dict(locals())
     for column in ("ev_id", "battery_kwh", "kwh_per_km"):
         if column not in fleet.columns:
             raise InputError(f"fleet: column {column!r} missing; allowed: draw_fleet output")
@@ -298,23 +294,8 @@ def sessions_for_fleet(
             f"mobility: temperature_c has {int((~np.isfinite(temperature_c.to_numpy(dtype=float))).sum())} "
             "missing value(s); allowed: a temperature [°C] at every step of the study"
         )
-    _check("km_per_year", km_per_year, 0.0, 200000.0)
-    _check("commuter_share", commuter_share, 0.0, 1.0)
-    _check("days_not_driven", days_not_driven, 0.0, 0.6)
-    _check("daily_distance_sigma", daily_distance_sigma, 0.0, 2.0)
-    _check("mileage_spread", mileage_spread, 0.0, 2.0)
-    _check("second_trip_share", second_trip_share, 0.0, 1.0)
-    _check("absences_per_year", absences_per_year, 0.0, 100.0)
-    _check("absence_nights_mean", absence_nights_mean, 1.0, 30.0)
-    _check("absence_km_median", absence_km_median, 0.0, 5000.0)
-    _check("vacation_weeks", vacation_weeks, 0.0, 10.0)
-    _check("cold_factor_per_k", cold_factor_per_k, 0.0, 0.1)
-    _check("reference_temperature_c", reference_temperature_c, -50.0, 50.0)
-    _check("max_trip_depth", max_trip_depth, 0.05, 1.0)
-    _check("time_shift_h", time_shift_h, -6.0, 6.0)
-    _check("work_charging_share", work_charging_share, 0.0, 1.0)
-    _check("plug_in_share", plug_in_share, 0.0, 1.0)
-    _check("plug_in_below_soc", plug_in_below_soc, 0.0, 1.0)
+    given = {key: value for key, value in arguments.items() if key in SECTION.fields}
+    SECTION.resolve("mobility", given)  # bounds of every option: mobility/options.py
 
     n = len(fleet)
     start = index[0]

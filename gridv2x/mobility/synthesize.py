@@ -10,6 +10,7 @@ import pandas as pd
 
 from gridv2x.conventions import period_index
 from gridv2x.errors import InputError
+from gridv2x.mobility.options import DEFAULTS
 from gridv2x.mobility.sessions import sessions_for_fleet
 from gridv2x.mobility.vehicles import draw_fleet
 
@@ -55,7 +56,7 @@ def synthesize_sessions(
     days: int,
     *,
     seed: int = 0,
-    km_per_year: float = 11260.0,
+    km_per_year: float = DEFAULTS["km_per_year"],
     resolution: str = "15min",
     temperature_c: pd.Series | None = None,
     return_fleet: bool = False,

@@ -28,6 +28,9 @@ from gridv2x.network.design import (
 from gridv2x.network.feeder import Feeder, feeder_geojson
 from gridv2x.network.gis import check_gis, read_gis, write_gis
 from gridv2x.network.readers import (
+    FILE_KINDS,
+    NETWORK_KINDS,
+    network_kind,
     profiles_for_index,
     read_network,
     read_pandapower_json,
@@ -37,6 +40,9 @@ from gridv2x.network.readers import (
 
 __all__ = [
     "AREA_TYPES",
+    "FILE_KINDS",
+    "NETWORK_KINDS",
+    "network_kind",
     "CABLES",
     "TRANSFORMERS",
     "DesignReport",

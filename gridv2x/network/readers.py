@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandapower as pp
@@ -28,10 +30,23 @@ __all__ = [
     "profiles_for_index",
     "SIMBENCH_YEAR_STEPS",
     "NETWORK_KINDS",
+    "FILE_KINDS",
+    "network_kind",
 ]
 
-NETWORK_KINDS = ("builtin", "gis", "pandapower_json", "simbench", "area", "cgmes")
-"""Keys of a scenario ``networks`` entry (exactly one per entry)."""
+NETWORK_KINDS: dict[str, str] = {
+    "builtin": "a feeder shipped with gridv2x (`gridv2x networks list`)",
+    "gis": "a GeoPackage / GeoJSON with layers substation, lines, customers",
+    "pandapower_json": "a pandapower network file",
+    "simbench": "a SimBench LV grid code, e.g. 1-LV-rural1--0-sw",
+    "area": "a GIS export with many substations, one feeder each (optional mapping, select)",
+    "cgmes": "CIM/CGMES files (zip, xml or a folder) of one substation's LV network",
+}
+"""Kinds of a scenario ``networks`` entry (exactly one key per entry) and what each reads."""
+
+FILE_KINDS = ("gis", "pandapower_json", "cgmes")
+"""Kinds whose value is a file path (resolved against the scenario's folder; an ``area``
+entry is expanded per substation by :mod:`gridv2x.network.area`)."""
 
 SIMBENCH_YEAR_STEPS = 35136
 """SimBench profiles: one year (2016, a leap year) at 15 min = 366 x 96 steps."""
@@ -361,6 +376,22 @@ def profiles_for_index(profile: pd.DataFrame, index: pd.DatetimeIndex) -> pd.Dat
 # dispatcher
 
 
+def network_kind(entry: Mapping[str, Any]) -> str:
+    """The kind of a ``networks`` entry: its one key in :data:`NETWORK_KINDS`.
+
+    Raises
+    ------
+    InputError
+        When the entry has none or several of the kinds.
+    """
+    kinds = [k for k in NETWORK_KINDS if k in entry]
+    if len(kinds) != 1:
+        raise InputError(
+            f"networks entry {dict(entry)!r} must have exactly one of {', '.join(NETWORK_KINDS)}"
+        )
+    return kinds[0]
+
+
 def read_network(entry: dict | str, base_dir: str | os.PathLike = ".") -> Feeder:
     """Read one scenario ``networks`` entry.
 
@@ -385,12 +416,7 @@ def read_network(entry: dict | str, base_dir: str | os.PathLike = ".") -> Feeder
             f"networks entry must be a mapping with one of {', '.join(NETWORK_KINDS)}, "
             f"got {entry!r}"
         )
-    kinds = [k for k in NETWORK_KINDS if k in entry]
-    if len(kinds) != 1:
-        raise InputError(
-            f"networks entry {entry!r} must have exactly one of {', '.join(NETWORK_KINDS)}"
-        )
-    kind = kinds[0]
+    kind = network_kind(entry)
     value = entry[kind]
     options = {k: v for k, v in entry.items() if k != kind}
     base = Path(base_dir)

@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from gridv2x import results
+
 __all__ = [
     "area_table",
     "write_hosting_capacity_gpkg",
@@ -51,7 +53,7 @@ def _positions(outdir: Path, geo: dict[str, dict] | None = None) -> dict[str, di
     out: dict[str, dict[str, Any]] = {}
     if geo is None:
         geo = {}
-        folder = outdir / "results" / "feeders"
+        folder = results.feeders_dir(outdir)
         for path in sorted(folder.glob("*.geojson")) if folder.is_dir() else []:
             geo[path.stem] = json.loads(path.read_text(encoding="utf-8"))
     for name, collection in geo.items():

@@ -12,6 +12,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gridv2x.charging.options import STRATEGY_CHOICES
+from gridv2x.results import LEVEL_COLUMNS, charted_rows
+
 __all__ = [
     "STRATEGY_ORDER",
     "LEVEL_COLUMNS",
@@ -32,7 +35,8 @@ __all__ = [
     "first_violation_years",
 ]
 
-STRATEGY_ORDER = ("uncontrolled", "v1g", "v2g")
+STRATEGY_ORDER = STRATEGY_CHOICES
+"""The strategies in the planner's order (as the ``charging`` section declares them)."""
 STATUS_LABELS = {"ok": "within limits", "risk": "at risk", "violated": "violated"}
 AT_RISK_MARGIN = 0.10
 """A result within this fraction of a limit (10 % of the loading or unbalance limit; 10 % of the
@@ -46,27 +50,8 @@ def order_strategies(strategies: Any) -> list[str]:
     return known + sorted(s for s in names if s not in STRATEGY_ORDER)
 
 
-LEVEL_COLUMNS = ("ev_share_target", "year")
-"""Summary columns that identify a study level (hosting-capacity share, forecast year)."""
-
-
-def representative_rows(summary: pd.DataFrame) -> pd.DataFrame:
-    """Rows shown in the comparison and detail charts: per feeder the most stressed level.
-
-    A compare study has one level, so this keeps every row (all strategies and seeds). A
-    hosting-capacity study (``ev_share_target``) or an adoption forecast (``year``) has many;
-    the highest target share or the last year is kept. The realised ``ev_share`` differs from
-    seed to seed and is therefore not used to pick rows.
-    """
-    if summary.empty:
-        return summary
-    for column in LEVEL_COLUMNS:
-        if column in summary.columns:
-            level = pd.to_numeric(summary[column], errors="coerce")
-            if level.notna().any():
-                top = level.groupby(summary["feeder"]).transform("max")
-                return summary[(level == top) | top.isna()]
-    return summary
+representative_rows = charted_rows
+"""Rows shown in the comparison and detail charts (:func:`gridv2x.results.charted_rows`)."""
 
 
 def _num(row: Mapping[str, Any], key: str) -> float:

@@ -23,6 +23,7 @@ import plotly.io as pio
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from gridv2x import results
 from gridv2x.report import assess
 from gridv2x.report import figures as figs
 from gridv2x.report import v2x as report_v2x
@@ -240,24 +241,12 @@ def _feeder_facts(data: ReportData, feeder: str, rows: pd.DataFrame) -> str:
 
 
 def _has_data(task: TaskData) -> bool:
-    return any(
-        getattr(task, name) is not None
-        for name in ("timeseries", "customers", "voltage_daily", "elements", "evs", "soc")
-    )
+    return any(getattr(task, name, None) is not None for name in results.TASK_FRAMES)
 
 
 def _detail_tasks(summary: pd.DataFrame, feeder: str) -> dict[str, str]:
-    """Per strategy the task shown in detail charts: highest EV share, lowest seed."""
-    rows = assess.representative_rows(summary)
-    rows = rows[(rows["feeder"] == feeder) & rows["task_id"].notna()]
-    if "seed" in rows.columns:
-        rows = rows.assign(_seed=pd.to_numeric(rows["seed"], errors="coerce")).sort_values("_seed")
-    out: dict[str, str] = {}
-    for strategy in assess.order_strategies(rows["strategy"]):
-        sub = rows[rows["strategy"] == strategy]
-        if not sub.empty:
-            out[strategy] = str(sub["task_id"].iloc[0])
-    return out
+    """Per strategy the task shown in detail charts (:func:`gridv2x.results.charted_tasks`)."""
+    return results.charted_tasks(summary, feeder, assess.order_strategies(summary["strategy"]))
 
 
 def _feeder_section(data: ReportData, feeder: str, index: int, fig: _FigureCounter) -> _Section:

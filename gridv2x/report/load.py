@@ -19,23 +19,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gridv2x import results
 from gridv2x.errors import InputError
 from gridv2x.execution.outfolder import file_name
+from gridv2x.metrics.limits import SECTION as LIMITS
 
 __all__ = ["ReportData", "TaskData", "load_results", "DEFAULT_LIMITS"]
 
-DEFAULT_LIMITS: dict[str, Any] = {
-    "v_min_pu": 0.90,
-    "v_max_pu": 1.10,
-    "planning_v_min_pu": 0.92,
-    "planning_v_max_pu": 1.06,
-    "unbalance_pct": 2.0,
-    "line_loading_pct": 100.0,
-    "transformer_loading_pct": 100.0,
-    "fuse_loading_pct": 100.0,
-    "voltage_rule": "swedish",
-    "criteria": ["voltage", "transformer_loading", "line_loading", "unbalance", "convergence"],
-}
+DEFAULT_LIMITS: dict[str, Any] = LIMITS.defaults()
 """Limits used when ``scenario.resolved.yaml`` has none (the shipped defaults of ``limits``)."""
 
 
@@ -110,9 +101,9 @@ class ReportData:
     def _task_folder(self, task_id: str) -> Path:
         """The folder of ``task_id``: the one whose task.json names it (a task id is a label,
         its folder a safe file name, :func:`gridv2x.execution.outfolder.file_name`)."""
-        results = self.outdir / "results"
-        if not self._task_folders and results.is_dir():
-            for task_json in results.glob("*/task.json"):
+        stored = self.outdir / results.RESULTS_DIR
+        if not self._task_folders and stored.is_dir():
+            for task_json in stored.glob(f"*/{results.TASK_FILE}"):
                 try:
                     info = json.loads(task_json.read_text(encoding="utf-8"))
                 except (OSError, ValueError):
@@ -120,7 +111,7 @@ class ReportData:
                 task = info.get("task") if isinstance(info, dict) else None
                 if isinstance(task, dict) and task.get("task_id") is not None:
                     self._task_folders[str(task["task_id"])] = task_json.parent
-        return self._task_folders.get(task_id, results / file_name(task_id))
+        return self._task_folders.get(task_id, results.task_dir(self.outdir, task_id))
 
 
 def _read_parquet(path: Path, notes: list[str] | None = None) -> pd.DataFrame | None:
@@ -148,7 +139,7 @@ def _read_task(folder: Path, task_id: str) -> TaskData:
     data = TaskData(task_id=task_id)
     if not folder.is_dir():
         return data
-    ts = _read_parquet(folder / "timeseries.parquet")
+    ts = _read_parquet(results.frame_file(folder, "timeseries"))
     if ts is not None:
         if "time" in ts.columns:
             ts = ts.set_index("time")
@@ -158,21 +149,21 @@ def _read_task(folder: Path, task_id: str) -> TaskData:
             except (TypeError, ValueError):
                 ts = None
     data.timeseries = ts
-    data.customers = _read_parquet(folder / "customers.parquet")
-    vd = _read_parquet(folder / "voltage_daily.parquet")
+    data.customers = _read_parquet(results.frame_file(folder, "customers"))
+    vd = _read_parquet(results.frame_file(folder, "voltage_daily"))
     if vd is not None:
         for col in ("day", "date", "time"):
             if col in vd.columns:
                 vd = vd.set_index(col)
                 break
     data.voltage_daily = vd
-    data.elements = _read_parquet(folder / "elements.parquet")
-    data.evs = _read_parquet(folder / "evs.parquet")
-    soc = _read_parquet(folder / "soc.parquet")
+    data.elements = _read_parquet(results.frame_file(folder, "elements"))
+    data.evs = _read_parquet(results.frame_file(folder, "evs"))
+    soc = _read_parquet(results.frame_file(folder, "soc"))
     if soc is not None and "time" in soc.columns:
         soc = soc.set_index("time")
     data.soc = soc
-    task_json = folder / "task.json"
+    task_json = folder / results.TASK_FILE
     if task_json.is_file():
         try:
             data.task = json.loads(task_json.read_text(encoding="utf-8"))
@@ -311,7 +302,7 @@ def load_results(outdir: str | Path) -> ReportData:
         if col not in summary.columns:
             summary[col] = "(unknown)"
         summary[col] = summary[col].astype(str)
-    summary = _attach_task_ids(summary, outdir / "results", notes)
+    summary = _attach_task_ids(summary, outdir / results.RESULTS_DIR, notes)
 
     data = ReportData(outdir=outdir, summary=summary, notes=notes)
 
@@ -363,14 +354,14 @@ def load_results(outdir: str | Path) -> ReportData:
 
     # files are named by file_name(feeder): map them back to the feeder names of the summary
     names = {file_name(f): f for f in summary["feeder"].astype(str).unique()}
-    feeders_dir = outdir / "results" / "feeders"
+    feeders_dir = results.feeders_dir(outdir)
     if feeders_dir.is_dir():
         for path in sorted(feeders_dir.glob("*.geojson")):
             geo = _read_geojson(path, notes)
             if geo is not None:
                 data.feeders_geo[names.get(path.stem, path.stem)] = geo
 
-    fleet_dir = outdir / "results" / "fleet"
+    fleet_dir = results.fleet_dir(outdir)
     fleet_files: dict[str, tuple[tuple, Path]] = {}
     if fleet_dir.is_dir():
         for path in sorted(fleet_dir.glob("*.parquet")):

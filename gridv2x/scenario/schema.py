@@ -24,6 +24,7 @@ from gridv2x.metrics.limits import SECTION as LIMITS
 from gridv2x.mobility.options import SECTION as MOBILITY
 from gridv2x.mobility.vehicle_options import SECTION as VEHICLES
 from gridv2x.mobility.vehicle_options import cross_check as vehicles_cross_check
+from gridv2x.network import FILE_KINDS, NETWORK_KINDS, network_kind
 from gridv2x.options import Field, Section, ValidationError
 from gridv2x.period import PERIOD, weeks_in_period
 from gridv2x.powerflow.options import SECTION as POWERFLOW
@@ -40,14 +41,6 @@ __all__ = [
     "describe",
 ]
 
-NETWORK_KINDS = {
-    "builtin": "a feeder shipped with gridv2x (`gridv2x networks list`)",
-    "gis": "a GeoPackage / GeoJSON with layers substation, lines, customers",
-    "pandapower_json": "a pandapower network file",
-    "simbench": "a SimBench LV grid code, e.g. 1-LV-rural1--0-sw",
-    "area": "a GIS export with many substations, one feeder each (optional mapping, select)",
-    "cgmes": "CIM/CGMES files (zip, xml or a folder) of one substation's LV network",
-}
 _NETWORK_OPTIONS = {"name", "options", "mapping", "select", "substation", "excluded"}
 
 
@@ -163,7 +156,7 @@ def validate_networks(value: Any, base_dir: Path | None) -> tuple[list[Validatio
             mapping_error, resolved["mapping"] = resolve_mapping(entry["mapping"], base_dir)
             if mapping_error:
                 errors.append(ValidationError(f"{path}.mapping", mapping_error, entry["mapping"]))
-        if kind in ("gis", "pandapower_json", "cgmes"):
+        if kind in FILE_KINDS:
             file = Path(source).expanduser()
             if not file.is_absolute() and base_dir is not None:
                 file = base_dir / file
@@ -209,11 +202,9 @@ def network_name(entry: dict[str, Any]) -> str:
     """Default feeder name of a networks entry: the built-in name, SimBench code or file stem."""
     if "name" in entry and entry["name"]:
         return str(entry["name"])
-    for kind in NETWORK_KINDS:
-        if kind in entry:
-            source = str(entry[kind])
-            return Path(source).stem if kind in ("gis", "pandapower_json", "cgmes") else source
-    raise KeyError("networks entry without a kind")  # pragma: no cover - validated before
+    kind = network_kind(entry)
+    source = str(entry[kind])
+    return Path(source).stem if kind in FILE_KINDS else source
 
 
 def _resolve_paths(

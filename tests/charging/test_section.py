@@ -6,8 +6,6 @@ import inspect
 
 from gridv2x.charging import schedule
 from gridv2x.charging.options import SECTION
-from gridv2x.charging.schedule import BATTERY_DEFAULTS, V1G_DEFAULTS, V2G_DEFAULTS
-from gridv2x.charging.tariff import POWER_TARIFF_DEFAULTS
 
 from .inputs import make_case
 
@@ -18,14 +16,10 @@ def test_keys_are_schedule_keywords_with_same_defaults():
     assert defaults.pop("strategies") == ["uncontrolled", "v1g", "v2g"]
     for key, value in defaults.items():
         assert key in params and params[key].kind is inspect.Parameter.KEYWORD_ONLY, key
-        if key == "v1g":
-            assert value == V1G_DEFAULTS
-        elif key == "v2g":
-            assert value == V2G_DEFAULTS
-        elif key == "battery":
-            assert value == BATTERY_DEFAULTS
-        elif key == "power_tariff":
-            assert value == POWER_TARIFF_DEFAULTS
+        if key in ("v1g", "v2g", "battery", "power_tariff"):
+            # nested options default to None: schedule resolves them through the section
+            assert params[key].default is None
+            assert SECTION.resolve("charging", {key: None})[key] == value
         else:
             assert params[key].default == value, key
 
