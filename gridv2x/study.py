@@ -358,6 +358,7 @@ class Study:
         summary["ev_to_ev_kwh"] = ev.ev_to_ev_kwh
         summary["charging_foresight"] = options["foresight"]
         summary["charging_coordination"] = options["coordination"]
+        summary.update(charging.charger_summary(task.strategy, options.get("v2g")))
         if window.weeks is not None:  # what was simulated, and the weight of a simulated step
             summary["simulated_weeks"] = period.format_weeks(window.weeks)
             summary["simulated_days"] = len(window.index) * step_hours(self.index) / 24.0
