@@ -228,10 +228,10 @@ def remove_study_files(out: str | os.PathLike) -> None:
     results = root / "results"
     if not results.is_dir() or results.is_symlink():
         return
-    for folder, pattern in (("feeders", "*.geojson"), ("fleet", "*.parquet")):
-        for path in (results / folder).glob(pattern):
+    for name, pattern in (("feeders", "*.geojson"), ("fleet", "*.parquet")):
+        for path in (results / name).glob(pattern):
             _unlink(root, path)
-        for path in (results / folder).glob(".*.tmp"):
+        for path in (results / name).glob(".*.tmp"):
             _unlink(root, path)
         _rmdir_if_empty(root, results / folder)
     for task in results.iterdir():
