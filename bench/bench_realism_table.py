@@ -16,10 +16,14 @@ the default setup (forecast foresight, feeder coordination, load guard on):
 
 Each draw's inputs (weather, household load, fleet, driving) are made once
 (:meth:`gridv2x.study.Study.prepare`) and charged in every variant (common random numbers).
-The shares are run in rising order; a variant stops at the first share where any draw
-violates (a larger share cannot raise its point estimate), except that 1.0 EV per customer is
-always run: its peaks and lowest voltages are the table's first columns (median over the
-draws). The draws are a fixed number (no sequential extension).
+The shares are searched, not all run (CPU is scarce): first 1.0 EV per customer for every
+variant (its peaks and lowest voltages are the table's first columns, median over the draws),
+then a bisection of the share list between the largest share where no draw violated and the
+smallest where one did (e.g. 1.0 clean: 1.5, then 2.0 if 1.5 is clean; 1.0 violating: 0.5,
+then 0.25 or 0.75). This assumes that a share above a violating one violates too and one
+below a clean one is clean (violations rise with the share): the point estimate is
+"the largest tested share with no violating draw below the smallest with one", the untested
+shares are not run. The draws are a fixed number (no sequential extension).
 
 Two hosting capacities are printed per row, both at ``study.risk`` 5 %:
 
@@ -135,39 +139,59 @@ def _job(feeder: str, share: float, draw: int, todo, days: int, weeks, shares, d
     return rows
 
 
-def run(feeders, shares, draws: int, days: int, weeks, workers: int, log=print) -> pd.DataFrame:
-    """Every task of the table, share by share (module docs); one row per task."""
+def _next_share(tested: dict[float, bool], shares: list[float]) -> float | None:
+    """Next share to run for one (feeder, variant, strategy): ``PEAK_SHARE`` first, then a
+    bisection of the tested shares between the largest clean one below the smallest violating
+    one and that violating one (module docs); None when they are neighbours."""
+    if PEAK_SHARE not in tested:
+        return PEAK_SHARE
+    bad = [s for s, v in tested.items() if v]
+    hi = min(bad) if bad else np.inf
+    clean = [s for s, v in tested.items() if not v and s < hi]
+    lo = max(clean) if clean else -np.inf
+    between = [s for s in shares if lo < s < hi]
+    return between[(len(between) - 1) // 2] if between else None
+
+
+def run(
+    feeders, shares, draws: int, days: int, weeks, workers: int, csv=None, log=print
+) -> pd.DataFrame:
+    """Every task of the table, in rounds (module docs); one row per task (written to
+    ``csv`` after every round, so that a run stopped early keeps what it has)."""
     shares = sorted(float(s) for s in shares)
-    dead: dict[tuple[str, str, str], float] = {}  # (feeder, variant, strategy) -> share
+    keys = [
+        (f, v, s) for f in feeders for v, (_, _, strategies) in VARIANTS.items() for s in strategies
+    ]
+    tested: dict[tuple, dict[float, bool]] = {key: {} for key in keys}
     rows: list[dict] = []
     started = time.perf_counter()
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        for share in shares:
-            futures = []
-            for feeder in feeders:
-                todo = [
-                    (v, s)
-                    for v, (_, _, strategies) in VARIANTS.items()
-                    for s in strategies
-                    if (feeder, v, s) not in dead or share == PEAK_SHARE
-                ]
-                if not todo:
-                    continue
-                for draw in range(draws):
-                    futures.append(
-                        pool.submit(_job, feeder, share, draw, todo, days, weeks, shares, draws)
-                    )
+        for round_ in range(len(shares) + 1):
+            todo: dict[tuple[str, float], list] = {}
+            for key in keys:
+                share = _next_share(tested[key], shares)
+                if share is not None:
+                    todo.setdefault((key[0], share), []).append(key[1:])
+            if not todo:
+                break
+            futures = [
+                pool.submit(_job, feeder, share, draw, pairs, days, weeks, shares, draws)
+                for (feeder, share), pairs in todo.items()
+                for draw in range(draws)
+            ]
             done = []
             for future in as_completed(futures):
                 done += future.result()
             rows += done
+            if csv:
+                pd.DataFrame(rows).to_csv(csv, index=False)
             for row in done:
                 key = (row["feeder"], row["variant"], row["strategy"])
-                if row["violation"] and key not in dead:
-                    dead[key] = share
+                share = float(row["ev_share"])
+                tested[key][share] = tested[key].get(share, False) or bool(row["violation"])
             log(
-                f"share {share}: {len(done)} tasks, {time.perf_counter() - started:.0f} s "
-                f"so far, {len(dead)} variants stopped",
+                f"round {round_ + 1}: {len(done)} tasks, "
+                f"{time.perf_counter() - started:.0f} s so far",
                 file=sys.stderr,
                 flush=True,
             )
@@ -262,14 +286,19 @@ def main(argv=None) -> None:
     )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--csv", default=None, help="also write every task's row here")
+    parser.add_argument(
+        "--from-csv", default=None, help="print the table of a run's --csv file (no new run)"
+    )
     args = parser.parse_args(argv)
     shares = [float(s) for s in args.shares.split(",")]
     feeders = args.feeders.split(",")
     started = time.perf_counter()
     weeks = args.weeks or None
-    tasks = run(feeders, shares, args.draws, args.days, weeks, args.workers)
-    if args.csv:
-        tasks.to_csv(args.csv, index=False)
+    if args.from_csv:
+        tasks = pd.read_csv(args.from_csv)
+        shares = sorted(tasks["ev_share"].unique().tolist())
+    else:
+        tasks = run(feeders, shares, args.draws, args.days, weeks, args.workers, args.csv)
     print(
         f"{', '.join(feeders)}; {args.days} days from 2030-01-01"
         + (f", simulated on its {weeks} peak weeks" if weeks else "")

@@ -146,8 +146,9 @@ METRICS: dict[str, Metric] = {
     "neutral_max_current_a": _m(
         "Max neutral (PEN) current",
         "A",
-        "Highest neutral current of any line, the sum of its phase currents (NaN for balanced "
-        "load flows).",
+        "Highest neutral current of any line, the sum of its phase currents 3 I0 (the load "
+        "flows have no separate neutral conductor: the return path is in the line's "
+        "zero-sequence impedance) (NaN for balanced load flows).",
     ),
     "neutral_max_loading_pct": _m(
         "Max neutral (PEN) loading",

@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from gridv2x.conventions import PHASES
 from gridv2x.errors import InputError
 from gridv2x.powerflow import radial_kernels
 from gridv2x.powerflow.convert import _check_elements, _col, _in_service, fill_zero_sequence
@@ -69,6 +70,23 @@ _A_MATRIX = np.array([[1, 1, 1], [1, _A**2, _A], [1, _A, _A**2]])
 
 _PIVOT_FLOOR = 1e-14
 """A pivot smaller than this (relative to the largest diagonal) means a floating island [-]."""
+
+
+def _chunks(frame: pd.DataFrame, elements: pd.Index, asymmetric: bool) -> Callable:
+    """``rows -> array`` of a checked input frame: (steps, elements) balanced, (steps, elements,
+    3) per phase; each call converts only the rows asked for."""
+    from gridv2x.powerflow.engine import _phase_matrix
+
+    if asymmetric:
+        in_order = len(frame.columns) == 3 * len(elements) and frame.columns.equals(
+            pd.MultiIndex.from_product([elements, list(PHASES)])
+        )
+        if not in_order:
+            return lambda rows: _phase_matrix(frame.iloc[rows], elements)
+        values = frame.to_numpy(dtype=float)
+        return lambda rows: np.ascontiguousarray(values[rows]).reshape(-1, len(elements), 3)
+    values = frame.to_numpy(dtype=float)
+    return lambda rows: np.ascontiguousarray(values[rows])
 
 
 class NotRadialError(InputError):
@@ -595,7 +613,7 @@ class RadialEngine:
         gridv2x.powerflow.TimeseriesResult
             With ``engine="radial"``; per phase also ``line_i_n_ka`` (neutral current).
         """
-        from gridv2x.powerflow.engine import TimeseriesResult, _check_frame, _phase_matrix
+        from gridv2x.powerflow.engine import TimeseriesResult, _check_frame
 
         asym = self.asymmetric
         loads = _check_frame(
@@ -638,14 +656,14 @@ class RadialEngine:
         pos_p = self.load_index.get_indexer(loads)
         pos_q = self.load_index.get_indexer(loads_q)
         sgen_pos = self.sgen_index.get_indexer(sgen_p_mw.columns) if sgen_p_mw is not None else None
-        p_vals = _phase_matrix(load_p_mw, loads) if asym else load_p_mw.to_numpy(float)
-        q_vals = _phase_matrix(load_q_mvar, loads_q) if asym else load_q_mvar.to_numpy(float)
+        p_vals = _chunks(load_p_mw, loads, asym)  # chunk by chunk: no copy of the whole input
+        q_vals = _chunks(load_q_mvar, loads_q, asym)
         s_vals = None if sgen_p_mw is None else sgen_p_mw.to_numpy(float)
         v = self._v_start.copy()
         for start in range(0, n_steps, chunk_steps):
             stop = min(start + chunk_steps, n_steps)
             sl = slice(start, stop)
-            p, q, gen = self._inputs(p_vals[sl], q_vals[sl], pos_p, pos_q, s_vals, sgen_pos, sl)
+            p, q, gen = self._inputs(p_vals(sl), q_vals(sl), pos_p, pos_q, s_vals, sgen_pos, sl)
             common = (p, q, self._load_pos, self._load_scales)
             outputs = (
                 *(out[name][sl] for name in names),

@@ -98,6 +98,7 @@ def plan_for_task(
         top_steps=options["top_steps"],
         verify=options["verify"],
         powerflow_options={
+            "engine": powerflow.get("engine", "auto"),
             "asymmetric": bool(powerflow.get("asymmetric", False)),
             "threads": threads,
             "error_tolerance_pu": powerflow.get("error_tolerance_pu", 1e-8),

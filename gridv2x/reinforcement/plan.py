@@ -380,15 +380,21 @@ def critical_steps(pf: Any, customer_buses: Sequence[int], *, top_steps: int = 2
 
 
 def _run(net: Any, load_p_mw: pd.DataFrame, load_q_mvar: pd.DataFrame, options: Mapping) -> Any:
-    from gridv2x.powerflow import TimeseriesEngine
+    """Load flow of a (trial) feeder with the scenario's engine (``auto``: radial for a tree);
+    the pandapower reference is too slow for the planner's many trials, so pgm stands in."""
+    from gridv2x.powerflow import run_timeseries
 
-    engine = TimeseriesEngine(
+    engine = str(options.get("engine", "auto"))
+    return run_timeseries(
         net,
+        load_p_mw,
+        load_q_mvar,
+        engine="pgm" if engine == "pandapower" else engine,
         asymmetric=bool(options.get("asymmetric", False)),
         threads=int(options.get("threads", 0)),
-        error_tolerance=float(options.get("error_tolerance_pu", 1e-8)),
+        error_tolerance_pu=float(options.get("error_tolerance_pu", 1e-8)),
+        chunk_steps=int(options.get("chunk_steps", 2880)),
     )
-    return engine.run(load_p_mw, load_q_mvar, chunk_steps=int(options.get("chunk_steps", 2880)))
 
 
 def check(
@@ -905,7 +911,8 @@ def plan_reinforcement(
     max_rounds : int
         Most searches with ``verify="full"`` [-].
     powerflow_options : mapping, optional
-        ``asymmetric``, ``threads``, ``error_tolerance_pu``, ``chunk_steps`` of the engine.
+        ``engine`` (default ``auto``; ``pandapower`` runs as ``pgm``), ``asymmetric``,
+        ``threads``, ``error_tolerance_pu``, ``chunk_steps`` of the load flows.
 
     Returns
     -------
