@@ -456,7 +456,7 @@ class TimeseriesEngine:
             asymmetric=self.asymmetric,
         )
         if self.asymmetric:
-            assert vm_ph is not None  # allocated for asymmetric runs
+            assert vm_ph is not None and line_i_n is not None  # allocated for asymmetric runs
             result.vm_a_pu = frame(vm_ph[:, :, 0], m.bus_index)
             result.vm_b_pu = frame(vm_ph[:, :, 1], m.bus_index)
             result.vm_c_pu = frame(vm_ph[:, :, 2], m.bus_index)
