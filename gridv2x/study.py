@@ -376,6 +376,7 @@ class Study:
         summary["ev_to_ev_kwh"] = ev.ev_to_ev_kwh
         summary["charging_foresight"] = charging_options.get("foresight", "forecast")
         summary["charging_coordination"] = charging_options.get("coordination", "feeder")
+        summary.update(charging.charger_summary(task.strategy, charging_options.get("v2g")))
         v2x_out = self._v2x(feeder, task, inputs, ev, pf, load_p_mw, load_q_mvar, base_p_kw)
         if weeks is not None:  # what was simulated, and the weight of a simulated step
             summary["simulated_weeks"] = period.format_weeks(weeks)

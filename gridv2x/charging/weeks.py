@@ -34,6 +34,7 @@ import pandas as pd
 
 from gridv2x.charging import tariff as _tariff
 from gridv2x.charging.battery import degradation_pct, virtual_km
+from gridv2x.charging.chargers import with_technology
 from gridv2x.charging.options import SECTION
 from gridv2x.charging.prices import prices_on_index
 from gridv2x.charging.schedule import ChargingResult, schedule
@@ -97,7 +98,7 @@ def schedule_weeks(
         "charging", {k: v for k, v in options.items() if k in SECTION.fields}
     )
     eta_c = resolved["charge_efficiency"]
-    eta_d = resolved["v2g"]["round_trip_efficiency"] / eta_c
+    eta_d = with_technology(resolved["v2g"])["round_trip_efficiency"] / eta_c
     battery_opts = resolved["battery"]
     tariff_opts = resolved["power_tariff"]
     prices = options.get("prices")

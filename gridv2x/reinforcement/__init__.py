@@ -163,4 +163,5 @@ def study_economics(summary: pd.DataFrame, scenario: Any) -> pd.DataFrame | None
         economics=scenario.section("economics"),
         wear_cost_sek_per_kwh=float(charging.get("v2g", {}).get("wear_cost_sek_per_kwh", 0.16)),
         period_days=float(scenario.period["days"]),
+        charger=str(charging["v2g"]["charger"]),
     )

@@ -646,6 +646,9 @@ def _v2x_section(data: ReportData, fig: _FigureCounter) -> _Section | None:
             "Shown at the highest EV share or last year; product figures in docs/sources.md §12."
         ),
     )
+    charger = report_v2x.charger_note(data.summary)
+    if charger is not None:
+        sec.intro += " " + charger
     feeders = list(dict.fromkeys(data.summary["feeder"].astype(str)))
     for feeder in feeders:
         flex = report_v2x.at_charted_level(data.flexibility, feeder)
