@@ -15,6 +15,31 @@ Every measurement runs in its own fresh process. Wall-clock and CPU time (``proc
 both printed: the machine is shared (2 cores, ~8 users), so wall times are noisy and the CPU
 times are the better basis for the ratios, which are taken within this one run.
 
+Measured (2026-12-07, two runs on the shared 2-core machine, load average 7-14; radial after
+issue 14's second round: fused per-chunk kernel, nodes in elimination order, sequences side by
+side, no ``hypot``; whole call, one thread each; ratios within each run)::
+
+                               run 1 (load ~7-10)          run 2 (load ~12-14)
+                               balanced    per phase       balanced    per phase
+    radial [us/step] cpu           15.4         59.8           13.0         66.3
+    radial [us/step] wall          66.5        242.8           22.4        126.1
+    pgm [us/step] cpu             143.2       1468.6          104.6       1464.0
+    pgm / radial (cpu)              9.3x        24.6x           8.0x        22.1x
+    pgm / radial (wall)             8.9x        23.9x           9.0x        28.5x
+    pandapower / radial (wall)     1404x        4732x          2352x        8575x
+    targets (issue 14)          4x, 1000x   20x, 2000x      4x, 1000x   20x, 2000x
+    physical limit [us/step]        1-3        10-20            1-3        10-20
+
+pandapower: ``timeseries.run_timeseries`` (warm, 200 steps) balanced, a ``runpp_3ph`` loop
+(30 steps) per phase. Before this round (same machine, load ~3-7): radial 35.9 / 96.6 us/step
+CPU, pgm / radial 3.3x / 15.3x. Where the radial time goes (per phase, kernel alone, 2 880
+steps): ~6.2 fixed-point iterations of ~4.3 us (three sequence sweeps ~2.4 us, load currents
+~2 us for 140 nodes) and ~8 us of results (bus voltages per phase, branch currents and
+powers); the rest of the whole call is pandapower's network model (``_pd2ppc`` of three
+sequence networks, ~0.1-0.2 s, 3-5 us/step over a year) and writing ten 39 MB result tables.
+Balanced: ~4.8 iterations of ~1 us and ~2 us of results. So the radial engine is 4-13x
+(balanced) and 3-7x (per phase) above the issue's physical-limit estimate in CPU time.
+
 Run by hand (not in CI)::
 
     python bench/bench_radial.py                       # a year on se-villa-large, ~5-10 min

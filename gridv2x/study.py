@@ -185,7 +185,7 @@ class Study:
         period = scenario.period
         self.index = period_index(period["start"], period["days"], period["resolution"])
         self._feeders: dict[str, Feeder] = {}
-        self._engines: dict[str, Any] = {}
+        self._engines: dict[tuple[str, bool], Any] = {}  # (feeder, asymmetric) -> engine
 
     # ------------------------------------------------------------------ plan
     @property
@@ -200,6 +200,7 @@ class Study:
         """Every task of the study, strategies of one draw next to each other."""
         study = self.scenario.study
         draws = range(study["seeds"])
+        levels: list[dict[str, Any]]
         if study["kind"] == "hosting_capacity":
             levels = [{"ev_share": float(s)} for s in study["ev_shares"]]
         elif study["kind"] == "adoption_forecast":
@@ -374,6 +375,8 @@ class Study:
                 inputs.fleet,
                 limits=sc.section("limits"),
                 threads=self.powerflow_threads,
+                asymmetric=bool(sc["powerflow"]["asymmetric"]),
+                phase_assignment=options["phase_assignment"],
             )
         return charging.schedule(
             task.strategy,
@@ -472,6 +475,7 @@ class Study:
         summary["ev_to_ev_kwh"] = ev.ev_to_ev_kwh
         summary["charging_foresight"] = options["foresight"]
         summary["charging_coordination"] = options["coordination"]
+        summary.update(charging.charger_summary(task.strategy, options.get("v2g")))
         if window.weeks is not None:  # what was simulated, and the weight of a simulated step
             summary["simulated_weeks"] = period.format_weeks(window.weeks)
             summary["simulated_days"] = len(window.index) * step_hours(self.index) / 24.0

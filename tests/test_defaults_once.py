@@ -85,7 +85,12 @@ def test_resolving_nested_options_gives_the_section_defaults():
     section = schema.SCHEMA["charging"]
     resolved = section.resolve("charging", {})
     assert resolved == section.defaults()
-    assert resolved["v2g"]["round_trip_efficiency"] == 0.85
+    # null efficiency and discharge power: the charger technology's (charging/chargers.py)
+    assert resolved["v2g"]["round_trip_efficiency"] is None
+    tech = charging.CHARGERS[resolved["v2g"]["charger"]]
+    filled = charging.with_technology(resolved["v2g"])
+    assert filled["round_trip_efficiency"] == tech.round_trip_efficiency
+    assert filled["max_discharge_kw"] == tech.max_discharge_kw
 
 
 def test_shipped_defaults_file_and_cli_agree_with_the_sections():

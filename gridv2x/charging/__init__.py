@@ -11,11 +11,14 @@
 * :func:`power_by_customer` (optionally per phase) and :func:`assign_phases` for the load flow.
 * :func:`read_prices` / :func:`example_price_profile`: day-ahead prices (the shipped SE3 series
   is synthetic, see :mod:`gridv2x.charging.prices`).
+* :data:`CHARGERS`, :func:`with_technology`, :func:`charger_summary`: bidirectional charger
+  technologies (AC on-board / DC wallbox converter) and what V2G takes from them.
 * :func:`degradation_pct`, :func:`virtual_km`: battery wear (docs/sources.md §6 [E]).
 * :func:`tariff_window`, :func:`power_tariff_cost`: power-based grid tariff (effekttariff).
 """
 
 from gridv2x.charging.battery import degradation_pct, equivalent_full_cycles, virtual_km
+from gridv2x.charging.chargers import CHARGERS, charger_summary, with_technology
 from gridv2x.charging.grid import GridLimits, grid_limits
 from gridv2x.charging.load_guard import LoadGuard, load_guard_limits
 from gridv2x.charging.phases import PHASE_METHODS, assign_phases, power_by_customer
@@ -38,6 +41,9 @@ __all__ = [
     "schedule",
     "schedule_weeks",
     "v2g_opt_out",
+    "CHARGERS",
+    "charger_summary",
+    "with_technology",
     "GridLimits",
     "grid_limits",
     "LoadGuard",

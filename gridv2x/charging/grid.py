@@ -4,11 +4,12 @@ V1G and V2G with ``grid_aware`` keep every quantity that the study counts as a v
 within its limit wherever the plug-in windows allow: the lowest customer voltage
 (``limits.v_min_pu``), the transformer loading (``limits.transformer_loading_pct``) and the
 cable loadings (``limits.line_loading_pct``). They see the feeder through a linear model built
-from real load flows (power-grid-model, :class:`gridv2x.powerflow.TimeseriesEngine`). The model
-and its checks are balanced: a study with the per-phase load flow (``powerflow.asymmetric``, the
-default) can still see one phase above a limit where the balanced model keeps the three-phase
-mean within it (135 of 1,344 transformer steps on se-urban-apartments at 1.5 EVs per household,
-two winter weeks); a per-phase model is not built yet.
+from real load flows (power-grid-model, :class:`gridv2x.powerflow.TimeseriesEngine`). This
+module builds the balanced model; with the per-phase load flow (``powerflow.asymmetric``, the
+default) the study builds it per phase (:mod:`gridv2x.charging.grid_phases`: limits per phase,
+each charger on its phase), since a balanced model keeps only the three-phase mean within a
+limit (135 of 1,344 steps with the transformer's highest phase above its rating on
+se-urban-apartments at 1.5 EVs per household, two winter weeks; 0 with the per-phase model).
 
 1. **Room with the household load only.** One batch load flow of the base load over the
    period gives, for each step ``t`` and each limited quantity ``m``, the room ``r_m(t)``
@@ -39,8 +40,9 @@ two winter weeks); a per-phase model is not built yet.
 Approximation: the model is linear around the heaviest base-load step; the true voltage drop
 and current grow a little faster than linear as the voltage falls (``I = P / V``, 1-4 % on
 the built-in feeders), which step 4 corrects. The balanced (positive-sequence) load flow is
-used: with ``powerflow.asymmetric`` a single-phase charger loads its phase and the neutral
-more than the balanced model assumes, so per-phase voltages may still fall below the limit.
+used here: with ``powerflow.asymmetric`` a single-phase charger loads its phase and the
+neutral more than the balanced model assumes, hence the per-phase model of
+:mod:`gridv2x.charging.grid_phases` for per-phase studies.
 Overvoltage from V2G discharge is not limited (discharge only happens at high load, where
 voltages are low). Limits that cannot bind even when every EV of the feeder charges at full
 power at once, and limits dominated by another (less room in every step, more use per kW of
@@ -144,7 +146,7 @@ def _not_dominated(room: np.ndarray, k: np.ndarray) -> np.ndarray:
     """
     n_m = len(k)
     keep = np.ones(n_m, bool)
-    uses_more = (k[:, None, :] >= k[None, :, :] - 1e-15).all(axis=2)  # [n, m]: n >= m
+    uses_more = np.asarray((k[:, None, :] >= k[None, :, :] - 1e-15).all(axis=2))  # [n, m]: n >= m
     for m in range(n_m):
         candidates = np.flatnonzero(uses_more[:, m] & keep)
         candidates = candidates[candidates != m]
@@ -165,6 +167,8 @@ def grid_limits(
     limits: Mapping[str, Any] | None = None,
     step_kw: float = STEP_KW,
     threads: int = -1,
+    asymmetric: bool = False,
+    phase_assignment: str = "as_drawn",
 ) -> GridLimits:
     """Room below the study's limits and its sensitivity to each EV's power, from load flows.
 
@@ -185,6 +189,13 @@ def grid_limits(
         EV power added at one bus to measure the sensitivities [kW].
     threads : int
         power-grid-model batch threads (-1 all cores, 0 one).
+    asymmetric : bool
+        Build the model on the per-phase load flow (``powerflow.asymmetric``;
+        :mod:`gridv2x.charging.grid_phases`): limits per phase, the EVs on the phases they are
+        connected to (fleet column ``phase``, ``phases``). Default: balanced.
+    phase_assignment : {"as_drawn", "random", "balanced"}
+        How single-phase chargers are connected (``charging.phase_assignment``, as the
+        schedule connects them); per phase only.
 
     Returns
     -------
@@ -201,7 +212,6 @@ def grid_limits(
     See the module documentation (Baran & Wu 1989; voltage sensitivity).
     """
     from gridv2x.metrics import resolve_limits
-    from gridv2x.powerflow import TimeseriesEngine
 
     lim = resolve_limits(limits)
     if isinstance(step_kw, bool) or not (isinstance(step_kw, int | float) and step_kw > 0):
@@ -218,10 +228,67 @@ def grid_limits(
         raise InputError(f"grid-aware charging: EV owners not on the feeder: {unknown[:5]}")
     ids = list(customers["customer_id"])
     index = base_p_kw.index
+    p_kw = base_p_kw.reindex(columns=ids, fill_value=0.0).to_numpy(dtype=float)
+    q_kvar = base_q_kvar.reindex(index=index, columns=ids, fill_value=0.0).to_numpy(dtype=float)
+    ev_bus = by_id.loc[fleet["customer_id"].to_numpy(), "bus"].to_numpy()
+    if asymmetric:  # per phase: gridv2x.charging.grid_phases
+        from gridv2x.charging.grid_phases import phase_model
+        from gridv2x.charging.phases import _phase_weights
+        from gridv2x.charging.schedule import _phases_as
+
+        connected = fleet.reset_index(drop=True)
+        connected = connected.assign(phase=_phases_as(connected, phase_assignment))
+        model = phase_model(
+            feeder, p_kw, q_kvar, index, ev_bus, _phase_weights(connected), step_kw, threads
+        )
+        kinds, elements, base_values = model["kinds"], model["elements"], model["base_values"]
+        k_ev, used, converged = model["k_ev"], model["used"], model["converged"]
+    else:
+        kinds, elements, base_values, k_ev, used, converged = _balanced_model(
+            feeder, p_kw, q_kvar, index, ev_bus, step_kw, threads
+        )
+    limit = np.select(
+        [kinds == "voltage", kinds == "transformer"],
+        [lim["v_min_pu"], lim["transformer_loading_pct"]],
+        lim["line_loading_pct"],
+    ).astype(float)
+    signed_limit = np.where(kinds == "voltage", -limit, limit)
+    room = signed_limit - base_values
+    # steps without a solution: no room; lines out of service (NaN): no limit
+    room[~converged] = 0.0
+    room = np.where(np.isnan(room), np.inf, room)
+
+    # keep the limits that can bind with every EV at full power
+    worst = k_ev @ fleet["charger_kw"].to_numpy(dtype=float)
+    lowest = np.min(room, axis=0) if len(index) else np.full(len(kinds), np.inf)
+    keep = (worst > 0) & (lowest < worst)
+    keep[keep] = _not_dominated(room[:, keep], k_ev[keep])
+    ev_ids = fleet["ev_id"].to_numpy()
+
+    def load_flow(steps: np.ndarray, ev_power_kw: np.ndarray) -> np.ndarray:
+        """Room used by EV power ``[steps x ev]`` [kW] (fleet order), from a real load flow."""
+        return used(steps, ev_power_kw)[:, keep]
+
+    constraints = pd.DataFrame(
+        {"kind": kinds[keep], "element": elements[keep], "limit": limit[keep]}
+    )
+    if asymmetric:
+        constraints["phase"] = model["phases"][keep]
+    sensitivity = pd.DataFrame(
+        k_ev[keep], index=constraints.index, columns=pd.Index(ev_ids, name="ev_id")
+    )
+    return GridLimits(index, constraints, room[:, keep], sensitivity, load_flow)
+
+
+def _balanced_model(feeder, p_kw, q_kvar, index, ev_bus, step_kw, threads):
+    """Room inputs, sensitivities and load-flow check of the balanced model (module docs):
+    ``kinds, elements, base_values [time x constraint], k_ev [constraint x ev],
+    used(steps, ev_power), converged [time]``."""
+    from gridv2x.powerflow import TimeseriesEngine
+
+    customers = feeder.customers
     loads = list(customers["load"])
-    p_mw = base_p_kw.reindex(columns=ids, fill_value=0.0).to_numpy(dtype=float) / KW_PER_MW
-    q_mw = base_q_kvar.reindex(index=index, columns=ids, fill_value=0.0).to_numpy(dtype=float)
-    q_mw = q_mw / KW_PER_MW
+    p_mw, q_mw = p_kw / KW_PER_MW, q_kvar / KW_PER_MW
     engine = TimeseriesEngine(feeder.net, threads=threads)
 
     def run(p, q, steps):
@@ -239,19 +306,7 @@ def grid_limits(
     elements = np.r_[
         customer_buses, pf.trafo_loading_percent.columns, pf.line_loading_percent.columns
     ]
-    limit = np.r_[
-        np.full(n_v, lim["v_min_pu"]),
-        np.full(n_tr, lim["transformer_loading_pct"]),
-        np.full(n_ln, lim["line_loading_pct"]),
-    ]
-    signed_limit = np.where(kinds == "voltage", -limit, limit)
-    room = signed_limit - base_values
-    # steps without a solution: no room; lines out of service (NaN): no limit
-    room[~pf.converged.to_numpy()] = 0.0
-    room = np.where(np.isnan(room), np.inf, room)
-
     # sensitivities at the heaviest base-load step: one scenario per EV bus
-    ev_bus = by_id.loc[fleet["customer_id"].to_numpy(), "bus"].to_numpy()
     buses, ev_col = np.unique(ev_bus, return_inverse=True)
     position = {load: j for j, load in enumerate(loads)}
     load_of_bus = customers.drop_duplicates("bus").set_index("bus")["load"]
@@ -264,30 +319,15 @@ def grid_limits(
     k_bus = (values[1:] - values[0]).T / step_kw  # [constraint x bus]
     k_bus = np.where(np.isfinite(k_bus), np.maximum(k_bus, 0.0), 0.0)
     k_ev = k_bus[:, ev_col]  # [constraint x ev]
+    ev_load_pos = np.array([position[load_of_bus[b]] for b in ev_bus], dtype=int)
 
-    # keep the limits that can bind with every EV at full power
-    worst = k_ev @ fleet["charger_kw"].to_numpy(dtype=float)
-    lowest = np.min(room, axis=0) if len(index) else np.full(len(kinds), np.inf)
-    keep = (worst > 0) & (lowest < worst)
-    keep[keep] = _not_dominated(room[:, keep], k_ev[keep])
-    ev_ids = fleet["ev_id"].to_numpy()
-    ev_load_pos = np.array([position[by_id.at[c, "load"]] for c in fleet["customer_id"]], int)
-
-    def load_flow(steps: np.ndarray, ev_power_kw: np.ndarray) -> np.ndarray:
-        """Room used by EV power ``[steps x ev]`` [kW] (fleet order), from a real load flow."""
+    def used(steps: np.ndarray, ev_power_kw: np.ndarray) -> np.ndarray:
         p = p_mw[steps].copy()
-        for j in range(len(ev_ids)):
+        for j in range(len(ev_load_pos)):
             p[:, ev_load_pos[j]] += ev_power_kw[:, j] / KW_PER_MW
-        with_ev = _values(run(p, q_mw[steps], index[steps]), customer_buses)[:, keep]
-        return with_ev - base_values[steps][:, keep]
+        return _values(run(p, q_mw[steps], index[steps]), customer_buses) - base_values[steps]
 
-    constraints = pd.DataFrame(
-        {"kind": kinds[keep], "element": elements[keep], "limit": limit[keep]}
-    )
-    sensitivity = pd.DataFrame(
-        k_ev[keep], index=constraints.index, columns=pd.Index(ev_ids, name="ev_id")
-    )
-    return GridLimits(index, constraints, room[:, keep], sensitivity, load_flow)
+    return kinds, elements, base_values, k_ev, used, pf.converged.to_numpy()
 
 
 class GridRoom:

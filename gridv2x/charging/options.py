@@ -8,6 +8,7 @@ defaults from :data:`DEFAULTS` and checks its arguments with ``SECTION.resolve``
 
 from __future__ import annotations
 
+from gridv2x.charging.chargers import CHARGER_TECHNOLOGIES
 from gridv2x.options import Field, Section
 
 STRATEGY_CHOICES = ("uncontrolled", "v1g", "v2g")
@@ -102,10 +103,9 @@ SECTION = Section(
             "within the limits section (v_min_pu, transformer_loading_pct, line_loading_pct) "
             "wherever the plug-in windows allow; the mobility guarantee comes first. Uses a "
             "linear model from load flows of the base load (voltage sensitivity, Baran & Wu "
-            "1989); costs two extra batch load flows per task. Uncontrolled ignores it. The "
-            "model and its checks are balanced: with powerflow.asymmetric (the default) a "
-            "single phase can still exceed a limit (e.g. the transformer's highest phase in "
-            "135 of 1,344 steps on se-urban-apartments at 1.5 EVs per household).",
+            "1989); costs two extra batch load flows per task. Uncontrolled ignores it. With "
+            "powerflow.asymmetric (the default) the model and its checks are per phase (each "
+            "charger on its phase, voltage and loading limits per phase); otherwise balanced.",
         ),
         "price_file": Field(
             default=None,
@@ -207,20 +207,32 @@ SECTION = Section(
                     max=1.0,
                     doc="V2G never discharges below this share of usable battery [-]. [E]",
                 ),
+                "charger": Field(
+                    default="ac",
+                    type=str,
+                    choices=CHARGER_TECHNOLOGIES,
+                    doc="Bidirectional home-charger technology of V2G homes: ac (the car's "
+                    "on-board converter: 7.4 kW, round trip 0.85, 22.5 kSEK installed) or dc "
+                    "(converter in the wallbox: 11 kW, 0.87, 60 kSEK). Sets the two keys below "
+                    "when they are null and the charger price of the economics "
+                    "(gridv2x/charging/chargers.py, docs/sources.md §12).",
+                ),
                 "max_discharge_kw": Field(
                     default=None,
                     type=float,
                     min=0.0,
                     nullable=True,
-                    doc="Maximum discharge power [kW]; null = the charger's rating. [E]",
+                    doc="Maximum discharge power [kW]; null = the charger technology's "
+                    "(charger); the car's charger rating caps it either way. [E]",
                 ),
                 "round_trip_efficiency": Field(
-                    default=0.85,
+                    default=None,
                     type=float,
                     min=0.01,
                     max=1.0,
+                    nullable=True,
                     doc="Grid-battery-grid efficiency [-], counted as losses; must not exceed "
-                    "charge_efficiency. [E] 0.85-0.90 for AC bidirectional chargers.",
+                    "charge_efficiency; null = the charger technology's (charger). [E]",
                 ),
                 "daily_throughput_cap_kwh": Field(
                     default=20.0,

@@ -86,6 +86,7 @@ from gridv2x.charging.battery import (
     degradation_pct,
     virtual_km,
 )
+from gridv2x.charging.chargers import with_technology
 from gridv2x.charging.grid import GRID_CHECKS, GridLimits, GridRoom
 from gridv2x.charging.load_guard import LoadGuard
 from gridv2x.charging.options import DEFAULTS, PHASE_ASSIGNMENTS, SECTION, STRATEGY_CHOICES
@@ -879,8 +880,10 @@ def schedule(
     v1g : mapping, optional
         ``{"objective": "peak" | "price"}``.
     v2g : mapping, optional
-        ``objective`` ("peak" | "price"), ``reserve_soc`` [-], ``max_discharge_kw`` [kW] (None =
-        charger power), ``round_trip_efficiency`` [-], ``daily_throughput_cap_kwh`` [kWh/day]
+        ``objective`` ("peak" | "price"), ``reserve_soc`` [-], ``charger`` ("ac" | "dc":
+        :mod:`gridv2x.charging.chargers`), ``max_discharge_kw`` [kW] and
+        ``round_trip_efficiency`` [-] (None = the charger technology's; the car's charger
+        power caps the discharge either way), ``daily_throughput_cap_kwh`` [kWh/day]
         discharged (None = no cap), ``opt_out_share`` [-] of owners who never discharge (they
         behave as V1G), ``wear_cost_sek_per_kwh`` [SEK/kWh] battery wear per discharged kWh
         (objective ``price``: discharge only where the price gain beats losses and wear,
@@ -950,7 +953,7 @@ def schedule(
     )
     v1g_opts, v2g_opts, bat_opts, tariff_opts = (
         opts["v1g"],
-        opts["v2g"],
+        with_technology(opts["v2g"]),  # null efficiency / power: the charger technology's
         opts["battery"],
         opts["power_tariff"],
     )
@@ -961,7 +964,7 @@ def schedule(
     if rte > eta_c:
         raise InputError(
             f"charging.v2g.round_trip_efficiency: must not exceed charge_efficiency "
-            f"({eta_c}), given {rte}"
+            f"({eta_c}), given {rte} (charger {v2g_opts['charger']})"
         )
     eta_d = rte / eta_c
     n_v2g_passes = v2g_opts["passes"]
@@ -1090,7 +1093,7 @@ def schedule(
             p = _fill.uncontrolled_fill(wp.cap, need_steps, wp.starts, wp.seg)
             load = base_fill + np.bincount(fill_w.step, weights=p, minlength=len(base_fill))
             room = None
-            if grid_aware and feeder:
+            if grid_aware and feeder and grid is not None:
                 room = GridRoom(grid, fleet["ev_id"], len(horizon))
                 room.start(p, wp.step, wp.ev_of, wp.cap)
             need_b = np.minimum(need_ctrl, cap_plan)[spi]
@@ -1125,6 +1128,7 @@ def schedule(
                 p = coordinate(p, n_v2g_passes, discharge=True)
             # check against the real load flow; correct the linear model and re-coordinate
             for _ in range(GRID_CHECKS if room is not None else 0):
+                assert room is not None
                 if not room.check(p, wp.step, wp.ev_of):
                     break
                 p = coordinate(p, 1, discharge=strategy == "v2g")

@@ -34,6 +34,7 @@ import pandas as pd
 
 from gridv2x.charging import tariff as _tariff
 from gridv2x.charging.battery import degradation_pct, virtual_km
+from gridv2x.charging.chargers import with_technology
 from gridv2x.charging.options import SECTION
 from gridv2x.charging.prices import prices_on_index
 from gridv2x.charging.schedule import ChargingResult, schedule
@@ -97,7 +98,7 @@ def schedule_weeks(
         "charging", {k: v for k, v in options.items() if k in SECTION.fields}
     )
     eta_c = resolved["charge_efficiency"]
-    eta_d = resolved["v2g"]["round_trip_efficiency"] / eta_c
+    eta_d = with_technology(resolved["v2g"])["round_trip_efficiency"] / eta_c
     battery_opts = resolved["battery"]
     tariff_opts = resolved["power_tariff"]
     prices = options.get("prices")
@@ -116,9 +117,9 @@ def schedule_weeks(
     shortfall = np.zeros(n_ev)
     guard_lost = np.zeros(n_ev)
     cost = np.zeros(n_ev)
-    stored_start = None
+    stored_start: np.ndarray | None = None  # set by the first window
     stored_change = np.zeros(n_ev)
-    template = None
+    template: pd.DataFrame | None = None  # the first window's per_ev
     for win in windows:
         idx = index[win.window]
         t0, t1 = idx[0], idx[-1] + step
@@ -172,7 +173,8 @@ def schedule_weeks(
         socs.append(soc)
         session_parts.append(sess)
 
-    power_kw = pd.concat(powers)
+    power_kw = pd.concat(powers)  # raises on no windows, so the first window set these:
+    assert template is not None and stored_start is not None
     soc_kwh = pd.concat(socs)
     losses = (1.0 - eta_c) * charged + (1.0 / eta_d - 1.0) * discharged
     throughput = eta_c * charged + discharged / eta_d + driving

@@ -146,8 +146,9 @@ METRICS: dict[str, Metric] = {
     "neutral_max_current_a": _m(
         "Max neutral (PEN) current",
         "A",
-        "Highest neutral current of any line, the sum of its phase currents (NaN for balanced "
-        "load flows).",
+        "Highest neutral current of any line, the sum of its phase currents 3 I0 (the load "
+        "flows have no separate neutral conductor: the return path is in the line's "
+        "zero-sequence impedance) (NaN for balanced load flows).",
     ),
     "neutral_max_loading_pct": _m(
         "Max neutral (PEN) loading",
@@ -236,6 +237,24 @@ METRICS: dict[str, Metric] = {
         "",
         "Who planned v1g/v2g (charging.coordination): feeder (one controller for the feeder) or "
         "household (each car on its own price and household load: herding).",
+    ),
+    "v2g_charger": _m(
+        "V2G charger technology",
+        "",
+        "Bidirectional home charger of V2G rows (charging.v2g.charger): ac (the car's on-board "
+        "converter) or dc (converter in the wallbox); empty for uncontrolled and v1g.",
+    ),
+    "v2g_round_trip_efficiency": _m(
+        "V2G round-trip efficiency",
+        "-",
+        "Grid-battery-grid efficiency the V2G schedule used: charging.v2g.round_trip_efficiency "
+        "or, when null, the charger technology's (docs/sources.md §12).",
+    ),
+    "v2g_max_discharge_kw": _m(
+        "V2G discharge power limit",
+        "kW",
+        "Discharge power limit per car the V2G schedule used: charging.v2g.max_discharge_kw or, "
+        "when null, the charger technology's; the car's charger rating caps it too.",
     ),
     "ev_to_ev_kwh": _m(
         "EV-to-EV energy",

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import pandas as pd
@@ -88,10 +88,11 @@ def resolve_limits(limits: Mapping[str, Any] | None) -> dict[str, Any]:
     .. [1] docs/sources.md §3, §7 (the defaults).
     """
     errors, resolved = LIMITS_SECTION.validate("limits", dict(limits or {}))
-    if not errors and resolved["v_min_pu"] >= resolved["v_max_pu"]:
-        errors = ["limits.v_min_pu must be below limits.v_max_pu"]
-    if errors:
-        raise InputError("invalid limits:\n" + "\n".join(f"  - {e}" for e in errors))
+    problems = [str(e) for e in errors]
+    if not problems and resolved["v_min_pu"] >= resolved["v_max_pu"]:
+        problems = ["limits.v_min_pu must be below limits.v_max_pu"]
+    if problems:
+        raise InputError("invalid limits:\n" + "\n".join(f"  - {e}" for e in problems))
     return resolved
 
 
@@ -109,6 +110,10 @@ def converged_mask(pf: Any, index: pd.Index | None = None) -> pd.Series:
     return converged
 
 
+@overload
+def _mask(frame: None, converged: pd.Series) -> None: ...
+@overload
+def _mask(frame: pd.DataFrame, converged: pd.Series) -> pd.DataFrame: ...
 def _mask(frame: pd.DataFrame | None, converged: pd.Series) -> pd.DataFrame | None:
     if frame is None:
         return None
@@ -125,6 +130,10 @@ def _mask(frame: pd.DataFrame | None, converged: pd.Series) -> pd.DataFrame | No
     return pd.DataFrame(values, index=frame.index, columns=frame.columns)
 
 
+@overload
+def _mask_power(frame: None, converged: pd.Series) -> None: ...
+@overload
+def _mask_power(frame: pd.DataFrame, converged: pd.Series) -> pd.DataFrame: ...
 def _mask_power(frame: pd.DataFrame | None, converged: pd.Series) -> pd.DataFrame | None:
     """Customer power with the non-converged steps blanked (left out of the fuse check)."""
     if frame is None:
@@ -181,8 +190,8 @@ def customer_voltage(
         raise InputError(f"customer buses {missing[:5]} are not in the load-flow result")
     ids = customers["customer_id"].to_numpy()
     buses = customers["bus"].to_numpy()
-    per_phase = [getattr(pf, f"vm_{p}_pu", None) for p in "abc"]
-    if all(isinstance(f, pd.DataFrame) for f in per_phase) and "phase" in customers:
+    per_phase = [f for p in "abc" if isinstance(f := getattr(pf, f"vm_{p}_pu", None), pd.DataFrame)]
+    if len(per_phase) == 3 and "phase" in customers:
         stack = np.stack([f[buses].to_numpy(dtype=float) for f in per_phase])  # 3 x T x C
         low, high = np.nanmin(stack, axis=0), np.nanmax(stack, axis=0)
         if which == "low":
@@ -620,6 +629,7 @@ def summarize(
         row["fuse_overloads"] = int((fuse_pct > lim["fuse_loading_pct"]).any(axis=0).sum())
         row["fuse_hours_above"] = hours_above(fuse_pct, lim["fuse_loading_pct"], step_h=step_h)
         p_total = customer_p_kw
+        assert p_total is not None  # the fuse loading exists only with the customer power
         if isinstance(p_total.columns, pd.MultiIndex):
             p_total = p_total.T.groupby(level=0, sort=False).sum(min_count=1).T
         row["fuse_energy_above_kwh"] = energy_above_limit_kwh(

@@ -593,6 +593,7 @@ def _build_topology(
 ) -> _Topology:
     tol = float(snap_tolerance_m)
     sub = parsed.substation
+    assert sub is not None, "callers build the topology only with a parsed substation"
     lines = parsed.lines
     # 1. snap ends (and the substation point) into nodes
     ends = [(sub["x"], sub["y"])]
@@ -644,14 +645,14 @@ def _build_topology(
         pt = Point(p)
         if line_tree is not None:
             near, dists = line_tree.query_nearest(pt, return_distance=True, all_matches=False)
-            i, dist = int(near[0]), float(dists[0])
+            line_pos, dist = int(near[0]), float(dists[0])
         else:
-            i, dist = None, np.inf
-        if i is None or dist > max_service_m:
+            line_pos, dist = None, np.inf
+        if line_pos is None or dist > max_service_m:
             too_far.append(cu["customer_id"])
-            far_detail.append(f"{cu['customer_id']} {dist:.0f} m" if i is not None else "")
+            far_detail.append(f"{cu['customer_id']} {dist:.0f} m" if line_pos is not None else "")
             continue
-        geom = lines[i]["geometry"]
+        geom = lines[line_pos]["geometry"]
         s = geom.project(pt)
         q = geom.interpolate(s)
         # reuse a node if the attachment point is one
@@ -661,7 +662,7 @@ def _build_topology(
         else:
             attach = len(nodes) + len(extra_nodes)
             extra_nodes.append((q.x, q.y))
-            splits[i][s] = attach
+            splits[line_pos][s] = attach
         house = len(nodes) + len(extra_nodes)
         extra_nodes.append(p)
         customer_bus[cu["customer_id"]] = house
@@ -833,21 +834,21 @@ def _build_topology(
         if deg != 1 or n == substation_node or n in cust_nodes:
             continue
         p = Point(nodes[n])
-        near: dict[str, float] = {}
+        gaps: dict[str, float] = {}
         for k in piece_tree.query(p.buffer(gap_search_m)):
             pc = pieces[int(k)]
             if n in (pc["a"], pc["b"]) or pc.get("service"):
                 continue
             d = float(pc["geometry"].distance(p))
-            near[pc["line_id"]] = min(d, near.get(pc["line_id"], np.inf))
+            gaps[pc["line_id"]] = min(d, gaps.get(pc["line_id"], np.inf))
         d_sub = float(np.hypot(*(nodes[n] - nodes[substation_node])))
         if d_sub <= gap_search_m:
-            near["substation"] = d_sub
-        own = line_of_node[n][0]
-        d = min(near.values()) if near else np.inf
+            gaps["substation"] = d_sub
+        own_line = line_of_node[n][0]
+        d = min(gaps.values()) if gaps else np.inf
         if d <= gap_search_m:
-            others = sorted(k for k, v in near.items() if v <= d + 1e-6)
-            pair = frozenset((own, *others))
+            others = sorted(k for k, v in gaps.items() if v <= d + 1e-6)
+            pair = frozenset((own_line, *others))
             if pair in reported:
                 continue
             reported.add(pair)
@@ -856,15 +857,15 @@ def _build_topology(
                 Problem(
                     ERROR,
                     "gap",
-                    f"the end of line {own} is {d:.1f} m from {names} but does not meet it "
+                    f"the end of line {own_line} is {d:.1f} m from {names} but does not meet it "
                     f"(snap tolerance {tol} m); move the vertex onto {names} or raise "
                     "snap_tolerance_m",
-                    (own, *others),
+                    (own_line, *others),
                     "lines",
                 )
             )
         else:
-            dangling_only.append(own)
+            dangling_only.append(own_line)
     if dangling_only:
         problems.append(
             Problem(
@@ -999,6 +1000,7 @@ def build_from_topology(
 ) -> Feeder:
     """The pandapower feeder of checked layers and their topology (parts not fed left out)."""
     sub = parsed.substation
+    assert sub is not None, "callers build a feeder only from a parsed substation"
     net, lv = new_net(
         sub["x"],
         sub["y"],

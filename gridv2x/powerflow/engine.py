@@ -96,7 +96,9 @@ class TimeseriesResult:
         [%] (IEC 61000-4-30 / EN 50160 definition).
     line_i_n_ka : pandas.DataFrame or None
         Asymmetric runs only: neutral (PEN) current of each line, the sum of its phase
-        currents ``3 I0``, the higher end [kA]. NaN for lines out of service.
+        currents ``3 I0``, the higher end [kA]. NaN for lines out of service. The models
+        (radial, pgm, ``runpp_3ph``) have no neutral conductor of their own: the return path
+        is in the line's zero-sequence impedance, so this is the current it carries.
     engine : str
         ``"radial"``, ``"pgm"`` or ``"pandapower"``.
     asymmetric : bool
@@ -340,6 +342,9 @@ class TimeseriesEngine:
             self._y0 = m.trafo_y0_shunt
             to_node = m.input_data["transformer"]["to_node"]
             self._trafo_lv_pos = np.searchsorted(m.input_data["node"]["id"], to_node)
+        node_ids = m.input_data["node"]["id"]
+        self._line_f_pos = np.searchsorted(node_ids, line["from_node"])
+        self._line_t_pos = np.searchsorted(node_ids, line["to_node"])
 
     # ------------------------------------------------------------------ public
     def run(
@@ -404,6 +409,7 @@ class TimeseriesEngine:
         vm_ph = np.full((n_steps, n_bus, 3), np.nan) if self.asymmetric else None
         vuf = np.full((n_steps, n_bus), np.nan) if self.asymmetric else None
         line_i = np.full((n_steps, n_line), np.nan)
+        line_i_n = np.full((n_steps, n_line), np.nan) if self.asymmetric else None
         tr_load = np.full((n_steps, n_tr), np.nan)
         tr_p = np.full((n_steps, n_tr), np.nan)
         losses = np.full(n_steps, np.nan)
@@ -427,7 +433,7 @@ class TimeseriesEngine:
                 sgen_pos,
             )
             out, ok = self._calculate(update, stop - start)
-            self._collect(out, ok, sl, vm, vm_ph, vuf, line_i, tr_load, tr_p, losses)
+            self._collect(out, ok, sl, vm, vm_ph, vuf, line_i, tr_load, tr_p, losses, line_i_n)
             converged[sl] = ok
             if progress is not None:
                 progress(stop, n_steps)
@@ -450,10 +456,12 @@ class TimeseriesEngine:
             asymmetric=self.asymmetric,
         )
         if self.asymmetric:
+            assert vm_ph is not None and line_i_n is not None  # allocated for asymmetric runs
             result.vm_a_pu = frame(vm_ph[:, :, 0], m.bus_index)
             result.vm_b_pu = frame(vm_ph[:, :, 1], m.bus_index)
             result.vm_c_pu = frame(vm_ph[:, :, 2], m.bus_index)
             result.vuf_pct = frame(vuf, m.bus_index)
+            result.line_i_n_ka = frame(line_i_n / 1e3, m.line_index)
         return result
 
     # ------------------------------------------------------------------ internals
@@ -497,7 +505,8 @@ class TimeseriesEngine:
         node_attrs = ["energized", "u_pu"] + (["u", "u_angle"] if self.asymmetric else [])
         branch_attrs = ["i_from", "i_to", "p_from", "p_to"]
         trafo_attrs = branch_attrs + (["q_to"] if self._y0 is not None else [])
-        outputs = {"node": node_attrs, "line": branch_attrs, "transformer": trafo_attrs}
+        line_attrs = branch_attrs + (["q_from", "q_to"] if self.asymmetric else [])
+        outputs = {"node": node_attrs, "line": line_attrs, "transformer": trafo_attrs}
         if not update:
             # nothing changes: a batch of identical steps still needs a batch dimension
             comp = self.model.load_component
@@ -634,7 +643,9 @@ class TimeseriesEngine:
             ok[np.asarray(err.failed_scenarios, dtype=int)] = False
         return out, ok
 
-    def _collect(self, out, ok, sl, vm, vm_ph, vuf, line_i, tr_load, tr_p, losses) -> None:
+    def _collect(
+        self, out, ok, sl, vm, vm_ph, vuf, line_i, tr_load, tr_p, losses, line_i_n=None
+    ) -> None:
         m = self.model
         node = out["node"]
         live = node["energized"].astype(bool)
@@ -657,6 +668,8 @@ class TimeseriesEngine:
             if self.asymmetric:
                 i, pl = i.max(axis=2), pl.sum(axis=2)
             line_i[sl] = np.where(self._line_off, np.nan, i)
+            if line_i_n is not None:
+                line_i_n[sl] = np.where(self._line_off, np.nan, self._neutral_current(node, ln))
             total += pl.sum(axis=1)
         if len(m.trafo_index):
             tr = out["transformer"]
@@ -678,9 +691,26 @@ class TimeseriesEngine:
         losses[sl] = total / 1e6
         bad = np.flatnonzero(~ok) + sl.start
         if len(bad):
-            for arr in (vm, line_i, tr_load, tr_p, losses, vm_ph, vuf):
+            for arr in (vm, line_i, tr_load, tr_p, losses, vm_ph, vuf, line_i_n):
                 if arr is not None:
                     arr[bad] = np.nan
+
+    def _neutral_current(self, node, ln) -> np.ndarray:
+        """Sum of the phase currents ``|Ia + Ib + Ic| = |3 I0|`` of each line, higher end [A].
+
+        power-grid-model reports per-phase current magnitudes only; the phasors follow from
+        each end's per-phase power and its node's phase voltage, ``I = conj(S / V)``. Its
+        model has no neutral conductor (the return path is in the line's zero-sequence
+        impedance), so this is the return current, as the radial engine and ``runpp_3ph``.
+        """
+        u = node["u"] * np.exp(1j * node["u_angle"])  # phase voltages [V] (steps, nodes, 3)
+        out = np.zeros(ln["p_from"].shape[:2])
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            for end, pos in (("from", self._line_f_pos), ("to", self._line_t_pos)):
+                s = ln[f"p_{end}"] + 1j * ln[f"q_{end}"]
+                i_n = np.abs(np.conj(s / u[:, pos]).sum(axis=2))
+                out = np.fmax(out, np.where(np.isfinite(i_n), i_n, np.nan))
+        return out
 
     def _with_zero_sequence_shunt(self, node, tr, i_lv, pl):
         """Add the current and losses of the Dyn zero-sequence shunts to their trafos.
@@ -693,9 +723,11 @@ class TimeseriesEngine:
         s_to = tr["p_to"] + 1j * tr["q_to"]
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             i_to = np.conj(s_to / v)  # current into the trafo at its LV side, per phase [A]
+        y0 = self._y0
+        assert y0 is not None  # called only for feeders with Dyn zero-sequence shunts
         v0 = v.mean(axis=2, keepdims=True)
-        i_sh = self._y0[None, :, None] * v0
-        has = (self._y0 != 0)[None, :, None]
+        i_sh = y0[None, :, None] * v0
+        has = (y0 != 0)[None, :, None]
         with np.errstate(invalid="ignore", over="ignore"):
             i_lv = np.where(has, np.abs(i_to + i_sh), i_lv)
             pl = pl + np.real(v * np.conj(i_sh))
@@ -712,6 +744,7 @@ def build_engine(
     asymmetric: bool = False,
     threads: int = -1,
     error_tolerance: float = 1e-8,
+    copy_net: bool = True,
 ):
     """The time-series engine of ``engine`` for a prepared feeder, built once and run per period.
 
@@ -724,6 +757,8 @@ def build_engine(
         in-service feeder is a tree around one external grid, power-grid-model otherwise.
     asymmetric, threads, error_tolerance
         As :class:`TimeseriesEngine` (the radial engine runs on one thread).
+    copy_net : bool
+        False: ``net`` is a private copy the radial engine may change (saves a deep copy).
 
     Returns
     -------
@@ -736,7 +771,9 @@ def build_engine(
         from gridv2x.powerflow.radial import NotRadialError, RadialEngine
 
         try:
-            return RadialEngine(net, asymmetric=asymmetric, error_tolerance=error_tolerance)
+            return RadialEngine(
+                net, asymmetric=asymmetric, error_tolerance=error_tolerance, copy_net=copy_net
+            )
         except NotRadialError:
             if engine == "radial":
                 raise
@@ -819,8 +856,9 @@ def run_timeseries(
         raise InputError(f"engine must be one of {', '.join(ENGINES)}; given {engine!r}")
     if not isinstance(asymmetric, bool | np.bool_):
         raise InputError(f"asymmetric must be true or false; given {asymmetric!r}")
+    given = net
     net = prepare_net(
-        net, asymmetric=asymmetric, slack_vm_pu=slack_vm_pu, trafo_tap_pos=trafo_tap_pos
+        given, asymmetric=asymmetric, slack_vm_pu=slack_vm_pu, trafo_tap_pos=trafo_tap_pos
     )
     if engine == "pandapower":
         from gridv2x.powerflow.reference import run_pandapower
@@ -837,9 +875,26 @@ def run_timeseries(
         raise InputError(
             f"error_tolerance_pu must be a number in (0, 1) [pu]; given {error_tolerance_pu!r}"
         )
-    eng = build_engine(
-        net, engine, asymmetric=asymmetric, threads=threads, error_tolerance=error_tolerance_pu
-    )
+    from gridv2x.powerflow.radial import NotRadialError
+
+    try:  # net is prepare_net's private copy: the radial engine may change it
+        eng = build_engine(
+            net,
+            "radial" if engine == "auto" else engine,
+            asymmetric=asymmetric,
+            threads=threads,
+            error_tolerance=error_tolerance_pu,
+            copy_net=False,
+        )
+    except NotRadialError:
+        if engine != "auto":
+            raise
+        net = prepare_net(  # a fresh copy for power-grid-model
+            given, asymmetric=asymmetric, slack_vm_pu=slack_vm_pu, trafo_tap_pos=trafo_tap_pos
+        )
+        eng = build_engine(
+            net, "pgm", asymmetric=asymmetric, threads=threads, error_tolerance=error_tolerance_pu
+        )
     return eng.run(
         load_p_mw, load_q_mvar, sgen_p_mw=sgen_p_mw, chunk_steps=chunk_steps, progress=progress
     )

@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from gridv2x.conventions import PHASES
 from gridv2x.errors import InputError
 from gridv2x.powerflow import radial_kernels
 from gridv2x.powerflow.convert import _check_elements, _col, _in_service, fill_zero_sequence
@@ -71,49 +72,74 @@ _PIVOT_FLOOR = 1e-14
 """A pivot smaller than this (relative to the largest diagonal) means a floating island [-]."""
 
 
+def _chunks(frame: pd.DataFrame, elements: pd.Index, asymmetric: bool) -> Callable:
+    """``rows -> array`` of a checked input frame: (steps, elements) balanced, (steps, elements,
+    3) per phase; each call converts only the rows asked for."""
+    from gridv2x.powerflow.engine import _phase_matrix
+
+    if asymmetric:
+        in_order = len(frame.columns) == 3 * len(elements) and frame.columns.equals(
+            pd.MultiIndex.from_product([elements, list(PHASES)])
+        )
+        if not in_order:
+            return lambda rows: _phase_matrix(frame.iloc[rows], elements)
+        values = frame.to_numpy(dtype=float)
+        return lambda rows: np.ascontiguousarray(values[rows]).reshape(-1, len(elements), 3)
+    values = frame.to_numpy(dtype=float)
+    return lambda rows: np.ascontiguousarray(values[rows])
+
+
 class NotRadialError(InputError):
     """The feeder cannot be solved by the radial engine (meshed, several slacks, floating)."""
 
 
 @dataclass
 class TreeFactor:
-    """Leaves-first LU factorisation of one tree-structured admittance matrix.
+    """Leaves-first LU factorisation of tree-structured admittance matrices (one per sequence).
+
+    The nodes are renumbered in elimination order ("positions"): every node before its parent,
+    the slack last. All sequence networks share the positions (their branches are those of one
+    tree; a branch without admittance in a sequence just makes a root there).
 
     Attributes
     ----------
-    order : numpy.ndarray of int
-        Free nodes in elimination order: every node before its parent.
-    parent : numpy.ndarray of int
-        Parent of each node towards its root; -1 for a root.
-    fixed : numpy.ndarray of bool
-        Nodes with a held voltage (the slack, positive sequence only).
-    piv : numpy.ndarray of complex
-        Pivot of each node after the elimination of its subtree [pu].
-    ykp : numpy.ndarray of complex
-        ``Y[k, parent(k)]`` [pu].
-    lpk : numpy.ndarray of complex
-        Multiplier ``Y[parent(k), k] / piv[k]`` [-].
+    node : numpy.ndarray of int (n,)
+        Node at each position.
+    position : numpy.ndarray of int (n,)
+        Position of each node.
+    parent : numpy.ndarray of int (n,)
+        Position of each position's parent; ``n`` (a spare position) for the root.
+    n_free : numpy.ndarray of int (sequences,)
+        Positions solved per sequence: ``n - 1`` where the slack's voltage is held, else ``n``.
+    ipiv : numpy.ndarray of complex (sequences, n + 1)
+        Inverse pivot of each position after the elimination of its subtree [1/pu].
+    ykp : numpy.ndarray of complex (sequences, n + 1)
+        ``Y[k, parent(k)]`` [pu]; 0 at the root and the spare position.
+    lpk : numpy.ndarray of complex (sequences, n + 1)
+        Multiplier ``Y[parent(k), k] / piv[k]`` [-]; 0 towards a held slack and at the root.
     """
 
-    order: np.ndarray
+    node: np.ndarray
+    position: np.ndarray
     parent: np.ndarray
-    fixed: np.ndarray
-    piv: np.ndarray
+    n_free: np.ndarray
+    ipiv: np.ndarray
     ykp: np.ndarray
     lpk: np.ndarray
 
 
-def factor_tree(y: sp.spmatrix, fixed: np.ndarray, prefer_root: np.ndarray) -> TreeFactor:
-    """Factorise a tree-structured admittance matrix leaves first.
+def factor_tree(ys: list, slack: int, held: list[bool]) -> TreeFactor:
+    """Factorise tree-structured admittance matrices leaves first, in shared positions.
 
     Parameters
     ----------
-    y : scipy.sparse matrix (n, n), complex
-        Bus admittance matrix [pu].
-    fixed : numpy.ndarray of bool (n,)
-        Nodes whose voltage is held (at most one per connected part).
-    prefer_root : numpy.ndarray of bool (n,)
-        Nodes to take as root of a part without a held node (e.g. the slack bus).
+    ys : list of scipy.sparse matrices (n, n), complex
+        Bus admittance matrix of each sequence network (one for a balanced run) [pu].
+    slack : int
+        The supply node (the root).
+    held : list of bool
+        Per matrix: whether the slack's voltage is held (balanced and positive sequence) or
+        solved (zero and negative sequence, earthed through the grid's impedance).
 
     Returns
     -------
@@ -122,78 +148,72 @@ def factor_tree(y: sp.spmatrix, fixed: np.ndarray, prefer_root: np.ndarray) -> T
     Raises
     ------
     NotRadialError
-        If the graph of ``y`` has a loop, a part has more than one held node, or a part is
-        floating (singular).
+        If the branches have a loop, a node has no path to the slack, or a part is floating
+        (singular) in a sequence network.
     """
-    y = sp.csr_matrix(y)
-    n = y.shape[0]
-    coo = y.tocoo()
-    off = coo.row != coo.col
-    pairs = np.unique(np.sort(np.column_stack([coo.row[off], coo.col[off]]), axis=1), axis=0)
-    n_parts, labels = sp.csgraph.connected_components(
-        sp.csr_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n)),
-        directed=False,
+    ys = [sp.csr_matrix(y) for y in ys]
+    n = ys[0].shape[0]
+    rows, cols = [], []
+    for y in ys:
+        coo = y.tocoo()
+        off = coo.row != coo.col
+        rows.append(coo.row[off])
+        cols.append(coo.col[off])
+    pairs = np.unique(
+        np.sort(np.column_stack([np.concatenate(rows), np.concatenate(cols)]), axis=1), axis=0
     )
+    graph = sp.csr_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    n_parts, _ = sp.csgraph.connected_components(graph, directed=False)
     if len(pairs) != n - n_parts:
         raise NotRadialError(
             f"the feeder is meshed: {len(pairs)} branches for {n} nodes in {n_parts} part(s) "
             "(a radial feeder has nodes - parts)"
         )
-    held = np.bincount(labels[fixed], minlength=n_parts)
-    if (held > 1).any():
-        raise NotRadialError("the feeder has more than one slack (ext_grid) in one part")
-    adjacency = [[] for _ in range(n)]
-    for i, j in pairs:
-        adjacency[i].append(j)
-        adjacency[j].append(i)
-    parent = np.full(n, -1, dtype=np.int64)
-    seen = np.zeros(n, dtype=bool)
-    bfs: list[int] = []
-    for part in range(n_parts):
-        members = np.flatnonzero(labels == part)
-        root = members[fixed[members]] if fixed[members].any() else members[prefer_root[members]]
-        root = int(root[0]) if len(root) else int(members[0])
-        queue = [root]
-        seen[root] = True
-        head = 0
-        while head < len(queue):
-            k = queue[head]
-            head += 1
-            for j in adjacency[k]:
-                if not seen[j]:
-                    seen[j] = True
-                    parent[j] = k
-                    queue.append(j)
-        bfs.extend(queue)
-    order = np.array([k for k in reversed(bfs) if not fixed[k]], dtype=np.int64)
-    diag = y.diagonal().astype(complex)
-    has = parent >= 0
-    ykp = np.zeros(n, dtype=complex)
-    ypk = np.zeros(n, dtype=complex)
-    kk, pp_ = np.flatnonzero(has), parent[has]
-    ykp[kk] = np.asarray(y[kk, pp_]).ravel()
-    ypk[kk] = np.asarray(y[pp_, kk]).ravel()
-    piv = diag.copy()
-    lpk = np.zeros(n, dtype=complex)
-    scale = max(float(np.abs(diag).max()), 1e-300)
-    for k in order:
-        if abs(piv[k]) <= _PIVOT_FLOOR * scale:
-            raise NotRadialError(
-                "a part of the feeder has no connection to earth in a sequence network "
-                "(floating zero sequence: check transformer vector groups)"
-            )
-        p = parent[k]
-        lpk[k] = ypk[k] / piv[k]
-        if p >= 0 and not fixed[p]:
-            piv[p] -= ypk[k] * ykp[k] / piv[k]
-    return TreeFactor(order, parent, fixed.astype(bool), piv, ykp, lpk)
+    if n_parts != 1:
+        raise NotRadialError(f"{n_parts - 1} part(s) of the feeder have no path to the slack")
+    bfs, pred = sp.csgraph.breadth_first_order(
+        graph, slack, directed=False, return_predecessors=True
+    )
+    node = np.ascontiguousarray(bfs[::-1], dtype=np.int64)
+    position = np.empty(n, dtype=np.int64)
+    position[node] = np.arange(n)
+    parent = np.full(n, n, dtype=np.int64)
+    parent[: n - 1] = position[pred[node[: n - 1]]]
+    kid, dad = node[: n - 1], pred[node[: n - 1]]
+    n_seq = len(ys)
+    n_free = np.array([n - 1 if h else n for h in held], dtype=np.int64)
+    ipiv = np.zeros((n_seq, n + 1), dtype=complex)
+    ykp = np.zeros((n_seq, n + 1), dtype=complex)
+    lpk = np.zeros((n_seq, n + 1), dtype=complex)
+    for s, y in enumerate(ys):
+        diag = y.diagonal().astype(complex)
+        piv = np.append(diag[node], 0.0)
+        ykp[s, : n - 1] = np.asarray(y[kid, dad]).ravel()
+        ypk = np.zeros(n + 1, dtype=complex)
+        ypk[: n - 1] = np.asarray(y[dad, kid]).ravel()
+        scale = max(float(np.abs(diag).max()), 1e-300)
+        free = int(n_free[s])
+        for i in range(free):
+            if abs(piv[i]) <= _PIVOT_FLOOR * scale:
+                raise NotRadialError(
+                    "a part of the feeder has no connection to earth in a sequence network "
+                    "(floating zero sequence: check transformer vector groups)"
+                )
+            p = parent[i]
+            if p < free:
+                lpk[s, i] = ypk[i] / piv[i]
+                piv[p] -= ypk[i] * ykp[s, i] / piv[i]
+        ipiv[s, :free] = 1.0 / piv[:free]
+    return TreeFactor(node, position, parent, n_free, ipiv, ykp, lpk)
 
 
 # --------------------------------------------------------------------------- pandapower model
 
 
 def _pandapower_networks(net, asymmetric: bool):
-    """pandapower's internal networks: (net copy with lookups, [(ppc, ppci)] per sequence).
+    """pandapower's internal networks: (``net`` with lookups, [(ppc, ppci)] per sequence).
+
+    ``net`` gets pandapower's options and lookups: pass a copy.
 
     Balanced: the options of the reference ``runpp`` (``trafo_model="pi"``, voltage-dependent
     loads). Per phase: those of ``runpp_3ph`` (``trafo_model="t"``), the zero-, positive- and
@@ -204,7 +224,6 @@ def _pandapower_networks(net, asymmetric: bool):
     from pandapower.build_bus import _add_ext_grid_sc_impedance
     from pandapower.pd2ppc import _pd2ppc, _pd2ppc_recycle
 
-    net = copy.deepcopy(net)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if not asymmetric:
@@ -302,14 +321,14 @@ def is_radial(net) -> bool:
     """
     try:
         _check_elements(net)
-        _, [(_, ppci)] = _pandapower_networks(net, asymmetric=False)
+        _, [(_, ppci)] = _pandapower_networks(copy.deepcopy(net), asymmetric=False)
         from pandapower.pypower.makeYbus import makeYbus
 
         y, _, _ = makeYbus(ppci["baseMVA"], ppci["bus"], ppci["branch"])
-        fixed = ppci["bus"][:, 1] == 3
-        if fixed.sum() != 1:
+        fixed = np.flatnonzero(ppci["bus"][:, 1] == 3)
+        if len(fixed) != 1:
             return False
-        factor_tree(y, fixed, fixed)
+        factor_tree([y], int(fixed[0]), [True])
     except InputError:
         return False
     return True
@@ -332,6 +351,10 @@ class RadialEngine:
         Convergence: the largest voltage change of an iteration [pu].
     max_iterations : int
         Iterations before a step is declared not converged [-].
+    copy_net : bool
+        Work on a copy of ``net`` (default). False: ``net`` is a private copy the engine may
+        change (:func:`gridv2x.powerflow.run_timeseries` passes its prepared copy; saves a
+        deep copy).
 
     Raises
     ------
@@ -350,6 +373,7 @@ class RadialEngine:
         *,
         error_tolerance: float = 1e-8,
         max_iterations: int = MAX_ITERATIONS,
+        copy_net: bool = True,
     ) -> None:
         from pandapower.pypower.idx_brch import F_BUS, T_BUS
         from pandapower.pypower.idx_bus import BASE_KV, BUS_TYPE, VA, VM
@@ -359,7 +383,8 @@ class RadialEngine:
         self.asymmetric = bool(asymmetric)
         self.error_tolerance = float(error_tolerance)
         self.max_iterations = int(max_iterations)
-        net = copy.deepcopy(net)
+        if copy_net:
+            net = copy.deepcopy(net)
         if self.asymmetric:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -389,13 +414,11 @@ class RadialEngine:
         node_of_bus = node_of_bus[node_of_bus >= 0]
         self.base_kv = ppci_ref["bus"][:, BASE_KV].astype(float)
 
-        # --- tree factorisation per sequence
-        factors = []
-        for s, (_, ppci) in enumerate(seqs):
-            y, _, _ = makeYbus(ppci["baseMVA"], ppci["bus"], ppci["branch"])
-            held = slack if (not self.asymmetric or s == 1) else np.zeros(n, bool)
-            factors.append(factor_tree(y, held, slack))
-        self.factors = factors
+        # --- tree factorisation, all sequences in shared positions
+        ybus = [makeYbus(ppci["baseMVA"], ppci["bus"], ppci["branch"]) for _, ppci in seqs]
+        held = [(s == 1) if self.asymmetric else True for s in range(len(seqs))]
+        self.tree = tree = factor_tree([y for y, _, _ in ybus], int(np.flatnonzero(slack)[0]), held)
+        self.bus_pos = np.where(node >= 0, tree.position[np.maximum(node, 0)], -1)
         v_set = ppci_ref["bus"][:, VM] * np.exp(1j * np.deg2rad(ppci_ref["bus"][:, VA]))
 
         # --- branches: ppc rows of lines and trafos, their ppci rows and admittances
@@ -424,8 +447,7 @@ class RadialEngine:
         self._br_t = np.zeros(len(all_rows), np.int64)
         self._br_f[live], self._br_t[live] = f_node, t_node
         adm = np.zeros((len(seqs), 4, len(all_rows)), dtype=complex)
-        for s, (_, ppci) in enumerate(seqs):
-            _, yf, yt = makeYbus(ppci["baseMVA"], ppci["bus"], ppci["branch"])
+        for s, (_, yf, yt) in enumerate(ybus):
             r = ppci_rows[live]
             fn, tn = self._br_f[live], self._br_t[live]
             adm[s, 0, live] = np.asarray(yf[r, fn]).ravel()
@@ -460,68 +482,49 @@ class RadialEngine:
         # per-unit branch current to kA: pandapower's balanced base is the three-phase power at
         # the line voltage; per phase its sequence currents are per phase at the phase voltage
         to_ka = base_mva * np.sqrt(3) if self.asymmetric else base_mva / np.sqrt(3)
-        rating = np.zeros((len(all_rows), 2))
-        rating[len(self._line_rows) :] = self._trafo_rating
+        with np.errstate(divide="ignore"):
+            line_pct = 100.0 / self._line_imax_ka
+        pos = tree.position
         self._branch_args = (
-            self._br_f,
-            self._br_t,
-            np.ascontiguousarray(self._adm),
-            to_ka / kv_f,
-            to_ka / kv_t,
-            np.ascontiguousarray(rating[:, 0]),
-            np.ascontiguousarray(rating[:, 1]),
+            self.bus_pos,
+            np.ascontiguousarray(pos[self._br_f]),
+            np.ascontiguousarray(pos[self._br_t]),
+            np.ascontiguousarray(live),
+            np.ascontiguousarray(self._adm.transpose(2, 0, 1)),  # (branches, seq, 4)
+            np.ascontiguousarray(to_ka / kv_f),
+            np.ascontiguousarray(to_ka / kv_t),
+            len(self._line_rows),
+            np.ascontiguousarray(line_pct),
+            np.ascontiguousarray(self._trafo_rating[:, 0]),
+            np.ascontiguousarray(self._trafo_rating[:, 1]),
             base_mva,
         )
 
-        # --- injections: element -> node maps (pu, generation positive)
+        # --- injections: element -> position maps (pu, generation positive)
         self._build_injections(net, node_of_bus)
 
         # --- start voltages: the no-load solution (phase shifts of the trafos included)
-        flat = np.full(n, v_set[slack][0], dtype=complex)
-        if self.asymmetric:
-            v0 = np.zeros((3, n), dtype=complex)
-            v0[1] = flat
-            self._v_start = self._no_load(v0)
+        t = tree
+        flat = np.zeros(n + 1, dtype=complex)
+        flat[:n] = v_set[slack][0]
+        if self.asymmetric:  # sequences side by side: (positions, 3)
+            ipiv, ykp, lpk = (np.ascontiguousarray(x.T) for x in (t.ipiv, t.ykp, t.lpk))
+            self._tree_args = (t.n_free, t.parent, ipiv, ykp, lpk)
+            v0 = np.zeros((n + 1, 3), dtype=complex)
+            v0[:, 1] = flat
+            radial_kernels.settle_sequences(
+                np.zeros((n, 3), complex), v0, *self._tree_args, 1e-12, 5
+            )
         else:
-            self._v_start = self._no_load(flat)
+            self._tree_args = (t.n_free, t.parent, t.ipiv, t.ykp, t.lpk)
+            v0 = flat
+            radial_kernels.settle_balanced(
+                np.zeros(n, complex), v0, t.n_free[0], t.parent, t.ipiv[0], t.ykp[0], t.lpk[0],
+                1e-12, 5,
+            )  # fmt: skip
+        self._v_start = v0
 
     # ------------------------------------------------------------------ setup helpers
-    def _stacked(self):
-        f = self.factors
-        n = self.n_nodes
-        n_order = np.array([len(x.order) for x in f], dtype=np.int64)
-        order = np.zeros((len(f), n), dtype=np.int64)
-        for s, x in enumerate(f):
-            order[s, : len(x.order)] = x.order
-        return (
-            order,
-            n_order,
-            np.stack([x.parent for x in f]),
-            np.stack([x.fixed for x in f]),
-            np.stack([1.0 / x.piv for x in f]),
-            np.stack([x.ykp for x in f]),
-            np.stack([x.lpk for x in f]),
-        )
-
-    def _no_load(self, v0: np.ndarray) -> np.ndarray:
-        n = self.n_nodes
-        ok = np.zeros(1, bool)
-        iters = np.zeros(1, np.int64)
-        if self.asymmetric:
-            out = np.zeros((1, 3, n), dtype=complex)
-            radial_kernels.solve_sequences(
-                np.zeros((1, 3, n), complex), v0, *self._stacked(), 1e-12, 5, out, ok, iters
-            )
-            return out[0]
-        f = self.factors[0]
-        out = np.zeros((1, n), dtype=complex)
-        zeros = np.zeros((1, n), complex)
-        radial_kernels.solve_balanced(
-            zeros, zeros, zeros, v0, f.order, f.parent, f.fixed, 1.0 / f.piv, f.ykp, f.lpk,
-            1e-12, 5, out, ok, iters,
-        )  # fmt: skip
-        return out[0]
-
     def _build_injections(self, net, node_of_bus: pd.Series) -> None:
         n, base = self.n_nodes, self.base_mva
         load = net.load
@@ -549,12 +552,16 @@ class RadialEngine:
                 np.where(np.isnan(iq), old_i, iq) / 100,
             )
             shares = {"pq": (1 - zp - ip, 1 - zq - iq), "i": (ip, iq), "z": (zp, zq)}
-        self._load_node = node
-        self._load_scales = {
-            kind: (np.asarray(sp_ * scaling, float), np.asarray(sq_ * scaling, float))
-            for kind, (sp_, sq_) in shares.items()
-            if np.any(sp_ * scaling != 0) or np.any(sq_ * scaling != 0) or kind == "pq"
-        }
+        pos = self.tree.position
+        self._load_pos = np.ascontiguousarray(pos[node]) if len(node) else np.zeros(0, np.int64)
+        scales = [
+            np.asarray(share * scaling, float) * np.ones(len(load))
+            for kind in ("pq", "i", "z")
+            if kind in shares
+            for share in shares[kind]
+        ]
+        self._load_scales = np.ascontiguousarray(np.array(scales, dtype=float))
+        self._has_zip = bool(len(scales) > 2 and np.any(self._load_scales[2:] != 0))
         self._load_base = (
             load["p_mw"].to_numpy(float) if len(load) else np.zeros(0),
             load["q_mvar"].to_numpy(float) if len(load) else np.zeros(0),
@@ -563,13 +570,15 @@ class RadialEngine:
         self.sgen_index = sgen.index
         live, node = _elements_of(net, "sgen", node_of_bus)
         sc = _col(sgen, "scaling", 1.0) * live / base if len(sgen) else np.zeros(0)
-        self._sgen_map = _to_nodes(sc, node, n)
+        sgen_map = _to_nodes(sc, node, n)
+        self._gen_pos = np.ascontiguousarray(pos[node]) if len(node) else np.zeros(0, np.int64)
+        self._gen_scale = np.ascontiguousarray(np.asarray(sc, float) * np.ones(len(sgen)))
         self._sgen_base_p = sgen["p_mw"].to_numpy(float) if len(sgen) else np.zeros(0)
         # static injections per phase [pu], generation positive: sgen q, storage, asym tables
         static = np.zeros((3, n), dtype=complex)
         if len(sgen):
             q = _col(sgen, "q_mvar", 0.0)
-            static += (self._sgen_map @ (1j * q))[None, :] / 3
+            static += (sgen_map @ (1j * q))[None, :] / 3
         if "storage" in net and len(net.storage):
             live, node = _elements_of(net, "storage", node_of_bus)
             sc = _col(net.storage, "scaling", 1.0) * live / base
@@ -584,7 +593,8 @@ class RadialEngine:
                 for k, ph in enumerate("abc"):
                     s = df[f"p_{ph}_mw"].to_numpy(float) + 1j * df[f"q_{ph}_mvar"].to_numpy(float)
                     static[k] += sign * (m @ s)
-        self._static = static if self.asymmetric else static.sum(axis=0)
+        static = static[:, self.tree.node]  # to positions
+        self._static = np.ascontiguousarray(static.T if self.asymmetric else static.sum(axis=0))
 
     # ------------------------------------------------------------------ run
     def run(
@@ -603,7 +613,7 @@ class RadialEngine:
         gridv2x.powerflow.TimeseriesResult
             With ``engine="radial"``; per phase also ``line_i_n_ka`` (neutral current).
         """
-        from gridv2x.powerflow.engine import TimeseriesResult, _check_frame, _phase_matrix
+        from gridv2x.powerflow.engine import TimeseriesResult, _check_frame
 
         asym = self.asymmetric
         loads = _check_frame(
@@ -628,145 +638,101 @@ class RadialEngine:
         index = load_p_mw.index
         n_steps = len(index)
         n_bus, n_line, n_tr = len(self.bus_index), len(self.line_index), len(self.trafo_index)
-        out = {
-            "vm": np.full((n_steps, n_bus), np.nan),
-            "line_i": np.full((n_steps, n_line), np.nan),
-            "tr_load": np.full((n_steps, n_tr), np.nan),
-            "tr_p": np.full((n_steps, n_tr), np.nan),
-            "losses": np.full(n_steps, np.nan),
-        }
+
+        def table(cols):
+            return np.empty((n_steps, cols))
+
+        names = ["vm", "line_i", "line_pct", "tr_pct", "tr_p"]
+        widths = [n_bus, n_line, n_line, n_tr, n_tr]
         if asym:
-            out["vm_ph"] = np.full((n_steps, n_bus, 3), np.nan)
-            out["vuf"] = np.full((n_steps, n_bus), np.nan)
-            out["line_i_n"] = np.full((n_steps, n_line), np.nan)
+            names[1:1] = ["va", "vb", "vc", "vuf"]
+            widths[1:1] = [n_bus] * 4
+            names.insert(6, "line_n")
+            widths.insert(6, n_line)
+        out = {name: table(w) for name, w in zip(names, widths, strict=True)}
+        out["losses"] = np.empty(n_steps)
         converged = np.zeros(n_steps, dtype=bool)
         self.iterations = np.zeros(n_steps, dtype=np.int64)
         pos_p = self.load_index.get_indexer(loads)
         pos_q = self.load_index.get_indexer(loads_q)
         sgen_pos = self.sgen_index.get_indexer(sgen_p_mw.columns) if sgen_p_mw is not None else None
-        p_vals = _phase_matrix(load_p_mw, loads) if asym else load_p_mw.to_numpy(float)
-        q_vals = _phase_matrix(load_q_mvar, loads_q) if asym else load_q_mvar.to_numpy(float)
+        p_vals = _chunks(load_p_mw, loads, asym)  # chunk by chunk: no copy of the whole input
+        q_vals = _chunks(load_q_mvar, loads_q, asym)
         s_vals = None if sgen_p_mw is None else sgen_p_mw.to_numpy(float)
-        v_start = self._v_start
-        stacked = self._stacked()
+        v = self._v_start.copy()
         for start in range(0, n_steps, chunk_steps):
             stop = min(start + chunk_steps, n_steps)
             sl = slice(start, stop)
-            m = stop - start
-            inj = self._injections(p_vals[sl], q_vals[sl], pos_p, pos_q, s_vals, sgen_pos, sl, m)
-            inj = {k: np.ascontiguousarray(x) for k, x in inj.items()}
-            ok = np.zeros(m, dtype=bool)
-            iters = np.zeros(m, dtype=np.int64)
+            p, q, gen = self._inputs(p_vals(sl), q_vals(sl), pos_p, pos_q, s_vals, sgen_pos, sl)
+            common = (p, q, self._load_pos, self._load_scales)
+            outputs = (
+                *(out[name][sl] for name in names),
+                out["losses"][sl],
+                converged[sl],
+                self.iterations[sl],
+            )
             if asym:
-                v = np.empty((m, 3, self.n_nodes), dtype=complex)
-                radial_kernels.solve_sequences(
-                    inj["pq"], v_start, *stacked, self.error_tolerance, self.max_iterations,
-                    v, ok, iters,
+                radial_kernels.run_sequences(
+                    *common, gen, self._gen_pos, self._gen_scale, self._static, v,
+                    self._v_start, *self._tree_args, self.error_tolerance, self.max_iterations,
+                    *self._branch_args, *outputs,
                 )  # fmt: skip
             else:
-                f = self.factors[0]
-                v = np.empty((m, self.n_nodes), dtype=complex)
-                radial_kernels.solve_balanced(
-                    inj["pq"], inj["i"], inj["z"], v_start, f.order, f.parent, f.fixed, 1.0 / f.piv,
-                    f.ykp, f.lpk, self.error_tolerance, self.max_iterations, v, ok, iters,
+                n_free, par, ipiv, ykp, lpk = self._tree_args
+                radial_kernels.run_balanced(
+                    *common, self._has_zip, gen, self._gen_pos, self._gen_scale, self._static,
+                    v, self._v_start, n_free[0], par, ipiv[0], ykp[0], lpk[0],
+                    self.error_tolerance, self.max_iterations, *self._branch_args, *outputs,
                 )  # fmt: skip
-            if ok[-1]:
-                v_start = v[-1].copy()  # warm start of the next chunk
-            self._collect(v, ok, sl, out)
-            converged[sl] = ok
-            self.iterations[sl] = iters
             if progress is not None:
                 progress(stop, n_steps)
 
         def frame(values, columns):
-            return pd.DataFrame(values, index=index, columns=columns)
+            return pd.DataFrame(values, index=index, columns=columns, copy=False)
 
-        with np.errstate(invalid="ignore", divide="ignore"):
-            loading = out["line_i"] / self._line_imax_ka * 100
         result = TimeseriesResult(
             vm_pu=frame(out["vm"], self.bus_index),
-            line_loading_percent=frame(loading, self.line_index),
-            trafo_loading_percent=frame(out["tr_load"], self.trafo_index),
+            line_loading_percent=frame(out["line_pct"], self.line_index),
+            trafo_loading_percent=frame(out["tr_pct"], self.trafo_index),
             trafo_p_mw=frame(out["tr_p"], self.trafo_index),
             line_i_ka=frame(out["line_i"], self.line_index),
-            losses_mw=pd.Series(out["losses"], index=index, name="losses_mw"),
-            converged=pd.Series(converged, index=index, name="converged"),
+            losses_mw=pd.Series(out["losses"], index=index, name="losses_mw", copy=False),
+            converged=pd.Series(converged, index=index, name="converged", copy=False),
             engine="radial",
             asymmetric=asym,
         )
         if asym:
-            result.vm_a_pu = frame(out["vm_ph"][:, :, 0], self.bus_index)
-            result.vm_b_pu = frame(out["vm_ph"][:, :, 1], self.bus_index)
-            result.vm_c_pu = frame(out["vm_ph"][:, :, 2], self.bus_index)
+            result.vm_a_pu = frame(out["va"], self.bus_index)
+            result.vm_b_pu = frame(out["vb"], self.bus_index)
+            result.vm_c_pu = frame(out["vc"], self.bus_index)
             result.vuf_pct = frame(out["vuf"], self.bus_index)
-            result.line_i_n_ka = frame(out["line_i_n"], self.line_index)
+            result.line_i_n_ka = frame(out["line_n"], self.line_index)
         return result
 
     # ------------------------------------------------------------------ internals
-    def _injections(self, p, q, pos_p, pos_q, s_vals, sgen_pos, sl, m) -> dict:
-        """Node injections of one chunk [pu], generation positive."""
-        n = self.n_nodes
+    def _inputs(self, p, q, pos_p, pos_q, s_vals, sgen_pos, sl):
+        """Load power of every load and generation of every sgen for one chunk, C-ordered."""
+        m = p.shape[0]
         base_p, base_q = self._load_base
         n_load = len(self.load_index)
         every = len(pos_p) == n_load and (pos_p == np.arange(n_load)).all()
         every_q = len(pos_q) == n_load and (pos_q == np.arange(n_load)).all()
+        shape: tuple[int, ...]
         if self.asymmetric:
             shape, base_p, base_q = (m, n_load, 3), base_p[:, None] / 3, base_q[:, None] / 3
         else:
             shape = (m, n_load)
         if every:
-            full_p = p
+            full_p = np.ascontiguousarray(p, dtype=float)
         else:
             full_p = np.broadcast_to(base_p, shape).copy()
             full_p[:, pos_p] = p
         if every_q:
-            full_q = q
+            full_q = np.ascontiguousarray(q, dtype=float)
         else:
             full_q = np.broadcast_to(base_q, shape).copy()
             full_q[:, pos_q] = q
         gen = np.broadcast_to(self._sgen_base_p, (m, len(self.sgen_index))).copy()
         if s_vals is not None and len(sgen_pos):
             gen[:, sgen_pos] = s_vals[sl]
-        gen_nodes = (self._sgen_map @ gen.T).T  # (m, n) [pu]
-        result = {}
-        for kind, (scale_p, scale_q) in self._load_scales.items():
-            s = np.zeros((m, 3, n) if self.asymmetric else (m, n), dtype=complex)
-            radial_kernels.add_loads(full_p, full_q, self._load_node, scale_p, scale_q, s)
-            result[kind] = s
-        if self.asymmetric:
-            result["pq"] += gen_nodes[:, None, :] / 3 + self._static[None, :, :]
-        else:
-            result["pq"] += gen_nodes + self._static[None, :]
-            for kind in ("i", "z"):
-                result.setdefault(kind, np.zeros((1, n), dtype=complex))
-        return result
-
-    def _collect(self, v: np.ndarray, ok: np.ndarray, sl: slice, out: dict) -> None:
-        """Bus voltages, branch currents and powers of one chunk from the node voltages."""
-        supplied = self.bus_node >= 0
-        node = self.bus_node[supplied]
-        live = self._br_live
-        n_line = len(self._line_rows)
-        m = v.shape[0]
-        if self.asymmetric:
-            radial_kernels.node_results(
-                v, self.bus_node, out["vm"][sl], out["vm_ph"][sl], out["vuf"][sl]
-            )
-            v3 = v
-        else:
-            out["vm"][sl][:, supplied] = np.abs(v[:, node])
-            v3 = v[:, None, :]
-        br = np.empty((m, 5, len(live)))
-        radial_kernels.branch_results(v3, *self._branch_args, br)
-        nan_off = np.where(live, 0.0, np.nan)
-        out["line_i"][sl] = br[:, 0, :n_line] + nan_off[:n_line]
-        if self.asymmetric:
-            out["line_i_n"][sl] = br[:, 1, :n_line] + nan_off[:n_line]
-        if len(self._trafo_rows):
-            out["tr_load"][sl] = br[:, 2, n_line:] * 100 + nan_off[n_line:]
-            out["tr_p"][sl] = br[:, 3, n_line:] + nan_off[n_line:]
-        out["losses"][sl] = br[:, 4, :].sum(axis=1)
-        bad = np.flatnonzero(~ok) + sl.start
-        if len(bad):
-            for arr in out.values():
-                arr[bad] = np.nan
+        return full_p, full_q, gen

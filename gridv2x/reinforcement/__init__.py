@@ -98,6 +98,7 @@ def plan_for_task(
         top_steps=options["top_steps"],
         verify=options["verify"],
         powerflow_options={
+            "engine": powerflow.get("engine", "auto"),
             "asymmetric": bool(powerflow.get("asymmetric", False)),
             "threads": threads,
             "error_tolerance_pu": powerflow.get("error_tolerance_pu", 1e-8),
@@ -162,4 +163,5 @@ def study_economics(summary: pd.DataFrame, scenario: Any) -> pd.DataFrame | None
         economics=scenario.section("economics"),
         wear_cost_sek_per_kwh=float(charging.get("v2g", {}).get("wear_cost_sek_per_kwh", 0.16)),
         period_days=float(scenario.period["days"]),
+        charger=str(charging["v2g"]["charger"]),
     )

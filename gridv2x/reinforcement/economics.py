@@ -16,7 +16,8 @@ Model (one row per task = feeder x strategy x draw x EV share or adoption year):
   x ``charging.v2g.wear_cost_sek_per_kwh`` (the price the V2G schedule itself charges for
   wear), scaled from the simulated days to a year.
 * ``charger_extra_cost_sek``: per V2G home, the bidirectional charger's extra price over a plain
-  one (AC 15-30 kSEK or DC 40-80 kSEK against 7-15 kSEK, docs/sources.md §11).
+  one (AC 15-30 kSEK or DC 40-80 kSEK against 7-15 kSEK, docs/sources.md §11), AC or DC as
+  ``charging.v2g.charger`` says.
 * ``break_even_charger_extra_sek`` (V2G rows): the extra charger price per home at which V2G
   pays for the DSO: the annual capital cost V2G avoids beyond V1G (beyond uncontrolled when the
   study has no V1G) less its wear, per EV, as a present value over the charger's lifetime.
@@ -35,6 +36,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from gridv2x.charging.chargers import CHARGER_TECHNOLOGIES, CHARGERS
 
 __all__ = [
     "DISCOUNT_RATE_PCT",
@@ -58,11 +61,13 @@ ASSET_LIFETIME_YEARS = 40.0
 CHARGER_PLAIN_SEK = 11_000.0
 """Plain (V1G-capable) home charger installed, middle of 7-15 kSEK [SEK] (docs/sources.md §11)."""
 
-CHARGER_BIDIRECTIONAL_AC_SEK = 22_500.0
-"""Bidirectional AC home charger installed, middle of 15-30 kSEK [SEK] (docs/sources.md §11)."""
+CHARGER_BIDIRECTIONAL_AC_SEK = CHARGERS["ac"].installed_cost_sek
+"""Bidirectional AC home charger installed [SEK]: the charger technology table's
+(:data:`gridv2x.charging.chargers.CHARGERS`, docs/sources.md §11)."""
 
-CHARGER_BIDIRECTIONAL_DC_SEK = 60_000.0
-"""Bidirectional DC home charger installed, middle of 40-80 kSEK [SEK] (docs/sources.md §11)."""
+CHARGER_BIDIRECTIONAL_DC_SEK = CHARGERS["dc"].installed_cost_sek
+"""Bidirectional DC home charger installed [SEK]: the charger technology table's
+(:data:`gridv2x.charging.chargers.CHARGERS`, docs/sources.md §11)."""
 
 CHARGER_LIFETIME_YEARS = 10.0
 """Lifetime of a home charger [yr] [E] (docs/sources.md §11)."""
@@ -115,6 +120,7 @@ def economics_table(
     economics: Mapping[str, Any],
     wear_cost_sek_per_kwh: float,
     period_days: float,
+    charger: str = "ac",
 ) -> pd.DataFrame:
     """One row per task with the economics of its reinforcement (module docstring).
 
@@ -129,6 +135,9 @@ def economics_table(
         Battery wear price of a discharged kWh [SEK/kWh] (charging.v2g.wear_cost_sek_per_kwh).
     period_days : float
         Days of the study period (when the summary has no ``simulated_days``) [d].
+    charger : {"ac", "dc"}
+        Bidirectional charger technology of V2G homes (``charging.v2g.charger``); its price is
+        ``economics.charger_bidirectional_<charger>_sek``.
 
     Returns
     -------
@@ -140,9 +149,9 @@ def economics_table(
     rate = float(economics["discount_rate_pct"]) / 100.0
     a_asset = annuity_factor(rate, float(economics["asset_lifetime_years"]))
     a_charger = annuity_factor(rate, float(economics["charger_lifetime_years"]))
-    bidirectional = float(
-        economics[f"charger_bidirectional_{economics.get('bidirectional_charger', 'ac')}_sek"]
-    )
+    if charger not in CHARGER_TECHNOLOGIES:
+        raise ValueError(f"charger: one of {list(CHARGER_TECHNOLOGIES)}, given {charger!r}")
+    bidirectional = float(economics[f"charger_bidirectional_{charger}_sek"])
     extra_charger = max(bidirectional - float(economics["charger_plain_sek"]), 0.0)
 
     s = summary.copy()

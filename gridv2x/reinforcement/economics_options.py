@@ -62,20 +62,15 @@ SECTION = Section(
             default=CHARGER_BIDIRECTIONAL_AC_SEK,
             type=float,
             min=0.0,
-            doc="Bidirectional AC home charger installed [SEK]; 15-30 kSEK (docs/sources.md §11).",
+            doc="Bidirectional AC home charger installed [SEK], charged to V2G homes when "
+            "charging.v2g.charger is ac; 15-30 kSEK (docs/sources.md §11).",
         ),
         "charger_bidirectional_dc_sek": Field(
             default=CHARGER_BIDIRECTIONAL_DC_SEK,
             type=float,
             min=0.0,
-            doc="Bidirectional DC home charger installed [SEK]; 40-80 kSEK (docs/sources.md §11).",
-        ),
-        "bidirectional_charger": Field(
-            default="ac",
-            type=str,
-            choices=("ac", "dc"),
-            doc="Which bidirectional charger V2G homes need (its extra cost over a plain one "
-            "is charger_extra_cost_sek).",
+            doc="Bidirectional DC home charger installed [SEK], charged to V2G homes when "
+            "charging.v2g.charger is dc; 40-80 kSEK (docs/sources.md §11).",
         ),
         "charger_lifetime_years": Field(
             default=CHARGER_LIFETIME_YEARS,

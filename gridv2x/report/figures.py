@@ -602,7 +602,8 @@ def _looks_geographic(coords: list[tuple[float, float]], geo: Mapping[str, Any])
 def _feature_coords(geometry: Mapping[str, Any] | None) -> list[tuple[float, float]]:
     if not geometry:
         return []
-    kind, coords = geometry.get("type"), geometry.get("coordinates")
+    kind = geometry.get("type")
+    coords: Any = geometry.get("coordinates")  # GeoJSON: nested lists of numbers
     if kind == "Point":
         return [(float(coords[0]), float(coords[1]))]
     if kind == "LineString":

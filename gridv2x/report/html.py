@@ -226,9 +226,9 @@ def _feeder_facts(data: ReportData, feeder: str, rows: pd.DataFrame) -> str:
         for f in geo.get("features", [])
         if (f.get("properties") or {}).get("kind") == "substation"
     ]
-    kva = [float(k) for k in kva if isinstance(k, int | float)]
-    if kva:
-        facts.append(f"secondary substation {sum(kva):,.0f} kVA")
+    ratings = [float(k) for k in kva if isinstance(k, int | float)]
+    if ratings:
+        facts.append(f"secondary substation {sum(ratings):,.0f} kVA")
     if "n_evs" in rows and rows["n_evs"].notna().any():
         n_evs = pd.to_numeric(rows["n_evs"], errors="coerce")
         text = (
@@ -646,6 +646,9 @@ def _v2x_section(data: ReportData, fig: _FigureCounter) -> _Section | None:
             "Shown at the highest EV share or last year; product figures in docs/sources.md §12."
         ),
     )
+    charger = report_v2x.charger_note(data.summary)
+    if charger is not None:
+        sec.intro += " " + charger
     feeders = list(dict.fromkeys(data.summary["feeder"].astype(str)))
     for feeder in feeders:
         flex = report_v2x.at_charted_level(data.flexibility, feeder)
@@ -770,7 +773,8 @@ def render_report(data: ReportData) -> str:
     feeder_sections = [_feeder_section(data, f, i, fig) for i, f in enumerate(detail)]
 
     scenario = data.scenario if isinstance(data.scenario, dict) else {}
-    period = scenario.get("period") if isinstance(scenario.get("period"), dict) else {}
+    period = scenario.get("period")
+    period = period if isinstance(period, dict) else {}
     extra_cols = [c for c in summary.columns if c not in ("task_id",) and not c.startswith("_")]
     shown = summary[extra_cols].head(MAX_TASK_ROWS)
     caption = "Every task of the study (summary.csv)"

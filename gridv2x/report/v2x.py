@@ -23,6 +23,7 @@ __all__ = [
     "flexibility_by_hour_figure",
     "evs_needed_table",
     "backup_table",
+    "charger_note",
 ]
 
 
@@ -189,3 +190,38 @@ def backup_table(resilience: pd.DataFrame | None) -> pd.DataFrame | None:
 
 def _pct(value: Any) -> str:
     return f"{float(value):.0%}"
+
+
+def charger_note(summary: pd.DataFrame | None) -> str | None:
+    """Which bidirectional charger the V2G tasks used, from the summary (None without V2G).
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame or None
+        The study summary (``v2g_charger``, ``v2g_round_trip_efficiency``,
+        ``v2g_max_discharge_kw`` on the V2G rows, :func:`gridv2x.charging.charger_summary`).
+
+    Returns
+    -------
+    str or None
+        One sentence naming the technology with its efficiency [-] and discharge limit [kW].
+    """
+    if summary is None or "v2g_charger" not in summary:
+        return None
+    rows = summary[summary["v2g_charger"].notna()]
+    if rows.empty:
+        return None
+    parts = []
+    for charger, group in rows.groupby("v2g_charger", sort=True):
+        where = "the car's on-board converter" if charger == "ac" else "a converter in the wallbox"
+        eta = pd.to_numeric(group.get("v2g_round_trip_efficiency"), errors="coerce").mean()
+        kw = pd.to_numeric(group.get("v2g_max_discharge_kw"), errors="coerce").mean()
+        parts.append(
+            f"{str(charger).upper()} ({where}): round trip {eta:.2f}, at most {kw:.1f} kW "
+            "discharge per car (or its charger rating, if lower)"
+        )
+    return (
+        "V2G and V2H use bidirectional "
+        + "; ".join(parts)
+        + " (charging.v2g.charger, docs/sources.md §12)."
+    )

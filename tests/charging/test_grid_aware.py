@@ -39,9 +39,8 @@ def _study(feeder, share, limits, grid_aware, days=14):
                 # chargers without a load guard: the premise is plain charging breaking a limit
                 "vehicles": {"load_guard": False},
                 "limits": limits,
-                # the linear model and its load-flow checks are balanced: the guarantee is
-                # tested on the balanced load flow (per phase a phase can still exceed a limit,
-                # see charging.grid_aware's doc)
+                # the balanced model on the balanced load flow (the per-phase model on
+                # the per-phase load flow: test_grid_aware_phases.py)
                 "powerflow": {"asymmetric": False},
                 "charging": {
                     "grid_aware": grid_aware,

@@ -183,3 +183,52 @@ def test_household_price_chasing_herds(villa):
     feeder_peak = _peak(base, run("feeder"))
     household_peak = _peak(base, run("household"))
     assert household_peak > 1.1 * feeder_peak, (household_peak, feeder_peak)
+
+
+def test_forecast_on_representative_weeks_keeps_the_accounting(villa):
+    """Forecasts on representative weeks (each week planned with one warm-up day, so the
+    forecasts see only the days before within the window): the per-EV energy balance holds
+    over the weeks, what forecasts cost is counted as shortfall, and the peaks keep their
+    order (perfect V1G <= forecast V1G < uncontrolled) on the simulated week."""
+    from gridv2x import period
+
+    study, _, inputs, options = villa
+    base = inputs.base_p_kw.sum(axis=1)
+    weeks = period.select_weeks(base, 1, "peak")
+    in_week = period.week_mask(study.index, weeks)
+
+    def run(strategy, **extra):
+        return charging.schedule_weeks(
+            strategy,
+            inputs.sessions,
+            inputs.fleet,
+            study.index,
+            base,
+            weeks,
+            **{**options, **extra},
+        )
+
+    def peak(result):
+        return float((base[in_week].to_numpy() + result.ev_load_kw.to_numpy()).max())
+
+    uncontrolled = run("uncontrolled")
+    perfect = run("v1g", foresight="perfect")
+    forecast = run("v1g", foresight="forecast")
+    peaks = {
+        "uncontrolled": peak(uncontrolled),
+        "perfect": peak(perfect),
+        "forecast": peak(forecast),
+    }
+    assert peaks["perfect"] <= peaks["forecast"] < peaks["uncontrolled"], peaks
+    assert perfect.per_ev["unmet_kwh"].sum() == pytest.approx(
+        uncontrolled.per_ev["unmet_kwh"].sum(), abs=1e-6
+    )
+    assert forecast.per_ev["shortfall_kwh"].sum() >= perfect.per_ev["shortfall_kwh"].sum()
+    assert forecast.per_ev["driving_kwh"].sum() == pytest.approx(
+        perfect.per_ev["driving_kwh"].sum(), rel=1e-9
+    )
+    for result in (uncontrolled, perfect, forecast):
+        pe = result.per_ev
+        lhs = pe["charged_kwh"] - pe["discharged_kwh"]
+        rhs = pe["driving_kwh"] + pe["stored_end_kwh"] - pe["stored_start_kwh"] + pe["losses_kwh"]
+        assert np.allclose(lhs, rhs, rtol=1e-3, atol=0.05)

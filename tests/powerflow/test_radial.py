@@ -269,3 +269,21 @@ def test_neutral_current_metrics_in_the_summary(villa):
         net, p3.T.groupby(level=0).sum().T, p3.T.groupby(level=0).sum().T * 0.2
     )
     assert np.isnan(neutral_metrics(balanced, balanced.converged)["neutral_max_current_a"])
+
+
+def test_pgm_gives_the_neutral_current_too(villa):
+    """power-grid-model: ``3 I0`` from its per-phase powers and voltages, as runpp_3ph's."""
+    net, _, p3 = villa
+    pgm = run_timeseries(net, p3, p3 * 0.2, asymmetric=True, engine="pgm")
+    ref = run_timeseries(net, p3, p3 * 0.2, asymmetric=True, engine="pandapower")
+    errors = _compare(pgm, ref, {"line_i_n_ka": 1e-5})  # pgm's voltages agree within ~1e-5 pu
+    assert np.nanmax(ref.line_i_n_ka.to_numpy()) > 1e-2 > errors["line_i_n_ka"] * 100
+    # a meshed feeder (auto takes pgm) has a neutral current and its metric now
+    from gridv2x.metrics.summary import neutral_metrics
+
+    meshed = _meshed()
+    load = pd.MultiIndex.from_tuples([(0, "a"), (0, "b"), (0, "c")])
+    p = pd.DataFrame([[0.012, 0.002, 0.0], [0.004, 0.0, 0.003]], columns=load)
+    result = run_timeseries(meshed, p, p * 0.2, asymmetric=True)
+    assert result.engine == "pgm" and result.converged.all()
+    assert neutral_metrics(result, result.converged)["neutral_max_current_a"] > 1.0

@@ -41,7 +41,7 @@ def _study(feeder: str, shares, strategies=("uncontrolled",), days=7, limits=STR
             "networks": [{"builtin": feeder}],
             "charging": {"strategies": list(strategies)},
             # the premise, as verified when the planner was built: chargers without a load
-            # guard and the balanced load flow (per-phase reinforcement is not yet tested)
+            # guard and the balanced load flow (the per-phase defaults: see the last test)
             "vehicles": {"load_guard": False},
             "powerflow": {"asymmetric": False},
             "limits": dict(limits),
@@ -103,3 +103,41 @@ def test_cost_non_decreasing_with_share_and_flex_no_dearer(name):
         assert cost[("v1g", share)] <= cost[("uncontrolled", share)], cost
         assert cost[("v2g", share)] <= cost[("uncontrolled", share)], cost
     assert cost[("uncontrolled", 2.0)] > 0
+
+
+def _per_phase_study(feeder: str, shares, limits=STRESS_LIMITS):
+    """The shipped defaults (per-phase load flow, chargers behind a load guard), stress limits."""
+    scenario = scenario_from_dict(
+        {
+            "name": "reinforce-per-phase",
+            "study": {"kind": "hosting_capacity", "ev_shares": list(shares), "seeds": 1},
+            "period": {"start": "2030-01-14", "days": 7},
+            "networks": [{"builtin": feeder}],
+            "charging": {"strategies": ["uncontrolled"]},
+            "limits": dict(limits),
+        }
+    )
+    return RecordingStudy(scenario, powerflow_threads=0)
+
+
+@pytest.mark.parametrize("name", ["se-villa-small", "se-rural-overhead"])
+def test_plan_fixes_the_per_phase_violation_under_the_defaults(name):
+    study = _per_phase_study(name, [1.5])
+    assert study.scenario["powerflow"]["asymmetric"] is True  # the default under test
+    feeder = study.feeder(name)
+    task = study.tasks()[0]
+    out = study.simulate(feeder, task, study.prepare(feeder, task))
+    load_p, load_q, plan = study.recorded
+    assert isinstance(load_p.columns, pd.MultiIndex)  # the planner was given per-phase loads
+    assert out.summary["violation"], f"{name} should violate the stress limits per phase"
+    assert plan.needed and plan.fixed and plan.measures, plan.remaining
+    limits = resolve_limits(study.scenario.section("limits"))
+    buses = list(feeder.customers["bus"])
+    # fresh per-phase load flows with the other engine (power-grid-model; the planner's
+    # trials ran on the radial engine): the feeder violates, the reinforced one does not
+    before = _fresh(feeder.net, load_p, load_q)
+    assert before.vm_a_pu is not None  # per phase
+    assert not check(before, buses, limits).passed
+    after = _fresh(apply_plan(feeder.net, plan.measures), load_p, load_q)
+    assert after.vm_a_pu is not None and after.converged.all()
+    assert check(after, buses, limits).passed
