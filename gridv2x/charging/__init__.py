@@ -21,15 +21,11 @@ from gridv2x.charging.battery import degradation_pct, equivalent_full_cycles, vi
 from gridv2x.charging.chargers import CHARGERS, charger_summary, with_technology
 from gridv2x.charging.grid import GridLimits, grid_limits
 from gridv2x.charging.load_guard import LoadGuard, load_guard_limits
+from gridv2x.charging.passes import v2g_opt_out
 from gridv2x.charging.phases import PHASE_METHODS, assign_phases, power_by_customer
 from gridv2x.charging.prices import example_price_profile, read_prices
-from gridv2x.charging.schedule import (
-    PHASE_ASSIGNMENTS,
-    STRATEGIES,
-    ChargingResult,
-    schedule,
-    v2g_opt_out,
-)
+from gridv2x.charging.result import ChargingResult
+from gridv2x.charging.schedule import PHASE_ASSIGNMENTS, STRATEGIES, schedule
 from gridv2x.charging.tariff import power_tariff_cost, tariff_window
 from gridv2x.charging.weeks import schedule_weeks
 

@@ -15,7 +15,7 @@ default) the controller plans each session on what it can know at plug-in:
 - **energy need**: known at plug-in (the charger or the car's app reads the state of charge);
   the departure target is the scenario's target level.
 
-Then reality happens (``schedule._forecast_realised``): a car that leaves before its
+Then reality happens (``windows._forecast_realised``): a car that leaves before its
 forecast departure takes what it has; the plan's energy after the real departure is lost and
 shows as ``shortfall_kwh`` (and ``unmet_kwh`` when a later trip then lacks energy). A car
 still plugged in after its forecast departure gets what its session still misses at full

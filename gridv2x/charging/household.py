@@ -66,7 +66,7 @@ def own_load(
 
 
 def private_windows(w):
-    """The plug-in windows ``w`` (:class:`gridv2x.charging.schedule._Windows`) with each EV on
+    """The plug-in windows ``w`` (:class:`gridv2x.charging.windows._Windows`) with each EV on
     a time line of its own: step ``ev x n_steps + step``."""
     n = w.n_steps
     return dataclasses.replace(

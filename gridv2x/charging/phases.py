@@ -18,7 +18,7 @@ from gridv2x.conventions import PHASES
 from gridv2x.errors import InputError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from gridv2x.charging.schedule import ChargingResult
+    from gridv2x.charging.result import ChargingResult
 
 __all__ = ["assign_phases", "power_by_customer", "PHASE_METHODS"]
 

@@ -37,7 +37,8 @@ from gridv2x.charging.battery import degradation_pct, virtual_km
 from gridv2x.charging.chargers import with_technology
 from gridv2x.charging.options import SECTION
 from gridv2x.charging.prices import prices_on_index
-from gridv2x.charging.schedule import ChargingResult, schedule
+from gridv2x.charging.result import ChargingResult
+from gridv2x.charging.schedule import schedule
 from gridv2x.conventions import step_hours
 from gridv2x.errors import InputError
 from gridv2x.period import MARGIN_DAYS, week_windows
