@@ -14,8 +14,6 @@ nothing about it.
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,126 +36,12 @@ from gridv2x.conventions import period_index, step_hours
 from gridv2x.errors import InputError
 from gridv2x.network import Feeder, read_network
 from gridv2x.scenario import Scenario
+from gridv2x.tasks import StudyInputs, Task, TaskOutput, Window, stage_rng
 
 __all__ = ["Task", "Study", "StudyInputs", "TaskOutput", "Window", "stage_rng"]
 
-_STAGES = ("climate", "demand", "adoption", "fleet", "mobility", "charging")
 N_SOC_TRACES = 5
 """Number of example EVs whose state of charge is kept for the report."""
-
-
-def _stable_int(text: str) -> int:
-    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
-
-
-def stage_rng(seed: int, draw: int, feeder: str, stage: str, *extra: Any) -> np.random.Generator:
-    """The random stream of one stage of one draw on one feeder.
-
-    Parameters
-    ----------
-    seed : int
-        ``study.seed`` of the scenario.
-    draw : int
-        Monte-Carlo draw number (0 .. study.seeds - 1).
-    feeder : str
-        Feeder name.
-    stage : str
-        One of ``climate, demand, adoption, fleet, mobility, charging``.
-    *extra
-        More identity (e.g. the EV share) where the stage depends on it.
-
-    Returns
-    -------
-    numpy.random.Generator
-        Independent of execution order and of every other stage's stream.
-    """
-    if stage not in _STAGES:
-        raise ValueError(f"unknown stage {stage!r}")
-    key = [seed, draw, _stable_int(feeder), _STAGES.index(stage)]
-    key += [_stable_int(repr(x)) for x in extra]
-    return np.random.default_rng(np.random.SeedSequence(key))
-
-
-@dataclass(frozen=True)
-class Task:
-    """One unit of work: a feeder, a strategy, a draw, and the EV share or adoption year."""
-
-    feeder: str
-    strategy: str
-    draw: int
-    ev_share: float | None = None
-    year: int | None = None
-
-    @property
-    def inputs_key(self) -> tuple:
-        """What the strategies of one draw share (same key, same inputs)."""
-        return (self.feeder, self.draw, self.ev_share, self.year)
-
-    @property
-    def task_id(self) -> str:
-        """A file-name-safe identity, stable across runs."""
-        parts = [self.feeder, self.strategy, f"d{self.draw:04d}"]
-        if self.ev_share is not None:
-            parts.append(f"share{self.ev_share:.4f}")
-        if self.year is not None:
-            parts.append(f"y{self.year}")
-        return "__".join(parts)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "task_id": self.task_id,
-            "feeder": self.feeder,
-            "strategy": self.strategy,
-            "draw": self.draw,
-            "ev_share_target": self.ev_share,
-            "year": self.year,
-        }
-
-
-@dataclass
-class StudyInputs:
-    """What every strategy of one draw shares: weather, base load, fleet and driving."""
-
-    key: tuple
-    temperature_c: pd.Series
-    base_p_kw: pd.DataFrame
-    base_q_kvar: pd.DataFrame
-    fleet: pd.DataFrame
-    sessions: pd.DataFrame
-
-
-@dataclass
-class TaskOutput:
-    """The result of one task: its summary row and the compact data the report needs."""
-
-    task: Task
-    summary: dict[str, Any]
-    timeseries: pd.DataFrame | None  # None: not kept (scenario study.time_series)
-    customers: pd.DataFrame
-    voltage_daily: pd.DataFrame | None
-    elements: pd.DataFrame
-    evs: pd.DataFrame
-    soc: pd.DataFrame | None
-    sessions: pd.DataFrame | None = None
-    flexibility: pd.DataFrame | None = None  # v2x.enabled: V1G/V2G tasks
-    markets: pd.DataFrame | None = None
-    resilience: pd.DataFrame | None = None  # v2x.enabled: V2G tasks
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Window:
-    """The steps a task simulates: the whole period or its representative weeks."""
-
-    index: pd.DatetimeIndex
-    """Simulated steps (``conventions.period_index`` or the weeks' part of it)."""
-    base_p_kw: pd.DataFrame
-    """Household active power on ``index`` [time x customer_id] [kW]."""
-    base_q_kvar: pd.DataFrame
-    """Household reactive power on ``index`` [time x customer_id] [kvar]."""
-    weeks: list[pd.Timestamp] | None = None
-    """Mondays of the representative weeks (:func:`gridv2x.period.select_weeks`); None = the
-    whole period."""
 
 
 class Study:

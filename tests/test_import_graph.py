@@ -32,7 +32,17 @@ DOMAIN = (
     "v2x",
     "reinforcement",
 )
-APPLICATION = ("scenario", "study", "execution", "results", "api", "report", "cli", "cli_networks")
+APPLICATION = (
+    "scenario",
+    "study",
+    "tasks",
+    "execution",
+    "results",
+    "api",
+    "report",
+    "cli",
+    "cli_networks",
+)
 LEAVES = ("options", "errors", "conventions", "calendar")
 
 
