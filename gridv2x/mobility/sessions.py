@@ -36,6 +36,8 @@ A session is one stay at home: it starts when the car comes home and ends when i
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -63,6 +65,96 @@ _NOT_DRIVEN_REL = np.array([0.4, 1.25, 1.5])
 working days, others 25 %, anyone 30 % of free days."""
 _DISTANCE_REL = np.array([1.0, 0.8, 1.0])
 """Relative distance of a driven day per day kind [-] [E] (normalised away per vehicle)."""
+
+
+DAYS_PER_YEAR = 365.25
+"""Mean length of a year [d] (annual figures to days)."""
+
+MAX_NOT_DRIVEN = 0.95
+"""Highest chance of not driving on a day of any kind [-] (keeps every car in use) [E]."""
+
+
+@dataclass(frozen=True)
+class ClippedNormal:
+    """A normal time of day or duration clipped to a range: ``clip(mean + sd z, low, high)`` [h]."""
+
+    mean: float
+    sd: float
+    low: float
+    high: float
+
+    def at(self, z: np.ndarray, mean: np.ndarray | float | None = None) -> np.ndarray:
+        """The value for standard-normal draws ``z`` (around ``mean`` when given) [h]."""
+        centre = self.mean if mean is None else mean
+        return np.clip(centre + self.sd * z, self.low, self.high)
+
+
+@dataclass(frozen=True)
+class ClippedLognormal:
+    """A lognormal duration clipped to a range: ``clip(exp(log(median) + sigma z), low, high)``
+    [h]."""
+
+    median: float
+    sigma: float
+    low: float
+    high: float
+
+    def at(self, z: np.ndarray) -> np.ndarray:
+        """The value for standard-normal draws ``z`` [h]."""
+        return np.clip(np.exp(np.log(self.median) + self.sigma * z), self.low, self.high)
+
+
+# The trip-time model (docs/sources.md §4: departures peak 07-08, arrivals home 16-18; the
+# rest is estimated [E], the shape of typical GPS logging data, not fitted to Swedish data).
+COMMUTE_DEPARTURE_H = ClippedNormal(mean=7.4, sd=0.6, low=5.5, high=9.5)
+"""A commuter's usual departure, per vehicle [h, local time] [E] (docs/sources.md §4)."""
+COMMUTE_DEPARTURE_DAY_H = ClippedNormal(mean=7.4, sd=0.35, low=5.0, high=10.0)
+"""A commuter's departure on one day around the vehicle's usual time (``mean`` unused)
+[h, local time] [E]."""
+WORKDAY_AWAY_H = ClippedNormal(mean=9.0, sd=0.7, low=6.0, high=11.0)
+"""A commuter's usual time away on a working day, per vehicle [h] [E] (8 h work + ~1 h commute,
+docs/sources.md §4)."""
+WORKDAY_AWAY_DAY_H = ClippedNormal(mean=9.0, sd=0.5, low=4.0, high=12.0)
+"""Time away on one working day around the vehicle's usual time (``mean`` unused) [h] [E]."""
+OTHER_DEPARTURE_H = ClippedNormal(mean=10.5, sd=2.2, low=6.0, high=19.0)
+"""Departure of a non-commute outing [h, local time] [E] (midday trips)."""
+OTHER_STAY_H = ClippedLognormal(median=2.5, sigma=0.6, low=0.25, high=10.0)
+"""Time away on a non-commute outing [h] [E]."""
+LATEST_FIRST_RETURN_H = 22.5
+"""The first outing of a day is back home by this hour at the latest [h, local time] [E]."""
+EVENING_GAP_H = (0.5, 2.5)
+"""Time at home before an evening outing: uniform from the first value over the second [h] [E]."""
+EVENING_STAY_H = ClippedLognormal(median=1.2, sigma=0.5, low=0.25, high=4.0)
+"""Time away on an evening outing [h] [E]."""
+LATEST_EVENING_RETURN_H = 23.5
+"""An evening outing that would return later than this is not made [h, local time] [E]."""
+COMMUTE_FIRST_SHARE = (0.55, 0.3)
+"""Share of a commuter's daily distance driven on the commute when there is an evening outing:
+uniform from the first value over the second [-] [E]."""
+OTHER_FIRST_SHARE = (0.3, 0.4)
+"""Share of the daily distance on the first of two non-commute outings: uniform from the first
+value over the second [-] [E]."""
+
+# multi-day absences (docs/sources.md §4 [E]: no Swedish statistics found)
+ABSENCE_EVE_WEIGHT = 2.0
+"""Relative chance that an absence starts on a free day or its eve (Fridays, before holidays)
+[-] [E]; four times that of another day (:data:`ABSENCE_OTHER_DAY_WEIGHT`)."""
+ABSENCE_OTHER_DAY_WEIGHT = 0.5
+"""Relative chance that an absence starts on another day [-] [E]."""
+ABSENCE_KM_SIGMA = 0.6
+"""Lognormal shape of an absence's round-trip distance around ``absence_km_median`` [-] [E]."""
+ABSENCE_DEPARTURE_H = ClippedNormal(mean=10.0, sd=2.0, low=6.0, high=20.0)
+"""Departure on an absence [h, local time] [E]."""
+ABSENCE_RETURN_H = ClippedNormal(mean=16.0, sd=2.5, low=8.0, high=23.0)
+"""Return from an absence [h, local time] [E]."""
+ABSENCE_MAX_MILEAGE_SHARE = 0.75
+"""Absences take at most this share of a vehicle's mileage (shortened if they would take
+more) [-] [E]."""
+VACATION_FIRST_START = "06-22"
+"""A commuter's summer vacation starts on this day (month-day) at the earliest [E]."""
+VACATION_START_DAYS = 29
+"""Days after :data:`VACATION_FIRST_START` within which the vacation starts (22 June to 20 July)
+[d] [E]."""
 
 
 # rows of the per-EV daily random blocks
@@ -334,13 +426,13 @@ def sessions_for_fleet(
     commuter = u_ev[:, 0] < commuter_share
     work_charger = commuter & (u_ev[:, 1] < work_charging_share)
     mileage = np.exp(-0.5 * mileage_spread**2 + mileage_spread * z_ev[:, 0])
-    dep_mean = np.clip(7.4 + 0.6 * z_ev[:, 1], 5.5, 9.5)  # commuters' usual departure [h]
-    work_mean = np.clip(9.0 + 0.7 * z_ev[:, 2], 6.0, 11.0)  # hours away on a workday [h]
+    dep_mean = COMMUTE_DEPARTURE_H.at(z_ev[:, 1])  # commuters' usual departure [h]
+    work_mean = WORKDAY_AWAY_H.at(z_ev[:, 2])  # hours away on a workday [h]
     vacation = np.zeros((n, n_days), dtype=bool)
     if vacation_weeks > 0:
         for iy, y in enumerate(years):
-            first = int(pd.Timestamp(f"{y}-06-22").dayofyear)
-            begin = first + np.floor(29 * u_ev[:, 2 + iy]).astype(int)
+            first = int(pd.Timestamp(f"{y}-{VACATION_FIRST_START}").dayofyear)
+            begin = first + np.floor(VACATION_START_DAYS * u_ev[:, 2 + iy]).astype(int)
             in_year = year == y
             rel = doy[None, :] - begin[:, None]
             vacation |= in_year[None, :] & (rel >= 0) & (rel < vacation_weeks * 7)
@@ -352,14 +444,18 @@ def sessions_for_fleet(
     typical = np.where(free, _NOT_DRIVEN_REL[2], 0.0) + np.where(
         free, 0.0, commuter_share * _NOT_DRIVEN_REL[0] + (1 - commuter_share) * _NOT_DRIVEN_REL[1]
     )
-    p_not = np.clip(_NOT_DRIVEN_REL * days_not_driven / typical.mean(), 0.0, 0.95)[kind]
+    p_not = np.clip(_NOT_DRIVEN_REL * days_not_driven / typical.mean(), 0.0, MAX_NOT_DRIVEN)[kind]
 
     # --- multi-day absences (sequential in days, vectorised over vehicles) -----------------
     # more likely to start on free days and on the eve of one (Fridays, before holidays) [E]
     eve = free | np.r_[free[1:], is_free_day(days[-1:].tz_localize(None))]
-    dow_weight = np.where(eve, 2.0, 0.5)
+    dow_weight = np.where(eve, ABSENCE_EVE_WEIGHT, ABSENCE_OTHER_DAY_WEIGHT)
     p_start = (
-        absences_per_year / 365.25 * _ABSENCE_MONTH_WEIGHT[month] * dow_weight / dow_weight.mean()
+        absences_per_year
+        / DAYS_PER_YEAR
+        * _ABSENCE_MONTH_WEIGHT[month]
+        * dow_weight
+        / dow_weight.mean()
     )
     u_start = u_day[_U_START]
     away = np.zeros((n, n_days), dtype=bool)  # car away (or leaving/returning) that day
@@ -379,18 +475,20 @@ def sessions_for_fleet(
             free_from[rows] = d + nights + 1
     abs_e, abs_d = np.nonzero(abs_start)
     abs_ret_d = abs_d + abs_nights[abs_e, abs_d]
-    abs_km = np.exp(np.log(max(absence_km_median, 1e-9)) + 0.6 * z_day[_Z_ABS_KM, abs_e, abs_d])
-    abs_dep_h = at(abs_d, np.clip(10.0 + 2.0 * z_day[_Z_ABS_DEP, abs_e, abs_d], 6.0, 20.0))
-    abs_ret_h = at(abs_ret_d, np.clip(16.0 + 2.5 * z_day[_Z_ABS_RET, abs_e, abs_d], 8.0, 23.0))
+    abs_km = np.exp(
+        np.log(max(absence_km_median, 1e-9)) + ABSENCE_KM_SIGMA * z_day[_Z_ABS_KM, abs_e, abs_d]
+    )
+    abs_dep_h = at(abs_d, ABSENCE_DEPARTURE_H.at(z_day[_Z_ABS_DEP, abs_e, abs_d]))
+    abs_ret_h = at(abs_ret_d, ABSENCE_RETURN_H.at(z_day[_Z_ABS_RET, abs_e, abs_d]))
 
     # --- daily distance, normalised to the mileage ---------------------------------------------
     season = SEASON_FACTORS[month]
     expected_day = (1.0 - p_not) * _DISTANCE_REL[kind] * season[None, :]
     expected_day = np.where(away, 0.0, expected_day)
-    target = km_per_year * mileage * season.sum() / 365.25
+    target = km_per_year * mileage * season.sum() / DAYS_PER_YEAR
     absence_total = np.bincount(abs_e, weights=abs_km, minlength=n)
     # absences take at most 75 % of a vehicle's mileage (shortened if they would take more)
-    shorten = np.minimum(1.0, 0.75 * target / np.maximum(absence_total, 1e-9))
+    shorten = np.minimum(1.0, ABSENCE_MAX_MILEAGE_SHARE * target / np.maximum(absence_total, 1e-9))
     abs_km = abs_km * shorten[abs_e]
     absence_total = absence_total * shorten
     daily_budget = target - absence_total
@@ -407,20 +505,24 @@ def sessions_for_fleet(
     is_commute = kind == 0
     dep1 = np.where(
         is_commute,
-        np.clip(dep_mean[:, None] + 0.35 * z_day[_Z_DEP], 5.0, 10.0),
-        np.clip(10.5 + 2.2 * z_day[_Z_DEP], 6.0, 19.0),
+        COMMUTE_DEPARTURE_DAY_H.at(z_day[_Z_DEP], mean=dep_mean[:, None]),
+        OTHER_DEPARTURE_H.at(z_day[_Z_DEP]),
     )
     stay1 = np.where(
         is_commute,
-        np.clip(work_mean[:, None] + 0.5 * z_day[_Z_STAY], 4.0, 12.0),
-        np.clip(np.exp(np.log(2.5) + 0.6 * z_day[_Z_STAY]), 0.25, 10.0),
+        WORKDAY_AWAY_DAY_H.at(z_day[_Z_STAY], mean=work_mean[:, None]),
+        OTHER_STAY_H.at(z_day[_Z_STAY]),
     )
-    arr1 = np.minimum(dep1 + stay1, 22.5)
-    gap = 0.5 + 2.5 * u_day[_U_GAP]
+    arr1 = np.minimum(dep1 + stay1, LATEST_FIRST_RETURN_H)
+    gap = EVENING_GAP_H[0] + EVENING_GAP_H[1] * u_day[_U_GAP]
     dep2 = arr1 + gap
-    arr2 = dep2 + np.clip(np.exp(np.log(1.2) + 0.5 * z_day[_Z_STAY2]), 0.25, 4.0)
-    second = driven & (u_day[_U_SECOND] < second_trip_share) & (arr2 <= 23.5)
-    split = np.where(is_commute, 0.55 + 0.3 * u_day[_U_SPLIT], 0.3 + 0.4 * u_day[_U_SPLIT])
+    arr2 = dep2 + EVENING_STAY_H.at(z_day[_Z_STAY2])
+    second = driven & (u_day[_U_SECOND] < second_trip_share) & (arr2 <= LATEST_EVENING_RETURN_H)
+    split = np.where(
+        is_commute,
+        COMMUTE_FIRST_SHARE[0] + COMMUTE_FIRST_SHARE[1] * u_day[_U_SPLIT],
+        OTHER_FIRST_SHARE[0] + OTHER_FIRST_SHARE[1] * u_day[_U_SPLIT],
+    )
     split = np.where(second, split, 1.0)
 
     # --- assemble trips: (vehicle, departure, return, km, temperature-day) -----------------------
