@@ -31,7 +31,7 @@ from gridv2x.execution.fingerprint import study_fingerprint
 from gridv2x.execution.runner import execute
 from gridv2x.execution.store import ResultsStore, write_frame_csv, write_json, write_text
 from gridv2x.scenario import Scenario, read_scenario
-from gridv2x.study import Study
+from gridv2x.study import Study, Task
 
 __all__ = ["run", "StudyResult", "load_result", "validate_feeders"]
 
@@ -288,7 +288,7 @@ def run(
         draws, rows = run_sensitivity(scenario, root, run_variant)
         sensitivity_tables = (tornado_table(draws, scenario), draws)
         base_rows = rows[rows["variant"] == "base"] if len(rows) else rows
-        tasks = []
+        tasks: list[Task] = []
         n_tasks = len(rows.drop_duplicates(["variant", "task_id"])) if len(rows) else 0
         summary_rows = base_rows.drop_duplicates("task_id").to_dict("records")
     elif scenario.study["kind"] in ("hosting_capacity", "adoption_forecast"):
@@ -458,7 +458,7 @@ def _input_files(data: Any, prefix: str = "") -> dict[str, str]:
 def _provenance(
     scenario, study, started_at, seconds, scheduler, workers, n_run, n_tasks=None
 ) -> dict[str, Any]:
-    versions = {"python": platform.python_version()}
+    versions: dict[str, str | None] = {"python": platform.python_version()}
     for package in _VERSIONED:
         try:
             versions[package] = importlib.metadata.version(package)

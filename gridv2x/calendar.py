@@ -214,7 +214,7 @@ def is_free_day(days: pd.DatetimeIndex | Iterable[dt.date]) -> np.ndarray:
         dates = dates.tz_localize(None)
     dates = dates.normalize()
     holidays = swedish_holidays(sorted(set(dates.year)))
-    return np.asarray(dates.dayofweek >= 5) | np.isin(dates.date, list(holidays))
+    return np.asarray(dates.dayofweek >= 5) | np.isin(dates.date, np.asarray(list(holidays)))
 
 
 def local_days(index: pd.DatetimeIndex) -> pd.DatetimeIndex:

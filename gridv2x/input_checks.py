@@ -23,6 +23,7 @@ kind, never the file's content), not as a traceback.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from gridv2x.errors import InputError
@@ -89,7 +90,7 @@ def check_inputs(study: Study) -> list[ValidationError]:
     demand = scenario["demand"]
     for i, name in enumerate(study.feeder_names):
         key = f"networks[{i}]"
-        feeder = _attempt(key, errors, lambda name=name: study.feeder(name))
+        feeder = _attempt(key, errors, partial(study.feeder, name))
         if feeder is None:
             continue
         tap_set = scenario["powerflow"].get("trafo_tap_pos") is not None
@@ -103,15 +104,14 @@ def check_inputs(study: Study) -> list[ValidationError]:
             _attempt(
                 "adoption.areas",
                 errors,
-                lambda feeder=feeder: areas_of_customers(
-                    feeder.customers, areas, source=str(areas_file)
-                ),
+                partial(areas_of_customers, feeder.customers, areas, source=str(areas_file)),
             )
         if demand.get("model") == "metered":
             _attempt(
                 "demand.metered_file",
                 errors,
-                lambda feeder=feeder: read_metered(
+                partial(
+                    read_metered,
                     demand["metered_file"],
                     feeder.customers,
                     index,

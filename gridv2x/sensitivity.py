@@ -163,7 +163,9 @@ def variants(scenario: Scenario) -> dict[str, tuple[Assumption | None, str, Scen
     """
     data = scenario.to_dict()
     data["study"] = {**data["study"], "kind": "hosting_capacity", "time_series": "shown"}
-    out = {BASE: (None, BASE, scenario_from_dict(copy.deepcopy(data)))}
+    out: dict[str, tuple[Assumption | None, str, Scenario]] = {
+        BASE: (None, BASE, scenario_from_dict(copy.deepcopy(data)))
+    }
     for name in scenario.study["assumptions"]:
         assumption = BY_NAME[name]
         for side in ("low", "high"):
@@ -212,7 +214,7 @@ def run_sensitivity(
         plan = Study(variant)
         folder = root if name == BASE else root / "variants" / name  # base: the report's charts
         # per (feeder, strategy, draw): [lowest safe, first violating, its summary row]
-        state = {
+        state: dict[tuple[str, str, int], list[Any]] = {
             (f, s, d): [None, None, None]
             for f in plan.feeder_names
             for s in plan.strategies

@@ -69,7 +69,7 @@ class Study:
         period = scenario.period
         self.index = period_index(period["start"], period["days"], period["resolution"])
         self._feeders: dict[str, Feeder] = {}
-        self._engines: dict[str, Any] = {}
+        self._engines: dict[tuple[str, bool], Any] = {}  # (feeder, asymmetric) -> engine
 
     # ------------------------------------------------------------------ plan
     @property
@@ -84,6 +84,7 @@ class Study:
         """Every task of the study, strategies of one draw next to each other."""
         study = self.scenario.study
         draws = range(study["seeds"])
+        levels: list[dict[str, Any]]
         if study["kind"] == "hosting_capacity":
             levels = [{"ev_share": float(s)} for s in study["ev_shares"]]
         elif study["kind"] == "adoption_forecast":

@@ -119,7 +119,7 @@ def local_fleet_share(
         return bev_share
     curve = {**DEFAULT_CURVE, **(curve or {})}
     shift = logit(fleet_share(year, **curve)) - logit(fleet_share(areas_year, **curve))
-    return expit(logit(bev_share) + shift)
+    return np.asarray(expit(logit(bev_share) + shift))
 
 
 def ev_count(expected: float, draw: float) -> int:
@@ -188,20 +188,20 @@ def adoption_order(
         key2 = np.where(positive, second_draw / np.where(positive, weight, 1.0), np.inf)
     n_positive = int(positive.sum())
     if neighbours is not None and neighbour_effect > 0:
-        neighbours = sparse.csr_matrix(neighbours, dtype=bool)
+        adjacency = sparse.csr_matrix(neighbours, dtype=bool)
         base = np.where(positive, weight, 0.0).astype(float)
         rate = base.copy()
         hazard = np.zeros(len(weight))
         left = positive.copy()
 
-        def next_first(_: int) -> int:
+        def next_first(k: int) -> int:  # k unused: the hazards pick the next buyer
             candidates = np.flatnonzero(left)
             wait = (first_draw[candidates] - hazard[candidates]) / rate[candidates]
             pick = int(np.argmin(wait))
             hazard[candidates] += rate[candidates] * wait[pick]
             row = int(candidates[pick])
             left[row] = False
-            near = neighbours.indices[neighbours.indptr[row] : neighbours.indptr[row + 1]]
+            near = adjacency.indices[adjacency.indptr[row] : adjacency.indptr[row + 1]]
             rate[near] += neighbour_effect * base[near]
             return row
 
@@ -415,7 +415,7 @@ def allocate_evs(
             expected = share * n_customers
     elif year is not None:
         # the nation as one area: villas own more EVs than the average household
-        national = fleet_share(year, **{**DEFAULT_CURVE, **(curve or {})})
+        national = float(fleet_share(year, **{**DEFAULT_CURVE, **(curve or {})}))
         mean_d = national_villa_share * float(dwelling_weights.get("villa", 1.0)) + (
             1 - national_villa_share
         ) * float(dwelling_weights.get("apartment", 1.0))

@@ -21,6 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gridv2x.options import Section
+
 __all__ = [
     "CHARGER_TECHNOLOGIES",
     "CHARGERS",
@@ -130,7 +132,9 @@ def charger_summary(strategy: str, v2g: Mapping[str, Any] | None) -> dict[str, A
         return {}
     from gridv2x.charging.options import SECTION  # the section imports this module
 
-    opts = with_technology(SECTION.fields["v2g"].resolve("charging.v2g", v2g))
+    v2g_section = SECTION.fields["v2g"]
+    assert isinstance(v2g_section, Section)
+    opts = with_technology(v2g_section.resolve("charging.v2g", v2g))
     return {
         "v2g_charger": opts["charger"],
         "v2g_round_trip_efficiency": float(opts["round_trip_efficiency"]),

@@ -146,7 +146,7 @@ def _not_dominated(room: np.ndarray, k: np.ndarray) -> np.ndarray:
     """
     n_m = len(k)
     keep = np.ones(n_m, bool)
-    uses_more = (k[:, None, :] >= k[None, :, :] - 1e-15).all(axis=2)  # [n, m]: n >= m
+    uses_more = np.asarray((k[:, None, :] >= k[None, :, :] - 1e-15).all(axis=2))  # [n, m]: n >= m
     for m in range(n_m):
         candidates = np.flatnonzero(uses_more[:, m] & keep)
         candidates = candidates[candidates != m]

@@ -121,7 +121,7 @@ def power_by_customer(
         ``[time x customer_id]`` or ``[time x (customer_id, phase)]`` EV power [kW]
         (charging positive, V2G discharge negative).
     """
-    power = getattr(result, "power_kw", result)
+    power: pd.DataFrame = getattr(result, "power_kw", result)
     if "customer_id" not in fleet.columns:
         raise InputError("charging power_by_customer: fleet needs column customer_id")
     fleet = fleet.set_index("ev_id", drop=False)

@@ -472,7 +472,7 @@ def schedule(
             p = _fill.uncontrolled_fill(wp.cap, need_steps, wp.starts, wp.seg)
             load = base_fill + np.bincount(fill_w.step, weights=p, minlength=len(base_fill))
             room = None
-            if grid_aware and feeder:
+            if grid_aware and feeder and grid is not None:
                 room = GridRoom(grid, fleet["ev_id"], len(horizon))
                 room.start(p, wp.step, wp.ev_of, wp.cap)
             need_b = np.minimum(need_ctrl, cap_plan)[spi]
@@ -507,6 +507,7 @@ def schedule(
                 p = coordinate(p, n_v2g_passes, discharge=True)
             # check against the real load flow; correct the linear model and re-coordinate
             for _ in range(GRID_CHECKS if room is not None else 0):
+                assert room is not None
                 if not room.check(p, wp.step, wp.ev_of):
                     break
                 p = coordinate(p, 1, discharge=strategy == "v2g")

@@ -118,9 +118,9 @@ def schedule_weeks(
     shortfall = np.zeros(n_ev)
     guard_lost = np.zeros(n_ev)
     cost = np.zeros(n_ev)
-    stored_start = None
+    stored_start: np.ndarray | None = None  # set by the first window
     stored_change = np.zeros(n_ev)
-    template = None
+    template: pd.DataFrame | None = None  # the first window's per_ev
     for win in windows:
         idx = index[win.window]
         t0, t1 = idx[0], idx[-1] + step
@@ -174,7 +174,8 @@ def schedule_weeks(
         socs.append(soc)
         session_parts.append(sess)
 
-    power_kw = pd.concat(powers)
+    power_kw = pd.concat(powers)  # raises on no windows, so the first window set these:
+    assert template is not None and stored_start is not None
     soc_kwh = pd.concat(socs)
     losses = (1.0 - eta_c) * charged + (1.0 / eta_d - 1.0) * discharged
     throughput = eta_c * charged + discharged / eta_d + driving

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -14,7 +16,7 @@ __all__ = ["load_duration_by_group"]
 def load_duration_by_group(
     p_kw: pd.DataFrame,
     customers: pd.DataFrame,
-    by: str | list[str] = ("dwelling", "heating"),
+    by: str | Sequence[str] = ("dwelling", "heating"),
     points: int = 200,
 ) -> pd.DataFrame:
     """Load-duration curve of the mean customer of each group [kW].

@@ -203,12 +203,12 @@ def remove_study_files(out: str | os.PathLike) -> None:
     folder_of_results = root / results.RESULTS_DIR
     if not folder_of_results.is_dir() or folder_of_results.is_symlink():
         return
-    for folder, pattern in (("feeders", "*.geojson"), ("fleet", "*.parquet")):
-        for path in (folder_of_results / folder).glob(pattern):
+    for name, pattern in (("feeders", "*.geojson"), ("fleet", "*.parquet")):
+        for path in (folder_of_results / name).glob(pattern):
             _unlink(root, path)
-        for path in (folder_of_results / folder).glob(".*.tmp"):
+        for path in (folder_of_results / name).glob(".*.tmp"):
             _unlink(root, path)
-        _rmdir_if_empty(root, folder_of_results / folder)
+        _rmdir_if_empty(root, folder_of_results / name)
     for task in folder_of_results.iterdir():
         if not task.is_dir() or task.is_symlink() or task.name in ("feeders", "fleet"):
             continue

@@ -77,7 +77,10 @@ class SequentialPlan:
 
     @staticmethod
     def _level(task: Task) -> float | int:
-        return task.ev_share if task.ev_share is not None else task.year
+        if task.ev_share is not None:
+            return task.ev_share
+        assert task.year is not None, "a round's task has an EV share or an adoption year"
+        return task.year
 
     def states(self) -> dict[tuple[str, str], dict[float | int, tuple[int, int, int, str]]]:
         """Per (feeder, strategy): level -> (drawn, finished, violations, decision)."""

@@ -627,10 +627,10 @@ def scenario_entries(entry: dict, path: str, base_dir: Path | None) -> tuple[lis
         lines += [format_problems(check.feeders[n], f"  {n}") for n in bad]
         errors.append(ValidationError(f"{path}.area", "\n".join(lines), entry["area"]))
         return errors, []
-    out = []
+    entries = []
     for name in names:
         item = {**base, "substation": name, "name": name}
         if name in bad:
             item["excluded"] = bad[name]
-        out.append(item)
-    return errors, out
+        entries.append(item)
+    return errors, entries

@@ -425,7 +425,7 @@ def build_feeder(
                 geodata=[(s_["x"], s_["y"]) for s_ in services],
             )
         ]
-        rows: list[dict] = []
+        line_rows: list[dict] = []
         options: list[tuple[str, ...]] = []
         for k, p in enumerate(points):
             if p["parent"] is None:
@@ -433,7 +433,7 @@ def build_feeder(
             else:
                 q = points[p["parent"]]
                 up, ux_, uy_ = point_bus[p["parent"]], q["x"], q["y"]
-            rows.append(
+            line_rows.append(
                 {
                     "from_bus": up,
                     "to_bus": point_bus[k],
@@ -445,7 +445,7 @@ def build_feeder(
             options.append(p["area"].trunk_cables)
         for k, s_ in enumerate(services):
             p = points[s_["point"]]
-            rows.append(
+            line_rows.append(
                 {
                     "from_bus": point_bus[s_["point"]],
                     "to_bus": house_bus[k],
@@ -455,7 +455,7 @@ def build_feeder(
                 }
             )
             options.append(s_["area"].service_cables)
-        line_idx = add_lines(net, rows)
+        line_idx = add_lines(net, line_rows)
         for li, opts in zip(line_idx, options, strict=True):
             allowed[li] = opts
         for k, p in enumerate(points):
@@ -550,9 +550,9 @@ def _size_cables(
 ) -> None:
     """Planner's cable sizing in place (module docstring, steps 1-3)."""
     current = line_design_current_a(net, customers)
-    for li, options in allowed.items():
-        first = options.index(minimum[li]) if li in minimum else 0
-        for option in options[first:]:
+    for li, choices in allowed.items():
+        first = choices.index(minimum[li]) if li in minimum else 0
+        for option in choices[first:]:
             if CABLES[option].max_i_a >= current[li]:
                 _set_cable(net, li, option)
                 break
@@ -560,7 +560,7 @@ def _size_cables(
             raise InputError(
                 f"feeder {name!r}: line {net.line.at[li, 'name']} carries "
                 f"{current[li]:.0f} A at the design peak, more than the largest allowed cable "
-                f"{options[-1]}; use fewer customers per branch or more branches"
+                f"{choices[-1]}; use fewer customers per branch or more branches"
             )
     _, parent = tree(net)
 

@@ -427,7 +427,7 @@ def convert_net(net, *, asymmetric: bool = False) -> PgmModel:
         tap_neutral = _col(trafo, "tap_neutral", 0.0)
         tap_step = _col(trafo, "tap_step_percent", 0.0)
         tap_active = _tap_active(trafo)
-        for k in np.flatnonzero(tap_active):
+        for k in np.flatnonzero(tap_active).tolist():
             kind = str(ttype.iloc[k])
             degree = float(_col(trafo, "tap_step_degree", 0.0)[k])
             if kind not in ("Ratio", "Symmetrical", "Ideal") or (kind != "Ratio" and degree != 0.0):
@@ -511,19 +511,19 @@ def convert_net(net, *, asymmetric: bool = False) -> PgmModel:
         zp, ip = np.where(np.isnan(zp), old_z, zp), np.where(np.isnan(ip), old_i, ip)
         zq, iq = np.where(np.isnan(zq), old_z, zq), np.where(np.isnan(iq), old_i, iq)
         nodes = node_of(load["bus"])
-        for kind, sp, sq in (
+        for load_type, sp, sq in (
             (LoadGenType.const_power, 1 - (zp + ip) / 100, 1 - (zq + iq) / 100),
             (LoadGenType.const_current, ip / 100, iq / 100),
             (LoadGenType.const_impedance, zp / 100, zq / 100),
         ):
             use = (sp != 0) | (sq != 0)
-            if kind == LoadGenType.const_power:
+            if load_type == LoadGenType.const_power:
                 use = np.ones(len(load), dtype=bool)  # always one row per load
-            use &= live | (kind == LoadGenType.const_power)
+            use &= live | (load_type == LoadGenType.const_power)
             pos = np.flatnonzero(use)
             rows_node.append(nodes[pos])
             rows_pos.append(pos)
-            rows_type.append(np.full(len(pos), kind, dtype=np.int8))
+            rows_type.append(np.full(len(pos), load_type, dtype=np.int8))
             rows_sp.append(sp[pos] * scaling[pos] * live[pos])
             rows_sq.append(sq[pos] * scaling[pos] * live[pos])
     load_rows = np.concatenate(rows_pos) if rows_pos else np.zeros(0, int)
@@ -544,7 +544,7 @@ def convert_net(net, *, asymmetric: bool = False) -> PgmModel:
         st = net.storage
         live = _in_service(st) & bus_live(st["bus"])
         sc = _col(st, "scaling", 1.0)
-        for k in np.flatnonzero(live):
+        for k in np.flatnonzero(live).tolist():
             extra_sym.append(
                 (
                     node_of([st["bus"].iloc[k]])[0],
@@ -559,7 +559,7 @@ def convert_net(net, *, asymmetric: bool = False) -> PgmModel:
         if "type" in al and (al["type"].fillna("wye")[live] != "wye").any():
             raise InputError("asymmetric_load of type 'delta' is not supported; allowed: 'wye'")
         sc = _col(al, "scaling", 1.0)
-        for k in np.flatnonzero(live):
+        for k in np.flatnonzero(live).tolist():
             p3 = al[["p_a_mw", "p_b_mw", "p_c_mw"]].iloc[k].to_numpy(float) * sc[k] * 1e6
             q3 = al[["q_a_mvar", "q_b_mvar", "q_c_mvar"]].iloc[k].to_numpy(float) * sc[k] * 1e6
             asym_static.append((node_of([al["bus"].iloc[k]])[0], p3, q3))

@@ -456,6 +456,7 @@ class TimeseriesEngine:
             asymmetric=self.asymmetric,
         )
         if self.asymmetric:
+            assert vm_ph is not None and line_i_n is not None  # allocated for asymmetric runs
             result.vm_a_pu = frame(vm_ph[:, :, 0], m.bus_index)
             result.vm_b_pu = frame(vm_ph[:, :, 1], m.bus_index)
             result.vm_c_pu = frame(vm_ph[:, :, 2], m.bus_index)
@@ -722,9 +723,11 @@ class TimeseriesEngine:
         s_to = tr["p_to"] + 1j * tr["q_to"]
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             i_to = np.conj(s_to / v)  # current into the trafo at its LV side, per phase [A]
+        y0 = self._y0
+        assert y0 is not None  # called only for feeders with Dyn zero-sequence shunts
         v0 = v.mean(axis=2, keepdims=True)
-        i_sh = self._y0[None, :, None] * v0
-        has = (self._y0 != 0)[None, :, None]
+        i_sh = y0[None, :, None] * v0
+        has = (y0 != 0)[None, :, None]
         with np.errstate(invalid="ignore", over="ignore"):
             i_lv = np.where(has, np.abs(i_to + i_sh), i_lv)
             pl = pl + np.real(v * np.conj(i_sh))

@@ -508,9 +508,8 @@ class RadialEngine:
         flat = np.zeros(n + 1, dtype=complex)
         flat[:n] = v_set[slack][0]
         if self.asymmetric:  # sequences side by side: (positions, 3)
-            self._tree_args = (t.n_free, t.parent) + tuple(
-                np.ascontiguousarray(x.T) for x in (t.ipiv, t.ykp, t.lpk)
-            )
+            ipiv, ykp, lpk = (np.ascontiguousarray(x.T) for x in (t.ipiv, t.ykp, t.lpk))
+            self._tree_args = (t.n_free, t.parent, ipiv, ykp, lpk)
             v0 = np.zeros((n + 1, 3), dtype=complex)
             v0[:, 1] = flat
             radial_kernels.settle_sequences(
@@ -666,21 +665,24 @@ class RadialEngine:
             sl = slice(start, stop)
             p, q, gen = self._inputs(p_vals(sl), q_vals(sl), pos_p, pos_q, s_vals, sgen_pos, sl)
             common = (p, q, self._load_pos, self._load_scales)
+            outputs = (
+                *(out[name][sl] for name in names),
+                out["losses"][sl],
+                converged[sl],
+                self.iterations[sl],
+            )
             if asym:
                 radial_kernels.run_sequences(
                     *common, gen, self._gen_pos, self._gen_scale, self._static, v,
                     self._v_start, *self._tree_args, self.error_tolerance, self.max_iterations,
-                    *self._branch_args, *(out[name][sl] for name in names), out["losses"][sl],
-                    converged[sl], self.iterations[sl],
+                    *self._branch_args, *outputs,
                 )  # fmt: skip
             else:
                 n_free, par, ipiv, ykp, lpk = self._tree_args
                 radial_kernels.run_balanced(
                     *common, self._has_zip, gen, self._gen_pos, self._gen_scale, self._static,
                     v, self._v_start, n_free[0], par, ipiv[0], ykp[0], lpk[0],
-                    self.error_tolerance, self.max_iterations, *self._branch_args,
-                    *(out[name][sl] for name in names), out["losses"][sl], converged[sl],
-                    self.iterations[sl],
+                    self.error_tolerance, self.max_iterations, *self._branch_args, *outputs,
                 )  # fmt: skip
             if progress is not None:
                 progress(stop, n_steps)
@@ -715,6 +717,7 @@ class RadialEngine:
         n_load = len(self.load_index)
         every = len(pos_p) == n_load and (pos_p == np.arange(n_load)).all()
         every_q = len(pos_q) == n_load and (pos_q == np.arange(n_load)).all()
+        shape: tuple[int, ...]
         if self.asymmetric:
             shape, base_p, base_q = (m, n_load, 3), base_p[:, None] / 3, base_q[:, None] / 3
         else:

@@ -161,7 +161,7 @@ def run_pandapower(
         else:
             net.load.loc[loads, "p_mw"] = p_vals[t]
             net.load.loc[loads_q, "q_mvar"] = q_vals[t]
-        if sgen_vals is not None:
+        if sgen_p_mw is not None and sgen_vals is not None:
             net.sgen.loc[sgen_p_mw.columns, "p_mw"] = sgen_vals[t]
         try:
             if asymmetric:

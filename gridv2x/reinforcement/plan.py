@@ -363,8 +363,8 @@ def critical_steps(pf: Any, customer_buses: Sequence[int], *, top_steps: int = 2
     vm = pf.vm_pu.reindex(columns=buses).to_numpy(float)
     worst(vm, False)
     high = vm
-    phases = [getattr(pf, f"vm_{p}_pu", None) for p in "abc"]
-    if all(isinstance(f, pd.DataFrame) for f in phases):
+    phases = [f for p in "abc" if isinstance(f := getattr(pf, f"vm_{p}_pu", None), pd.DataFrame)]
+    if len(phases) == 3:
         high = np.fmax.reduce([f.reindex(columns=buses).to_numpy(float) for f in phases])
         if getattr(pf, "vuf_pct", None) is not None:
             worst(pf.vuf_pct.reindex(columns=buses).to_numpy(float), True)
@@ -443,8 +443,8 @@ def check(
     )
     vm = pf.vm_pu.reindex(columns=buses).to_numpy(float)
     high = vm
-    phases = [getattr(pf, f"vm_{p}_pu", None) for p in "abc"]
-    if all(isinstance(f, pd.DataFrame) for f in phases):
+    phases = [f for p in "abc" if isinstance(f := getattr(pf, f"vm_{p}_pu", None), pd.DataFrame)]
+    if len(phases) == 3:
         high = np.fmax.reduce([f.reindex(columns=buses).to_numpy(float) for f in phases])
     vm_ok = np.where(ok[:, None], vm, np.nan)
     hi_ok = np.where(ok[:, None], high, np.nan)
@@ -572,7 +572,7 @@ def candidate_measures(
         excess = {
             b: max(lo - result.v_low.get(b, 1.0), result.v_high.get(b, 1.0) - hi) for b in bad_v
         }
-        worst_bus = max(excess, key=excess.get)
+        worst_bus = max(excess, key=excess.__getitem__)
         critical_buses.append(worst_bus)
         lines += [li for li in _path(parent, worst_bus) if li not in lines]
     for li in violated.get("line_loading", []):
@@ -602,25 +602,25 @@ def candidate_measures(
                 )
             )
         if "larger_cable" in measures:
-            for new in _larger_cables(own):
-                new_rating = CABLES[new].max_i_a
+            for cable in _larger_cables(own):
+                new_rating = CABLES[cable].max_i_a
                 count = max(parallel, int(np.ceil(need_a / new_rating - 1e-9)))
                 out.append(
                     Measure(
                         "larger_cable",
                         _line_label(net, li),
                         f"{parallel} x {own}",
-                        f"{count} x {new}",
+                        f"{count} x {cable}",
                         length_m,
                         catalogue.cable_cost_sek(
-                            new,
+                            cable,
                             length_m,
                             ground,
-                            aerial=CABLES[new].kind == "aerial",
+                            aerial=CABLES[cable].kind == "aerial",
                             n_cables=count,
                         ),
                         int(li),
-                        cable_type=new,
+                        cable_type=cable,
                         parallel=count,
                     )
                 )
@@ -636,8 +636,8 @@ def candidate_measures(
             for b in buses[:-1][::-1]:  # from the root outwards
                 lengths.append(lengths[-1] + float(net.line.at[parent[b][1], "length_km"]) * 1000.0)
             outward = buses[::-1]  # root ... bus
-            total = lengths[-1]
-            k = int(np.argmin([abs(x - total / 2.0) for x in lengths[1:]])) + 1
+            path_m = lengths[-1]
+            k = int(np.argmin([abs(x - path_m / 2.0) for x in lengths[1:]])) + 1
             split = outward[k]
             if split in seen_split:
                 continue

@@ -77,6 +77,6 @@ def days_with_gaps(days: pd.DatetimeIndex) -> tuple[list[str], np.ndarray]:
     labels = [""] * (len(days) + int(gap_before.sum()))
     for i, name in enumerate(names):
         labels[position[i]] = name
-    for i in np.flatnonzero(gap_before):
-        labels[position[i] - 1] = f"… {int(missing[i - 1])} days not simulated …"
+    for j in np.flatnonzero(gap_before):
+        labels[position[j] - 1] = f"… {int(missing[j - 1])} days not simulated …"
     return labels, position

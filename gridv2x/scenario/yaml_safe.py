@@ -37,7 +37,13 @@ MAX_DEPTH = 64
 """Deepest nesting of mappings and lists in a scenario file [levels]; a scenario needs 5."""
 
 
-class ScenarioLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+try:  # libyaml's C loader when PyYAML was built with it
+    from yaml import CSafeLoader as _SafeLoader
+except ImportError:  # pragma: no cover - pure-Python PyYAML
+    from yaml import SafeLoader as _SafeLoader
+
+
+class ScenarioLoader(_SafeLoader):
     """SafeLoader that keeps dates as text and refuses duplicate keys."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:

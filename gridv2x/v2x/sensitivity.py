@@ -94,8 +94,8 @@ def grid_sensitivity(
     use = per_load[rows].T  # [limit x ev]
 
     vm = pf.vm_pu[buses].to_numpy(dtype=float)
-    phases = [getattr(pf, f"vm_{p}_pu", None) for p in "abc"]
-    if all(x is not None for x in phases):
+    phases = [x for p in "abc" if (x := getattr(pf, f"vm_{p}_pu", None)) is not None]
+    if len(phases) == 3:
         vm_high = np.maximum.reduce([x[buses].to_numpy(dtype=float) for x in phases])
     else:
         vm_high = vm

@@ -18,6 +18,7 @@ from gridv2x.charging import ChargingResult, v2g_opt_out
 from gridv2x.charging.chargers import with_technology
 from gridv2x.charging.options import SECTION as CHARGING
 from gridv2x.demand.household import split_annual_kwh
+from gridv2x.options import Section
 from gridv2x.v2x.backup import backup_hours, coldest_week, resilience_table
 from gridv2x.v2x.flexibility import fleet_flexibility, flexibility_table
 from gridv2x.v2x.markets import PRODUCTS, _step_minutes, evs_needed, product_durations
@@ -91,9 +92,9 @@ def v2x_tables(
         {int(d) for d in options.get("durations_min", [15, 60])}
         | set(product_durations(products, step_min))
     )
-    v2g = with_technology(
-        CHARGING.fields["v2g"].resolve("charging.v2g", charging_options.get("v2g"))
-    )
+    v2g_section = CHARGING.fields["v2g"]
+    assert isinstance(v2g_section, Section)
+    v2g = with_technology(v2g_section.resolve("charging.v2g", charging_options.get("v2g")))
     eta_c = float(charging_options["charge_efficiency"])
     capable = pd.Series(
         ~v2g_opt_out(fleet["ev_id"], float(v2g.get("opt_out_share", 0.0))),
