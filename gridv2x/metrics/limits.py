@@ -180,8 +180,9 @@ def resolve_limits(limits: Mapping[str, Any] | None) -> dict[str, Any]:
     .. [1] docs/sources.md §3, §7 (the defaults).
     """
     errors, resolved = SECTION.validate("limits", dict(limits or {}))
-    if not errors and resolved["v_min_pu"] >= resolved["v_max_pu"]:
-        errors = ["limits.v_min_pu must be below limits.v_max_pu"]
-    if errors:
-        raise InputError("invalid limits:\n" + "\n".join(f"  - {e}" for e in errors))
+    problems = [str(e) for e in errors]
+    if not problems and resolved["v_min_pu"] >= resolved["v_max_pu"]:
+        problems = ["limits.v_min_pu must be below limits.v_max_pu"]
+    if problems:
+        raise InputError("invalid limits:\n" + "\n".join(f"  - {e}" for e in problems))
     return resolved

@@ -234,6 +234,7 @@ def summarize(
         row["fuse_overloads"] = int((fuse_pct > lim["fuse_loading_pct"]).any(axis=0).sum())
         row["fuse_hours_above"] = hours_above(fuse_pct, lim["fuse_loading_pct"], step_h=step_h)
         p_total = customer_p_kw
+        assert p_total is not None  # the fuse loading exists only with the customer power
         if isinstance(p_total.columns, pd.MultiIndex):
             p_total = p_total.T.groupby(level=0, sort=False).sum(min_count=1).T
         row["fuse_energy_above_kwh"] = energy_above_limit_kwh(

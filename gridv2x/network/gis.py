@@ -208,6 +208,7 @@ def build_from_topology(
 ) -> Feeder:
     """The pandapower feeder of checked layers and their topology (parts not fed left out)."""
     sub = parsed.substation
+    assert sub is not None, "callers build a feeder only from a parsed substation"
     net, lv = new_net(
         sub["x"],
         sub["y"],

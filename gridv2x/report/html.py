@@ -181,7 +181,8 @@ def render_report(data: ReportData) -> str:
     feeder_sections = [_feeder_section(data, f, i, fig) for i, f in enumerate(detail)]
 
     scenario = data.scenario if isinstance(data.scenario, dict) else {}
-    period = scenario.get("period") if isinstance(scenario.get("period"), dict) else {}
+    period = scenario.get("period")
+    period = period if isinstance(period, dict) else {}
     extra_cols = [c for c in summary.columns if c not in ("task_id",) and not c.startswith("_")]
     shown = summary[extra_cols].head(MAX_TASK_ROWS)
     caption = "Every task of the study (summary.csv)"
