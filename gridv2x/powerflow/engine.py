@@ -226,6 +226,36 @@ def _check_frame(name: str, frame, *, asymmetric: bool, allowed: pd.Index, what:
     return elements
 
 
+def _check_inputs(
+    load_p_mw,
+    load_q_mvar,
+    sgen_p_mw,
+    chunk_steps,
+    *,
+    asymmetric: bool,
+    load_index: pd.Index,
+    sgen_index: pd.Index,
+) -> tuple[pd.Index, pd.Index]:
+    """Check a time-series call's inputs (every engine's); the load columns of p and q."""
+    loads = _check_frame(
+        "load_p_mw", load_p_mw, asymmetric=asymmetric, allowed=load_index, what="load"
+    )
+    loads_q = _check_frame(
+        "load_q_mvar", load_q_mvar, asymmetric=asymmetric, allowed=load_index, what="load"
+    )
+    if not load_p_mw.index.equals(load_q_mvar.index):
+        raise InputError("load_p_mw and load_q_mvar must have the same time index")
+    if sgen_p_mw is not None:
+        if asymmetric and isinstance(sgen_p_mw.columns, pd.MultiIndex):
+            raise InputError("sgen_p_mw: static generators are balanced; one column per sgen")
+        _check_frame("sgen_p_mw", sgen_p_mw, asymmetric=False, allowed=sgen_index, what="sgen")
+        if not sgen_p_mw.index.equals(load_p_mw.index):
+            raise InputError("sgen_p_mw must have the same time index as load_p_mw")
+    if not isinstance(chunk_steps, int | np.integer) or chunk_steps < 1:
+        raise InputError(f"chunk_steps must be a whole number >= 1; given {chunk_steps!r}")
+    return loads, loads_q
+
+
 def _phase_matrix(frame: pd.DataFrame, elements: pd.Index) -> np.ndarray:
     """(time, element, phase) array of a (element, phase) MultiIndex frame; absent phases 0."""
     cols = frame.columns
@@ -379,28 +409,15 @@ class TimeseriesEngine:
         TimeseriesResult
         """
         m = self.model
-        loads = _check_frame(
-            "load_p_mw", load_p_mw, asymmetric=self.asymmetric, allowed=m.load_index, what="load"
-        )
-        loads_q = _check_frame(
-            "load_q_mvar",
+        loads, loads_q = _check_inputs(
+            load_p_mw,
             load_q_mvar,
+            sgen_p_mw,
+            chunk_steps,
             asymmetric=self.asymmetric,
-            allowed=m.load_index,
-            what="load",
+            load_index=m.load_index,
+            sgen_index=m.sgen_index,
         )
-        if not load_p_mw.index.equals(load_q_mvar.index):
-            raise InputError("load_p_mw and load_q_mvar must have the same time index")
-        if sgen_p_mw is not None:
-            if self.asymmetric and isinstance(sgen_p_mw.columns, pd.MultiIndex):
-                raise InputError("sgen_p_mw: static generators are balanced; one column per sgen")
-            _check_frame(
-                "sgen_p_mw", sgen_p_mw, asymmetric=False, allowed=m.sgen_index, what="sgen"
-            )
-            if not sgen_p_mw.index.equals(load_p_mw.index):
-                raise InputError("sgen_p_mw must have the same time index as load_p_mw")
-        if not isinstance(chunk_steps, int | np.integer) or chunk_steps < 1:
-            raise InputError(f"chunk_steps must be a whole number >= 1; given {chunk_steps!r}")
 
         index = load_p_mw.index
         n_steps = len(index)

@@ -613,27 +613,18 @@ class RadialEngine:
         gridv2x.powerflow.TimeseriesResult
             With ``engine="radial"``; per phase also ``line_i_n_ka`` (neutral current).
         """
-        from gridv2x.powerflow.engine import TimeseriesResult, _check_frame
+        from gridv2x.powerflow.engine import TimeseriesResult, _check_inputs
 
         asym = self.asymmetric
-        loads = _check_frame(
-            "load_p_mw", load_p_mw, asymmetric=asym, allowed=self.load_index, what="load"
+        loads, loads_q = _check_inputs(
+            load_p_mw,
+            load_q_mvar,
+            sgen_p_mw,
+            chunk_steps,
+            asymmetric=asym,
+            load_index=self.load_index,
+            sgen_index=self.sgen_index,
         )
-        loads_q = _check_frame(
-            "load_q_mvar", load_q_mvar, asymmetric=asym, allowed=self.load_index, what="load"
-        )
-        if not load_p_mw.index.equals(load_q_mvar.index):
-            raise InputError("load_p_mw and load_q_mvar must have the same time index")
-        if sgen_p_mw is not None:
-            if asym and isinstance(sgen_p_mw.columns, pd.MultiIndex):
-                raise InputError("sgen_p_mw: static generators are balanced; one column per sgen")
-            _check_frame(
-                "sgen_p_mw", sgen_p_mw, asymmetric=False, allowed=self.sgen_index, what="sgen"
-            )
-            if not sgen_p_mw.index.equals(load_p_mw.index):
-                raise InputError("sgen_p_mw must have the same time index as load_p_mw")
-        if not isinstance(chunk_steps, int | np.integer) or chunk_steps < 1:
-            raise InputError(f"chunk_steps must be a whole number >= 1; given {chunk_steps!r}")
 
         index = load_p_mw.index
         n_steps = len(index)
