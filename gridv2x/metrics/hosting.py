@@ -218,9 +218,7 @@ def hosting_capacity(
         most = int(probs["n"].max())
         design = SequentialDesign(risk=risk, confidence=confidence, first=most, max=most)
     criteria = [
-        c
-        for c in probs.columns
-        if c.startswith("probability_") and c not in (*_INTERVAL_COLUMNS, "probability_high")
+        c for c in probs.columns if c.startswith("probability_") and c not in _INTERVAL_COLUMNS
     ]
     customers = (
         table.groupby("feeder")["n_customers"].max() if "n_customers" in table else pd.Series()

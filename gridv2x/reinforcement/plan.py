@@ -823,9 +823,7 @@ def _search(
 
     def trial(base: Any, extra: Sequence[Measure]) -> tuple[Any, Check]:
         nonlocal flows
-        out = copy.deepcopy(base)
-        for m in extra:
-            apply_measure(out, m)
+        out = apply_plan(base, extra)
         flows += 1
         return out, check(_run(out, load_p, load_q, options), buses, limits)
 
@@ -934,7 +932,6 @@ def plan_reinforcement(
     if first.passed:
         return Plan([], 0.0, True, False, {}, 0, 0, 0, ground, feeder.net)
     steps = critical_steps(pf, buses, top_steps=top_steps)
-    steps = steps.union(first.worst_steps[:0])
     flows = 0
     chosen: list[Measure] = []
     result = first
@@ -965,7 +962,7 @@ def plan_reinforcement(
         if len(new) == 0:
             break
         # the steps that still violate, the worst of each element first
-        steps = steps.union(_worst_new_steps(full, new, load_p_mw, top_steps))
+        steps = steps.union(_worst_new_steps(new, load_p_mw, top_steps))
     return Plan(
         measures=chosen,
         cost_sek=float(sum(round(m.cost_sek) for m in chosen)),
@@ -980,7 +977,7 @@ def plan_reinforcement(
     )
 
 
-def _worst_new_steps(full: Check, new: pd.Index, load_p_mw: pd.DataFrame, top: int) -> pd.Index:
+def _worst_new_steps(new: pd.Index, load_p_mw: pd.DataFrame, top: int) -> pd.Index:
     """Up to ``top`` of the newly violating steps, those of highest feeder load first."""
     total = load_p_mw.loc[new].sum(axis=1)
     return total.sort_values(ascending=False).index[: max(int(top), 1)]
