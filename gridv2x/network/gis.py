@@ -343,8 +343,13 @@ def write_gis(feeder: Feeder, path: str | os.PathLike) -> Path:
     Otherwise a folder (created) with ``substation.geojson``, ``lines.geojson``,
     ``customers.geojson``.
     """
+    return write_layers(feeder_layers(feeder), path)
+
+
+def write_layers(layers: dict[str, gpd.GeoDataFrame], path: str | os.PathLike) -> Path:
+    """Write named GIS layers, replacing what was there: one GeoPackage (``.gpkg``) with a
+    layer each, else a folder (created) with a ``<name>.geojson`` each."""
     path = Path(path)
-    layers = feeder_layers(feeder)
     if path.suffix.lower() == ".gpkg":
         if path.exists():
             path.unlink()

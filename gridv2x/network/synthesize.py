@@ -25,7 +25,7 @@ from shapely.geometry import box
 
 from gridv2x.errors import InputError
 from gridv2x.network.builtin import read_builtin
-from gridv2x.network.gis import TARGET_CRS, feeder_layers
+from gridv2x.network.gis import TARGET_CRS, feeder_layers, write_layers
 from gridv2x.network.mapping import Mapping, read_mapping
 
 __all__ = ["synthesize_area", "write_area", "SWEDISH_MAPPING", "TOWN_CENTRE", "ZONES"]
@@ -166,14 +166,4 @@ def _move(gdf: gpd.GeoDataFrame, angle: float, origin, dx: float, dy: float) -> 
 
 def write_area(layers: dict[str, gpd.GeoDataFrame], path: str | os.PathLike) -> Path:
     """Write area layers: one GeoPackage (``.gpkg``), else a folder of GeoJSON files."""
-    path = Path(path)
-    if path.suffix.lower() == ".gpkg":
-        if path.exists():
-            path.unlink()
-        for name, gdf in layers.items():
-            gdf.to_file(path, layer=name, driver="GPKG")
-    else:
-        path.mkdir(parents=True, exist_ok=True)
-        for name, gdf in layers.items():
-            gdf.to_file(path / f"{name}.geojson", driver="GeoJSON")
-    return path
+    return write_layers(layers, path)
