@@ -259,10 +259,10 @@ def long_to_wide(
         raise InputError(
             f"{key}: {path}: meter {first.meter} has more than one value at {first.time}"
         )
+    # values are checked finite above, so a cell is NaN exactly where a meter has no value
     wide = long.pivot_table(index="time", columns="meter", values="value", aggfunc="sum")
-    counts = long.pivot_table(index="time", columns="meter", values="value", aggfunc="count")
-    if counts.isna().to_numpy().any():
-        gaps = counts.columns[counts.isna().any()].tolist()[:10]
+    if wide.isna().to_numpy().any():
+        gaps = wide.columns[wide.isna().any()].tolist()[:10]
         raise InputError(
             f"{key}: {path}: customer(s) {gaps} lack values at some times (every meter needs a "
             "value in every interval)"
