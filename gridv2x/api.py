@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import importlib.metadata
 import platform
 import shutil
@@ -27,7 +26,7 @@ from gridv2x import metrics, reinforcement, results
 from gridv2x.errors import InputError, ScenarioError
 from gridv2x.execution import outfolder
 from gridv2x.execution.cluster import check_scheduler
-from gridv2x.execution.fingerprint import study_fingerprint
+from gridv2x.execution.fingerprint import content_sha256, study_fingerprint
 from gridv2x.execution.runner import execute
 from gridv2x.execution.store import ResultsStore, write_frame_csv, write_json, write_text
 from gridv2x.scenario import Scenario, read_scenario
@@ -434,14 +433,6 @@ def _write_tables(result: StudyResult, out: Path) -> None:
     write_json(out / "provenance.json", provenance)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _input_files(data: Any, prefix: str = "") -> dict[str, str]:
     files = {}
     if isinstance(data, dict):
@@ -466,9 +457,12 @@ def _provenance(
             versions[package] = None
     inputs = {}
     if scenario.source is not None:
-        inputs["scenario"] = {"path": str(scenario.source), "sha256": _sha256(scenario.source)}
+        inputs["scenario"] = {
+            "path": str(scenario.source),
+            "sha256": content_sha256(scenario.source),
+        }
     for key, path in _input_files(scenario.to_dict()).items():
-        inputs[key] = {"path": path, "sha256": _sha256(Path(path))}
+        inputs[key] = {"path": path, "sha256": content_sha256(path)}
     return {
         "scenario_name": scenario.name,
         "scenario_digest": scenario.digest(),
