@@ -13,7 +13,7 @@ import zlib
 import numpy as np
 import pandas as pd
 
-from gridv2x.charging import _fill, _fleet_net
+from gridv2x.charging import _fill, _fill_kernels, _fleet_net
 from gridv2x.charging.windows import _TOL_KWH, _Windows
 
 __all__ = ["PEAK_EXPONENT", "v2g_opt_out"]
@@ -91,7 +91,7 @@ def _valley_passes(w, p, load, signal, need_steps, passes, groups, limit=None, r
             other = load[k] - p[el]
             need = need_steps[sessions_in]
             cap, head = _caps(limit, other, room, i, k, p[el], w.cap[el], need, starts_g, seg_g)
-            new = _fill.valley_fill(other + signal[k], cap, need, starts_g, seg_g, head)
+            new = _fill_kernels.valley_fill(other + signal[k], cap, need, starts_g, seg_g, head)
             if room is not None:
                 room.update(i, k, new - p[el])
             load[k] += new - p[el]
@@ -110,7 +110,7 @@ def _fill_factors(factors, other, cap, dcap, need, head, subset, eta_c, eta_d, r
     sub, sess_sub, seg_sub, starts_sub = subset
     k, n_el, n_s = len(factors), len(sub), len(sess_sub)
     tiled = np.tile(sub, k)
-    c, q = _fill.v2g_fill(
+    c, q = _fill_kernels.v2g_fill(
         other[tiled],
         cap[tiled],
         np.concatenate([f * dcap[sub] for f in factors]),
