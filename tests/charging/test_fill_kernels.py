@@ -71,3 +71,64 @@ def test_schedule_is_bit_identical_to_the_reference(strategy, options):
         strict=True,
     ):
         pd.testing.assert_frame_equal(got, expected, check_exact=True)
+
+
+def _guard_reference(customers, p_kw, q_kvar, fleet):
+    """The load guard's limits as numpy arrays over ``[phase x time x owner]`` (the formula of
+    the module documentation of :mod:`gridv2x.charging.load_guard`, column by column)."""
+    from gridv2x.conventions import NOMINAL_PHASE_VOLTAGE_V, PHASES
+    from gridv2x.demand.phases import household_phase_shares
+
+    owners = list(pd.unique(fleet["customer_id"]))
+    by_id = customers.set_index("customer_id")
+    fuse = by_id.loc[owners, "fuse_a"].to_numpy(dtype=float)
+    shares = household_phase_shares(customers.reset_index(drop=True))
+    shares = shares[pd.Index(customers["customer_id"]).get_indexer(owners)]
+    p = p_kw[owners].to_numpy(dtype=float)
+    q = q_kvar[owners].to_numpy(dtype=float)
+    p_ph = np.stack([p * shares[None, :, k] for k in range(3)])
+    q_ph = np.stack([q * shares[None, :, k] for k in range(3)])
+    s_max = fuse * NOMINAL_PHASE_VOLTAGE_V * 0.90 / 1000.0
+    active = np.sqrt(np.maximum(s_max**2 - q_ph**2, 0.0))
+    rooms = np.maximum(active - p_ph, 0.0), np.maximum(active + p_ph, 0.0)
+    owner = pd.Index(owners).get_indexer(fleet["customer_id"])
+    n_per_owner = np.bincount(owner).astype(float)
+    out = []
+    for room in rooms:
+        limit = np.empty((p.shape[0], len(fleet)))
+        for j, (o, n_ph, ph) in enumerate(zip(owner, fleet["phases"], fleet["phase"], strict=True)):
+            if n_ph == 1 and ph in PHASES:
+                limit[:, j] = room[PHASES.index(ph), :, o]
+            else:
+                limit[:, j] = 3.0 * room[:, :, o].min(axis=0)
+            limit[:, j] /= n_per_owner[o]
+        out.append(limit)
+    return out
+
+
+def test_load_guard_limits_are_bit_identical_to_the_numpy_formula():
+    from gridv2x.charging import load_guard_limits
+    from gridv2x.scenario import scenario_from_dict
+    from gridv2x.study import Study, Task
+
+    feeder_name = "se-villa-large"
+    study = Study(
+        scenario_from_dict(
+            {
+                "name": "guard",
+                "period": {"start": "2030-01-06", "days": 3},
+                "networks": [{"builtin": feeder_name}],
+                "adoption": {"share": 1.5},  # some owners share the fuse between two EVs
+            }
+        )
+    )
+    feeder = study.feeder(feeder_name)
+    inputs = study.prepare(feeder, Task(feeder_name, "v2g", 0))
+    fleet = inputs.fleet
+    assert fleet["customer_id"].duplicated().any() and (fleet["phases"] == 1).any()
+    guard = load_guard_limits(feeder.customers, inputs.base_p_kw, inputs.base_q_kvar, fleet)
+    charge, discharge = _guard_reference(
+        feeder.customers, inputs.base_p_kw, inputs.base_q_kvar, fleet
+    )
+    assert np.array_equal(guard.charge_kw.to_numpy(), charge)
+    assert np.array_equal(guard.discharge_kw.to_numpy(), discharge)
