@@ -140,6 +140,9 @@ def _columns(frame: pd.DataFrame, columns: Sequence[int] | None) -> tuple[np.nda
 
 
 def _block(values: np.ndarray, where: np.ndarray, rows: slice) -> np.ndarray:
+    """Rows ``rows`` of the columns at ``where`` (a view when that is every column)."""
+    if len(where) == values.shape[1] and (where == np.arange(len(where))).all():
+        return values[rows]
     out = values[rows][:, np.maximum(where, 0)]
     if (where < 0).any():
         out[:, where < 0] = np.nan
