@@ -415,3 +415,87 @@ def _v2g_fill(other, cap, dcap, need_batt, starts, eta_c, eta_d, head, has_head,
             else:
                 c[j] = c[j] * scale
     return c, q
+
+
+def uncontrolled_fill(cap: np.ndarray, need: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """:func:`gridv2x.charging._fill.uncontrolled_fill`, compiled (same result).
+
+    Parameters
+    ----------
+    cap : ndarray
+        Charger limit per element [kW].
+    need : ndarray
+        Energy per segment [kW x steps].
+    starts : ndarray of int
+        Segment starts.
+    """
+    if REFERENCE or len(starts) == 0:
+        seg = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(cap)]))
+        return _fill.uncontrolled_fill(cap, need, starts, seg)
+    return _uncontrolled_fill(
+        np.ascontiguousarray(cap, dtype=float),
+        np.ascontiguousarray(need, dtype=float),
+        np.ascontiguousarray(starts, dtype=np.int64),
+    )
+
+
+@njit(cache=True, error_model="numpy")
+def _uncontrolled_fill(cap, need, starts):
+    n, n_seg = len(cap), len(starts)
+    p = np.empty(n)
+    run = 0.0  # the running sum over all segments (``_fill.segment_cumsum``'s arithmetic)
+    for s in range(n_seg):
+        b = starts[s]
+        e = starts[s + 1] if s + 1 < n_seg else n
+        off = 0.0
+        for j in range(b, e):
+            run += cap[j]
+            if j == b:
+                off = run - cap[j]
+            before = (run - off) - cap[j]
+            p[j] = min(max(need[s] - before, 0.0), cap[j])
+    return p
+
+
+def net_energy(p: np.ndarray, starts: np.ndarray, eta_c: float, eta_d: float, dt_h: float):
+    """Net battery-side energy per segment, ``sum((eta_c p+ - p- / eta_d) dt)`` [kWh], as
+    ``segment_sum`` of those values (``windows._restored_kwh``), compiled.
+
+    Parameters
+    ----------
+    p : ndarray
+        Grid-side power per element [kW] (+ charging, - discharging).
+    starts : ndarray of int
+        Segment starts.
+    eta_c, eta_d : float
+        Charging and discharging efficiency [-].
+    dt_h : float
+        Step length [h].
+    """
+    if REFERENCE or len(starts) == 0:
+        delta = (eta_c * np.maximum(p, 0.0) - np.maximum(-p, 0.0) / eta_d) * dt_h
+        return _fill.segment_sum(delta, starts)
+    return _net_energy(
+        np.ascontiguousarray(p, dtype=float),
+        np.ascontiguousarray(starts, dtype=np.int64),
+        float(eta_c),
+        float(eta_d),
+        float(dt_h),
+    )
+
+
+@njit(cache=True, error_model="numpy")
+def _net_energy(p, starts, eta_c, eta_d, dt_h):
+    n, n_seg = len(p), len(starts)
+    out = np.empty(n_seg)
+    longest = 0
+    for s in range(n_seg):
+        longest = max(longest, (starts[s + 1] if s + 1 < n_seg else n) - starts[s])
+    delta = np.empty(longest)
+    for s in range(n_seg):
+        b = starts[s]
+        e = starts[s + 1] if s + 1 < n_seg else n
+        for j in range(b, e):
+            delta[j - b] = (eta_c * max(p[j], 0.0) - max(-p[j], 0.0) / eta_d) * dt_h
+        out[s] = _segment_sum(delta, 0, e - b)
+    return out
