@@ -140,6 +140,9 @@ def _columns(frame: pd.DataFrame, columns: Sequence[int] | None) -> tuple[np.nda
 
 
 def _block(values: np.ndarray, where: np.ndarray, rows: slice) -> np.ndarray:
+    """Rows ``rows`` of the columns at ``where`` (a view when that is every column)."""
+    if len(where) == values.shape[1] and (where == np.arange(len(where))).all():
+        return values[rows]
     out = values[rows][:, np.maximum(where, 0)]
     if (where < 0).any():
         out[:, where < 0] = np.nan
@@ -167,25 +170,26 @@ def _reduce(
         block = _block(*tables[0], rows)
         for values, where in tables[1:]:
             block = pick(block, _block(values, where, rows))
-        if n_cols:
-            row[rows] = (
-                np.nan_to_num(block, nan=row_nan).max(axis=1)
-                if highest
-                else np.nan_to_num(block, nan=row_nan).min(axis=1)
-            )
-        else:
+        if not n_cols:
             row[rows] = fill
-        live = np.where(ok[rows, None], block, np.nan)
-        if n_cols and not np.isnan(live).all():
-            any_value = True
-        filled = np.where(np.isnan(live), fill, live)
-        if n_cols and len(filled):
-            at = filled.argmax(axis=0) if highest else filled.argmin(axis=0)
-            value = filled[at, np.arange(n_cols)]
-            better = value > best if highest else value < best
-            best[better] = value[better]
-            position[better] = at[better] + start
-    value = np.where(np.isinf(best), np.nan, best)
+            continue
+        nan = np.isnan(block)
+        # per step NaN counts as row_nan (an infinite value stays infinite: the same outcome
+        # against a limit as numpy.nan_to_num's largest float)
+        per_step = np.where(nan, row_nan, block)
+        row[rows] = per_step.max(axis=1) if highest else per_step.min(axis=1)
+        ok_block = ok[rows]
+        missing = nan if ok_block.all() else nan | ~ok_block[:, None]
+        if missing.all():
+            continue
+        any_value = True
+        filled = np.where(missing, fill, block)
+        at = filled.argmax(axis=0) if highest else filled.argmin(axis=0)
+        value = filled[at, np.arange(n_cols)]
+        better = value > best if highest else value < best
+        best[better] = value[better]
+        position[better] = at[better] + start
+    value = np.where(best == fill, np.nan, best)
     return _Column(value, position, any_value, row)
 
 
