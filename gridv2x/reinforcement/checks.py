@@ -250,34 +250,35 @@ def judge(reduced: Extremes, limits: Mapping[str, Any]) -> Check:
     deficit = 0.0
     bad_rows = np.zeros(len(ok), dtype=bool)
 
-    trafo_max = pd.Series(reduced.trafo.value, index=reduced.trafo_columns).fillna(0.0)
-    line_max = pd.Series(reduced.line.value, index=reduced.line_columns, dtype=float)
-    line_max = line_max.fillna(0.0).clip(lower=0.0)
-    line_peak = pd.Series(reduced.line.position, index=reduced.line_columns, dtype=int)
-    v_low = pd.Series(np.nan_to_num(reduced.v_low.value, nan=9.0), index=buses)
-    v_high = pd.Series(np.nan_to_num(reduced.v_high.value, nan=0.0), index=buses)
+    # numpy throughout (pandas' sum is numpy's sum of the same values: the same deficits)
+    trafo_max = np.where(np.isnan(reduced.trafo.value), 0.0, reduced.trafo.value)
+    line_max = np.where(np.isnan(reduced.line.value), 0.0, reduced.line.value)
+    line_max = np.where(line_max < 0.0, 0.0, line_max)
+    v_low = np.nan_to_num(reduced.v_low.value, nan=9.0)
+    v_high = np.nan_to_num(reduced.v_high.value, nan=0.0)
 
-    if "transformer_loading" in counted:
-        limit = float(limits["transformer_loading_pct"])
-        over = trafo_max[trafo_max > limit + _TOLERANCE_PCT]
-        if len(over):
-            violations["transformer_loading"] = [int(i) for i in over.index]
-            deficit += float((over / limit - 1.0).sum())
-            bad_rows |= reduced.trafo.row > limit
-    if "line_loading" in counted:
-        limit = float(limits["line_loading_pct"])
-        over = line_max[line_max > limit + _TOLERANCE_PCT]
-        if len(over):
-            violations["line_loading"] = [int(i) for i in over.index]
-            deficit += float((over / limit - 1.0).sum())
-            bad_rows |= reduced.line.row > limit
+    for criterion, key, values, columns, row in (
+        ("transformer_loading", "transformer_loading_pct", trafo_max, reduced.trafo_columns,
+         reduced.trafo.row),
+        ("line_loading", "line_loading_pct", line_max, reduced.line_columns, reduced.line.row),
+    ):  # fmt: skip
+        if criterion not in counted:
+            continue
+        limit = float(limits[key])
+        over = values > limit + _TOLERANCE_PCT
+        if over.any():
+            violations[criterion] = [int(i) for i in columns[over]]
+            deficit += float((values[over] / limit - 1.0).sum())
+            bad_rows |= row > limit
     if "voltage" in counted:
         lo, hi = float(limits["v_min_pu"]), float(limits["v_max_pu"])
-        below = (lo - v_low).clip(lower=0.0)
-        above = (v_high - hi).clip(lower=0.0)
+        below = lo - v_low
+        below = np.where(below < 0.0, 0.0, below)
+        above = v_high - hi
+        above = np.where(above < 0.0, 0.0, above)
         bad = (below > _TOLERANCE_PU) | (above > _TOLERANCE_PU)
         if bad.any():
-            violations["voltage"] = [int(b) for b in bad.index[bad]]
+            violations["voltage"] = [int(b) for b in np.asarray(buses)[bad]]
             deficit += float(100.0 * (below + above).sum())
             bad_rows |= (reduced.v_low.row < lo) | (reduced.v_high.row > hi)
     if "unbalance" in counted and reduced.vuf is not None:
@@ -295,11 +296,11 @@ def judge(reduced: Extremes, limits: Mapping[str, Any]) -> Check:
     return Check(
         violations=violations,
         deficit=deficit,
-        trafo_loading=trafo_max,
-        line_loading=line_max,
-        v_low=v_low,
-        v_high=v_high,
-        line_peak_step=line_peak,
+        trafo_loading=pd.Series(trafo_max, index=reduced.trafo_columns),
+        line_loading=pd.Series(line_max, index=reduced.line_columns, dtype=float),
+        v_low=pd.Series(v_low, index=buses),
+        v_high=pd.Series(v_high, index=buses),
+        line_peak_step=pd.Series(reduced.line.position, index=reduced.line_columns, dtype=int),
         worst_steps=reduced.index[bad_rows],
     )
 

@@ -11,9 +11,11 @@
     the feeder split at the middle of its critical branch onto a new secondary substation
     (the line into the middle bus is opened; the new station feeds everything beyond it).
 
-:func:`candidate_measures` lists the measures aimed at what a :class:`~gridv2x.reinforcement.
-checks.Check` finds violated, :func:`thermal_measures` the cheapest own fix of every overload,
-:func:`apply_measure` / :func:`apply_plan` build them into a net. Prices: docs/sources.md §11.
+:func:`candidate_measures` lists the measures aimed at what a
+:class:`~gridv2x.reinforcement.checks.Check` finds violated, :func:`thermal_measures` the
+cheapest own fix of every overload, :func:`apply_measure` / :func:`apply_plan` build them
+into a net, :func:`with_measures` into a shallow copy for the search's trials. Prices:
+docs/sources.md §11.
 """
 
 from __future__ import annotations

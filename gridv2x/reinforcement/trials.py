@@ -1,7 +1,7 @@
 """Load flows of trial feeders: the engine built once per plan, updated per line measure.
 
-A reinforcement search runs one load flow per candidate measure (:mod:`gridv2x.reinforcement.
-plan`). Building an engine converts the feeder through pandapower's network model and copies
+A reinforcement search runs one load flow per candidate measure
+(:mod:`gridv2x.reinforcement.plan`). Building an engine converts the feeder through pandapower's network model and copies
 the net, which costs far more than the load flow of the few hundred critical steps itself. So
 the feeder's engine is built once; a trial that lays a parallel cable or a larger cable changes
 only the electrical parameters of its lines, which
