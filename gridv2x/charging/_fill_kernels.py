@@ -31,42 +31,58 @@ _PAIRWISE_UNROLL = 8
 """numpy's pairwise summation: below this many values a plain loop [-]."""
 _PAIRWISE_BLOCK = 128
 """numpy's pairwise summation: up to this many values one 8-way unrolled loop [-]."""
+_INSERTION_SORT_MAX = 48
+"""Breakpoints in a bracket up to which they are sorted by insertion (else merge sort) [-]."""
 _SOFT = 1.0 / (1.0 + LIMIT_PENALTY)
 """Slope of the charging power in the level above the soft limit (``_fill.charge_at_level``)."""
 
 
-@njit(cache=True, error_model="numpy")
-def _pairwise(a, lo, n):
-    """numpy's ``pairwise_sum`` of ``a[lo : lo + n]``."""
+@njit(cache=True, error_model="numpy", inline="always")
+def _pairwise_block(a, lo, n):
+    """numpy's ``pairwise_sum`` of ``a[lo : lo + n]`` for ``n <= _PAIRWISE_BLOCK``."""
     if n < _PAIRWISE_UNROLL:
         res = 0.0
         for i in range(n):
             res += a[lo + i]
         return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = 8
+    m = n - n % 8
+    while i < m:
+        j = lo + i
+        r0 += a[j]
+        r1 += a[j + 1]
+        r2 += a[j + 2]
+        r3 += a[j + 3]
+        r4 += a[j + 4]
+        r5 += a[j + 5]
+        r6 += a[j + 6]
+        r7 += a[j + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+@njit(cache=True, error_model="numpy")
+def _pairwise_split(a, lo, n):
+    """numpy's ``pairwise_sum``: halves (multiples of 8) down to blocks."""
     if n <= _PAIRWISE_BLOCK:
-        r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
-        r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
-        i = 8
-        m = n - n % 8
-        while i < m:
-            j = lo + i
-            r0 += a[j]
-            r1 += a[j + 1]
-            r2 += a[j + 2]
-            r3 += a[j + 3]
-            r4 += a[j + 4]
-            r5 += a[j + 5]
-            r6 += a[j + 6]
-            r7 += a[j + 7]
-            i += 8
-        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-        while i < n:
-            res += a[lo + i]
-            i += 1
-        return res
+        return _pairwise_block(a, lo, n)
     n2 = n // 2
     n2 -= n2 % 8
-    return _pairwise(a, lo, n2) + _pairwise(a, lo + n2, n - n2)
+    return _pairwise_split(a, lo, n2) + _pairwise_split(a, lo + n2, n - n2)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _pairwise(a, lo, n):
+    """numpy's ``pairwise_sum`` of ``a[lo : lo + n]`` (no call for the usual short sums)."""
+    if n <= _PAIRWISE_BLOCK:
+        return _pairwise_block(a, lo, n)
+    return _pairwise_split(a, lo, n)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -147,6 +163,23 @@ def _breakpoint(t, j, other, cap, head, has_head, dcap, ratio, eta_d, charge_sca
 
 
 @njit(cache=True, error_model="numpy")
+def _stable_sort(key, a, b, m):
+    """Sort ``key[:m]`` ascending in place, equal keys in their order (as a stable argsort),
+    and ``a``, ``b`` with it: insertion sort, as the few breakpoints left are nearly sorted."""
+    if m > _INSERTION_SORT_MAX:
+        order = np.argsort(key[:m], kind="mergesort")
+        key[:m], a[:m], b[:m] = key[:m][order], a[:m][order], b[:m][order]
+        return
+    for i in range(1, m):
+        k, x, y = key[i], a[i], b[i]
+        j = i
+        while j > 0 and key[j - 1] > k:
+            key[j], a[j], b[j] = key[j - 1], a[j - 1], b[j - 1]
+            j -= 1
+        key[j], a[j], b[j] = k, x, y
+
+
+@njit(cache=True, error_model="numpy")
 def _levels(
     other, cap, head, has_head, dcap, v2g, n_types, ratio, eta_c, eta_d, starts, lo, hi, need, bis
 ):
@@ -179,21 +212,22 @@ def _levels(
     low = lo.min() if n_seg else 0.0
     span = (hi.max() - low) + 1.0 if n_seg else 1.0
     level = np.empty(n_seg)
+    longest = 0
+    for s in range(n_seg):
+        longest = max(longest, (starts[s + 1] if s + 1 < n_seg else n) - starts[s])
+    size = n_types * longest + 2
+    pos_s = np.empty(size)  # scratch: the session's breakpoints in the bracket
+    slope_s = np.empty(size)
+    key = np.empty(size)
+    slope = np.empty(size)
+    rise = np.empty(size)
     run_slope = 0.0  # the running sums over all sessions of the call
     run_rise = 0.0
     for s in range(n_seg):
         b = starts[s]
         e = starts[s + 1] if s + 1 < n_seg else n
-        m = 2
-        for t in range(n_types):
-            for j in range(b, e):
-                pos, _ = _breakpoint(t, j, other, cap, head, has_head, dcap, ratio, eta_d, 1.0)
-                if pos > lo[s] and pos < hi[s]:
-                    m += 1
-        pos_s = np.empty(m)
-        slope_s = np.empty(m)
         slope_lo = 0.0
-        i = 1
+        m = 1
         for t in range(n_types):
             for j in range(b, e):
                 pos, d = _breakpoint(
@@ -202,24 +236,22 @@ def _levels(
                 if pos <= lo[s]:
                     slope_lo += d
                 elif pos < hi[s]:
-                    pos_s[i] = pos
-                    slope_s[i] = d
-                    i += 1
+                    pos_s[m] = pos
+                    slope_s[m] = d
+                    m += 1
         pos_s[0], slope_s[0] = lo[s], slope_lo
-        pos_s[m - 1], slope_s[m - 1] = hi[s], 0.0
-        key = (pos_s - low) + s * span
-        order = np.argsort(key, kind="mergesort")
-        pos_s = pos_s[order]
-        slope_s = slope_s[order]
+        pos_s[m], slope_s[m] = hi[s], 0.0
+        m += 1
+        for i in range(m):
+            key[i] = (pos_s[i] - low) + s * span
+        _stable_sort(key, pos_s, slope_s, m)
         # slope just above each breakpoint and energy at each (segment_cumsum's arithmetic)
         run_slope += slope_s[0]
         off_slope = run_slope - slope_s[0]
-        slope = np.empty(m)
         slope[0] = run_slope - off_slope
         for i in range(1, m):
             run_slope += slope_s[i]
             slope[i] = run_slope - off_slope
-        rise = np.empty(m)
         for i in range(m):
             rise[i] = slope[i] * ((pos_s[i + 1] - pos_s[i]) if i < m - 1 else 0.0)
         run_rise += rise[0]
@@ -383,3 +415,87 @@ def _v2g_fill(other, cap, dcap, need_batt, starts, eta_c, eta_d, head, has_head,
             else:
                 c[j] = c[j] * scale
     return c, q
+
+
+def uncontrolled_fill(cap: np.ndarray, need: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """:func:`gridv2x.charging._fill.uncontrolled_fill`, compiled (same result).
+
+    Parameters
+    ----------
+    cap : ndarray
+        Charger limit per element [kW].
+    need : ndarray
+        Energy per segment [kW x steps].
+    starts : ndarray of int
+        Segment starts.
+    """
+    if REFERENCE or len(starts) == 0:
+        seg = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(cap)]))
+        return _fill.uncontrolled_fill(cap, need, starts, seg)
+    return _uncontrolled_fill(
+        np.ascontiguousarray(cap, dtype=float),
+        np.ascontiguousarray(need, dtype=float),
+        np.ascontiguousarray(starts, dtype=np.int64),
+    )
+
+
+@njit(cache=True, error_model="numpy")
+def _uncontrolled_fill(cap, need, starts):
+    n, n_seg = len(cap), len(starts)
+    p = np.empty(n)
+    run = 0.0  # the running sum over all segments (``_fill.segment_cumsum``'s arithmetic)
+    for s in range(n_seg):
+        b = starts[s]
+        e = starts[s + 1] if s + 1 < n_seg else n
+        off = 0.0
+        for j in range(b, e):
+            run += cap[j]
+            if j == b:
+                off = run - cap[j]
+            before = (run - off) - cap[j]
+            p[j] = min(max(need[s] - before, 0.0), cap[j])
+    return p
+
+
+def net_energy(p: np.ndarray, starts: np.ndarray, eta_c: float, eta_d: float, dt_h: float):
+    """Net battery-side energy per segment, ``sum((eta_c p+ - p- / eta_d) dt)`` [kWh], as
+    ``segment_sum`` of those values (``windows._restored_kwh``), compiled.
+
+    Parameters
+    ----------
+    p : ndarray
+        Grid-side power per element [kW] (+ charging, - discharging).
+    starts : ndarray of int
+        Segment starts.
+    eta_c, eta_d : float
+        Charging and discharging efficiency [-].
+    dt_h : float
+        Step length [h].
+    """
+    if REFERENCE or len(starts) == 0:
+        delta = (eta_c * np.maximum(p, 0.0) - np.maximum(-p, 0.0) / eta_d) * dt_h
+        return _fill.segment_sum(delta, starts)
+    return _net_energy(
+        np.ascontiguousarray(p, dtype=float),
+        np.ascontiguousarray(starts, dtype=np.int64),
+        float(eta_c),
+        float(eta_d),
+        float(dt_h),
+    )
+
+
+@njit(cache=True, error_model="numpy")
+def _net_energy(p, starts, eta_c, eta_d, dt_h):
+    n, n_seg = len(p), len(starts)
+    out = np.empty(n_seg)
+    longest = 0
+    for s in range(n_seg):
+        longest = max(longest, (starts[s + 1] if s + 1 < n_seg else n) - starts[s])
+    delta = np.empty(longest)
+    for s in range(n_seg):
+        b = starts[s]
+        e = starts[s + 1] if s + 1 < n_seg else n
+        for j in range(b, e):
+            delta[j - b] = (eta_c * max(p[j], 0.0) - max(-p[j], 0.0) / eta_d) * dt_h
+        out[s] = _segment_sum(delta, 0, e - b)
+    return out

@@ -81,15 +81,16 @@ class LoadGuard:
         if missing_ev:
             raise InputError(f"load guard: no limits for EVs {missing_ev[:5]}")
         cols = self.charge_kw.columns.get_indexer(list(ev_ids))
+        # gathered EV by EV (each EV's steps are contiguous), returned [step x ev]
         return (
-            self.charge_kw.to_numpy(dtype=float)[np.ix_(rows, cols)],
-            self.discharge_kw.to_numpy(dtype=float)[np.ix_(rows, cols)],
+            self.charge_kw.to_numpy(dtype=float).T[np.ix_(cols, rows)].T,
+            self.discharge_kw.to_numpy(dtype=float).T[np.ix_(cols, rows)].T,
         )
 
 
 @njit(cache=True, error_model="numpy")
 def _ev_limits(p, q, shares, s_max2, owner, phase, n_per_owner):
-    """Charging and discharging limit ``[time x ev]`` [kW] (module docs), step by step.
+    """Charging and discharging limit ``[ev x time]`` [kW] (module docs), EV by EV.
 
     ``p``, ``q`` ``[time x owner]`` household power [kW], [kvar]; ``shares`` ``(owner, 3)``
     its split onto phases (:func:`gridv2x.demand.household_phase_shares`, the split the load
@@ -98,11 +99,11 @@ def _ev_limits(p, q, shares, s_max2, owner, phase, n_per_owner):
     ``phase`` (-1: three-phase charger) and ``n_per_owner`` the EVs sharing the owner's room.
     """
     n_t, n_ev = p.shape[0], len(owner)
-    charge = np.empty((n_t, n_ev))
-    discharge = np.empty((n_t, n_ev))
-    for t in range(n_t):
-        for j in range(n_ev):
-            o = owner[j]
+    charge = np.empty((n_ev, n_t))
+    discharge = np.empty((n_ev, n_t))
+    for j in range(n_ev):
+        o = owner[j]
+        for t in range(n_t):
             lo_charge, lo_export = np.inf, np.inf
             for k in range(3):
                 if phase[j] >= 0 and k != phase[j]:
@@ -114,8 +115,8 @@ def _ev_limits(p, q, shares, s_max2, owner, phase, n_per_owner):
                 lo_export = min(lo_export, max(active + p_ph, 0.0))
             if phase[j] < 0:  # three-phase charger: three times its tightest phase
                 lo_charge, lo_export = 3.0 * lo_charge, 3.0 * lo_export
-            charge[t, j] = lo_charge / n_per_owner[o]
-            discharge[t, j] = lo_export / n_per_owner[o]
+            charge[j, t] = lo_charge / n_per_owner[o]
+            discharge[j, t] = lo_export / n_per_owner[o]
     return charge, discharge
 
 
@@ -205,6 +206,7 @@ def load_guard_limits(
     )
     columns = pd.Index(fleet["ev_id"].to_numpy(), name="ev_id")
     return LoadGuard(
-        pd.DataFrame(charge, index=index, columns=columns),
-        pd.DataFrame(discharge, index=index, columns=columns),
+        # [time x ev] frames on the [ev x time] arrays (pandas keeps them as they are)
+        pd.DataFrame(charge.T, index=index, columns=columns),
+        pd.DataFrame(discharge.T, index=index, columns=columns),
     )

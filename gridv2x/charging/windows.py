@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
-from gridv2x.charging import _fill, _fleet_net
+from gridv2x.charging import _fill, _fill_kernels, _fleet_net
 from gridv2x.conventions import step_hours
 from gridv2x.errors import InputError
 
@@ -156,9 +157,8 @@ def _repeat_last_day(values: np.ndarray, steps: int, index: pd.DatetimeIndex) ->
 
 def _restored_kwh(w: _Windows, p: np.ndarray, eta_c: float, eta_d: float) -> np.ndarray:
     """Net energy restored to the battery in each session (rows of ``w.sess``) [kWh]."""
-    delta = (eta_c * np.maximum(p, 0.0) - np.maximum(-p, 0.0) / eta_d) * w.dt_h
     out = np.zeros(len(w.sess))
-    out[w.s_idx] = _fill.segment_sum(delta, w.starts)
+    out[w.s_idx] = _fill_kernels.net_energy(p, w.starts, eta_c, eta_d, w.dt_h)
     return out
 
 
@@ -242,6 +242,23 @@ def _energy_chain(w: _Windows, fleet, e0, e_target, eta_c):
     return e_arr, driving, external, need, target, cap_batt
 
 
+@njit(cache=True, error_model="numpy")
+def _carry_plan(p_plan, frac_plan, start_plan, frac, starts, common):
+    """The plan's power on the real windows over the first ``common`` steps of each session
+    (scaled down where the car is plugged in for less of the step than planned), and the
+    steps after them (``_forecast_realised``)."""
+    n = len(frac)
+    p = np.zeros(n)
+    cont = np.ones(n, np.bool_)
+    for s in range(len(starts)):
+        for j in range(common[s]):
+            a, b = starts[s] + j, start_plan[s] + j
+            ratio = frac[a] / frac_plan[b] if frac_plan[b] > 0 else 1.0
+            p[a] = p_plan[b] * min(ratio, 1.0)
+            cont[a] = False
+    return p, cont
+
+
 def _forecast_realised(
     wp: _Windows, p_plan, w: _Windows, e0, target, battery, eta_c, eta_d, net=False
 ):
@@ -268,8 +285,6 @@ def _forecast_realised(
     sess = w.sess
     m = len(sess)
     dt = w.dt_h
-    p = np.zeros(len(w.step))
-    cont = np.zeros(len(w.step), bool)  # steps after the forecast departure
     pos_p = np.full(m, -1)
     pos_p[wp.s_idx] = np.arange(len(wp.s_idx))
     len_p = np.diff(np.r_[wp.starts, len(wp.step)])
@@ -277,18 +292,15 @@ def _forecast_realised(
     rows = w.s_idx
     planned = pos_p[rows] >= 0
     common = np.where(planned, np.minimum(len_a, len_p[np.maximum(pos_p[rows], 0)]), 0)
-    if common.sum():
-        off_a = np.repeat(w.starts, common)
-        off_p = np.repeat(wp.starts[np.maximum(pos_p[rows], 0)], common)
-        j = np.arange(common.sum()) - np.repeat(np.cumsum(common) - common, common)
-        a_el, p_el = off_a + j, off_p + j
-        ratio = np.divide(
-            w.frac[a_el], wp.frac[p_el], out=np.ones(len(a_el)), where=wp.frac[p_el] > 0
-        )
-        p[a_el] = p_plan[p_el] * np.minimum(ratio, 1.0)
-    cont[:] = True
-    if common.sum():
-        cont[a_el] = False
+    # cont: the steps after the forecast departure
+    p, cont = _carry_plan(
+        p_plan,
+        wp.frac,
+        wp.starts[np.maximum(pos_p[rows], 0)],
+        w.frac,
+        w.starts,
+        common.astype(np.int64),
+    )
     delivered = _restored_kwh(w, p, eta_c, eta_d)  # per row, the plan's part
     cont_cap = np.zeros(m)
     cont_cap[rows] = eta_c * dt * _fill.segment_sum(np.where(cont, w.cap, 0.0), w.starts)
@@ -320,8 +332,8 @@ def _forecast_realised(
 
     chain(delivered, cont_cap)
     # the continuation after the forecast departure: full power until the session is served
-    p += _fill.uncontrolled_fill(
-        np.where(cont, w.cap, 0.0), extra[rows] / (eta_c * dt), w.starts, w.seg
+    p += _fill_kernels.uncontrolled_fill(
+        np.where(cont, w.cap, 0.0), extra[rows] / (eta_c * dt), w.starts
     )
     if net and (p < 0).any():  # the fleet stays net: dischargers give way to late charging
         p = _fleet_net.net_out(p, w.step, w.n_steps)

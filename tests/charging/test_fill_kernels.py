@@ -132,3 +132,20 @@ def test_load_guard_limits_are_bit_identical_to_the_numpy_formula():
     )
     assert np.array_equal(guard.charge_kw.to_numpy(), charge)
     assert np.array_equal(guard.discharge_kw.to_numpy(), discharge)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_past_quantile_is_pandas_rolling_quantile(seed):
+    from gridv2x.charging import forecast
+
+    rng = np.random.default_rng(seed)
+    n = 2000
+    group = rng.integers(0, 12, n)
+    values = rng.gamma(2.0, 5.0, n).round(rng.integers(0, 3))  # ties too
+    expected = (
+        pd.DataFrame({"g": group, "d": values})
+        .groupby("g", sort=False)["d"]
+        .transform(lambda s: s.shift(1).rolling(20, min_periods=3).quantile(0.25))
+    )
+    got = forecast._past_quantile(group.astype(np.int64), values, 20, 3, 0.25)
+    assert np.array_equal(got, expected.to_numpy(), equal_nan=True)
