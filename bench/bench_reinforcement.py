@@ -27,7 +27,7 @@ steps and its check (the same code before and after: no ``before``), the full-pe
 (before: with a new engine) and the whole plan (``same_plan``: before and after give the same
 measures and cost; both columns try the candidates cheapest first and reduce each load flow
 once, so the whole-plan ratio is that of the engine updates alone: the planner before them
-took 9.7 s CPU on se-villa-large 1.0 per phase against 3.1-3.6 s after, docs/architecture.md).
+took 9.4 s CPU on se-villa-large 1.0 per phase against 2.9 s after, docs/architecture.md).
 The machine is shared: compare the columns of one run, not runs.
 """
 

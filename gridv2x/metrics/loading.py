@@ -79,8 +79,8 @@ def duration_curve(series: pd.Series, *, step_h: float | None = None) -> pd.Data
 
 def _any_above(values: pd.DataFrame | pd.Series, limit: float) -> np.ndarray:
     arr = np.asarray(values, dtype=float)
-    above = np.nan_to_num(arr, nan=-np.inf) > limit
-    return above if above.ndim == 1 else above.any(axis=1)
+    above = np.asarray(arr > limit)  # NaN is never above
+    return above if above.ndim == 1 else np.asarray(above.any(axis=1))
 
 
 def hours_above(
@@ -354,28 +354,36 @@ def _fuse_current_per_phase(
         )
     vm = require_frame(vm_pu, "vm_pu")
     vm_arr = vm.to_numpy(dtype=float)
-    vm_cols = vm.columns.get_indexer(owners)  # -1: voltage unknown -> 1.0 pu
     p_arr = p.to_numpy(dtype=float)
     n_t, n_groups = len(p_arr), len(customers)
     width = len(owners) // n_groups if n_groups else 0
     blocked = bool(n_groups) and np.array_equal(group, np.repeat(np.arange(n_groups), width))
+    # (customer, phase) columns side by side: one voltage per customer, highest phase per
+    # customer by elementwise maxima; otherwise one voltage column per power column
+    vm_cols = vm.columns.get_indexer(customers if blocked else owners)  # -1: unknown -> 1 pu
     current = np.empty((n_t, n_groups))
     for start in range(0, n_t, CHUNK_STEPS):
         rows = slice(start, start + CHUNK_STEPS)
         chunk = np.square(p_arr[rows])
         if q_arr is not None:
-            q = q_arr[rows]
-            chunk += np.square(np.where(np.isnan(q), 0.0, q))
+            q2 = np.square(q_arr[rows])
+            np.copyto(q2, 0.0, where=np.isnan(q2))  # reactive power unknown: 0
+            chunk += q2
         np.sqrt(chunk, out=chunk)  # S per phase [kVA]
         chunk *= 1000.0
         volts = vm_arr[rows][:, np.maximum(vm_cols, 0)]
         volts[:, vm_cols < 0] = np.nan
-        np.nan_to_num(volts, copy=False, nan=1.0)
+        np.copyto(volts, 1.0, where=np.isnan(volts))
         volts *= NOMINAL_PHASE_VOLTAGE_V
-        chunk /= volts  # current per phase [A]
-        if blocked:  # (customer, phase) columns side by side: highest per customer
-            current[rows] = np.fmax.reduce(chunk.reshape(len(chunk), n_groups, width), axis=2)
+        if blocked:
+            per_phase = chunk.reshape(len(chunk), n_groups, width)
+            per_phase /= volts[:, :, None]  # current per phase [A]
+            highest = per_phase[:, :, 0].copy()
+            for k in range(1, width):
+                np.fmax(highest, per_phase[:, :, k], out=highest)
+            current[rows] = highest
         else:
+            chunk /= volts  # current per phase [A]
             out = np.full((len(chunk), n_groups), np.nan)
             for j, g in enumerate(group):
                 np.fmax(out[:, g], chunk[:, j], out=out[:, g])

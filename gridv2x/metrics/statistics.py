@@ -6,7 +6,7 @@ phases, windowed means, main-fuse loading (the load-flow result ``pf``: see
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, overload
 
 import numpy as np
@@ -212,6 +212,14 @@ class CustomerStatistics:
     fuse_pct: pd.DataFrame | None
     customer_p_kw: pd.DataFrame | None
     customer_q_kvar: pd.DataFrame | None
+    _low_p05: pd.Series | None = field(default=None, init=False, repr=False)
+
+    def low_p05_pu(self) -> pd.Series:
+        """5th percentile of each customer's lowest phase voltage [pu] (``vm_low``; computed
+        once, shared by the summary row and the customer table)."""
+        if self._low_p05 is None:
+            self._low_p05 = self.vm_low.quantile(0.05, axis=0)
+        return self._low_p05
 
 
 def customer_statistics(
