@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 _MAX_ITER = 60
+EXACT_BISECTIONS = 10
+"""Bisection steps before the exact piecewise-linear solve (:func:`solve_level_exact`) [-]."""
 
 
 def segment_sum(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -140,7 +142,9 @@ def solve_piecewise_level(position, slope_change, seg, n_seg, base, need):
     return level
 
 
-def solve_level_exact(energy_of, position, slope_change, bp_seg, lo, hi, need, bisections=10):
+def solve_level_exact(
+    energy_of, position, slope_change, bp_seg, lo, hi, need, bisections=EXACT_BISECTIONS
+):
     """Exact level per segment: a few bisection steps, then :func:`solve_piecewise_level`.
 
     The bisection narrows ``[lo, hi]`` (``energy_of(lo) <= need <= energy_of(hi)``) so that

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from gridv2x.conventions import TIMEZONE, step_hours
 
@@ -103,6 +104,40 @@ def forecast_base_load(base_load_kw: np.ndarray, index: pd.DatetimeIndex) -> np.
     return out
 
 
+@njit(cache=True, error_model="numpy")
+def _past_quantile(group, values, window, min_count, quantile):
+    """Per row, the ``quantile`` of the previous ``window`` values of its group (rows of a
+    group in their order), NaN with fewer than ``min_count`` of them.
+
+    The same numbers as pandas' ``shift(1).rolling(window, min_periods=min_count)
+    .quantile(quantile)`` per group (linear interpolation between the sorted values at
+    ``quantile x (count - 1)``), without a Python call per group.
+    """
+    n = len(values)
+    out = np.full(n, np.nan)
+    rows = np.argsort(group, kind="mergesort")  # each group's rows, in their order
+    past = np.empty(window)
+    first = 0
+    while first < n:
+        end = first
+        while end < n and group[rows[end]] == group[rows[first]]:
+            end += 1
+        for r in range(first, end):
+            count = min(r - first, window)
+            if count < min_count:
+                continue
+            past[:count] = values[rows[r - count : r]]
+            past[:count].sort()
+            at = quantile * (count - 1)
+            low = int(at)
+            if at == low:
+                out[rows[r]] = past[low]
+            else:
+                out[rows[r]] = past[low] + (past[low + 1] - past[low]) * (at - low)
+        first = end
+    return out
+
+
 def planned_departures(sessions: pd.DataFrame) -> pd.Series:
     """Each session's forecast departure, from the car's own history (module docs).
 
@@ -126,16 +161,16 @@ def planned_departures(sessions: pd.DataFrame) -> pd.Series:
     weekend = local.dt.dayofweek >= 5
     dwell_h = (order["departure"] - order["arrival"]) / pd.Timedelta(hours=1)
     kind = evening.astype(int) * 2 + weekend.astype(int)
-    history = (
-        pd.DataFrame({"ev": order["ev_id"].to_numpy(), "kind": kind.to_numpy(), "d": dwell_h})
-        .groupby(["ev", "kind"], sort=False)["d"]
-        .transform(
-            lambda s: (
-                s.shift(1)
-                .rolling(DWELL_HISTORY, min_periods=MIN_HISTORY)
-                .quantile(DEPARTURE_QUANTILE)
-            )
-        )
+    group = pd.factorize(order["ev_id"])[0] * 4 + kind.to_numpy()
+    history = pd.Series(
+        _past_quantile(
+            group.astype(np.int64),
+            dwell_h.to_numpy(dtype=float),
+            DWELL_HISTORY,
+            MIN_HISTORY,
+            DEPARTURE_QUANTILE,
+        ),
+        index=order.index,
     )
     prior = np.where(evening, PRIOR_DWELL_H["evening"], PRIOR_DWELL_H["day"])
     forecast_h = np.maximum(history.fillna(pd.Series(prior, index=order.index)), MIN_DWELL_H)

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from gridv2x.conventions import NOMINAL_PHASE_VOLTAGE_V, PHASES
 from gridv2x.demand.phases import household_phase_shares
@@ -80,20 +81,43 @@ class LoadGuard:
         if missing_ev:
             raise InputError(f"load guard: no limits for EVs {missing_ev[:5]}")
         cols = self.charge_kw.columns.get_indexer(list(ev_ids))
+        # gathered EV by EV (each EV's steps are contiguous), returned [step x ev]
         return (
-            self.charge_kw.to_numpy(dtype=float)[np.ix_(rows, cols)],
-            self.discharge_kw.to_numpy(dtype=float)[np.ix_(rows, cols)],
+            self.charge_kw.to_numpy(dtype=float).T[np.ix_(cols, rows)].T,
+            self.discharge_kw.to_numpy(dtype=float).T[np.ix_(cols, rows)].T,
         )
 
 
-def _household_per_phase(values: np.ndarray, shares: np.ndarray) -> np.ndarray:
-    """Household power ``[time x customer]`` split onto phases: ``[phase x time x customer]``.
+@njit(cache=True, error_model="numpy")
+def _ev_limits(p, q, shares, s_max2, owner, phase, n_per_owner):
+    """Charging and discharging limit ``[ev x time]`` [kW] (module docs), EV by EV.
 
-    ``shares`` is ``(customer, 3)``: the split the load flow uses
-    (:func:`gridv2x.demand.household_phase_shares`), so the guard sees the phase currents the
-    study computes.
+    ``p``, ``q`` ``[time x owner]`` household power [kW], [kvar]; ``shares`` ``(owner, 3)``
+    its split onto phases (:func:`gridv2x.demand.household_phase_shares`, the split the load
+    flow uses, so the guard sees the phase currents the study computes); ``s_max2`` the
+    squared apparent power per phase the fuse carries [kVA^2]; per EV its ``owner``, its
+    ``phase`` (-1: three-phase charger) and ``n_per_owner`` the EVs sharing the owner's room.
     """
-    return np.stack([values * shares[None, :, k] for k in range(3)])
+    n_t, n_ev = p.shape[0], len(owner)
+    charge = np.empty((n_ev, n_t))
+    discharge = np.empty((n_ev, n_t))
+    for j in range(n_ev):
+        o = owner[j]
+        for t in range(n_t):
+            lo_charge, lo_export = np.inf, np.inf
+            for k in range(3):
+                if phase[j] >= 0 and k != phase[j]:
+                    continue
+                p_ph = p[t, o] * shares[o, k]
+                q_ph = q[t, o] * shares[o, k]
+                active = np.sqrt(max(s_max2[o] - q_ph * q_ph, 0.0))
+                lo_charge = min(lo_charge, max(active - p_ph, 0.0))
+                lo_export = min(lo_export, max(active + p_ph, 0.0))
+            if phase[j] < 0:  # three-phase charger: three times its tightest phase
+                lo_charge, lo_export = 3.0 * lo_charge, 3.0 * lo_export
+            charge[j, t] = lo_charge / n_per_owner[o]
+            discharge[j, t] = lo_export / n_per_owner[o]
+    return charge, discharge
 
 
 def load_guard_limits(
@@ -165,31 +189,24 @@ def load_guard_limits(
         )
     )
     s_max = fuse * NOMINAL_PHASE_VOLTAGE_V * voltage_pu / 1000.0  # per phase [kVA]
-    p_ph = _household_per_phase(p, shares)
-    q_ph = _household_per_phase(q, shares)
-    active = np.sqrt(np.maximum(s_max**2 - q_ph**2, 0.0))  # [phase x time x owner]
-    charge_room = np.maximum(active - p_ph, 0.0)
-    export_room = np.maximum(active + p_ph, 0.0)
-
     owner_col = pd.Index(owners).get_indexer(fleet["customer_id"].to_numpy())
     n_per_owner = np.bincount(owner_col, minlength=len(owners)).astype(float)
     ev_phases = pd.to_numeric(fleet["phases"], errors="coerce").to_numpy()
     ev_phase = fleet["phase"].astype(str).to_numpy()
-    charge = np.empty((len(index), len(fleet)))
-    discharge = np.empty((len(index), len(fleet)))
-    for j in range(len(fleet)):
-        o = owner_col[j]
-        if ev_phases[j] == 1 and ev_phase[j] in PHASES:
-            k = PHASES.index(ev_phase[j])
-            charge[:, j] = charge_room[k, :, o]
-            discharge[:, j] = export_room[k, :, o]
-        else:
-            charge[:, j] = 3.0 * charge_room[:, :, o].min(axis=0)
-            discharge[:, j] = 3.0 * export_room[:, :, o].min(axis=0)
-        charge[:, j] /= n_per_owner[o]
-        discharge[:, j] /= n_per_owner[o]
+    # the phase of a single-phase charger, -1 for a three-phase one (its tightest phase)
+    phase_col = np.array(
+        [
+            PHASES.index(ph) if n_ph == 1 and ph in PHASES else -1
+            for n_ph, ph in zip(ev_phases, ev_phase, strict=True)
+        ],
+        dtype=np.int64,
+    )
+    charge, discharge = _ev_limits(
+        p, q, shares, s_max**2, owner_col.astype(np.int64), phase_col, n_per_owner
+    )
     columns = pd.Index(fleet["ev_id"].to_numpy(), name="ev_id")
     return LoadGuard(
-        pd.DataFrame(charge, index=index, columns=columns),
-        pd.DataFrame(discharge, index=index, columns=columns),
+        # [time x ev] frames on the [ev x time] arrays (pandas keeps them as they are)
+        pd.DataFrame(charge.T, index=index, columns=columns),
+        pd.DataFrame(discharge.T, index=index, columns=columns),
     )

@@ -13,7 +13,7 @@ import zlib
 import numpy as np
 import pandas as pd
 
-from gridv2x.charging import _fill, _fleet_net
+from gridv2x.charging import _fill, _fill_kernels, _fleet_net, _pass_kernels
 from gridv2x.charging.windows import _TOL_KWH, _Windows
 
 __all__ = ["PEAK_EXPONENT", "v2g_opt_out"]
@@ -84,14 +84,19 @@ def _caps(limit, physical, room, i, k, p_el, cap, need, starts, seg):
 
 def _valley_passes(w, p, load, signal, need_steps, passes, groups, limit=None, room=None):
     """Coordinated valley filling: EV after EV, ``passes`` times (updates ``p`` and ``load``;
-    with a :class:`gridv2x.charging.grid.GridRoom` each EV stays within its grid headroom)."""
+    with a :class:`gridv2x.charging.grid.GridRoom` each EV stays within its grid headroom;
+    without one the passes run compiled, :mod:`gridv2x.charging._pass_kernels`)."""
+    if room is None and not _fill_kernels.REFERENCE:
+        return _pass_kernels.valley_passes(
+            w, p, load, signal, need_steps, passes, groups, limit, _fill.EXACT_BISECTIONS
+        )
     for _ in range(passes):
         for i, el, sessions_in, starts_g, seg_g in groups:
             k = w.step[el]
             other = load[k] - p[el]
             need = need_steps[sessions_in]
             cap, head = _caps(limit, other, room, i, k, p[el], w.cap[el], need, starts_g, seg_g)
-            new = _fill.valley_fill(other + signal[k], cap, need, starts_g, seg_g, head)
+            new = _fill_kernels.valley_fill(other + signal[k], cap, need, starts_g, seg_g, head)
             if room is not None:
                 room.update(i, k, new - p[el])
             load[k] += new - p[el]
@@ -110,7 +115,7 @@ def _fill_factors(factors, other, cap, dcap, need, head, subset, eta_c, eta_d, r
     sub, sess_sub, seg_sub, starts_sub = subset
     k, n_el, n_s = len(factors), len(sub), len(sess_sub)
     tiled = np.tile(sub, k)
-    c, q = _fill.v2g_fill(
+    c, q = _fill_kernels.v2g_fill(
         other[tiled],
         cap[tiled],
         np.concatenate([f * dcap[sub] for f in factors]),
@@ -179,6 +184,25 @@ def _v2g_passes(
         shift = wear_kw / (ratio - 1.0)
     factors = (1.0, 0.5, 0.25, 0.0)
     fleet_net = _fleet_net.FleetNet(p, w.step, len(load)) if net else None
+    if room is None and ratio < 2.0 and not _fill_kernels.REFERENCE:  # compiled, same result
+        no_net = np.zeros(0)
+        done = _pass_kernels._v2g_passes(
+            w.step, w.cap, w.frac, p, load, np.ascontiguousarray(signal, dtype=float),
+            need_steps_b, np.ascontiguousarray(e_arr, dtype=float), int(passes),
+            _pass_kernels.FlatGroups(groups).arrays(),
+            0.0 if limit is None else float(limit), limit is not None, fleet_net is not None,
+            no_net if fleet_net is None else fleet_net.charge,
+            no_net if fleet_net is None else fleet_net.discharge,
+            no_net if w.dlimit is None else w.dlimit, w.dlimit is not None,
+            np.asarray(dmax, dtype=float),
+            opted_out, reserve, battery, day_of_step, n_days,
+            0.0 if cap_day is None else float(cap_day), cap_day is not None,
+            float(eta_c), float(eta_d), float(dt), float(ratio), float(shift), _TOL_KWH,
+            _fill.EXACT_BISECTIONS,
+        )  # fmt: skip
+        if not done:
+            raise RuntimeError("v2g: no feasible schedule for a session")
+        return p
     for _ in range(passes):
         for i, el, sessions_in, starts_g, seg_g in groups:
             k = w.step[el]

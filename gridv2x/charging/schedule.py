@@ -77,7 +77,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gridv2x.charging import _fill
+from gridv2x.charging import _fill, _fill_kernels
 from gridv2x.charging import forecast as _forecast
 from gridv2x.charging import household as _household
 from gridv2x.charging import tariff as _tariff
@@ -427,7 +427,7 @@ def schedule(
     si = w.s_idx
     dt = w.dt_h
     if strategy == "uncontrolled":
-        p = _fill.uncontrolled_fill(w.cap, need_full[si] / (eta_c * dt), w.starts, w.seg)
+        p = _fill_kernels.uncontrolled_fill(w.cap, need_full[si] / (eta_c * dt), w.starts)
     else:
         spi = wp.s_idx
         share_plan = wp.sess["share"].to_numpy()
@@ -469,7 +469,7 @@ def schedule(
             need_ctrl = need_full * share_plan
             need_steps = need_ctrl[spi] / (eta_c * dt)
             # restart from uncontrolled at the controlled need (differs only for cut sessions)
-            p = _fill.uncontrolled_fill(wp.cap, need_steps, wp.starts, wp.seg)
+            p = _fill_kernels.uncontrolled_fill(wp.cap, need_steps, wp.starts)
             load = base_fill + np.bincount(fill_w.step, weights=p, minlength=len(base_fill))
             room = None
             if grid_aware and feeder and grid is not None:

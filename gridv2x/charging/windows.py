@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
-from gridv2x.charging import _fill, _fleet_net
+from gridv2x.charging import _fill, _fill_kernels, _fleet_net
 from gridv2x.conventions import step_hours
 from gridv2x.errors import InputError
 
@@ -156,9 +157,8 @@ def _repeat_last_day(values: np.ndarray, steps: int, index: pd.DatetimeIndex) ->
 
 def _restored_kwh(w: _Windows, p: np.ndarray, eta_c: float, eta_d: float) -> np.ndarray:
     """Net energy restored to the battery in each session (rows of ``w.sess``) [kWh]."""
-    delta = (eta_c * np.maximum(p, 0.0) - np.maximum(-p, 0.0) / eta_d) * w.dt_h
     out = np.zeros(len(w.sess))
-    out[w.s_idx] = _fill.segment_sum(delta, w.starts)
+    out[w.s_idx] = _fill_kernels.net_energy(p, w.starts, eta_c, eta_d, w.dt_h)
     return out
 
 
@@ -184,6 +184,51 @@ def _restrict(w_from: _Windows, p: np.ndarray, w_to: _Windows) -> np.ndarray:
     return p[np.arange(len(w_to.step)) + np.repeat(offset, len_to)]
 
 
+@njit(cache=True, error_model="numpy")
+def _target_chain(ev, energy, in_period, battery, target, cap_batt, e0):
+    """:func:`_energy_chain`'s two passes over the sessions (rows sorted by EV, then
+    arrival): the raised departure targets backwards, then the chain of stored energy."""
+    m = len(ev)
+    for r in range(m - 2, -1, -1):  # backward: each EV's next session is the next row
+        if in_period[r] and ev[r + 1] == ev[r] and in_period[r + 1]:
+            nxt = r + 1
+            ahead = max(energy[nxt], target[nxt] + energy[nxt] - cap_batt[nxt])
+            target[r] = min(battery[ev[r]], max(target[r], ahead))
+    e_arr, driving, need = np.zeros(m), np.zeros(m), np.zeros(m)
+    level = e0.copy()  # stored energy at the last departure, per EV
+    for r in range(m):
+        if not in_period[r]:
+            continue
+        i = ev[r]
+        drove = min(energy[r], level[i])
+        arr = level[i] - drove
+        nd = max(target[r] - arr, 0.0)
+        e_arr[r], driving[r], need[r] = arr, drove, nd
+        level[i] = arr + min(nd, cap_batt[r])
+    return target, e_arr, driving, need
+
+
+@njit(cache=True, error_model="numpy")
+def _realised_chain(ev, energy, in_period, battery, target, e0, delivered, cont_cap):
+    """:func:`_forecast_realised`'s chain of stored energy over the sessions (rows sorted by
+    EV, then arrival): what each session delivered plus what it still got after its
+    forecast departure (``extra``), within ``[0, battery]``."""
+    m = len(ev)
+    e_arr, driving, need, extra = np.zeros(m), np.zeros(m), np.zeros(m), np.zeros(m)
+    level = e0.copy()
+    for r in range(m):
+        if not in_period[r]:
+            continue
+        i = ev[r]
+        drove = min(energy[r], level[i])
+        arr = level[i] - drove
+        e_arr[r], driving[r] = arr, drove
+        need[r] = max(target[r] - arr, 0.0)
+        extra[r] = min(max(need[r] - delivered[r], 0.0), cont_cap[r])
+        level[i] = min(max(arr + delivered[r] + extra[r], 0.0), battery[i])
+    return e_arr, driving, need, extra
+
+
 def _energy_chain(w: _Windows, fleet, e0, e_target, eta_c):
     """Stored energy at each arrival, the departure target and the need of each session.
 
@@ -204,42 +249,32 @@ def _energy_chain(w: _Windows, fleet, e0, e_target, eta_c):
     cap_batt[w.s_idx] = eta_c * w.dt_h * _fill.segment_sum(w.cap, w.starts)
     energy = sess["energy_kwh"].to_numpy(dtype=float)
     ev = sess["ev"].to_numpy()
-    ordinal = sess["ordinal"].to_numpy()
     in_period = sess["in_period"].to_numpy()
     battery = fleet["battery_kwh"].to_numpy(dtype=float)
-    order = np.argsort(ordinal, kind="stable")
-    bounds = np.searchsorted(ordinal[order], np.arange(ordinal.max() + 2))
-    # backward pass: the level each departure needs so that the next trips can be driven
-    # and the next sessions reach their own targets (look-ahead over short stops)
-    follows = np.zeros(m, bool)
-    follows[:-1] = (ev[1:] == ev[:-1]) & in_period[1:]
-    target = np.minimum(battery[ev], e_target[ev])
-    for j in range(len(bounds) - 2, -1, -1):
-        rows = order[bounds[j] : bounds[j + 1]]
-        rows = rows[in_period[rows] & follows[rows]]
-        if len(rows) == 0:
-            continue
-        nxt = rows + 1
-        ahead = np.maximum(energy[nxt], target[nxt] + energy[nxt] - cap_batt[nxt])
-        target[rows] = np.minimum(battery[ev[rows]], np.maximum(target[rows], ahead))
-    e_arr = np.zeros(m)
-    driving = np.zeros(m)
-    need = np.zeros(m)
-    level = e0.copy()  # stored energy at the last departure, per EV
-    for j in range(len(bounds) - 1):
-        rows = order[bounds[j] : bounds[j + 1]]
-        rows = rows[in_period[rows]]
-        if len(rows) == 0:
-            continue
-        evs = ev[rows]
-        drove = np.minimum(energy[rows], level[evs])
-        arr = level[evs] - drove
-        nd = np.maximum(target[rows] - arr, 0.0)
-        e_arr[rows], driving[rows], need[rows] = arr, drove, nd
-        level[evs] = arr + np.minimum(nd, cap_batt[rows])
+    # the backward pass (targets) and the chain, EV by EV in session order (compiled)
+    target, e_arr, driving, need = _target_chain(
+        ev, energy, in_period, battery, np.minimum(battery[ev], e_target[ev]), cap_batt, e0
+    )
     external = np.where(in_period, energy - driving, 0.0)
     external[external < _TOL_KWH] = 0.0
     return e_arr, driving, external, need, target, cap_batt
+
+
+@njit(cache=True, error_model="numpy")
+def _carry_plan(p_plan, frac_plan, start_plan, frac, starts, common):
+    """The plan's power on the real windows over the first ``common`` steps of each session
+    (scaled down where the car is plugged in for less of the step than planned), and the
+    steps after them (``_forecast_realised``)."""
+    n = len(frac)
+    p = np.zeros(n)
+    cont = np.ones(n, np.bool_)
+    for s in range(len(starts)):
+        for j in range(common[s]):
+            a, b = starts[s] + j, start_plan[s] + j
+            ratio = frac[a] / frac_plan[b] if frac_plan[b] > 0 else 1.0
+            p[a] = p_plan[b] * min(ratio, 1.0)
+            cont[a] = False
+    return p, cont
 
 
 def _forecast_realised(
@@ -268,8 +303,6 @@ def _forecast_realised(
     sess = w.sess
     m = len(sess)
     dt = w.dt_h
-    p = np.zeros(len(w.step))
-    cont = np.zeros(len(w.step), bool)  # steps after the forecast departure
     pos_p = np.full(m, -1)
     pos_p[wp.s_idx] = np.arange(len(wp.s_idx))
     len_p = np.diff(np.r_[wp.starts, len(wp.step)])
@@ -277,51 +310,35 @@ def _forecast_realised(
     rows = w.s_idx
     planned = pos_p[rows] >= 0
     common = np.where(planned, np.minimum(len_a, len_p[np.maximum(pos_p[rows], 0)]), 0)
-    if common.sum():
-        off_a = np.repeat(w.starts, common)
-        off_p = np.repeat(wp.starts[np.maximum(pos_p[rows], 0)], common)
-        j = np.arange(common.sum()) - np.repeat(np.cumsum(common) - common, common)
-        a_el, p_el = off_a + j, off_p + j
-        ratio = np.divide(
-            w.frac[a_el], wp.frac[p_el], out=np.ones(len(a_el)), where=wp.frac[p_el] > 0
-        )
-        p[a_el] = p_plan[p_el] * np.minimum(ratio, 1.0)
-    cont[:] = True
-    if common.sum():
-        cont[a_el] = False
+    # cont: the steps after the forecast departure
+    p, cont = _carry_plan(
+        p_plan,
+        wp.frac,
+        wp.starts[np.maximum(pos_p[rows], 0)],
+        w.frac,
+        w.starts,
+        common.astype(np.int64),
+    )
     delivered = _restored_kwh(w, p, eta_c, eta_d)  # per row, the plan's part
     cont_cap = np.zeros(m)
     cont_cap[rows] = eta_c * dt * _fill.segment_sum(np.where(cont, w.cap, 0.0), w.starts)
 
     energy = sess["energy_kwh"].to_numpy(dtype=float)
     ev = sess["ev"].to_numpy()
-    ordinal = sess["ordinal"].to_numpy()
     in_period = sess["in_period"].to_numpy()
     e_arr, driving, need, extra = np.zeros(m), np.zeros(m), np.zeros(m), np.zeros(m)
     if m == 0:
         return p, e_arr, driving, np.zeros(0), need
-    order = np.argsort(ordinal, kind="stable")
-    bounds = np.searchsorted(ordinal[order], np.arange(ordinal.max() + 2))
 
     def chain(delivered, cont_cap):
-        level = e0.copy()
-        for k in range(len(bounds) - 1):
-            r = order[bounds[k] : bounds[k + 1]]
-            r = r[in_period[r]]
-            if len(r) == 0:
-                continue
-            evs = ev[r]
-            drove = np.minimum(energy[r], level[evs])
-            arr = level[evs] - drove
-            e_arr[r], driving[r] = arr, drove
-            need[r] = np.maximum(target[r] - arr, 0.0)
-            extra[r] = np.minimum(np.maximum(need[r] - delivered[r], 0.0), cont_cap[r])
-            level[evs] = np.clip(arr + delivered[r] + extra[r], 0.0, battery[evs])
+        e_arr[:], driving[:], need[:], extra[:] = _realised_chain(
+            ev, energy, in_period, battery, target, e0, delivered, cont_cap
+        )
 
     chain(delivered, cont_cap)
     # the continuation after the forecast departure: full power until the session is served
-    p += _fill.uncontrolled_fill(
-        np.where(cont, w.cap, 0.0), extra[rows] / (eta_c * dt), w.starts, w.seg
+    p += _fill_kernels.uncontrolled_fill(
+        np.where(cont, w.cap, 0.0), extra[rows] / (eta_c * dt), w.starts
     )
     if net and (p < 0).any():  # the fleet stays net: dischargers give way to late charging
         p = _fleet_net.net_out(p, w.step, w.n_steps)

@@ -251,29 +251,37 @@ def household_mean_kw(
     numpy.ndarray
         Shape ``(n_steps, n_customers)``, relative power (mean about 1) [-].
     """
-    # [steps x customers] arrays: one year of one feeder is millions of elements, so the
-    # table look-ups go through flat indices and the clock wraps without np.mod (same values)
-    hours = _local_hours(index)[:, None] - shift_h[None, :]
-    sunday = is_sunday_like(index.tz_convert(TIMEZONE))[:, None].astype(np.int64)
+    # The routine depends on the step only through its local clock time (a few dozen values)
+    # and its day type, so it is computed on the distinct clock times and then looked up for
+    # every step (the same numbers as computing it step by step); table look-ups go through
+    # flat indices and the clock wraps without np.mod (same values).
+    clock, clock_code = np.unique(_local_hours(index), return_inverse=True)
+    hours = clock[:, None] - shift_h[None, :]  # [clock times x customers]
     cls = np.array([_SHAPE_CLASS[d] for d in dwellings], dtype=np.int64)[None, :]
     x = _wrap_24(hours - 0.5)
     i0 = np.floor(x).astype(np.int64)
     frac = x - i0
     i1 = i0 + 1
     i1[i1 == 24] = 0
-    row = (cls * 2 + sunday) * 24  # start of the (class, day type) row of _SHAPES
-    shapes = _SHAPES.ravel()
-    shape = shapes.take(row + i0) * (1.0 - frac) + shapes.take(row + i1) * frac
     h = _wrap_24(hours)
     morning = np.exp(-0.5 * ((h - 7.5) / 1.0) ** 2)
     evening = np.exp(-0.5 * ((h - 19.5) / 1.8) ** 2)
-    shape = shape * (1.0 + habit[None, :, 0] * morning + habit[None, :, 1] * evening)
+    habits = 1.0 + habit[None, :, 0] * morning + habit[None, :, 1] * evening
+    shapes = _SHAPES.ravel()
+    by_day_type = []
+    for sunday in (0, 1):
+        row = (cls * 2 + sunday) * 24  # start of the (class, day type) row of _SHAPES
+        shape = shapes.take(row + i0) * (1.0 - frac) + shapes.take(row + i1) * frac
+        by_day_type.append(shape * habits)
+    sunday_like = is_sunday_like(index.tz_convert(TIMEZONE)).astype(np.int64)
+    step_row = sunday_like * len(clock) + clock_code  # row of each step in the stacked table
+    shape = np.concatenate(by_day_type).take(step_row, axis=0)
     elevation = solar_elevation_deg(_mid(index), latitude_deg, longitude_deg)
     darkness = 1.0 / (1.0 + np.exp((elevation - 3.0) / 2.0))
     awake_row = (cls == _SHAPE_CLASS["business"]).astype(np.int64) * 24
     table = _AWAKE_TABLE.ravel()
     awake = table.take(awake_row + i0) * (1.0 - frac) + table.take(awake_row + i1) * frac
-    lighting = awake * darkness[:, None] / 0.35
+    lighting = awake.take(clock_code, axis=0) * darkness[:, None] / 0.35
     season = 1.0 + _SEASONAL_AMPLITUDE * np.cos(2.0 * np.pi * (_day_of_year(index) - 15.0) / 365.25)
     return ((1.0 - _LIGHTING_SHARE) * shape + _LIGHTING_SHARE * lighting) * season[:, None]
 
@@ -350,12 +358,22 @@ def household_noise(
     day_factor = np.exp(sd * rng.standard_normal((len(days), n_cust)) - sd**2 / 2.0)[day_codes]
     sn = _NOISE_SD * diversity
     z = _ar1_unit(rng, n_steps, n_cust, float(np.exp(-dt / _NOISE_TAU_H)))
-    noise = np.exp(sn * z - sn**2 / 2.0)
-    power = (1.0 - share) * mean_kw * day_factor * noise
+    # whole-period arrays are updated in place (the same operations in the same order)
+    z *= sn
+    z -= sn**2 / 2.0
+    noise = np.exp(z, out=z)
+    power = (1.0 - share) * mean_kw
+    power *= day_factor
+    del day_factor
+    power *= noise
+    del noise, z
     # appliance events
     event = np.broadcast_to(np.asarray(event_kwh, dtype=float), (n_cust,))
-    rate = share * mean_kw * dt / event[None, :]
+    rate = share * mean_kw
+    rate *= dt
+    rate /= event[None, :]
     counts = rng.poisson(rate)
+    del rate
     theta = np.broadcast_to(event / _EVENT_GAMMA_SHAPE, mean_kw.shape)
     energy = np.zeros_like(mean_kw)
     hit = counts > 0
@@ -363,10 +381,13 @@ def household_noise(
     span = max(1, int(round(_EVENT_HOURS / dt)))
     if span > 1:
         csum = np.cumsum(energy, axis=0)
-        spread = csum.copy()
-        spread[span:] -= csum[:-span]
-        energy = spread / span  # energy per step, start at the event step
-    return power + energy / dt
+        energy = csum.copy()
+        energy[span:] -= csum[:-span]
+        del csum
+        energy /= span  # energy per step, start at the event step
+    energy /= dt
+    power += energy
+    return power
 
 
 def heating_degree_power(
@@ -595,10 +616,14 @@ def synthetic_base_load(
             # thermostat cycling and set-point habits: mean-one lognormal, 2 h correlation [E]
             sh = 0.15 * diversity
             z = _ar1_unit(rng, len(index), heat.shape[1], float(np.exp(-dt / 2.0)))
-            heat *= np.exp(sh * z - sh**2 / 2.0)
+            z *= sh
+            z -= sh**2 / 2.0
+            heat *= np.exp(z, out=z)
+            del z
             if full_year:
                 heat *= _exact_factor(heat, heating_annual[b] * days / 365.0, dt)[None, :]
-        out[:, b] = power + heat
+        power += heat
+        out[:, b] = power
     return out
 
 

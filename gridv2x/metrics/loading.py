@@ -79,8 +79,8 @@ def duration_curve(series: pd.Series, *, step_h: float | None = None) -> pd.Data
 
 def _any_above(values: pd.DataFrame | pd.Series, limit: float) -> np.ndarray:
     arr = np.asarray(values, dtype=float)
-    above = np.nan_to_num(arr, nan=-np.inf) > limit
-    return above if above.ndim == 1 else above.any(axis=1)
+    above = np.asarray(arr > limit)  # NaN is never above
+    return above if above.ndim == 1 else np.asarray(above.any(axis=1))
 
 
 def hours_above(
@@ -282,29 +282,24 @@ def fuse_current_a(
     ----------
     .. [1] docs/sources.md §1.5 (main fuse ratings; power = 3 × 230 V × I).
     """
+    values, columns = _fuse_current(p_kw, q_kvar, vm_pu, phases)
+    return pd.DataFrame(values, index=p_kw.index, columns=columns)
+
+
+CHUNK_STEPS = 4096
+"""Steps computed at a time by :func:`fuse_current_a`: a chunk's temporaries are a few MB
+instead of whole-period arrays [steps]."""
+
+
+def _fuse_current(
+    p_kw: pd.DataFrame,
+    q_kvar: pd.DataFrame | None,
+    vm_pu: pd.DataFrame,
+    phases: pd.Series,
+) -> tuple[np.ndarray, pd.Index]:
+    """:func:`fuse_current_a` as an array ``[time x customer]`` [A] and its customer columns."""
     if isinstance(p_kw.columns, pd.MultiIndex):
-        p = require_frame(p_kw, "p_kw")
-        if q_kvar is None:
-            q = p * 0.0
-        elif isinstance(q_kvar.columns, pd.MultiIndex):
-            q = require_frame(q_kvar, "q_kvar").reindex_like(p)
-        else:
-            # one reactive power per customer: spread evenly over its phase columns
-            q_flat = require_frame(q_kvar, "q_kvar").reindex(index=p.index)
-            n_cols = pd.Series(p.columns.get_level_values(0)).value_counts()
-            owners = p.columns.get_level_values(0)
-            q = pd.DataFrame(
-                q_flat.reindex(columns=owners).to_numpy()
-                / n_cols.reindex(owners).to_numpy(dtype=float),
-                index=p.index,
-                columns=p.columns,
-            )
-        s_kva = np.sqrt(p**2 + q.fillna(0.0) ** 2)
-        customers = p.columns.get_level_values(0)
-        vm = require_frame(vm_pu, "vm_pu").reindex(columns=customers).fillna(1.0)
-        current = s_kva.to_numpy() * 1000.0 / (vm.to_numpy() * NOMINAL_PHASE_VOLTAGE_V)
-        per_phase = pd.DataFrame(current, index=p.index, columns=p.columns)
-        return per_phase.T.groupby(level=0, sort=False).max().T
+        return _fuse_current_per_phase(p_kw, q_kvar, vm_pu)
     p = require_frame(p_kw, "p_kw")
     if q_kvar is not None:
         q = require_frame(q_kvar, "q_kvar")
@@ -316,24 +311,84 @@ def fuse_current_a(
     n_phases = phases.reindex(p.columns).to_numpy(dtype=float)
     if not np.isin(n_phases, (1.0, 3.0)).all():
         raise InputError("phases must be 1 or 3 for every customer")
-    # few full-size temporaries: this runs on [year x customers] arrays in every task
-    current = np.square(p.to_numpy(dtype=float))
-    if q_kvar is not None:
-        q2 = np.square(_aligned(q, p).to_numpy(dtype=float))
-        np.nan_to_num(q2, copy=False, nan=0.0)
-        current += q2
-        del q2
-    np.sqrt(current, out=current)  # S [kVA]
-    volts = _aligned(require_frame(vm_pu, "vm_pu"), p).to_numpy(dtype=float) * (
-        n_phases * NOMINAL_PHASE_VOLTAGE_V / 1000.0
-    )  # n x V [kV]
-    unknown = np.isnan(volts)
-    if unknown.any():  # voltage unknown (not converged): nominal
-        volts[unknown] = np.broadcast_to(n_phases * NOMINAL_PHASE_VOLTAGE_V / 1000.0, volts.shape)[
-            unknown
-        ]
-    current /= volts
-    return pd.DataFrame(current, index=p.index, columns=p.columns)
+    p_arr = p.to_numpy(dtype=float)
+    q_arr = None if q_kvar is None else _aligned(q, p).to_numpy(dtype=float)
+    vm_arr = _aligned(require_frame(vm_pu, "vm_pu"), p).to_numpy(dtype=float)
+    nominal_kv = n_phases * NOMINAL_PHASE_VOLTAGE_V / 1000.0  # n x V [kV]
+    current = np.empty(p_arr.shape)
+    for start in range(0, len(p_arr), CHUNK_STEPS):
+        rows = slice(start, start + CHUNK_STEPS)
+        chunk = np.square(p_arr[rows])
+        if q_arr is not None:
+            q2 = np.square(q_arr[rows])
+            np.nan_to_num(q2, copy=False, nan=0.0)
+            chunk += q2
+        np.sqrt(chunk, out=chunk)  # S [kVA]
+        volts = vm_arr[rows] * nominal_kv
+        unknown = np.isnan(volts)
+        if unknown.any():  # voltage unknown (not converged): nominal
+            volts[unknown] = np.broadcast_to(nominal_kv, volts.shape)[unknown]
+        chunk /= volts
+        current[rows] = chunk
+    return current, p.columns
+
+
+def _fuse_current_per_phase(
+    p_kw: pd.DataFrame, q_kvar: pd.DataFrame | None, vm_pu: pd.DataFrame
+) -> tuple[np.ndarray, pd.Index]:
+    """Highest phase current per customer from per-phase power ``(customer_id, phase)`` [A]."""
+    p = require_frame(p_kw, "p_kw")
+    owners = p.columns.get_level_values(0)
+    customers = owners.unique()  # in order of appearance (as a groupby without sorting)
+    group = customers.get_indexer(owners)
+    if q_kvar is None:
+        q_arr = None
+    elif isinstance(q_kvar.columns, pd.MultiIndex):
+        q_arr = _aligned(require_frame(q_kvar, "q_kvar"), p).to_numpy(dtype=float)
+    else:
+        # one reactive power per customer: spread evenly over its phase columns
+        q_flat = require_frame(q_kvar, "q_kvar").reindex(index=p.index)
+        n_cols = pd.Series(owners).value_counts()
+        q_arr = q_flat.reindex(columns=owners).to_numpy() / n_cols.reindex(owners).to_numpy(
+            dtype=float
+        )
+    vm = require_frame(vm_pu, "vm_pu")
+    vm_arr = vm.to_numpy(dtype=float)
+    p_arr = p.to_numpy(dtype=float)
+    n_t, n_groups = len(p_arr), len(customers)
+    width = len(owners) // n_groups if n_groups else 0
+    blocked = bool(n_groups) and np.array_equal(group, np.repeat(np.arange(n_groups), width))
+    # (customer, phase) columns side by side: one voltage per customer, highest phase per
+    # customer by elementwise maxima; otherwise one voltage column per power column
+    vm_cols = vm.columns.get_indexer(customers if blocked else owners)  # -1: unknown -> 1 pu
+    current = np.empty((n_t, n_groups))
+    for start in range(0, n_t, CHUNK_STEPS):
+        rows = slice(start, start + CHUNK_STEPS)
+        chunk = np.square(p_arr[rows])
+        if q_arr is not None:
+            q2 = np.square(q_arr[rows])
+            np.copyto(q2, 0.0, where=np.isnan(q2))  # reactive power unknown: 0
+            chunk += q2
+        np.sqrt(chunk, out=chunk)  # S per phase [kVA]
+        chunk *= 1000.0
+        volts = vm_arr[rows][:, np.maximum(vm_cols, 0)]
+        volts[:, vm_cols < 0] = np.nan
+        np.copyto(volts, 1.0, where=np.isnan(volts))
+        volts *= NOMINAL_PHASE_VOLTAGE_V
+        if blocked:
+            per_phase = chunk.reshape(len(chunk), n_groups, width)
+            per_phase /= volts[:, :, None]  # current per phase [A]
+            highest = per_phase[:, :, 0].copy()
+            for k in range(1, width):
+                np.fmax(highest, per_phase[:, :, k], out=highest)
+            current[rows] = highest
+        else:
+            chunk /= volts  # current per phase [A]
+            out = np.full((len(chunk), n_groups), np.nan)
+            for j, g in enumerate(group):
+                np.fmax(out[:, g], chunk[:, j], out=out[:, g])
+            current[rows] = out
+    return current, customers
 
 
 def _aligned(frame: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame:

@@ -6,7 +6,7 @@ phases, windowed means, main-fuse loading (the load-flow result ``pf``: see
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, overload
 
 import numpy as np
@@ -81,6 +81,11 @@ def _customers(customers: pd.DataFrame) -> pd.DataFrame:
     return customers
 
 
+CHUNK_STEPS = 4096
+"""Steps handled at a time by the per-customer statistics: the temporaries of a chunk are a few
+MB instead of whole-period arrays [steps]."""
+
+
 def customer_voltage(
     pf: Any,
     customers: pd.DataFrame,
@@ -105,55 +110,70 @@ def customer_voltage(
     ----------
     .. [1] EIFS 2023:3 ch. 7 (voltage at the customer's connection point); docs/sources.md §3.
     """
-    customers = _customers(customers)
     if which not in ("band", "low", "high"):
         raise InputError(f"which must be 'band', 'low' or 'high', got {which!r}")
+    return _customer_voltages(pf, customers, converged, centre_pu, (which,))[which]
+
+
+def _customer_voltages(
+    pf: Any,
+    customers: pd.DataFrame,
+    converged: pd.Series | None,
+    centre_pu: float,
+    which: tuple[str, ...],
+) -> dict[str, pd.DataFrame]:
+    """:func:`customer_voltage` for each of ``which`` in one pass over the load-flow result.
+
+    Works through :data:`CHUNK_STEPS` steps at a time: only the results are whole-period
+    arrays. Balanced (or without per-phase voltages) every entry is the same frame.
+    """
+    customers = _customers(customers)
     if converged is None:
         converged = converged_mask(pf)
     vm = pf.vm_pu
     missing = sorted(set(customers["bus"]) - set(vm.columns))
     if missing:
         raise InputError(f"customer buses {missing[:5]} are not in the load-flow result")
-    ids = customers["customer_id"].to_numpy()
-    buses = customers["bus"].to_numpy()
+    ids = pd.Index(customers["customer_id"].to_numpy(), name="customer_id")
     per_phase = [getattr(pf, f"vm_{p}_pu", None) for p in "abc"]
     frames = [f for f in per_phase if isinstance(f, pd.DataFrame)]
-    if len(frames) == 3 and "phase" in customers:
-        stack = np.stack([f[buses].to_numpy(dtype=float) for f in frames])  # 3 x T x C
-        low, high = np.nanmin(stack, axis=0), np.nanmax(stack, axis=0)
-        if which == "low":
-            worst = low
-        elif which == "high":
-            worst = high
-        else:
-            worst = np.where(np.abs(low - centre_pu) >= np.abs(high - centre_pu), low, high)
-        phase_pos = customers["phase"].map({"a": 0, "b": 1, "c": 2}).to_numpy()
-        single = pd.notna(phase_pos)
-        values = worst.copy()
-        if single.any():
-            pos = phase_pos[single].astype(int)
-            cols = np.flatnonzero(single)
-            values[:, cols] = stack[pos, :, cols].T
-    else:
-        values = vm[buses].to_numpy(dtype=float)
-    out = pd.DataFrame(values, index=vm.index, columns=pd.Index(ids, name="customer_id"))
-    return _mask(out, converged)
+    if not (len(frames) == 3 and "phase" in customers):
+        values = vm[customers["bus"].to_numpy()].to_numpy(dtype=float)
+        out = _mask(pd.DataFrame(values, index=vm.index, columns=ids), converged)
+        return dict.fromkeys(which, out)
+    # per phase: 3 x [time x bus] -> lowest / highest / band phase per customer
+    arrays = [f.to_numpy(dtype=float) for f in frames]  # views when the frames are float
+    cols = [f.columns.get_indexer(customers["bus"].to_numpy()) for f in frames]
+    if any((c < 0).any() for c in cols):
+        raise InputError("customer buses are missing from the per-phase load-flow voltages")
+    phase_pos = customers["phase"].map({"a": 0, "b": 1, "c": 2}).to_numpy()
+    single = np.flatnonzero(pd.notna(phase_pos))
+    own = phase_pos[single].astype(int)
+    n_t = len(vm.index)
+    out_arrays = {w: np.empty((n_t, len(ids))) for w in which}
+    for start in range(0, n_t, CHUNK_STEPS):
+        rows = slice(start, min(start + CHUNK_STEPS, n_t))
+        stack = np.stack([a[rows][:, c] for a, c in zip(arrays, cols, strict=True)])
+        low = np.fmin(np.fmin(stack[0], stack[1]), stack[2])  # as nanmin over the phases
+        high = np.fmax(np.fmax(stack[0], stack[1]), stack[2])
+        for w, target in out_arrays.items():
+            if w == "low":
+                chunk = low
+            elif w == "high":
+                chunk = high
+            else:
+                chunk = np.where(np.abs(low - centre_pu) >= np.abs(high - centre_pu), low, high)
+            target[rows] = chunk
+            if len(single):
+                target[rows, single] = stack[own, :, single].T
+    return {
+        w: _mask(pd.DataFrame(values, index=vm.index, columns=ids), converged)
+        for w, values in out_arrays.items()
+    }
 
 
 def _centre(lim: Mapping[str, Any]) -> float:
     return 0.5 * (lim["v_min_pu"] + lim["v_max_pu"])
-
-
-def _extremes(
-    pf: Any, customers: pd.DataFrame, converged: pd.Series, vm_band: pd.DataFrame
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Lowest and highest phase voltage per customer (the band series when balanced)."""
-    if all(isinstance(getattr(pf, f"vm_{p}_pu", None), pd.DataFrame) for p in "abc"):
-        return (
-            customer_voltage(pf, customers, converged=converged, which="low"),
-            customer_voltage(pf, customers, converged=converged, which="high"),
-        )
-    return vm_band, vm_band
 
 
 @dataclass
@@ -192,6 +212,14 @@ class CustomerStatistics:
     fuse_pct: pd.DataFrame | None
     customer_p_kw: pd.DataFrame | None
     customer_q_kvar: pd.DataFrame | None
+    _low_p05: pd.Series | None = field(default=None, init=False, repr=False)
+
+    def low_p05_pu(self) -> pd.Series:
+        """5th percentile of each customer's lowest phase voltage [pu] (``vm_low``; computed
+        once, shared by the summary row and the customer table)."""
+        if self._low_p05 is None:
+            self._low_p05 = self.vm_low.quantile(0.05, axis=0)
+        return self._low_p05
 
 
 def customer_statistics(
@@ -232,7 +260,8 @@ def customer_statistics(
     converged = converged_mask(pf, index)
     customer_p_kw = _mask_power(customer_p_kw, converged)
     customer_q_kvar = _mask_power(customer_q_kvar, converged)
-    vm = customer_voltage(pf, customers, converged=converged, centre_pu=_centre(lim))
+    voltages = _customer_voltages(pf, customers, converged, _centre(lim), ("band", "low", "high"))
+    vm, vm_low, vm_high = voltages["band"], voltages["low"], voltages["high"]
     quality = voltage_quality(
         vm,
         v_min_pu=lim["v_min_pu"],
@@ -241,7 +270,6 @@ def customer_statistics(
         en50160_v_min_all_pu=lim["en50160_v_min_all_pu"],
         window=lim["en50160_window"],
     )
-    vm_low, vm_high = _extremes(pf, customers, converged, vm)
     fuse_pct = (
         None
         if customer_p_kw is None
@@ -258,19 +286,18 @@ def _fuse_loading_frame(
     customer_p_kw: pd.DataFrame,
     customer_q_kvar: pd.DataFrame | None,
 ) -> pd.DataFrame:
-    from gridv2x.metrics.loading import fuse_current_a
+    from gridv2x.metrics.loading import _fuse_current
 
     for col in ("fuse_a", "phases"):
         if col not in customers:
             raise InputError(f"customers needs a {col!r} column for the main-fuse check")
     by_id = _customers(customers).set_index("customer_id")
-    current = fuse_current_a(customer_p_kw, customer_q_kvar, vm_customers, by_id["phases"])
-    rating = by_id["fuse_a"].reindex(current.columns).to_numpy(dtype=float)
+    current, columns = _fuse_current(customer_p_kw, customer_q_kvar, vm_customers, by_id["phases"])
+    rating = by_id["fuse_a"].reindex(columns).to_numpy(dtype=float)
     if not (np.isfinite(rating) & (rating > 0)).all():
         raise InputError("fuse_a must be a positive rating [A] for every customer")
-    return pd.DataFrame(
-        current.to_numpy() * (100.0 / rating), index=current.index, columns=current.columns
-    )
+    current *= 100.0 / rating  # in place: the loading [%]
+    return pd.DataFrame(current, index=customer_p_kw.index, columns=columns)
 
 
 def _total_trafo_kw(pf: Any, converged: pd.Series) -> pd.Series:

@@ -75,7 +75,10 @@ def neutral_metrics(pf: Any, converged: pd.Series) -> dict[str, float]:
     i_n = _mask(i_n, converged)
     with np.errstate(invalid="ignore", divide="ignore"):
         rating_ka = (pf.line_i_ka / pf.line_loading_percent * 100).max(axis=0)
-    loading = i_n / rating_ka.where(rating_ka > 0) * 100
+    # loading = current / rating x 100 rises with the current (rounding included), so the
+    # highest loading of a line is that of its highest current: one value per line
+    highest_ka = i_n.max(axis=0).to_frame().T
+    loading = highest_ka / rating_ka.where(rating_ka > 0) * 100
     return {
         "neutral_max_current_a": _max(i_n) * 1e3,
         "neutral_max_loading_pct": _max(loading),
@@ -193,7 +196,7 @@ def summarize(
     row["v_min_pu"] = _min(vm_low)
     row["v_max_pu"] = _max(vm_high)
     # balanced: vm_low is vm, whose 5th percentiles voltage_quality has computed already
-    p05 = vq["v_p05_pu"] if vm_low is vm else vm_low.quantile(0.05, axis=0)
+    p05 = vq["v_p05_pu"] if vm_low is vm else stats.low_p05_pu()
     row["v_p05_pu"] = _min(p05.to_frame())
     row["voltage_violation_share"] = voltage_violation_share(vm, lim["v_min_pu"], lim["v_max_pu"])
     vm_w = to_window_means(vm, lim["en50160_window"])
@@ -233,15 +236,9 @@ def summarize(
         row["fuse_max_loading_pct"] = float(fuse_pct.max(axis=0).max())
         row["fuse_overloads"] = int((fuse_pct > lim["fuse_loading_pct"]).any(axis=0).sum())
         row["fuse_hours_above"] = hours_above(fuse_pct, lim["fuse_loading_pct"], step_h=step_h)
-        p_total = customer_p_kw
-        assert p_total is not None  # the fuse loading exists only with the customer power
-        if isinstance(p_total.columns, pd.MultiIndex):
-            p_total = p_total.T.groupby(level=0, sort=False).sum(min_count=1).T
-        row["fuse_energy_above_kwh"] = energy_above_limit_kwh(
-            p_total.reindex(columns=fuse_pct.columns),
-            fuse_pct,
-            limit_pct=lim["fuse_loading_pct"],
-            step_h=step_h,
+        assert customer_p_kw is not None  # the fuse loading exists only with the customer power
+        row["fuse_energy_above_kwh"] = _fuse_energy_above_kwh(
+            customer_p_kw, fuse_pct, lim["fuse_loading_pct"], step_h
         )
 
     # EVs
@@ -283,6 +280,27 @@ def summarize(
         row["first_violation_criterion"] = ""
         row["first_violation_element"] = ""
     return row
+
+
+def _fuse_energy_above_kwh(
+    customer_p_kw: pd.DataFrame, fuse_pct: pd.DataFrame, limit_pct: float, step_h: float
+) -> float:
+    """:func:`energy_above_limit_kwh` of the customers' main fuses [kWh].
+
+    Only the steps in which some fuse is above the limit can count, so the customer power
+    (summed over phases when given per phase) is formed for those steps only; energy per step
+    and customer and its sum are those of the whole-period computation.
+    """
+    over = np.flatnonzero((fuse_pct.to_numpy() > limit_pct).any(axis=1))
+    p_total = customer_p_kw.iloc[over]
+    if isinstance(p_total.columns, pd.MultiIndex):
+        p_total = p_total.T.groupby(level=0, sort=False).sum(min_count=1).T
+    return energy_above_limit_kwh(
+        p_total.reindex(columns=fuse_pct.columns),
+        fuse_pct.iloc[over],
+        limit_pct=limit_pct,
+        step_h=step_h,
+    )
 
 
 def _max(frame: pd.DataFrame | None) -> float:

@@ -80,7 +80,7 @@ def customer_table(
             "bus": customers["bus"].to_numpy(),
             "v_min_pu": vm_low.min(axis=0).reindex(ids).to_numpy(),
             "v_max_pu": vm_high.max(axis=0).reindex(ids).to_numpy(),
-            "v_p05_pu": vm_low.quantile(0.05, axis=0).reindex(ids).to_numpy(),
+            "v_p05_pu": stats.low_p05_pu().reindex(ids).to_numpy(),
         }
     )
     if evs is not None and len(evs):

@@ -68,7 +68,7 @@ from gridv2x.network.design import (
     run_design_peak,
     tree,
 )
-from gridv2x.network.elements import SLACK_VM_PU, _set_cable, add_customer_loads, add_lines, new_net
+from gridv2x.network.elements import SLACK_VM_PU, add_customer_loads, add_lines, new_net, set_cable
 from gridv2x.network.feeder import Feeder, bus_xy, line_coords
 
 __all__ = ["build_feeder", "build_area_feeder"]
@@ -554,7 +554,7 @@ def _size_cables(
         first = choices.index(minimum[li]) if li in minimum else 0
         for option in choices[first:]:
             if CABLES[option].max_i_a >= current[li]:
-                _set_cable(net, li, option)
+                set_cable(net, li, option)
                 break
         else:
             raise InputError(
@@ -600,7 +600,7 @@ def _size_cables(
                 "cables; shorten the branch (fewer customers or smaller spacing)"
             )
         li, new, _ = max(options, key=lambda t: t[2])
-        _set_cable(net, li, new)
+        set_cable(net, li, new)
 
     feeder = Feeder(name=name, net=net, customers=customers)
     for _ in range(500):
@@ -618,4 +618,4 @@ def _size_cables(
                 "shorten the branch or add a branch"
             )
         li, new, _ = max(options, key=lambda t: t[2])
-        _set_cable(net, li, new)
+        set_cable(net, li, new)

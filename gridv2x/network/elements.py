@@ -23,6 +23,7 @@ __all__ = [
     "new_net",
     "add_line",
     "add_lines",
+    "set_cable",
     "add_customer_load",
     "add_customer_loads",
 ]
@@ -239,8 +240,9 @@ def add_line(
     return add_lines(net, [{"from_bus": from_bus, "to_bus": to_bus, "coords": coords, **kwargs}])[0]
 
 
-def _set_cable(net: pp.pandapowerNet, li: int, name: str) -> None:
-    """Change line ``li`` to catalogue type ``name`` (keeps length and geometry)."""
+def set_cable(net: pp.pandapowerNet, li: int, name: str) -> None:
+    """Change line ``li`` to catalogue type ``name`` (keeps length and geometry); zero-sequence
+    data as :func:`add_lines` sets them (r0 = r + 3 r_pen, x0 = 4 x [E])."""
     c = cable(name)
     _ensure_std_type(net, name)
     net.line.loc[li, ["r_ohm_per_km", "x_ohm_per_km", "max_i_ka"]] = [

@@ -1,6 +1,6 @@
 """Time-series load flow: radial engine, power-grid-model batch engine, pandapower reference.
 
-Public API: :func:`run_timeseries`, :func:`build_engine`, :class:`RadialEngine`,
+Public API: :func:`run_timeseries`, :func:`timeseries_engine`, :func:`build_engine`, :class:`RadialEngine`,
 :class:`TimeseriesEngine`, :class:`TimeseriesResult`, :func:`prepare_net`, :func:`is_radial`,
 :func:`customer_loads` (load-flow input from household and EV load).
 """
@@ -13,6 +13,7 @@ from gridv2x.powerflow.engine import (
     build_engine,
     prepare_net,
     run_timeseries,
+    timeseries_engine,
 )
 from gridv2x.powerflow.loads import ElementLoads, customer_loads
 from gridv2x.powerflow.radial import NotRadialError, RadialEngine, is_radial
@@ -25,6 +26,7 @@ __all__ = [
     "DEFAULT_CHUNK_STEPS",
     "ENGINES",
     "build_engine",
+    "timeseries_engine",
     "RadialEngine",
     "NotRadialError",
     "is_radial",

@@ -45,6 +45,7 @@ __all__ = [
     "DEFAULT_CHUNK_STEPS",
     "ENGINES",
     "build_engine",
+    "timeseries_engine",
 ]
 
 DEFAULT_CHUNK_STEPS = 2880
@@ -888,11 +889,63 @@ def run_timeseries(
             asymmetric=asymmetric,
             progress=progress,
         )
+    eng = timeseries_engine(
+        given,
+        engine=engine,
+        asymmetric=asymmetric,
+        slack_vm_pu=slack_vm_pu,
+        trafo_tap_pos=trafo_tap_pos,
+        threads=threads,
+        error_tolerance_pu=error_tolerance_pu,
+        prepared=net,
+    )
+    return eng.run(
+        load_p_mw, load_q_mvar, sgen_p_mw=sgen_p_mw, chunk_steps=chunk_steps, progress=progress
+    )
+
+
+def timeseries_engine(
+    net,
+    *,
+    engine: str = "auto",
+    asymmetric: bool = False,
+    slack_vm_pu: float | None = None,
+    trafo_tap_pos: int | None = None,
+    threads: int = -1,
+    error_tolerance_pu: float = 1e-8,
+    prepared=None,
+):
+    """The engine :func:`run_timeseries` runs for ``net``, built once and run per period.
+
+    Parameters
+    ----------
+    net : pandapowerNet
+        The feeder; not modified.
+    engine : {"auto", "radial", "pgm"}
+        As :func:`run_timeseries` (``"auto"``: radial for a radial feeder, pgm otherwise).
+    asymmetric, slack_vm_pu, trafo_tap_pos, threads, error_tolerance_pu
+        As :func:`run_timeseries`.
+    prepared : pandapowerNet, optional
+        A private copy of ``net`` that :func:`prepare_net` gave with these arguments (saves
+        one copy); the engine may change it.
+
+    Returns
+    -------
+    RadialEngine or TimeseriesEngine
+        ``run(load_p_mw, load_q_mvar, *, sgen_p_mw, chunk_steps, progress)``.
+    """
     if not (isinstance(error_tolerance_pu, int | float) and 0 < error_tolerance_pu < 1):
         raise InputError(
             f"error_tolerance_pu must be a number in (0, 1) [pu]; given {error_tolerance_pu!r}"
         )
     from gridv2x.powerflow.radial import NotRadialError
+
+    given = net
+    if prepared is None:
+        prepared = prepare_net(
+            given, asymmetric=asymmetric, slack_vm_pu=slack_vm_pu, trafo_tap_pos=trafo_tap_pos
+        )
+    net = prepared
 
     try:  # net is prepare_net's private copy: the radial engine may change it
         eng = build_engine(
@@ -912,6 +965,4 @@ def run_timeseries(
         eng = build_engine(
             net, "pgm", asymmetric=asymmetric, threads=threads, error_tolerance=error_tolerance_pu
         )
-    return eng.run(
-        load_p_mw, load_q_mvar, sgen_p_mw=sgen_p_mw, chunk_steps=chunk_steps, progress=progress
-    )
+    return eng

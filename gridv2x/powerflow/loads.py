@@ -12,28 +12,62 @@ phase and the rest balanced) and each charger adds its power on the phase it dra
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
 
 from gridv2x.conventions import KW_PER_MW, PHASES
 from gridv2x.demand import household_phase_shares
+from gridv2x.errors import InputError
 
 __all__ = ["ElementLoads", "customer_loads"]
 
 
-class ElementLoads(NamedTuple):
-    """Load-flow input and the customer power it was built from."""
+class ElementLoads:
+    """Load-flow input and the customer power it was built from.
 
-    load_p_mw: pd.DataFrame
-    """Active power per load element [MW] (input of :func:`gridv2x.powerflow.run_timeseries`)."""
-    load_q_mvar: pd.DataFrame
-    """Reactive power per load element [Mvar]."""
-    customer_p_kw: pd.DataFrame
-    """Active power per customer [kW] (columns ``customer_id``, or ``(customer_id, phase)``)."""
-    customer_q_kvar: pd.DataFrame
-    """Reactive power per customer [kvar] (same columns)."""
+    Only the customer power is held; the load-flow input (the same numbers in MW, on the
+    columns of the load elements) is computed from it each time it is read, so that a task
+    does not hold two full-period copies of its load (per phase of a year: about 90 MB each).
+    Unpacks like a tuple ``load_p_mw, load_q_mvar, customer_p_kw, customer_q_kvar``.
+    """
+
+    __slots__ = ("customer_p_kw", "customer_q_kvar", "_loads")
+
+    def __init__(
+        self, customer_p_kw: pd.DataFrame, customer_q_kvar: pd.DataFrame, loads: pd.Index
+    ) -> None:
+        self.customer_p_kw = customer_p_kw
+        """Active power per customer [kW] (columns ``customer_id``, or ``(customer_id, phase)``)."""
+        self.customer_q_kvar = customer_q_kvar
+        """Reactive power per customer [kvar] (same columns)."""
+        self._loads = loads
+
+    def _elements(self, customer_kw: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame(
+            customer_kw.to_numpy() / KW_PER_MW, index=customer_kw.index, columns=self._loads
+        )
+
+    @property
+    def load_p_mw(self) -> pd.DataFrame:
+        """Active power per load element [MW] (input of :func:`gridv2x.powerflow.run_timeseries`)."""
+        return self._elements(self.customer_p_kw)
+
+    @property
+    def load_q_mvar(self) -> pd.DataFrame:
+        """Reactive power per load element [Mvar]."""
+        return self._elements(self.customer_q_kvar)
+
+    def __iter__(self) -> Iterator[pd.DataFrame]:
+        return iter((self.load_p_mw, self.load_q_mvar, self.customer_p_kw, self.customer_q_kvar))
+
+
+def _on_columns(frame: pd.DataFrame, ids: list) -> pd.DataFrame:
+    """``frame`` with columns ``ids`` (missing ones 0); the frame itself when they already are."""
+    if frame.columns.equals(pd.Index(ids)):
+        return frame
+    return frame.reindex(columns=ids, fill_value=0.0)
 
 
 def customer_loads(
@@ -64,31 +98,40 @@ def customer_loads(
     ElementLoads
         ``load_p_mw, load_q_mvar`` [MW], [Mvar] per load element and ``customer_p_kw,
         customer_q_kvar`` [kW], [kvar] per customer (per ``(customer_id, phase)`` for
-        ``asymmetric``: what the main-fuse check needs). A tuple, in that order.
+        ``asymmetric``: what the main-fuse check needs). Unpacks in that order. Balanced,
+        ``customer_q_kvar`` is ``base_q_kvar`` itself when its columns are the customers.
     """
     ids = list(customers["customer_id"])
-    base_p = base_p_kw.reindex(columns=ids, fill_value=0.0)
-    base_q = base_q_kvar.reindex(columns=ids, fill_value=0.0)
+    loads = list(customers["load"])
+    base_p = _on_columns(base_p_kw, ids)
+    base_q = _on_columns(base_q_kvar, ids)
+    index = base_p.index
     if not asymmetric:
-        ev = ev_kw.reindex(index=base_p.index, columns=ids, fill_value=0.0)
-        total_p = base_p + ev.to_numpy()
-        loads = list(customers["load"])
-        load_p = pd.DataFrame(total_p.to_numpy() / KW_PER_MW, index=base_p.index, columns=loads)
-        load_q = pd.DataFrame(base_q.to_numpy() / KW_PER_MW, index=base_p.index, columns=loads)
-        return ElementLoads(load_p, load_q, total_p, base_q)
-    n_t = len(base_p.index)
-    shares = household_phase_shares(customers)[None, :, :]
-    p: np.ndarray = base_p.to_numpy()[:, :, None] * shares
-    q: np.ndarray = base_q.to_numpy()[:, :, None] * shares
+        ev = ev_kw.reindex(index=index, columns=ids, fill_value=0.0)
+        total_p = pd.DataFrame(
+            base_p.to_numpy() + ev.to_numpy(), index=index, columns=base_p.columns
+        )
+        return ElementLoads(total_p, base_q, pd.Index(loads))
+    n_t, n_c = len(index), len(ids)
+    shares = household_phase_shares(customers)
+    p = np.empty((n_t, n_c, len(PHASES)))  # one array per quantity, no temporaries
+    np.multiply(base_p.to_numpy()[:, :, None], shares[None, :, :], out=p)
+    q = np.empty_like(p)
+    np.multiply(base_q.to_numpy()[:, :, None], shares[None, :, :], out=q)
     if len(ev_kw.columns):
-        position = {cid: j for j, cid in enumerate(ids)}
-        values = ev_kw.reindex(index=base_p.index, fill_value=0.0)
-        for (cid, phase), column in values.items():
-            p[:, position[cid], PHASES.index(phase)] += column.to_numpy()
-    columns = pd.MultiIndex.from_product([list(customers["load"]), list(PHASES)])
-    load_p = pd.DataFrame(p.reshape(n_t, -1) / KW_PER_MW, index=base_p.index, columns=columns)
-    load_q = pd.DataFrame(q.reshape(n_t, -1) / KW_PER_MW, index=base_p.index, columns=columns)
+        position = pd.Index(ids).get_indexer(ev_kw.columns.get_level_values(0))
+        phase = pd.Index(PHASES).get_indexer(ev_kw.columns.get_level_values(1))
+        if (position < 0).any() or (phase < 0).any() or not ev_kw.columns.is_unique:
+            raise InputError(
+                "ev_kw columns must be unique (customer_id, phase) pairs of the feeder's "
+                f"customers and phases {PHASES}"
+            )
+        if not ev_kw.index.equals(index):
+            ev_kw = ev_kw.reindex(index=index, fill_value=0.0)
+        values = ev_kw.to_numpy(dtype=float)
+        p[:, position, phase] += values  # (customer, phase) pairs are unique columns
+    columns = pd.MultiIndex.from_product([loads, list(PHASES)])
     per_customer = pd.MultiIndex.from_product([ids, list(PHASES)], names=["customer_id", "phase"])
-    customer_p = pd.DataFrame(p.reshape(n_t, -1), index=base_p.index, columns=per_customer)
-    customer_q = pd.DataFrame(q.reshape(n_t, -1), index=base_p.index, columns=per_customer)
-    return ElementLoads(load_p, load_q, customer_p, customer_q)
+    customer_p = pd.DataFrame(p.reshape(n_t, -1), index=index, columns=per_customer, copy=False)
+    customer_q = pd.DataFrame(q.reshape(n_t, -1), index=index, columns=per_customer, copy=False)
+    return ElementLoads(customer_p, customer_q, columns)

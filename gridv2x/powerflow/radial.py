@@ -40,8 +40,9 @@ References
 from __future__ import annotations
 
 import copy
+import math
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,10 +60,27 @@ __all__ = [
     "TreeFactor",
     "is_radial",
     "MAX_ITERATIONS",
+    "LINE_PARAMETERS",
 ]
 
 MAX_ITERATIONS = 100
 """Fixed-point iterations before a step is declared not converged [-]."""
+
+LINE_PARAMETERS = {
+    "r_ohm_per_km": 0.0,
+    "x_ohm_per_km": 0.0,
+    "c_nf_per_km": 0.0,
+    "g_us_per_km": 0.0,
+    "r0_ohm_per_km": 0.0,
+    "x0_ohm_per_km": 0.0,
+    "c0_nf_per_km": 0.0,
+    "length_km": 0.0,
+    "parallel": 1.0,
+    "max_i_ka": 0.0,
+    "df": 1.0,
+}
+"""Line columns :meth:`RadialEngine.with_branch_parameters` changes, with the value an absent
+column stands for (pandapower's units: ohm/km, nF/km, uS/km, km, -, kA, -)."""
 
 _A = np.exp(2j * np.pi / 3)
 _A_MATRIX = np.array([[1, 1, 1], [1, _A**2, _A], [1, _A, _A**2]])
@@ -128,7 +146,9 @@ class TreeFactor:
     lpk: np.ndarray
 
 
-def factor_tree(ys: list, slack: int, held: list[bool]) -> TreeFactor:
+def factor_tree(
+    ys: list, slack: int, held: list[bool], *, order: TreeFactor | None = None
+) -> TreeFactor:
     """Factorise tree-structured admittance matrices leaves first, in shared positions.
 
     Parameters
@@ -140,6 +160,9 @@ def factor_tree(ys: list, slack: int, held: list[bool]) -> TreeFactor:
     held : list of bool
         Per matrix: whether the slack's voltage is held (balanced and positive sequence) or
         solved (zero and negative sequence, earthed through the grid's impedance).
+    order : TreeFactor, optional
+        An earlier factorisation of matrices with the same branches (other values): its
+        positions are taken instead of searching the tree again.
 
     Returns
     -------
@@ -151,8 +174,11 @@ def factor_tree(ys: list, slack: int, held: list[bool]) -> TreeFactor:
         If the branches have a loop, a node has no path to the slack, or a part is floating
         (singular) in a sequence network.
     """
-    ys = [sp.csr_matrix(y) for y in ys]
+    ys = [y if sp.isspmatrix_csr(y) else sp.csr_matrix(y) for y in ys]
     n = ys[0].shape[0]
+    if order is not None:
+        node, position, parent = order.node, order.position, order.parent
+        return _pivots(ys, node, position, parent, node[parent[: n - 1]], held)
     rows, cols = [], []
     for y in ys:
         coo = y.tocoo()
@@ -179,7 +205,14 @@ def factor_tree(ys: list, slack: int, held: list[bool]) -> TreeFactor:
     position[node] = np.arange(n)
     parent = np.full(n, n, dtype=np.int64)
     parent[: n - 1] = position[pred[node[: n - 1]]]
-    kid, dad = node[: n - 1], pred[node[: n - 1]]
+    return _pivots(ys, node, position, parent, pred[node[: n - 1]], held)
+
+
+def _pivots(ys, node, position, parent, dad, held) -> TreeFactor:
+    """The numbers of :func:`factor_tree` in given positions (``dad``: each position's parent
+    node)."""
+    n = len(node)
+    kid = node[: n - 1]
     n_seq = len(ys)
     n_free = np.array([n - 1 if h else n for h in held], dtype=np.int64)
     ipiv = np.zeros((n_seq, n + 1), dtype=complex)
@@ -377,7 +410,6 @@ class RadialEngine:
     ) -> None:
         from pandapower.pypower.idx_brch import F_BUS, T_BUS
         from pandapower.pypower.idx_bus import BASE_KV, BUS_TYPE, VA, VM
-        from pandapower.pypower.makeYbus import makeYbus
 
         _check_elements(net)
         self.asymmetric = bool(asymmetric)
@@ -414,14 +446,7 @@ class RadialEngine:
         node_of_bus = node_of_bus[node_of_bus >= 0]
         self.base_kv = ppci_ref["bus"][:, BASE_KV].astype(float)
 
-        # --- tree factorisation, all sequences in shared positions
-        ybus = [makeYbus(ppci["baseMVA"], ppci["bus"], ppci["branch"]) for _, ppci in seqs]
-        held = [(s == 1) if self.asymmetric else True for s in range(len(seqs))]
-        self.tree = tree = factor_tree([y for y, _, _ in ybus], int(np.flatnonzero(slack)[0]), held)
-        self.bus_pos = np.where(node >= 0, tree.position[np.maximum(node, 0)], -1)
-        v_set = ppci_ref["bus"][:, VM] * np.exp(1j * np.deg2rad(ppci_ref["bus"][:, VA]))
-
-        # --- branches: ppc rows of lines and trafos, their ppci rows and admittances
+        # --- branches: ppc rows of lines and trafos and their ppci rows (fixed topology)
         ppc_ref = seqs[-2][0] if self.asymmetric else seqs[0][0]
         lookups = pnet._pd2ppc_lookups["branch"]
         self.line_index, self.trafo_index = net.line.index, net.trafo.index
@@ -438,7 +463,7 @@ class RadialEngine:
         ppci_row = np.cumsum(branch_is) - 1
         all_rows = np.concatenate(rows)
         live = branch_is[all_rows] if n_ppc_branch else np.zeros(0, bool)
-        ppci_rows = ppci_row[all_rows]
+        self._ppci_rows = ppci_rows = ppci_row[all_rows]
         br = ppci_ref["branch"]
         f_node = np.real(br[ppci_rows[live], F_BUS]).astype(np.int64) if live.any() else []
         t_node = np.real(br[ppci_rows[live], T_BUS]).astype(np.int64) if live.any() else []
@@ -446,15 +471,6 @@ class RadialEngine:
         self._br_f = np.zeros(len(all_rows), np.int64)
         self._br_t = np.zeros(len(all_rows), np.int64)
         self._br_f[live], self._br_t[live] = f_node, t_node
-        adm = np.zeros((len(seqs), 4, len(all_rows)), dtype=complex)
-        for s, (_, yf, yt) in enumerate(ybus):
-            r = ppci_rows[live]
-            fn, tn = self._br_f[live], self._br_t[live]
-            adm[s, 0, live] = np.asarray(yf[r, fn]).ravel()
-            adm[s, 1, live] = np.asarray(yf[r, tn]).ravel()
-            adm[s, 2, live] = np.asarray(yt[r, fn]).ravel()
-            adm[s, 3, live] = np.asarray(yt[r, tn]).ravel()
-        self._adm = adm
 
         line = net.line
         self._line_imax_ka = (
@@ -477,6 +493,46 @@ class RadialEngine:
             )
         else:
             self._trafo_rating = np.zeros((0, 2))
+        # what :meth:`with_branch_parameters` needs to redo pandapower's line rows
+        self._ppci = [(ppci["baseMVA"], ppci["bus"], ppci["branch"]) for _, ppci in seqs]
+        self._sn_mva, self._f_hz = net.sn_mva, net.f_hz
+        self._line_base_kv = (
+            ppc_ref["bus"][lookup[line["from_bus"].to_numpy(np.int64)], BASE_KV].real.astype(float)
+            if len(line)
+            else np.zeros(0)
+        )
+        self._line_parameters = {
+            column: np.asarray(_col(line, column, default), dtype=float) * np.ones(len(line))
+            for column, default in LINE_PARAMETERS.items()
+        }
+
+        # --- tree factorisation and branch admittances, all sequences in shared positions
+        self._slack = int(np.flatnonzero(slack)[0])
+        self._v_set = ppci_ref["bus"][:, VM] * np.exp(1j * np.deg2rad(ppci_ref["bus"][:, VA]))
+        self._factorise()
+
+        # --- injections: element -> position maps (pu, generation positive)
+        self._build_injections(net, node_of_bus)
+
+    def _factorise(self, order: TreeFactor | None = None) -> None:
+        """Admittance matrices of the sequence networks (``makeYbus`` of pandapower's internal
+        branches), their tree factorisation (in the positions of ``order`` when given), the
+        branch admittances and the no-load start."""
+        from pandapower.pypower.makeYbus import branch_vectors, makeYbus
+
+        n, base_mva = self.n_nodes, self.base_mva
+        ybus = [makeYbus(base, bus, branch)[0] for base, bus, branch in self._ppci]
+        held = [(s == 1) if self.asymmetric else True for s in range(len(ybus))]
+        self.tree = tree = factor_tree(ybus, self._slack, held, order=order)
+
+        # the entries of makeYbus's Yf, Yt of each branch (a tree: one per branch and end)
+        live, r = self._br_live, self._ppci_rows[self._br_live]
+        adm = np.zeros((len(ybus), 4, len(live)), dtype=complex)
+        for s, (_, _, branch) in enumerate(self._ppci):
+            ytt, yff, yft, ytf = branch_vectors(branch, branch.shape[0])
+            adm[s, 0, live], adm[s, 1, live] = yff[r], yft[r]
+            adm[s, 2, live], adm[s, 3, live] = ytf[r], ytt[r]
+        self._adm = adm
 
         kv_f, kv_t = self.base_kv[self._br_f], self.base_kv[self._br_t]
         # per-unit branch current to kA: pandapower's balanced base is the three-phase power at
@@ -485,6 +541,7 @@ class RadialEngine:
         with np.errstate(divide="ignore"):
             line_pct = 100.0 / self._line_imax_ka
         pos = tree.position
+        self.bus_pos = np.where(self.bus_node >= 0, pos[np.maximum(self.bus_node, 0)], -1)
         self._branch_args = (
             self.bus_pos,
             np.ascontiguousarray(pos[self._br_f]),
@@ -500,13 +557,10 @@ class RadialEngine:
             base_mva,
         )
 
-        # --- injections: element -> position maps (pu, generation positive)
-        self._build_injections(net, node_of_bus)
-
         # --- start voltages: the no-load solution (phase shifts of the trafos included)
         t = tree
         flat = np.zeros(n + 1, dtype=complex)
-        flat[:n] = v_set[slack][0]
+        flat[:n] = self._v_set[self._slack]
         if self.asymmetric:  # sequences side by side: (positions, 3)
             ipiv, ykp, lpk = (np.ascontiguousarray(x.T) for x in (t.ipiv, t.ykp, t.lpk))
             self._tree_args = (t.n_free, t.parent, ipiv, ykp, lpk)
@@ -523,6 +577,92 @@ class RadialEngine:
                 1e-12, 5,
             )  # fmt: skip
         self._v_start = v0
+
+    # ------------------------------------------------------------------ parameter updates
+    def with_branch_parameters(self, lines: Mapping[int, Mapping[str, float]]) -> RadialEngine:
+        """A copy of the engine with new electrical parameters of some lines, same topology.
+
+        What a reinforcement measure on a section changes (a parallel cable, a larger cross
+        section): the lines' per-unit rows are recomputed with pandapower's own formulas
+        (``build_branch._calc_line_parameter``, zero sequence
+        ``pd2ppc_zero._add_line_sc_impedance_zero``) into copies of the internal branch
+        tables, then the admittance matrices and their tree factorisation are redone. The
+        result is the same, bit for bit, as a new engine of the changed net
+        (tests/powerflow/test_radial.py), at the cost of a factorisation instead of
+        pandapower's conversion and a copy of the net.
+
+        Parameters
+        ----------
+        lines : mapping
+            ``line index -> {column: value}`` with columns of :data:`LINE_PARAMETERS` in
+            pandapower's units (``r_ohm_per_km`` [ohm/km], ``c_nf_per_km`` [nF/km],
+            ``g_us_per_km`` [uS/km], ``length_km`` [km], ``parallel`` [-], ``max_i_ka`` [kA],
+            ``df`` [-], zero sequence ``r0_ohm_per_km``, ``x0_ohm_per_km``, ``c0_nf_per_km``);
+            columns not given keep their values.
+
+        Returns
+        -------
+        RadialEngine
+            A new engine; this one is not changed.
+
+        Raises
+        ------
+        gridv2x.errors.InputError
+            For an unknown line or column or a value that is not finite (``parallel``: not a
+            whole number >= 1).
+        """
+        from pandapower.pypower.idx_brch import BR_B, BR_G, BR_R, BR_X
+
+        parameters = {column: values.copy() for column, values in self._line_parameters.items()}
+        given = pd.Index([int(li) for li in lines])
+        where = self.line_index.get_indexer(given)
+        if (where < 0).any():
+            raise InputError(f"with_branch_parameters: unknown line(s) {list(given[where < 0])}")
+        for k, values in zip(where, lines.values(), strict=True):
+            for column, value in values.items():
+                if column not in parameters:
+                    raise InputError(
+                        f"with_branch_parameters: line column {column!r} is not a parameter; "
+                        f"allowed: {', '.join(LINE_PARAMETERS)}"
+                    )
+                value = float(value)
+                whole = column != "parallel" or (value >= 1 and value == int(value))
+                if not np.isfinite(value) or not whole:
+                    raise InputError(
+                        f"with_branch_parameters: line {self.line_index[k]} {column} = {value!r} "
+                        "is not allowed (finite; parallel a whole number >= 1)"
+                    )
+                parameters[column][k] = value
+        new = copy.copy(self)
+        new._line_parameters = parameters
+        line = {c: v[where] for c, v in parameters.items()}
+        rows = self._ppci_rows[where]
+        live = self._br_live[where]
+        rows, line = rows[live], {c: v[live] for c, v in line.items()}
+        base_kv = self._line_base_kv[where][live]
+        length, parallel, f_hz = line["length_km"], line["parallel"], self._f_hz
+        ppci = []
+        for s, (base, bus, branch) in enumerate(self._ppci):
+            branch = branch.copy()
+            zero = self.asymmetric and s == 0
+            # as pandapower: per phase the base impedance is of the single-phase power
+            base_r = (
+                np.square(base_kv) / (3 * self._sn_mva)
+                if self.asymmetric
+                else np.square(base_kv) / self._sn_mva
+            )
+            r, x, c = (("r0_ohm_per_km", "x0_ohm_per_km", "c0_nf_per_km") if zero else
+                       ("r_ohm_per_km", "x_ohm_per_km", "c_nf_per_km"))  # fmt: skip
+            branch[rows, BR_R] = line[r] * length / base_r / parallel
+            branch[rows, BR_X] = line[x] * length / base_r / parallel
+            branch[rows, BR_B] = 2 * f_hz * math.pi * line[c] * 1e-9 * base_r * length * parallel
+            if not zero:
+                branch[rows, BR_G] = line["g_us_per_km"] * 1e-6 * base_r * length * parallel
+            ppci.append((base, bus, branch))
+        new._ppci = ppci
+        new._line_imax_ka = parameters["max_i_ka"] * parameters["df"] * parameters["parallel"]
+        new._factorise(order=self.tree)
+        return new
 
     # ------------------------------------------------------------------ setup helpers
     def _build_injections(self, net, node_of_bus: pd.Series) -> None:

@@ -1,8 +1,10 @@
 """What it costs: automatic reinforcement plans and the value of V1G and V2G against them.
 
 * :mod:`~gridv2x.reinforcement.costs` — Swedish cost catalogue (docs/sources.md §11).
-* :mod:`~gridv2x.reinforcement.plan` — the measures a DSO takes, cheapest first, re-checked
-  with the load flow.
+* :mod:`~gridv2x.reinforcement.plan` — the search: the measures a DSO takes, cheapest first,
+  re-checked with the load flow; :mod:`~gridv2x.reinforcement.measures` — the measures, costed
+  and applied; :mod:`~gridv2x.reinforcement.checks` — what a load flow violates and the critical
+  steps; :mod:`~gridv2x.reinforcement.trials` — the trial load flows (engine built once).
 * :mod:`~gridv2x.reinforcement.economics` — present values, deferral, value per EV and year,
   V2G wear and charger cost, break-even charger price.
 
@@ -21,23 +23,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gridv2x.reinforcement.checks import check, critical_steps
 from gridv2x.reinforcement.costs import MEASURES, CostCatalogue
 from gridv2x.reinforcement.economics import ECONOMICS_COLUMNS, economics_table
-from gridv2x.reinforcement.plan import (
-    Measure,
-    Plan,
-    apply_plan,
-    candidate_measures,
-    check,
-    critical_steps,
-    plan_reinforcement,
-)
+from gridv2x.reinforcement.measures import Measure, apply_measure, apply_plan, candidate_measures
+from gridv2x.reinforcement.plan import Plan, plan_reinforcement
 
 __all__ = [
     "MEASURES",
     "CostCatalogue",
     "Measure",
     "Plan",
+    "apply_measure",
     "apply_plan",
     "candidate_measures",
     "check",

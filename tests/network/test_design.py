@@ -98,14 +98,14 @@ def test_catalogue_transformer_and_fuses():
 def test_design_check_flags_service_cable_below_main_fuse():
     """A 10 mm² Cu service cable (52 A) behind a 63 A main fuse is not protected by the fuse."""
     from gridv2x.network import design_check, read_builtin
-    from gridv2x.network.elements import _set_cable
+    from gridv2x.network.elements import set_cable
 
     f = read_builtin("se-rural-cable")
     assert design_check(f).passed
     c = f.customers.iloc[0]
     f.customers.loc[0, "fuse_a"] = 63
     li = f.net.line.index[f.net.line.to_bus == c.bus][0]
-    _set_cable(f.net, li, "EKKJ 3x10/10")
+    set_cable(f.net, li, "EKKJ 3x10/10")
     report = design_check(f)
     assert not report.passed
     assert any("main fuse" in m and c.customer_id in m for m in report.failures)

@@ -287,3 +287,54 @@ def test_pgm_gives_the_neutral_current_too(villa):
     result = run_timeseries(meshed, p, p * 0.2, asymmetric=True)
     assert result.engine == "pgm" and result.converged.all()
     assert neutral_metrics(result, result.converged)["neutral_max_current_a"] > 1.0
+
+
+@pytest.mark.parametrize("asymmetric", [False, True])
+def test_line_parameter_update_is_the_engine_of_the_changed_net(villa, asymmetric):
+    """``with_branch_parameters`` (a parallel cable, a larger cable) gives, bit for bit, the
+    engine and the results of a new engine of the changed net, which matches pandapower."""
+    import copy
+
+    net, p, p3 = villa
+    load = p3 if asymmetric else p
+    lines = [int(net.line.index[0]), int(net.line.index[len(net.line) // 2])]
+    changed = copy.deepcopy(net)
+    changed.line.at[lines[0], "parallel"] = 2
+    changed.line.loc[lines[1], ["r_ohm_per_km", "x_ohm_per_km", "max_i_ka"]] = [0.125, 0.07, 0.33]
+    changed.line.loc[lines[1], ["r0_ohm_per_km", "x0_ohm_per_km", "parallel"]] = [0.5, 0.28, 3]
+    columns = ["r_ohm_per_km", "x_ohm_per_km", "max_i_ka", "r0_ohm_per_km", "x0_ohm_per_km"]
+    prepared = prepare_net(net, asymmetric=asymmetric)
+    base = RadialEngine(prepared, asymmetric, error_tolerance=1e-10)
+    updated = base.with_branch_parameters(
+        {
+            lines[0]: {"parallel": 2},
+            lines[1]: {c: changed.line.at[lines[1], c] for c in [*columns, "parallel"]},
+        }
+    )
+    rebuilt = RadialEngine(
+        prepare_net(changed, asymmetric=asymmetric), asymmetric, error_tolerance=1e-10
+    )
+    for model in ("_branch_args", "_tree_args"):
+        for a, b in zip(getattr(updated, model), getattr(rebuilt, model), strict=True):
+            np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    ours, again = updated.run(load, load * 0.2), rebuilt.run(load, load * 0.2)
+    for name in ("vm_pu", "line_loading_percent", "trafo_loading_percent"):
+        np.testing.assert_array_equal(getattr(ours, name), getattr(again, name))
+    before = base.run(load, load * 0.2)
+    assert not np.array_equal(before.vm_pu.to_numpy(), ours.vm_pu.to_numpy())  # it did change
+    ref = run_timeseries(changed, load, load * 0.2, asymmetric=asymmetric, engine="pandapower")
+    tolerance = {name: VOLTAGE_TOLERANCE_PU for name in (VOLTAGES if asymmetric else VOLTAGES[:1])}
+    _compare(ours, ref, tolerance | {"line_loading_percent": 1e-3})
+
+
+def test_line_parameter_update_refuses_unknown_lines_and_columns(villa):
+    from gridv2x.errors import InputError
+
+    net, _, _ = villa
+    engine = RadialEngine(prepare_net(net))
+    with pytest.raises(InputError, match="unknown line"):
+        engine.with_branch_parameters({10**6: {"parallel": 2}})
+    with pytest.raises(InputError, match="allowed: r_ohm_per_km"):
+        engine.with_branch_parameters({int(net.line.index[0]): {"in_service": 0}})
+    with pytest.raises(InputError, match="parallel a whole number"):
+        engine.with_branch_parameters({int(net.line.index[0]): {"parallel": 1.5}})

@@ -13,8 +13,13 @@ import pytest
 from gridv2x.metrics.summary import resolve_limits
 from gridv2x.network import list_builtin
 from gridv2x.powerflow import TimeseriesEngine
-from gridv2x.reinforcement import CostCatalogue, apply_plan, candidate_measures, check
-from gridv2x.reinforcement.plan import apply_measure
+from gridv2x.reinforcement import (
+    CostCatalogue,
+    apply_measure,
+    apply_plan,
+    candidate_measures,
+    check,
+)
 from gridv2x.scenario import scenario_from_dict
 from gridv2x.study import Study
 
@@ -141,3 +146,45 @@ def test_plan_fixes_the_per_phase_violation_under_the_defaults(name):
     after = _fresh(apply_plan(feeder.net, plan.measures), load_p, load_q)
     assert after.vm_a_pu is not None and after.converged.all()
     assert check(after, buses, limits).passed
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("asymmetric", [True, False])
+def test_engine_updates_give_the_plan_of_engines_built_per_trial(monkeypatch, asymmetric):
+    """The search's trials update the feeder's engine for cable measures
+    (:meth:`RadialEngine.with_branch_parameters`) instead of building one per trial: the same
+    plan, measure by measure, cost and checks."""
+    from gridv2x.powerflow import RadialEngine
+    from gridv2x.reinforcement import plan_reinforcement
+    from gridv2x.reinforcement.trials import TrialFlows
+
+    study = (
+        _per_phase_study("se-villa-large", [2.0]) if asymmetric else _study("se-villa-large", [2.0])
+    )
+    feeder = study.feeder("se-villa-large")
+    task = study.tasks()[0]
+    study.simulate(feeder, task, study.prepare(feeder, task))
+    load_p, load_q, plan = study.recorded
+    updates = []
+    original = RadialEngine.with_branch_parameters
+    monkeypatch.setattr(
+        RadialEngine,
+        "with_branch_parameters",
+        lambda self, lines: updates.append(lines) or original(self, lines),
+    )
+    options = {"asymmetric": asymmetric, "threads": 0}
+    limits = resolve_limits(study.scenario.section("limits"))
+    updated = plan_reinforcement(feeder, load_p, load_q, limits=limits, powerflow_options=options)
+    assert updates and updated.measures, "cable trials should have updated the engine"
+    monkeypatch.setattr(TrialFlows, "rebuild_every_trial", True)
+    n_updates = len(updates)
+    rebuilt = plan_reinforcement(feeder, load_p, load_q, limits=limits, powerflow_options=options)
+    assert len(updates) == n_updates  # none this time
+    assert updated.measures == rebuilt.measures
+    assert updated.table().equals(rebuilt.table())
+    assert (updated.cost_sek, updated.fixed, updated.remaining, updated.n_steps) == (
+        rebuilt.cost_sek,
+        rebuilt.fixed,
+        rebuilt.remaining,
+        rebuilt.n_steps,
+    )
