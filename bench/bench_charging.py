@@ -8,15 +8,31 @@ morning sessions on ~80 % of days, an evening-peaking base load), built like the
 built-in feeder with the study's own inputs (se-villa-large, 2 EVs per household, objective
 price, lower voltage limit 0.95 pu) and counts the steps beyond the limits in the
 power-grid-model load flow of each schedule.
+
+``python bench/bench_charging.py stages [--code TREE ...] [--feeder F] [--strategy S]
+[--share X] [--repeat N]`` times the parts of the charging stage of one full-year task of
+``scenarios/hosting-capacity.yaml`` (draw 0; default se-villa-large v2g at 1.0 EV per
+household), each code tree in its own subprocess (``PYTHONPATH`` set to it), trees interleaved,
+minimum CPU time over ``--repeat`` runs. Without ``--code`` it compares this tree's compiled
+kernels with its numpy reference code (``_fill_kernels.REFERENCE``: the fills and passes in
+numpy); with ``--code /path/to/main-before --code .`` the pre-change code side by side. Each
+column also prints a digest of the result (power, stored energy, per-EV and per-session
+tables): equal digests mean bit-identical schedules.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import pandas as pd
+
+# the code tree to time: the first PYTHONPATH entry (``stages`` sets it per tree), else this one
+sys.path.insert(
+    0, os.environ.get("PYTHONPATH", "").split(os.pathsep)[0] or str(Path(__file__).parents[1])
+)
 
 from gridv2x import charging  # noqa: E402
 from gridv2x.charging import schedule  # noqa: E402
@@ -122,8 +138,121 @@ def grid(days: int = 365) -> None:
             )
 
 
+STAGES = [
+    ("load guard", "gridv2x.charging", "load_guard_limits"),
+    ("departure forecast", "gridv2x.charging.forecast", "planned_departures"),
+    ("windows", "gridv2x.charging.schedule", "_windows"),
+    ("valley passes", "gridv2x.charging.schedule", "_valley_passes"),
+    ("v2g passes", "gridv2x.charging.schedule", "_v2g_passes"),
+    ("forecast realised", "gridv2x.charging.schedule", "_forecast_realised"),
+    ("result tables", "gridv2x.charging.schedule", "_assemble"),
+]
+"""Timed parts of the charging stage: (label, module, function looked up there at call time)."""
+
+
+def _stages_child(feeder_name: str, strategy: str, share: float, reference: bool) -> None:
+    """Time the charging stage's parts of one task in this process; print one JSON line."""
+    import hashlib
+    import importlib
+    import json
+
+    from gridv2x import read_scenario
+    from gridv2x.study import Study, Task
+
+    if reference:
+        from gridv2x.charging import _fill_kernels
+
+        _fill_kernels.REFERENCE = True
+    times: dict[str, float] = {}
+
+    def timed(label, fn):  # noqa: ANN001, ANN202 (bench helper)
+        def wrapper(*a, **k):  # noqa: ANN002, ANN003, ANN202
+            start = time.process_time()
+            out = fn(*a, **k)
+            times[label] = times.get(label, 0.0) + time.process_time() - start
+            return out
+
+        return wrapper
+
+    for label, module, name in STAGES:
+        mod = importlib.import_module(module)
+        setattr(mod, name, timed(label, getattr(mod, name)))
+    root = Path(__file__).resolve().parents[1]
+    st = Study(read_scenario(str(root / "scenarios/hosting-capacity.yaml")), powerflow_threads=0)
+    feeder = st.feeder(feeder_name)
+    task = Task(feeder=feeder_name, strategy=strategy, draw=0, ev_share=share)
+    inputs = st.prepare(feeder, task)
+    window = st._window(inputs)
+    st._charge(feeder, task, inputs, window)  # compiles the kernels (cached on disk)
+    times.clear()
+    start = time.process_time()
+    result = st._charge(feeder, task, inputs, window)
+    times["charging stage"] = time.process_time() - start
+    digest = hashlib.sha256()
+    for frame in (result.power_kw, result.soc_kwh, result.per_ev, result.sessions):
+        digest.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+    print(json.dumps({"times": times, "digest": digest.hexdigest()[:12]}))
+
+
+def stages(argv: list[str]) -> None:
+    """Parts of the charging stage, code trees (or compiled vs numpy) side by side."""
+    import argparse
+    import json
+    import os
+    import subprocess
+
+    parser = argparse.ArgumentParser(prog="bench_charging.py stages")
+    parser.add_argument("--code", action="append", help="code tree (repeat)")
+    parser.add_argument("--feeder", default="se-villa-large")
+    parser.add_argument("--strategy", default="v2g")
+    parser.add_argument("--share", type=float, default=1.0)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+    root = str(Path(__file__).resolve().parents[1])
+    columns = [(c, False) for c in args.code] if args.code else [(root, False), (root, True)]
+    runs: list[list[dict]] = [[] for _ in columns]
+    for _ in range(args.repeat):
+        for i, (code, reference) in enumerate(columns):
+            env = {**os.environ, "PYTHONPATH": str(Path(code).resolve())}
+            cmd = [sys.executable, __file__, "_stages_child", args.feeder, args.strategy]
+            cmd += [str(args.share), "reference" if reference else "compiled"]
+            done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+            if done.returncode:
+                raise SystemExit(f"{code}: failed\n{done.stderr[-3000:]}")
+            runs[i].append(json.loads(done.stdout.strip().splitlines()[-1]))
+    print(
+        f"{args.feeder} {args.strategy} share {args.share}, full year, draw 0: CPU s, min of "
+        f"{args.repeat} runs, trees interleaved ({os.cpu_count()} cores, shared: noisy)"
+    )
+    print(f"{'part':<20}" + "".join(f"{f'[{i}]':>10}" for i in range(len(columns))))
+    labels = [label for label, _, _ in STAGES] + ["other", "charging stage"]
+    for label in labels:
+        line = f"{label:<20}"
+        for r in runs:
+            if label == "other":
+                t = min(
+                    x["times"]["charging stage"]
+                    - sum(v for k, v in x["times"].items() if k != "charging stage")
+                    for x in r
+                )
+            else:
+                t = min(x["times"].get(label, 0.0) for x in r)
+            line += f"{t:>10.2f}"
+        print(line)
+    print(f"{'digest':<20}" + "".join(f"{r[0]['digest']:>14}" for r in runs))
+    for i, (code, reference) in enumerate(columns):
+        print(
+            f"[{i}] {code}" + (" (numpy reference: _fill_kernels.REFERENCE)" if reference else "")
+        )
+
+
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["grid"]:
+    if sys.argv[1:2] == ["stages"]:
+        stages(sys.argv[2:])
+    elif sys.argv[1:2] == ["_stages_child"]:
+        feeder_arg, strategy_arg, share_arg, mode = sys.argv[2:6]
+        _stages_child(feeder_arg, strategy_arg, float(share_arg), mode == "reference")
+    elif sys.argv[1:2] == ["grid"]:
         grid(*(int(a) for a in sys.argv[2:3]))
     else:
         main(*(int(a) for a in sys.argv[1:3]))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from gridv2x.charging import _fill
 from gridv2x.conventions import step_hours
@@ -93,8 +94,20 @@ def net_out(p: np.ndarray, step: np.ndarray, n_steps: int) -> np.ndarray:
     forecast departure charges in a step where others planned to discharge; the dischargers
     give way (any discharge left in that step would go into the charging car).
     """
-    charge = np.bincount(step, weights=np.maximum(p, 0.0), minlength=n_steps)
-    return np.where((p < 0) & (charge[step] > ACTIVE_KW), 0.0, p)
+    return _net_out(p, step.astype(np.int64, copy=False), n_steps)
+
+
+@njit(cache=True, error_model="numpy")
+def _net_out(p, step, n_steps):
+    """:func:`net_out` in one pass (the fleet's charging per step summed as ``np.bincount``)."""
+    charge = np.zeros(n_steps)
+    for j in range(len(p)):
+        charge[step[j]] += max(p[j], 0.0)
+    out = p.copy()
+    for j in range(len(p)):
+        if p[j] < 0 and charge[step[j]] > ACTIVE_KW:
+            out[j] = 0.0
+    return out
 
 
 def ev_to_ev_kwh(power_kw: pd.DataFrame, step_h: float | None = None) -> float:

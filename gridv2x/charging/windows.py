@@ -184,6 +184,51 @@ def _restrict(w_from: _Windows, p: np.ndarray, w_to: _Windows) -> np.ndarray:
     return p[np.arange(len(w_to.step)) + np.repeat(offset, len_to)]
 
 
+@njit(cache=True, error_model="numpy")
+def _target_chain(ev, energy, in_period, battery, target, cap_batt, e0):
+    """:func:`_energy_chain`'s two passes over the sessions (rows sorted by EV, then
+    arrival): the raised departure targets backwards, then the chain of stored energy."""
+    m = len(ev)
+    for r in range(m - 2, -1, -1):  # backward: each EV's next session is the next row
+        if in_period[r] and ev[r + 1] == ev[r] and in_period[r + 1]:
+            nxt = r + 1
+            ahead = max(energy[nxt], target[nxt] + energy[nxt] - cap_batt[nxt])
+            target[r] = min(battery[ev[r]], max(target[r], ahead))
+    e_arr, driving, need = np.zeros(m), np.zeros(m), np.zeros(m)
+    level = e0.copy()  # stored energy at the last departure, per EV
+    for r in range(m):
+        if not in_period[r]:
+            continue
+        i = ev[r]
+        drove = min(energy[r], level[i])
+        arr = level[i] - drove
+        nd = max(target[r] - arr, 0.0)
+        e_arr[r], driving[r], need[r] = arr, drove, nd
+        level[i] = arr + min(nd, cap_batt[r])
+    return target, e_arr, driving, need
+
+
+@njit(cache=True, error_model="numpy")
+def _realised_chain(ev, energy, in_period, battery, target, e0, delivered, cont_cap):
+    """:func:`_forecast_realised`'s chain of stored energy over the sessions (rows sorted by
+    EV, then arrival): what each session delivered plus what it still got after its
+    forecast departure (``extra``), within ``[0, battery]``."""
+    m = len(ev)
+    e_arr, driving, need, extra = np.zeros(m), np.zeros(m), np.zeros(m), np.zeros(m)
+    level = e0.copy()
+    for r in range(m):
+        if not in_period[r]:
+            continue
+        i = ev[r]
+        drove = min(energy[r], level[i])
+        arr = level[i] - drove
+        e_arr[r], driving[r] = arr, drove
+        need[r] = max(target[r] - arr, 0.0)
+        extra[r] = min(max(need[r] - delivered[r], 0.0), cont_cap[r])
+        level[i] = min(max(arr + delivered[r] + extra[r], 0.0), battery[i])
+    return e_arr, driving, need, extra
+
+
 def _energy_chain(w: _Windows, fleet, e0, e_target, eta_c):
     """Stored energy at each arrival, the departure target and the need of each session.
 
@@ -204,39 +249,12 @@ def _energy_chain(w: _Windows, fleet, e0, e_target, eta_c):
     cap_batt[w.s_idx] = eta_c * w.dt_h * _fill.segment_sum(w.cap, w.starts)
     energy = sess["energy_kwh"].to_numpy(dtype=float)
     ev = sess["ev"].to_numpy()
-    ordinal = sess["ordinal"].to_numpy()
     in_period = sess["in_period"].to_numpy()
     battery = fleet["battery_kwh"].to_numpy(dtype=float)
-    order = np.argsort(ordinal, kind="stable")
-    bounds = np.searchsorted(ordinal[order], np.arange(ordinal.max() + 2))
-    # backward pass: the level each departure needs so that the next trips can be driven
-    # and the next sessions reach their own targets (look-ahead over short stops)
-    follows = np.zeros(m, bool)
-    follows[:-1] = (ev[1:] == ev[:-1]) & in_period[1:]
-    target = np.minimum(battery[ev], e_target[ev])
-    for j in range(len(bounds) - 2, -1, -1):
-        rows = order[bounds[j] : bounds[j + 1]]
-        rows = rows[in_period[rows] & follows[rows]]
-        if len(rows) == 0:
-            continue
-        nxt = rows + 1
-        ahead = np.maximum(energy[nxt], target[nxt] + energy[nxt] - cap_batt[nxt])
-        target[rows] = np.minimum(battery[ev[rows]], np.maximum(target[rows], ahead))
-    e_arr = np.zeros(m)
-    driving = np.zeros(m)
-    need = np.zeros(m)
-    level = e0.copy()  # stored energy at the last departure, per EV
-    for j in range(len(bounds) - 1):
-        rows = order[bounds[j] : bounds[j + 1]]
-        rows = rows[in_period[rows]]
-        if len(rows) == 0:
-            continue
-        evs = ev[rows]
-        drove = np.minimum(energy[rows], level[evs])
-        arr = level[evs] - drove
-        nd = np.maximum(target[rows] - arr, 0.0)
-        e_arr[rows], driving[rows], need[rows] = arr, drove, nd
-        level[evs] = arr + np.minimum(nd, cap_batt[rows])
+    # the backward pass (targets) and the chain, EV by EV in session order (compiled)
+    target, e_arr, driving, need = _target_chain(
+        ev, energy, in_period, battery, np.minimum(battery[ev], e_target[ev]), cap_batt, e0
+    )
     external = np.where(in_period, energy - driving, 0.0)
     external[external < _TOL_KWH] = 0.0
     return e_arr, driving, external, need, target, cap_batt
@@ -307,28 +325,15 @@ def _forecast_realised(
 
     energy = sess["energy_kwh"].to_numpy(dtype=float)
     ev = sess["ev"].to_numpy()
-    ordinal = sess["ordinal"].to_numpy()
     in_period = sess["in_period"].to_numpy()
     e_arr, driving, need, extra = np.zeros(m), np.zeros(m), np.zeros(m), np.zeros(m)
     if m == 0:
         return p, e_arr, driving, np.zeros(0), need
-    order = np.argsort(ordinal, kind="stable")
-    bounds = np.searchsorted(ordinal[order], np.arange(ordinal.max() + 2))
 
     def chain(delivered, cont_cap):
-        level = e0.copy()
-        for k in range(len(bounds) - 1):
-            r = order[bounds[k] : bounds[k + 1]]
-            r = r[in_period[r]]
-            if len(r) == 0:
-                continue
-            evs = ev[r]
-            drove = np.minimum(energy[r], level[evs])
-            arr = level[evs] - drove
-            e_arr[r], driving[r] = arr, drove
-            need[r] = np.maximum(target[r] - arr, 0.0)
-            extra[r] = np.minimum(np.maximum(need[r] - delivered[r], 0.0), cont_cap[r])
-            level[evs] = np.clip(arr + delivered[r] + extra[r], 0.0, battery[evs])
+        e_arr[:], driving[:], need[:], extra[:] = _realised_chain(
+            ev, energy, in_period, battery, target, e0, delivered, cont_cap
+        )
 
     chain(delivered, cont_cap)
     # the continuation after the forecast departure: full power until the session is served
