@@ -104,20 +104,24 @@ class ClippedLognormal:
         return np.clip(np.exp(np.log(self.median) + self.sigma * z), self.low, self.high)
 
 
-# The trip-time model (docs/sources.md §4: departures peak 07-08, arrivals home 16-18; the
-# rest is estimated [E], the shape of typical GPS logging data, not fitted to Swedish data).
+# The trip-time model (docs/sources.md §4: departures peak 07-08, arrivals home 16-18). The
+# shapes are estimates [E]; two means (WORKDAY_AWAY_H, OTHER_DEPARTURE_H) and the default
+# `mobility.second_trip_share` are calibrated so that the weekday plug-in hour at home has the
+# mean of the only measured Nordic plug-in hours found (Trondheim, 16.6 h; docs/sources.md §4.1,
+# no Swedish hour-of-day table was found).
 COMMUTE_DEPARTURE_H = ClippedNormal(mean=7.4, sd=0.6, low=5.5, high=9.5)
 """A commuter's usual departure, per vehicle [h, local time] [E] (docs/sources.md §4)."""
 COMMUTE_DEPARTURE_DAY_H = ClippedNormal(mean=7.4, sd=0.35, low=5.0, high=10.0)
 """A commuter's departure on one day around the vehicle's usual time (``mean`` unused)
 [h, local time] [E]."""
-WORKDAY_AWAY_H = ClippedNormal(mean=9.0, sd=0.7, low=6.0, high=11.0)
-"""A commuter's usual time away on a working day, per vehicle [h] [E] (8 h work + ~1 h commute,
-docs/sources.md §4)."""
+WORKDAY_AWAY_H = ClippedNormal(mean=9.5, sd=0.7, low=6.0, high=11.0)
+"""A commuter's usual time away on a working day, per vehicle [h] [E] (8 h work, a commute and
+an errand on the way home; mean calibrated to the measured plug-in hours, docs/sources.md §4.1)."""
 WORKDAY_AWAY_DAY_H = ClippedNormal(mean=9.0, sd=0.5, low=4.0, high=12.0)
 """Time away on one working day around the vehicle's usual time (``mean`` unused) [h] [E]."""
-OTHER_DEPARTURE_H = ClippedNormal(mean=10.5, sd=2.2, low=6.0, high=19.0)
-"""Departure of a non-commute outing [h, local time] [E] (midday trips)."""
+OTHER_DEPARTURE_H = ClippedNormal(mean=12.0, sd=2.2, low=6.0, high=19.0)
+"""Departure of a non-commute outing [h, local time] [E] (midday trips; mean calibrated to the
+measured plug-in hours, docs/sources.md §4.1)."""
 OTHER_STAY_H = ClippedLognormal(median=2.5, sigma=0.6, low=0.25, high=10.0)
 """Time away on a non-commute outing [h] [E]."""
 LATEST_FIRST_RETURN_H = 22.5

@@ -9,7 +9,11 @@ __all__ = ["daily_distance", "time_histograms", "fleet_summary"]
 
 
 def daily_distance(sessions: pd.DataFrame) -> pd.Series:
-    """Distance driven per EV and day of return [km] (days with at least one return home).
+    """Distance driven per EV and day of plug-in [km] (days with at least one session).
+
+    A session carries the distance driven since the previous plug-in, so this is the daily
+    distance only when every return home is a session (``mobility.plug_in_share`` 1); with the
+    default 0.4 it is the distance between plug-ins.
 
     Parameters
     ----------
@@ -27,7 +31,10 @@ def daily_distance(sessions: pd.DataFrame) -> pd.Series:
 
 
 def time_histograms(sessions: pd.DataFrame) -> pd.DataFrame:
-    """Arrivals home and departures from home per hour of the day, weekdays and weekends.
+    """Plug-ins at home and departures from home per hour of the day, weekdays and weekends.
+
+    Arrivals are the returns home after which the car is plugged in (the sessions), which is
+    every return when ``mobility.plug_in_share`` is 1.
 
     The period start (first session of each EV) and the period end (last) are not counted.
 

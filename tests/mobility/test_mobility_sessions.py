@@ -16,6 +16,15 @@ def year_of_sessions():
     return synthesize_sessions(1000, "2025-01-01", 365, seed=3, return_fleet=True)
 
 
+@pytest.fixture(scope="module")
+def every_return_plugged():
+    """Every return home a session (``plug_in_share`` 1): the sessions then show every driven
+    day, which the driving tests below measure (the default plugs in on 40 % of returns)."""
+    return synthesize_sessions(
+        1000, "2025-01-01", 365, seed=3, plug_in_share=1.0, return_fleet=True
+    )
+
+
 def test_columns_and_types(year_of_sessions):
     sessions, _ = year_of_sessions
     assert list(sessions.columns[:5]) == list(SESSION_COLUMNS)
@@ -117,8 +126,8 @@ def test_energy_is_distance_times_consumption_and_cold_factor(year_of_sessions):
     )
 
 
-def test_days_not_driven_and_absences(year_of_sessions):
-    sessions, _ = year_of_sessions
+def test_days_not_driven_and_absences(every_return_plugged):
+    sessions, _ = every_return_plugged
     trips = sessions[sessions["distance_km"] > 0]
     # a day is driven if a trip returned that day: about 80 % of days (docs/sources.md §4 [E]);
     # absence days count as not driven here, so allow 0.68..0.85
@@ -207,10 +216,10 @@ def test_an_ev_drives_the_same_whatever_the_rest_of_the_fleet():
     pd.testing.assert_frame_equal(subset.reset_index(drop=True), sessions_some)
 
 
-def test_statistics_for_reports(year_of_sessions):
+def test_statistics_for_reports(every_return_plugged):
     from gridv2x.mobility import daily_distance, fleet_summary, time_histograms
 
-    sessions, fleet = year_of_sessions
+    sessions, fleet = every_return_plugged
     per_day = daily_distance(sessions)
     # lognormal daily distance, median ~25 km and mean ~31 km on driven days [E, docs/sources.md §4];
     # return days of absences (long trips) pull the mean up: allow 20-32 / 28-45 km
@@ -233,8 +242,12 @@ def test_empty_fleet_gives_empty_sessions_with_the_columns():
 
 
 def test_work_charging_moves_commute_energy_off_home():
-    home_only = synthesize_sessions(200, "2025-02-03", 14, seed=6)
-    at_work = synthesize_sessions(200, "2025-02-03", 14, seed=6, work_charging_share=1.0)
+    # every return a session, so both have the same sessions (work charging changes when a
+    # battery needs a plug-in, and with it which returns are sessions)
+    home_only = synthesize_sessions(200, "2025-02-03", 14, seed=6, plug_in_share=1.0)
+    at_work = synthesize_sessions(
+        200, "2025-02-03", 14, seed=6, work_charging_share=1.0, plug_in_share=1.0
+    )
     assert home_only["work_kwh"].sum() == 0
     # the same driving (same streams), only where the energy is charged changes
     np.testing.assert_allclose(home_only["distance_km"], at_work["distance_km"])
@@ -299,7 +312,13 @@ def _driven_share(sessions: pd.DataFrame, days: int) -> float:
 @pytest.mark.parametrize("days_not_driven", [0.1, 0.2, 0.35])
 def test_share_of_days_not_driven(days_not_driven):
     sessions = synthesize_sessions(
-        300, "2025-03-03", 56, seed=13, days_not_driven=days_not_driven, vacation_weeks=0.0
+        300,
+        "2025-03-03",
+        56,
+        seed=13,
+        days_not_driven=days_not_driven,
+        vacation_weeks=0.0,
+        plug_in_share=1.0,  # every return a session: the sessions show every driven day
     )
     # 300 EVs × 56 days; binomial noise < 0.5 pp; tolerance 2 percentage points
     assert 1 - _driven_share(sessions, 56) == pytest.approx(days_not_driven, abs=0.02)
