@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
-from gridv2x.charging import _fill, _fleet_net
+from gridv2x.charging import _fill_kernels, _fleet_net
 from gridv2x.charging import tariff as _tariff
 from gridv2x.charging.battery import degradation_pct, virtual_km
 from gridv2x.charging.windows import _TOL_KWH, _Windows
@@ -105,6 +106,36 @@ def _per_ev_sum(w: _Windows, values: np.ndarray, n_ev: int) -> np.ndarray:
     return out
 
 
+@njit(cache=True, error_model="numpy")
+def _power_and_stored(step, ev_of, p, drop_step, drop_ev, drop_kwh, e0, eta_c, eta_d, dt, n, n_ev):
+    """Power ``[step x ev]`` [kW] and stored energy at the end of each step [kWh].
+
+    The stored energy's change per step and EV (charging, discharging, the trip energy
+    dropped at arrival) summed as ``np.bincount`` would (elements in order, then the drops),
+    then its running sum over the steps from ``e0``, never below zero (rounding only: the
+    model never goes below zero). One pass over the elements instead of several over
+    ``steps x EVs`` arrays.
+    """
+    power = np.zeros((n, n_ev))
+    soc = np.zeros((n, n_ev))
+    for j in range(len(p)):
+        t, e = step[j], ev_of[j]
+        power[t, e] += p[j]
+        soc[t, e] += (eta_c * max(p[j], 0.0) - max(-p[j], 0.0) / eta_d) * dt
+    for d in range(len(drop_kwh)):
+        soc[drop_step[d], drop_ev[d]] += -drop_kwh[d]
+    for t in range(n):
+        for e in range(n_ev):
+            if t == 0:
+                soc[0, e] += e0[e]
+            else:
+                soc[t, e] = soc[t - 1, e] + soc[t, e]
+    for t in range(n):
+        for e in range(n_ev):
+            soc[t, e] = max(soc[t, e], 0.0)
+    return power, soc
+
+
 def _assemble(
     strategy,
     w,
@@ -129,26 +160,25 @@ def _assemble(
     [kWh] per session (rows of ``w.sess``) overrides the net energy the shortfall is judged
     on (for a schedule that looked past the end of the period)."""
     n, n_ev, dt = w.n_steps, len(fleet), w.dt_h
-    key = w.step * n_ev + w.ev_of
-    power = np.bincount(key, weights=p, minlength=n * n_ev).reshape(n, n_ev)
     charge = np.maximum(p, 0.0)
     dis = np.maximum(-p, 0.0)
-    delta = (eta_c * charge - dis / eta_d) * dt
     sess = w.sess
     in_period = sess["in_period"].to_numpy()
     ev = sess["ev"].to_numpy()
-    drop_key = sess["k0"].to_numpy()[in_period] * n_ev + ev[in_period]
-    # change of stored energy per step and EV (charging, discharging, driving at arrival),
-    # then its running sum, in place: these arrays are steps x EVs large
-    soc = np.bincount(
-        np.concatenate([key, drop_key]),
-        weights=np.concatenate([delta, -driving[in_period]]),
-        minlength=n * n_ev,
+    power, soc = _power_and_stored(
+        w.step.astype(np.int64, copy=False),
+        w.ev_of.astype(np.int64, copy=False),
+        np.ascontiguousarray(p, dtype=float),
+        sess["k0"].to_numpy()[in_period].astype(np.int64),
+        ev[in_period].astype(np.int64),
+        np.ascontiguousarray(driving[in_period], dtype=float),
+        np.asarray(e0, dtype=float),
+        float(eta_c),
+        float(eta_d),
+        float(dt),
+        n,
+        n_ev,
     )
-    soc = soc.astype(float, copy=False).reshape(n, n_ev)  # (int when there is nothing)
-    soc[0] += e0
-    np.cumsum(soc, axis=0, out=soc)
-    np.maximum(soc, 0.0, out=soc)  # rounding only: the model never goes below zero
 
     ev_ids = fleet["ev_id"].to_numpy()
     power_kw = pd.DataFrame(power, index=index, columns=pd.Index(ev_ids, name="ev_id"))
@@ -156,7 +186,7 @@ def _assemble(
 
     # per session: net battery-side energy restored and unmet
     net = np.zeros(len(sess))
-    net[w.s_idx] = _fill.segment_sum(delta, w.starts)
+    net[w.s_idx] = _fill_kernels.net_energy(p, w.starts, eta_c, eta_d, dt)
     out_sess = sess.drop(columns=["ev", "ordinal", "k0", "share"]).copy()
     out_sess["delivered_kwh"] = net
     out_sess["target_kwh"] = np.where(in_period, dep_target, np.nan)
