@@ -13,7 +13,14 @@ the outputs equal.
 
 Stages: ``demand`` (household base load), ``prepare`` (the rest of the draw's inputs),
 ``charge``, ``loads`` (load-flow input per element), ``powerflow``, ``statistics`` (customer
-voltages and main-fuse loading) and ``output`` (summary row and tables).
+voltages and main-fuse loading) and ``output`` (summary row and tables, with the
+reinforcement plan unless ``--no-reinforcement``).
+
+Measured 2026-12-07 (issue 14; 2 shared cores, min of 3; [0] main before, [1] after): per phase
+with the reinforcement plan, peak 1851 -> 1581 MiB (the plan's own trials now set the peak),
+without it 1822 -> 1283 MiB; demand 0.95 -> 0.60 s, loads 1.25 -> 0.28 s, statistics
+1.20 -> 0.46 s, powerflow 0.95 -> 1.17 s (the MW input is now formed there). Balanced:
+peak 973 -> 964 MiB (charging sets it), demand 1.00 -> 0.57 s, output 0.48 -> 0.35 s.
 """
 
 from __future__ import annotations
@@ -67,6 +74,8 @@ def _child(args: argparse.Namespace) -> None:
     scenario = gridv2x.read_scenario(str(ROOT / "scenarios/hosting-capacity.yaml"))
     if not args.asymmetric:
         scenario = scenario.replace(powerflow={"asymmetric": False})
+    if not args.reinforcement:
+        scenario = scenario.replace(reinforcement={"enabled": False})
     st = study.Study(scenario, powerflow_threads=0)
     task = study.Task(feeder=args.feeder, strategy=args.strategy, draw=0, ev_share=args.share)
     peaks["imports"] = rss_mb()
@@ -87,6 +96,7 @@ def _run(code: str, args: argparse.Namespace, dump: str | None) -> dict:
     cmd = [sys.executable, __file__, "--child", args.feeder, args.strategy, str(args.share)]
     cmd += ["--balanced"] if not args.asymmetric else []
     cmd += ["--time-series"] if args.time_series else []
+    cmd += ["--no-reinforcement"] if not args.reinforcement else []
     cmd += ["--dump", dump] if dump else []
     done = subprocess.run(cmd, env=env, cwd=code, capture_output=True, text=True, check=False)
     if done.returncode:
@@ -102,6 +112,12 @@ def main() -> None:
     parser.add_argument("--share", type=float, default=1.0)
     parser.add_argument("--balanced", dest="asymmetric", action="store_false")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--no-reinforcement",
+        dest="reinforcement",
+        action="store_false",
+        help="without the reinforcement plan (part of 'output' otherwise)",
+    )
     parser.add_argument(
         "--time-series", action="store_true", help="also build the whole-period tables"
     )
@@ -124,6 +140,7 @@ def main() -> None:
                 dump = str(Path(args.dump, name).resolve())
             runs[code].append(_run(code, args, dump))
     mode = "per phase" if args.asymmetric else "balanced"
+    mode += "" if args.reinforcement else ", no reinforcement plan"
     print(
         f"{args.feeder} {args.strategy} share {args.share} {mode}, full year; min of "
         f"{args.repeat} runs, fresh process per run ({os.cpu_count()} cores, shared: noisy)"
