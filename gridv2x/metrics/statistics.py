@@ -199,8 +199,12 @@ class CustomerStatistics:
         :func:`gridv2x.metrics.voltage_quality` of ``vm`` per customer.
     fuse_pct : pandas.DataFrame or None
         Main-fuse loading ``[time x customer_id]`` [%]; None without customer power.
-    customer_p_kw, customer_q_kvar : pandas.DataFrame or None
-        Customer power with the non-converged steps blanked [kW], [kvar].
+    customer_p_kw : pandas.DataFrame or None
+        Customer active power with the non-converged steps blanked [kW] (the summary's fuse
+        energy needs it).
+    customer_q_kvar : None
+        Not kept: the reactive power is used for the fuse loading only, and keeping it would
+        hold a whole-period copy per task (per phase of a year: about 90 MB).
     """
 
     limits: dict[str, Any]
@@ -276,7 +280,7 @@ def customer_statistics(
         else _fuse_loading_frame(customers, vm, customer_p_kw, customer_q_kvar)
     )
     return CustomerStatistics(
-        lim, converged, vm, vm_low, vm_high, quality, fuse_pct, customer_p_kw, customer_q_kvar
+        lim, converged, vm, vm_low, vm_high, quality, fuse_pct, customer_p_kw, None
     )
 
 

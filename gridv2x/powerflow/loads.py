@@ -27,26 +27,49 @@ __all__ = ["ElementLoads", "customer_loads"]
 class ElementLoads:
     """Load-flow input and the customer power it was built from.
 
-    Only the customer power is held; the load-flow input (the same numbers in MW, on the
-    columns of the load elements) is computed from it each time it is read, so that a task
-    does not hold two full-period copies of its load (per phase of a year: about 90 MB each).
-    Unpacks like a tuple ``load_p_mw, load_q_mvar, customer_p_kw, customer_q_kvar``.
+    Held are the customer active power and what the reactive power is made of (the household
+    reactive power and, per phase, its split over the phases); the load-flow input (the same
+    numbers in MW, on the columns of the load elements) and the per-phase reactive power are
+    computed each time they are read, so that a task does not hold several full-period copies
+    of its load (per phase of a year: about 90 MB each). Unpacks like a tuple
+    ``load_p_mw, load_q_mvar, customer_p_kw, customer_q_kvar``.
     """
 
-    __slots__ = ("customer_p_kw", "customer_q_kvar", "_loads")
+    __slots__ = ("customer_p_kw", "_q_kvar", "_q_shares", "_loads")
 
     def __init__(
-        self, customer_p_kw: pd.DataFrame, customer_q_kvar: pd.DataFrame, loads: pd.Index
+        self,
+        customer_p_kw: pd.DataFrame,
+        q_kvar: pd.DataFrame,
+        loads: pd.Index,
+        q_shares: np.ndarray | None = None,
     ) -> None:
         self.customer_p_kw = customer_p_kw
         """Active power per customer [kW] (columns ``customer_id``, or ``(customer_id, phase)``)."""
-        self.customer_q_kvar = customer_q_kvar
-        """Reactive power per customer [kvar] (same columns)."""
+        self._q_kvar = q_kvar  # [time x customer_id] [kvar]
+        self._q_shares = q_shares  # (customers, phases) split of q_kvar, or None: as it is
         self._loads = loads
 
     def _elements(self, customer_kw: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(
             customer_kw.to_numpy() / KW_PER_MW, index=customer_kw.index, columns=self._loads
+        )
+
+    def _q_per_phase(self) -> np.ndarray:
+        """Reactive power per ``(customer, phase)`` ``[time x (customer, phase)]`` [kvar]."""
+        assert self._q_shares is not None
+        q_kvar = self._q_kvar.to_numpy()
+        q = np.empty((*q_kvar.shape, self._q_shares.shape[1]))
+        np.multiply(q_kvar[:, :, None], self._q_shares[None, :, :], out=q)
+        return q.reshape(len(q), -1)
+
+    @property
+    def customer_q_kvar(self) -> pd.DataFrame:
+        """Reactive power per customer [kvar] (the columns of ``customer_p_kw``)."""
+        if self._q_shares is None:
+            return self._q_kvar
+        return pd.DataFrame(
+            self._q_per_phase(), index=self._q_kvar.index, columns=self.customer_p_kw.columns
         )
 
     @property
@@ -57,7 +80,11 @@ class ElementLoads:
     @property
     def load_q_mvar(self) -> pd.DataFrame:
         """Reactive power per load element [Mvar]."""
-        return self._elements(self.customer_q_kvar)
+        if self._q_shares is None:
+            return self._elements(self._q_kvar)
+        q = self._q_per_phase()
+        q /= KW_PER_MW
+        return pd.DataFrame(q, index=self._q_kvar.index, columns=self._loads)
 
     def __iter__(self) -> Iterator[pd.DataFrame]:
         return iter((self.load_p_mw, self.load_q_mvar, self.customer_p_kw, self.customer_q_kvar))
@@ -99,7 +126,8 @@ def customer_loads(
         ``load_p_mw, load_q_mvar`` [MW], [Mvar] per load element and ``customer_p_kw,
         customer_q_kvar`` [kW], [kvar] per customer (per ``(customer_id, phase)`` for
         ``asymmetric``: what the main-fuse check needs). Unpacks in that order. Balanced,
-        ``customer_q_kvar`` is ``base_q_kvar`` itself when its columns are the customers.
+        ``customer_q_kvar`` is ``base_q_kvar`` itself when its columns are the customers;
+        per phase it is computed from ``base_q_kvar`` when read.
     """
     ids = list(customers["customer_id"])
     loads = list(customers["load"])
@@ -116,8 +144,6 @@ def customer_loads(
     shares = household_phase_shares(customers)
     p = np.empty((n_t, n_c, len(PHASES)))  # one array per quantity, no temporaries
     np.multiply(base_p.to_numpy()[:, :, None], shares[None, :, :], out=p)
-    q = np.empty_like(p)
-    np.multiply(base_q.to_numpy()[:, :, None], shares[None, :, :], out=q)
     if len(ev_kw.columns):
         position = pd.Index(ids).get_indexer(ev_kw.columns.get_level_values(0))
         phase = pd.Index(PHASES).get_indexer(ev_kw.columns.get_level_values(1))
@@ -133,5 +159,4 @@ def customer_loads(
     columns = pd.MultiIndex.from_product([loads, list(PHASES)])
     per_customer = pd.MultiIndex.from_product([ids, list(PHASES)], names=["customer_id", "phase"])
     customer_p = pd.DataFrame(p.reshape(n_t, -1), index=index, columns=per_customer, copy=False)
-    customer_q = pd.DataFrame(q.reshape(n_t, -1), index=index, columns=per_customer, copy=False)
-    return ElementLoads(customer_p, customer_q, columns)
+    return ElementLoads(customer_p, base_q, columns, shares)
