@@ -41,37 +41,38 @@ Two hosting capacities are printed per row, both at ``study.risk`` 5 %:
 
 The machine is shared (2 cores): the times printed are wall times under load.
 
-Measured (2026-12-07, per-phase load flow, ``--draws 3 --weeks 4 --workers 2`` at nice 10 on
-the shared 2-core machine: 180 tasks, 1,884 s wall). A reduced design, CPU being scarce: the 4
-representative peak weeks of 2030 (not the whole year; forecasts there see no 4-week history),
-3 draws, shares searched. Peak and lowest voltage: median of the 3 draws at 1.0 EV per
-customer; * = the default setup; point estimate = largest tested share with no violating draw
-(an estimate); with 3 clean draws the tool can only show P(violation) <= 63 %, so it states
-"not demonstrated" everywhere. Full table (unmet and shortfall energy, violating draws per
-share): /work/notes/s13/issue15_table.md.
+Measured (2026-12-07, stop 14, per-phase load flow, the whole year: ``--draws 3 --weeks 0
+--workers 2`` at nice 10 on the shared 2-core machine at load 2-7: 174 tasks, 1,993 s of task
+time, 1,068 s wall; the driving model's trip times calibrated to measured plug-in hours,
+docs/sources.md §4.1). 3 draws, shares searched. Peak and lowest voltage: median of the 3 draws
+at 1.0 EV per customer; unmet (charged elsewhere) and shortfall (missing at departure) energy:
+the feeder's total over the year at 1.0, median of the draws [kWh]; * = the default setup; point estimate = largest tested
+share with no violating draw (an estimate); with 3 clean draws the tool can only show
+P(violation) <= 63 %, so it states "not demonstrated" everywhere. Stop 13's reduced run (4 peak
+weeks) is in git history.
 
-| feeder | setup | strategy | peak kW @1.0 | v_min pu @1.0 | violating @1.0 | tool (95 %) | point estimate | binding |
-|---|---|---|---|---|---|---|---|---|
-| villa-large | forecast, feeder, guard on* | uncontrolled | 558 | 0.912 | 3/3 | not demonstrated | 0.25 | line_loading |
-| villa-large | forecast, feeder, guard on* | v1g | 457 | 0.925 | 0/3 | not demonstrated | 1.5 | line_loading |
-| villa-large | forecast, feeder, guard on* | v2g | 457 | 0.925 | 0/3 | not demonstrated | 1.5 | line_loading |
-| villa-large | perfect (upper bound), feeder, guard on | v1g | 445 | 0.925 | 0/3 | not demonstrated | 1.5 | line_loading |
-| villa-large | perfect (upper bound), feeder, guard on | v2g | 444 | 0.925 | 0/3 | not demonstrated | 1.5 | line_loading |
-| villa-large | forecast, household (price), guard on | v1g | 555 | 0.922 | 2/3 | not demonstrated | 0.5 | line_loading |
-| villa-large | forecast, household (price), guard on | v2g | 661 | 0.903 | 3/3 | not demonstrated | 0.5 | line_loading |
-| villa-large | forecast, feeder, guard off | uncontrolled | 594 | 0.899 | 3/3 | not demonstrated | 0.25 | voltage,line_loading |
-| villa-large | forecast, feeder, guard off | v1g | 454 | 0.912 | 1/3 | not demonstrated | 0.5 | line_loading |
-| villa-large | forecast, feeder, guard off | v2g | 453 | 0.916 | 1/3 | not demonstrated | 0.5 | line_loading |
-| urban-apartments | forecast, feeder, guard on* | uncontrolled | 202 | 1.000 | 3/3 | not demonstrated | 0.5 | transformer_loading |
-| urban-apartments | forecast, feeder, guard on* | v1g | 109 | 1.006 | 0/3 | not demonstrated | >= 2 (none violates) |  |
-| urban-apartments | forecast, feeder, guard on* | v2g | 109 | 1.006 | 0/3 | not demonstrated | >= 2 (none violates) |  |
-| urban-apartments | perfect (upper bound), feeder, guard on | v1g | 89 | 1.008 | 0/3 | not demonstrated | >= 2 (none violates) |  |
-| urban-apartments | perfect (upper bound), feeder, guard on | v2g | 89 | 1.008 | 0/3 | not demonstrated | >= 2 (none violates) |  |
-| urban-apartments | forecast, household (price), guard on | v1g | 230 | 1.004 | 3/3 | not demonstrated | 0.75 | transformer_loading |
-| urban-apartments | forecast, household (price), guard on | v2g | 331 | 0.994 | 3/3 | not demonstrated | 0.5 | transformer_loading |
-| urban-apartments | forecast, feeder, guard off | uncontrolled | 218 | 0.994 | 3/3 | not demonstrated | 0.5 | transformer_loading |
-| urban-apartments | forecast, feeder, guard off | v1g | 113 | 1.006 | 0/3 | not demonstrated | 1.5 | transformer_loading |
-| urban-apartments | forecast, feeder, guard off | v2g | 112 | 1.006 | 0/3 | not demonstrated | 1.5 | transformer_loading |
+| feeder | setup | strategy | peak kW @1.0 | v_min pu @1.0 | violating @1.0 | unmet kWh | shortfall kWh | tool (95 %) | point estimate | binding |
+|---|---|---|---|---|---|---|---|---|---|---|
+| villa-large | forecast, feeder, guard on* | uncontrolled | 574 | 0.904 | 3/3 | 42 | 594 | not demonstrated | 0.25 | voltage,line_loading |
+| villa-large | forecast, feeder, guard on* | v1g | 488 | 0.906 | 2/3 | 42 | 8152 | not demonstrated | 0.5 | line_loading |
+| villa-large | forecast, feeder, guard on* | v2g | 486 | 0.907 | 2/3 | 42 | 5097 | not demonstrated | 0.5 | line_loading |
+| villa-large | perfect (upper bound), feeder, guard on | v1g | 456 | 0.925 | 1/3 | 42 | 594 | not demonstrated | 0.75 | line_loading |
+| villa-large | perfect (upper bound), feeder, guard on | v2g | 456 | 0.924 | 1/3 | 42 | 594 | not demonstrated | 0.75 | line_loading |
+| villa-large | forecast, household (price), guard on | v1g | 500 | 0.910 | 2/3 | 42 | 9090 | not demonstrated | 0.75 | line_loading |
+| villa-large | forecast, household (price), guard on | v2g | 851 | 0.896 | 3/3 | 43 | 10900 | not demonstrated | 0.25 | voltage,transformer_loading,line_loading |
+| villa-large | forecast, feeder, guard off | uncontrolled | 591 | 0.893 | 3/3 | 40 | 361 | not demonstrated | < 0.25 | voltage,line_loading |
+| villa-large | forecast, feeder, guard off | v1g | 481 | 0.909 | 2/3 | 44 | 7699 | not demonstrated | 0.25 | line_loading |
+| villa-large | forecast, feeder, guard off | v2g | 489 | 0.912 | 2/3 | 40 | 5342 | not demonstrated | 0.5 | line_loading |
+| urban-apartments | forecast, feeder, guard on* | uncontrolled | 227 | 0.996 | 3/3 | 69 | 1627 | not demonstrated | 0.25 | transformer_loading |
+| urban-apartments | forecast, feeder, guard on* | v1g | 155 | 1.000 | 0/3 | 73 | 9412 | not demonstrated | 1 | transformer_loading |
+| urban-apartments | forecast, feeder, guard on* | v2g | 154 | 1.000 | 0/3 | 77 | 8930 | not demonstrated | 1 | transformer_loading |
+| urban-apartments | perfect (upper bound), feeder, guard on | v1g | 103 | 1.006 | 0/3 | 69 | 1627 | not demonstrated | >= 2 (none violates) |  |
+| urban-apartments | perfect (upper bound), feeder, guard on | v2g | 103 | 1.006 | 0/3 | 69 | 1627 | not demonstrated | >= 2 (none violates) |  |
+| urban-apartments | forecast, household (price), guard on | v1g | 205 | 1.000 | 3/3 | 70 | 9584 | not demonstrated | 0.75 | transformer_loading |
+| urban-apartments | forecast, household (price), guard on | v2g | 486 | 0.981 | 3/3 | 73 | 11113 | not demonstrated | 0.25 | transformer_loading |
+| urban-apartments | forecast, feeder, guard off | uncontrolled | 243 | 0.992 | 3/3 | 59 | 766 | not demonstrated | 0.25 | transformer_loading |
+| urban-apartments | forecast, feeder, guard off | v1g | 154 | 1.000 | 1/3 | 62 | 9030 | not demonstrated | 0.75 | transformer_loading |
+| urban-apartments | forecast, feeder, guard off | v2g | 158 | 1.000 | 1/3 | 67 | 8969 | not demonstrated | 0.75 | transformer_loading |
 """
 
 from __future__ import annotations

@@ -45,31 +45,6 @@ class _Windows:
     dlimit: np.ndarray | None = None  # flat -> discharge limit of a load guard [kW]
 
 
-@njit(cache=True, error_model="numpy")
-def _flat_windows(k0, starts, lengths, a, b, ev, charger, total):
-    """Per element of the sessions laid out one after another: its session, time step,
-    plugged-in share of the step (1 except possibly at a session's first and last step;
-    ``a``, ``b`` are arrival and departure in steps), EV and charger limit [kW]."""
-    seg = np.empty(total, np.int64)
-    step = np.empty(total, np.int64)
-    frac = np.ones(total)
-    ev_of = np.empty(total, np.int64)
-    cap = np.empty(total)
-    for s in range(len(starts)):
-        for j in range(starts[s], starts[s] + lengths[s]):
-            seg[j] = s
-            step[j] = k0[s] + (j - starts[s])
-            ev_of[j] = ev[s]
-        end = starts[s] + lengths[s] - 1
-        last = step[end]
-        frac[end] = min(max(min(b[s], last + 1.0) - max(a[s], float(last)), 0.0), 1.0)
-        first = k0[s]
-        frac[starts[s]] = min(max(min(b[s], first + 1.0) - max(a[s], float(first)), 0.0), 1.0)
-        for j in range(starts[s], starts[s] + lengths[s]):
-            cap[j] = charger[ev[s]] * frac[j]
-    return seg, step, frac, ev_of, cap
-
-
 def _windows(sessions, fleet, index, charger_cap_kw, arrivals_before=None) -> _Windows:
     """The plug-in windows as flat arrays; sessions arriving at or after step
     ``arrivals_before`` (default: the end of ``index``) count as outside the period."""
@@ -105,20 +80,24 @@ def _windows(sessions, fleet, index, charger_cap_kw, arrivals_before=None) -> _W
     lengths = np.maximum(lengths, 1)
     starts = np.r_[0, np.cumsum(lengths)[:-1]].astype(np.int64)[: len(lengths)]
     total = int(lengths.sum())
+    # flat arrays (one element per plugged-in step of every session: millions for a year)
+    # built by repeating per-session values, not by gathering through ``seg``
+    seg = np.repeat(np.arange(len(s_idx)), lengths)
+    flat_step = np.arange(total, dtype=np.int64) + np.repeat(k0[s_idx] - starts, lengths)
+    # plugged-in share of each step: 1 except possibly at the first and last step of a session
+    frac = np.ones(total)
+    if total:
+        a_s, b_s = a_c[s_idx], b_c[s_idx]
+        ends = starts + lengths - 1
+        last = flat_step[ends]
+        frac[ends] = np.clip(np.minimum(b_s, last + 1) - np.maximum(a_s, last), 0.0, 1.0)
+        first = k0[s_idx]
+        frac[starts] = np.clip(np.minimum(b_s, first + 1) - np.maximum(a_s, first), 0.0, 1.0)
     charger = fleet["charger_kw"].to_numpy(dtype=float)
     if charger_cap_kw is not None:
         charger = np.minimum(charger, float(charger_cap_kw))
-    # flat arrays (one element per plugged-in step of every session: millions for a year)
-    seg, flat_step, frac, ev_of, cap = _flat_windows(
-        k0[s_idx],
-        starts,
-        lengths.astype(np.int64),
-        a_c[s_idx].astype(float),
-        b_c[s_idx].astype(float),
-        sess["ev"].to_numpy()[s_idx].astype(np.int64),
-        charger,
-        total,
-    )
+    ev_of = np.repeat(sess["ev"].to_numpy()[s_idx], lengths)
+    cap = charger[ev_of] * frac
     # per-EV slices (in-period sessions are sorted by EV)
     ev_sess = sess["ev"].to_numpy()[s_idx]
     first = np.searchsorted(ev_sess, np.arange(len(fleet)), side="left")
