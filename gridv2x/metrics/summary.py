@@ -38,6 +38,7 @@ from gridv2x.metrics.loading import (
     losses_kwh,
 )
 from gridv2x.metrics.statistics import (
+    CHUNK_STEPS,
     CustomerStatistics,
     _mask,
     _total_trafo_kw,
@@ -73,8 +74,7 @@ def neutral_metrics(pf: Any, converged: pd.Series) -> dict[str, float]:
     if i_n is None or not len(i_n.columns):
         return {"neutral_max_current_a": float("nan"), "neutral_max_loading_pct": float("nan")}
     i_n = _mask(i_n, converged)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rating_ka = (pf.line_i_ka / pf.line_loading_percent * 100).max(axis=0)
+    rating_ka = _line_rating_ka(pf.line_i_ka, pf.line_loading_percent)
     # loading = current / rating x 100 rises with the current (rounding included), so the
     # highest loading of a line is that of its highest current: one value per line
     highest_ka = i_n.max(axis=0).to_frame().T
@@ -280,6 +280,21 @@ def summarize(
         row["first_violation_criterion"] = ""
         row["first_violation_element"] = ""
     return row
+
+
+def _line_rating_ka(i_ka: pd.DataFrame, loading_pct: pd.DataFrame) -> pd.Series:
+    """Rating of each line [kA]: the highest ``current / loading x 100`` over the steps (NaN
+    where never defined), computed :data:`CHUNK_STEPS` steps at a time (no whole-period
+    temporaries; the maximum is the same)."""
+    loading = loading_pct.reindex_like(i_ka).to_numpy(dtype=float)
+    current = i_ka.to_numpy(dtype=float)
+    rating = np.full(current.shape[1], np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for start in range(0, len(current), CHUNK_STEPS):
+            rows = slice(start, start + CHUNK_STEPS)
+            chunk = current[rows] / loading[rows] * 100
+            np.fmax(rating, np.fmax.reduce(chunk, axis=0), out=rating)  # NaN skipped
+    return pd.Series(rating, index=i_ka.columns)
 
 
 def _fuse_energy_above_kwh(
