@@ -338,7 +338,11 @@ class Study:
     ) -> dict[str, Any]:
         """The task's row of ``summary.csv``."""
         options = self._charging_options()
-        plan = self._reinforce(feeder, loads.load_p_mw, loads.load_q_mvar, pf)
+        plan = (  # the MW load frames are formed only for the planner (ElementLoads)
+            self._reinforce(feeder, loads.load_p_mw, loads.load_q_mvar, pf)
+            if self.scenario.section("reinforcement").get("enabled", True)
+            else None
+        )
         metrics_row = metrics.summarize(
             pf, feeder.customers, ev.per_ev, window.index, statistics=stats
         )
