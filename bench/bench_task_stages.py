@@ -18,8 +18,8 @@ reinforcement plan unless ``--no-reinforcement``).
 
 Measured 2026-12-07 (issue 14; 2 shared cores, min of 3; [0] main before, [1] after): per phase
 with the reinforcement plan, peak 1851 -> 1581 MiB (the plan's own trials now set the peak),
-without it 1822 -> 1283 MiB; demand 0.95 -> 0.60 s, loads 1.25 -> 0.28 s, statistics
-1.20 -> 0.46 s, powerflow 0.95 -> 1.17 s (the MW input is now formed there). Balanced:
+without it 1821 -> 1195 MiB; demand 1.06 -> 0.68 s, loads 1.25 -> 0.23 s, statistics
+1.26 -> 0.48 s, output 0.58 -> 0.38 s, powerflow 1.03 -> 1.04 s (MW input formed there). Balanced:
 peak 973 -> 964 MiB (charging sets it), demand 1.00 -> 0.57 s, output 0.48 -> 0.35 s.
 """
 
