@@ -7,7 +7,9 @@ with ``munmap`` when freed, so each such array is faulted into memory page by pa
 again. Keeping all allocations in malloc's heap and not trimming it lets the next task reuse the
 pages: measured on 12 hosting-capacity tasks in one process, 557,000 page faults -> 69,000,
 system time 9.8 -> 1.4 s and wall time 50 -> 40 s. The price is that a process keeps its
-high-water mark of memory (about 1-1.5 GB per worker for a 200-EV feeder-year).
+high-water mark of memory: 2.5-2.8 GB per worker over the 360 per-phase feeder-years of the
+first round of ``scenarios/hosting-capacity.yaml`` (stop 14), where one task alone peaks at
+1.2-1.6 GB.
 """
 
 from __future__ import annotations
