@@ -13,6 +13,12 @@ as ``np.add.reduceat`` does it (:func:`_segment_sum`: the first element plus the
 the rest), the running sums of the exact solve are one cumulative sum over all sessions of the
 call (as ``_fill.segment_cumsum`` computes them), the breakpoints are sorted by the same
 rounded keys with the same tie order, and numba does not contract multiply-adds (no fastmath).
+
+Compiled once per machine and cached under ``__pycache__`` (``cache=True``; about 50-60 s for
+the charging kernels on one core, then about 1 s). The kernels take module constants such as
+``_fill.LIMIT_PENALTY`` and ``_fleet_net.ACTIVE_KW`` as compile-time values, and numba's cache
+does not notice when such a constant changes in another module: after changing one, delete the
+``__pycache__`` folders of :mod:`gridv2x.charging`.
 """
 
 from __future__ import annotations
