@@ -26,16 +26,31 @@ SESSIONS_PER_WEEK = (3.1, 4.4)
 N_EVS = 400
 
 
+DAYS = 120
+"""Four months from 1 January 2030 [d]."""
+
+
 @pytest.fixture(scope="module")
-def sessions():
-    index = period_index("2030-01-01", 120, "15min")
+def drive():
+    """Sessions of the same N_EVS EVs, weather and driving for given mobility options."""
+    index = period_index("2030-01-01", DAYS, "15min")
     owners = pd.DataFrame(
         {"ev_id": [f"e{i}" for i in range(N_EVS)], "customer_id": [f"c{i}" for i in range(N_EVS)]}
     )
     fleet = mobility.draw_fleet(owners, rng=np.random.default_rng(1))
     temperature = outdoor_temperature(index, rng=np.random.default_rng(2))
-    out = mobility.sessions_for_fleet(fleet, index, temperature, rng=np.random.default_rng(3))
-    return out, len(index) / 96 / 7
+
+    def sessions(**options):
+        return mobility.sessions_for_fleet(
+            fleet, index, temperature, rng=np.random.default_rng(3), **options
+        )
+
+    return sessions
+
+
+@pytest.fixture(scope="module")
+def sessions(drive):
+    return drive(), DAYS / 7
 
 
 def test_weekday_plug_in_hours_match_the_measured_mean_and_shape(sessions):
@@ -50,21 +65,13 @@ def test_weekday_plug_in_hours_match_the_measured_mean_and_shape(sessions):
     assert model[15:18].sum() < 0.5
 
 
-def test_plug_in_share_0_4_gives_the_measured_plug_ins_per_week(sessions):
+def test_plug_in_share_0_4_gives_the_measured_plug_ins_per_week(drive, sessions):
     """The default plugs in on every return (7.2 a week, more often than measured: not yet
     calibrated, docs/sources.md §4.1 says why); ``plug_in_share: 0.4`` gives the measured
     3.1-4.4 sessions a week of about the measured energy."""
     table, weeks = sessions
     assert len(table) / N_EVS / weeks > 6.0
-    index = period_index("2030-01-01", 120, "15min")
-    owners = pd.DataFrame(
-        {"ev_id": [f"e{i}" for i in range(N_EVS)], "customer_id": [f"c{i}" for i in range(N_EVS)]}
-    )
-    fleet = mobility.draw_fleet(owners, rng=np.random.default_rng(1))
-    temperature = outdoor_temperature(index, rng=np.random.default_rng(2))
-    fewer = mobility.sessions_for_fleet(
-        fleet, index, temperature, rng=np.random.default_rng(3), plug_in_share=0.4
-    )
+    fewer = drive(plug_in_share=0.4)
     per_week = len(fewer) / N_EVS / weeks
     assert SESSIONS_PER_WEEK[0] <= per_week <= SESSIONS_PER_WEEK[1]
     # Trondheim: 12.7 kWh mean, 9.1 median per session (winter months here: more energy)
