@@ -757,6 +757,7 @@ class RadialEngine:
         gridv2x.powerflow.TimeseriesResult
             With ``engine="radial"``; per phase also ``line_i_n_ka`` (neutral current).
         """
+        sweep = self._sweep(load_p_mw, load_q_mvar, sgen_p_mw, chunk_steps, progress)
         index = load_p_mw.index
         names, widths = self._tables()
         out: dict[str, np.ndarray] = {
@@ -764,7 +765,7 @@ class RadialEngine:
         }
         out["losses"] = np.empty(len(index))
         out["converged"] = np.zeros(len(index), dtype=bool)
-        for sl, chunk in self._sweep(load_p_mw, load_q_mvar, sgen_p_mw, chunk_steps, progress):
+        for sl, chunk in sweep:
             self._solve(chunk, {name: values[sl] for name, values in out.items()})
         return self._result(out, index)
 
@@ -798,9 +799,13 @@ class RadialEngine:
             The load flow of the next ``chunk_steps`` steps (the last chunk may be shorter),
             indexed by their time stamps.
         """
-        index = load_p_mw.index
+        sweep = self._sweep(load_p_mw, load_q_mvar, sgen_p_mw, chunk_steps, None)
+        return self._chunk_results(sweep, load_p_mw.index)
+
+    def _chunk_results(self, sweep: Iterator, index: pd.Index) -> Iterator[TimeseriesResult]:
+        """Each chunk of ``sweep`` solved into tables of its own, as a TimeseriesResult."""
         names, widths = self._tables()
-        for sl, chunk in self._sweep(load_p_mw, load_q_mvar, sgen_p_mw, chunk_steps, None):
+        for sl, chunk in sweep:
             m = sl.stop - sl.start
             out: dict[str, np.ndarray] = {
                 name: np.empty((m, w)) for name, w in zip(names, widths, strict=True)
@@ -826,9 +831,9 @@ class RadialEngine:
     def _sweep(
         self, load_p_mw, load_q_mvar, sgen_p_mw, chunk_steps, progress
     ) -> Iterator[tuple[slice, tuple]]:
-        """Check the inputs, then yield the chunks of steps in time order: their rows and
-        what :meth:`_solve` needs (load and generation of the chunk, the voltages the next
-        step starts from, the chunk's iteration counts); report progress after each."""
+        """Check the inputs (at once), then the chunks of steps in time order: their rows
+        and what :meth:`_solve` needs (load and generation of the chunk, the voltages the next
+        step starts from, the chunk's iteration counts); progress reported after each."""
         from gridv2x.powerflow.engine import _check_inputs
 
         asym = self.asymmetric
@@ -849,6 +854,13 @@ class RadialEngine:
         p_vals = _chunks(load_p_mw, loads, asym)  # chunk by chunk: no copy of the whole input
         q_vals = _chunks(load_q_mvar, loads_q, asym)
         s_vals = None if sgen_p_mw is None else sgen_p_mw.to_numpy(float)
+        return self._prepared(n_steps, chunk_steps, p_vals, q_vals, pos_p, pos_q, s_vals,
+                              sgen_pos, progress)  # fmt: skip
+
+    def _prepared(
+        self, n_steps, chunk_steps, p_vals, q_vals, pos_p, pos_q, s_vals, sgen_pos, progress
+    ) -> Iterator[tuple[slice, tuple]]:
+        """The chunks of :meth:`_sweep`, their inputs formed one chunk at a time."""
         v = self._v_start.copy()  # each step starts from the previous step's solution
         for start in range(0, n_steps, chunk_steps):
             stop = min(start + chunk_steps, n_steps)
