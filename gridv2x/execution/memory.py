@@ -10,47 +10,114 @@ system time 9.8 -> 1.4 s and wall time 50 -> 40 s. The price is that a process k
 high-water mark of memory: 2.5-2.8 GB per worker over the 360 per-phase feeder-years of the
 first round of ``scenarios/hosting-capacity.yaml`` (stop 14), where one task alone peaks at
 1.2-1.6 GB.
+
+Policies (:data:`POLICIES`; ``GRIDV2X_MALLOC`` chooses one for a process and the dask workers
+it starts, for bench/bench_worker_memory.py; default :data:`DEFAULT_POLICY`):
+
+``keep``
+    ``mallopt(M_MMAP_MAX, 0)`` and ``M_TRIM_THRESHOLD`` 1 GiB: every allocation from the heap,
+    freed memory kept for the next task.
+``keep-trim``
+    ``keep``, and after each task ``malloc_trim`` returns the free pages to the system: the
+    pages are reused within a task, faulted in afresh once per task.
+``glibc``
+    glibc's own settings (as dask starts its workers: ``MALLOC_TRIM_THRESHOLD_`` 64 kB).
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import os
 import sys
+from typing import Any
 
-__all__ = ["keep_freed_memory"]
+__all__ = ["keep_freed_memory", "after_task", "policy", "POLICIES", "DEFAULT_POLICY", "MALLOC_ENV"]
 
 M_TRIM_THRESHOLD = -1  # glibc mallopt parameter numbers (malloc.h)
 M_MMAP_MAX = -4
 TRIM_THRESHOLD_BYTES = 1 << 30
 """Free memory at the top of the heap that is kept rather than returned to the OS [bytes]."""
 
+MALLOC_ENV = "GRIDV2X_MALLOC"
+"""Environment variable naming the policy (inherited by the workers of a local cluster)."""
+
+POLICIES = ("keep", "keep-trim", "glibc")
+"""Allocator policies (module docstring)."""
+
+DEFAULT_POLICY = "keep"
+"""The policy without ``GRIDV2X_MALLOC``."""
+
 _applied = False
+_libc: Any = None
+
+
+def policy() -> str:
+    """The allocator policy of this process (``GRIDV2X_MALLOC`` or :data:`DEFAULT_POLICY`).
+
+    Raises
+    ------
+    ValueError
+        For a name not in :data:`POLICIES`.
+    """
+    name = os.environ.get(MALLOC_ENV, DEFAULT_POLICY).strip() or DEFAULT_POLICY
+    if name not in POLICIES:
+        raise ValueError(f"{MALLOC_ENV}={name!r}: not one of {', '.join(POLICIES)}")
+    return name
+
+
+def _glibc() -> Any:
+    """glibc, or None off Linux/glibc."""
+    global _libc
+    if _libc is None and sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+            libc.mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+            libc.mallopt.restype = ctypes.c_int
+            libc.malloc_trim.argtypes = [ctypes.c_size_t]
+            libc.malloc_trim.restype = ctypes.c_int
+            _libc = libc
+        except (OSError, AttributeError):
+            _libc = False
+    return _libc or None
 
 
 def keep_freed_memory() -> bool:
     """Serve every allocation from malloc's heap and keep freed memory for reuse.
 
     Calls glibc's ``mallopt(M_MMAP_MAX, 0)`` and ``mallopt(M_TRIM_THRESHOLD, 1 GiB)`` for the
-    whole process (once). gridv2x calls it in its dask workers and in the ``gridv2x run``
-    process, not in a Python session that merely imports it.
+    whole process (once), unless the policy (:func:`policy`) is ``glibc``. gridv2x calls it in
+    its dask workers and in the ``gridv2x run`` process, not in a Python session that merely
+    imports it.
 
     Returns
     -------
     bool
-        Whether the settings are in force (False off Linux/glibc).
+        Whether the settings are in force (False off Linux/glibc and with policy ``glibc``).
     """
     global _applied
     if _applied:
         return True
-    if not sys.platform.startswith("linux"):
+    libc = _glibc()
+    if libc is None or policy() == "glibc":
         return False
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return False
-    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-    mallopt.restype = ctypes.c_int
-    _applied = mallopt(M_MMAP_MAX, 0) == 1 and mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES) == 1
+    _applied = (
+        libc.mallopt(M_MMAP_MAX, 0) == 1
+        and libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES) == 1
+    )
     return _applied
+
+
+def after_task() -> bool:
+    """End of a task in a worker: with policy ``keep-trim`` return the free heap pages to
+    the system (``malloc_trim(0)``).
+
+    Returns
+    -------
+    bool
+        Whether memory was returned.
+    """
+    libc = _glibc()
+    if libc is None or not _applied or policy() != "keep-trim":
+        return False
+    return bool(libc.malloc_trim(0))

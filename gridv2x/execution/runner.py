@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from typing import Any
 
-from gridv2x.execution.memory import keep_freed_memory
+from gridv2x.execution.memory import after_task, keep_freed_memory
 from gridv2x.scenario import Scenario
 from gridv2x.study import Study, StudyInputs, Task, TaskOutput
 
@@ -64,7 +64,9 @@ def _in_dask_worker() -> bool:
 def prepare_task(scenario: Scenario, task: Task, study_key: str | None = None) -> StudyInputs:
     """Worker side: the inputs shared by the strategies of ``task``'s draw."""
     study = _study(scenario, study_key)
-    return study.prepare(study.feeder(task.feeder), task)
+    inputs = study.prepare(study.feeder(task.feeder), task)
+    after_task()  # the allocator policy's end of a task (execution.memory)
+    return inputs
 
 
 def simulate_task(
@@ -88,6 +90,7 @@ def simulate_task(
             output.extra["base_load_duration"] = load_duration_by_group(
                 inputs.base_p_kw, customers
             ).reset_index()
+    after_task()
     return output
 
 

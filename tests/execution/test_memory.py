@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -38,3 +39,47 @@ def _page_faults(mode: str) -> int:
 def test_freed_arrays_are_reused_without_page_faults():
     default, tuned = _page_faults("default"), _page_faults("tuned")
     assert tuned < default / 3  # pages are faulted in once, then reused
+
+
+RETAIN = textwrap.dedent(
+    """
+    import numpy as np, psutil
+    from gridv2x.execution.memory import after_task, keep_freed_memory
+    assert keep_freed_memory()
+    process = psutil.Process()
+    alive = [np.ones((1000, 1000)) for _ in range(100)]  # 0.8 GB of 8 MB arrays, as in a task
+    del alive[::2]  # the heap is fragmented: its top is still in use
+    before = process.memory_info().rss
+    del alive
+    freed = process.memory_info().rss
+    returned = after_task()
+    print(before, freed, process.memory_info().rss, returned)
+    """
+)
+
+
+def _retained(policy: str) -> tuple[int, int, int, bool]:
+    env = {**os.environ, "GRIDV2X_MALLOC": policy}
+    out = subprocess.run(
+        [sys.executable, "-c", RETAIN], capture_output=True, text=True, check=True, env=env
+    )
+    before, freed, after, returned = out.stdout.split()
+    return int(before), int(freed), int(after), returned == "True"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc settings")
+def test_keep_trim_returns_a_finished_tasks_memory_and_keep_holds_it():
+    before, freed, after, returned = _retained("keep")
+    assert not returned and after > 0.9 * before > 0.7e9  # kept for the next task (< 1 GiB)
+    before, freed, after, returned = _retained("keep-trim")
+    assert returned and after < 0.2 * before  # returned at the end of the task
+
+
+def test_an_unknown_policy_is_refused(monkeypatch):
+    from gridv2x.execution import memory
+
+    monkeypatch.setenv(memory.MALLOC_ENV, "jemalloc")
+    with pytest.raises(ValueError, match="GRIDV2X_MALLOC='jemalloc': not one of keep"):
+        memory.policy()
+    monkeypatch.setenv(memory.MALLOC_ENV, "keep-trim")
+    assert memory.policy() == "keep-trim"
