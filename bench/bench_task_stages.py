@@ -21,6 +21,12 @@ with the reinforcement plan, peak 1851 -> 1581 MiB (the plan's own trials now se
 without it 1821 -> 1195 MiB; demand 1.06 -> 0.68 s, loads 1.25 -> 0.23 s, statistics
 1.26 -> 0.48 s, output 0.58 -> 0.38 s, powerflow 1.03 -> 1.04 s (MW input formed there). Balanced:
 peak 973 -> 964 MiB (charging sets it), demand 1.00 -> 0.57 s, output 0.48 -> 0.35 s.
+
+Measured 2026-12-07 (stop 15, 1 run each, [0] main before, [1] the planner's full-year check
+chunk by chunk): per phase with the plan, task peak se-villa-large uncontrolled 0.5 / 1.0 / 2.0
+1523 / 1565 / 1628 -> 1217 / 1267 / 1491 MiB, v1g 1.0 / 2.0 1648 / 1684 -> 1350 / 1519 MiB
+(at share 2.0 the charging stage sets the peak); se-urban-apartments unchanged (charging sets
+it: 944-1495 MiB); the 12 task outputs identical (compare_task_outputs.py).
 """
 
 from __future__ import annotations

@@ -33,7 +33,11 @@ Cost
     steps (about 150-250 steps); each is (fixed-point iterations, 3-5) x (buses) multiply-adds
     per step and sequence network. A trial that lays a cable costs one tree factorisation of
     the sequence networks on top. The full-period check is one load flow over every step per
-    search round (bench/bench_reinforcement.py measures both).
+    search round (bench/bench_reinforcement.py measures both), reduced for the checks chunk by
+    chunk as it is solved (:meth:`.TrialFlows.check_period`): it adds about one chunk's tables
+    to the task's memory, not a second whole-period load flow (per phase, se-villa-large, a
+    year at 15 min: task peak 1523-1648 -> 1217-1350 MiB at EV shares 0.5-1.0; at share 2.0
+    charging sets the task's peak, about 1500 MiB; bench/bench_task_stages.py).
 
 References
 ----------
