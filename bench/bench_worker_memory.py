@@ -7,8 +7,10 @@ The study is a copy of ``scenarios/hosting-capacity.yaml`` (both feeders, per ph
 year at 15 min, uncontrolled/V1G/V2G, reinforcement plans) cut to ``--shares`` (default
 0.25, 0.5, 1.0) and ``--seeds`` draws (default 4): 72 tasks. Each variant runs it in a fresh
 ``gridv2x run --workers 2`` (local dask cluster) with the variant's environment; a thread
-samples every worker process every :data:`SAMPLE_S` seconds: its largest resident memory and
-its last count of minor page faults (``/proc/<pid>/stat``). Variants run back to back and
+samples every worker process every :data:`SAMPLE_S` seconds: its largest resident memory, its
+last count of minor page faults and its CPU time, user and system (``/proc/<pid>/stat``). On a
+shared machine the CPU time of the workers is the steadier measure of cost; the wall time
+includes the wait for a core. Variants run back to back and
 ``--repeat`` times in turn, so that each sees the same machine load; the table shows every
 run. A variant is ``POLICY`` (:data:`gridv2x.execution.memory.POLICIES`) or
 ``POLICY+arena1`` (also ``MALLOC_ARENA_MAX=1``: the worker's task thread allocates from the
@@ -44,11 +46,12 @@ def _scenario(folder: Path, shares: list[float], seeds: int) -> Path:
     return path
 
 
-def _faults(pid: int) -> int:
-    """Minor page faults of a process so far [-]."""
+def _stat(pid: int) -> tuple[int, float, float]:
+    """Minor page faults [-], user and system CPU time [s] of a process so far."""
     with open(f"/proc/{pid}/stat") as fh:
-        fields = fh.read().rsplit(")", 1)[1].split()
-    return int(fields[7])  # field 10 of stat(5), counted after the command name
+        fields = fh.read().rsplit(")", 1)[1].split()  # stat(5) fields 3 on
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[7]), int(fields[11]) / tick, int(fields[12]) / tick
 
 
 def _run(variant: str, scenario: Path, out: Path) -> dict:
@@ -62,7 +65,7 @@ def _run(variant: str, scenario: Path, out: Path) -> dict:
     cmd = [shutil.which("gridv2x") or "gridv2x", "run", str(scenario), "--out", str(out)]
     cmd += ["--workers", "2", "--quiet"]
     peaks: dict[int, int] = {}
-    faults: dict[int, int] = {}
+    stats: dict[int, tuple[int, float, float]] = {}
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     root = psutil.Process(proc.pid)
@@ -79,7 +82,7 @@ def _run(variant: str, scenario: Path, out: Path) -> dict:
                         continue  # not a worker (resource tracker, ...)
                     rss = child.memory_info().rss
                     peaks[child.pid] = max(peaks.get(child.pid, 0), rss)
-                    faults[child.pid] = _faults(child.pid)
+                    stats[child.pid] = _stat(child.pid)
                 except (psutil.Error, OSError):
                     pass
             time.sleep(SAMPLE_S)
@@ -95,7 +98,9 @@ def _run(variant: str, scenario: Path, out: Path) -> dict:
     return {
         "wall": wall,
         "peaks": [peaks[p] / 1e9 for p in workers],
-        "faults": [faults[p] for p in workers],
+        "faults": [stats[p][0] for p in workers],
+        "user": [stats[p][1] for p in workers],
+        "sys": [stats[p][2] for p in workers],
     }
 
 
@@ -122,12 +127,16 @@ def main() -> None:
         f"gridv2x run, scenarios/hosting-capacity.yaml with shares {args.shares}, {args.seeds} "
         f"draws, 2 workers ({os.cpu_count()} cores, shared: noisy)"
     )
-    print(f"{'variant':<18}{'run':>4}{'wall s':>9}{'peak RSS per worker GB':>26}"
-          f"{'minor page faults per worker':>34}")  # fmt: skip
+    print(f"{'variant':<18}{'run':>4}{'wall s':>8}{'peak RSS GB':>14}{'page faults':>20}"
+          f"{'user s':>12}{'sys s':>12}    (per worker)")  # fmt: skip
     for variant, rep, r in rows:
-        peaks = " / ".join(f"{p:.2f}" for p in r["peaks"])
-        faults = " / ".join(f"{f:,}" for f in r["faults"])
-        print(f"{variant:<18}{rep:>4}{r['wall']:>9.0f}{peaks:>26}{faults:>34}")
+        peaks = "/".join(f"{p:.2f}" for p in r["peaks"])
+        faults = "/".join(f"{f:,}" for f in r["faults"])
+        user = "/".join(f"{t:.0f}" for t in r["user"])
+        system = "/".join(f"{t:.0f}" for t in r["sys"])
+        print(
+            f"{variant:<18}{rep:>4}{r['wall']:>8.0f}{peaks:>14}{faults:>20}{user:>12}{system:>12}"
+        )
 
 
 if __name__ == "__main__":
