@@ -233,7 +233,7 @@ def summarize(
         row["fuse_hours_above"] = 0.0
         row["fuse_energy_above_kwh"] = float("nan")
     else:
-        row["fuse_max_loading_pct"] = float(fuse_pct.max(axis=0).max())
+        row["fuse_max_loading_pct"] = float(stats.fuse_max_pct().max())  # type: ignore[union-attr]
         row["fuse_overloads"] = int((fuse_pct > lim["fuse_loading_pct"]).any(axis=0).sum())
         row["fuse_hours_above"] = hours_above(fuse_pct, lim["fuse_loading_pct"], step_h=step_h)
         assert customer_p_kw is not None  # the fuse loading exists only with the customer power

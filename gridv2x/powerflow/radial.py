@@ -42,8 +42,9 @@ from __future__ import annotations
 import copy
 import math
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -53,6 +54,9 @@ from gridv2x.conventions import PHASES
 from gridv2x.errors import InputError
 from gridv2x.powerflow import radial_kernels
 from gridv2x.powerflow.convert import _check_elements, _col, _in_service, fill_zero_sequence
+
+if TYPE_CHECKING:
+    from gridv2x.powerflow.engine import TimeseriesResult
 
 __all__ = [
     "RadialEngine",
@@ -753,7 +757,84 @@ class RadialEngine:
         gridv2x.powerflow.TimeseriesResult
             With ``engine="radial"``; per phase also ``line_i_n_ka`` (neutral current).
         """
-        from gridv2x.powerflow.engine import TimeseriesResult, _check_inputs
+        sweep = self._sweep(load_p_mw, load_q_mvar, sgen_p_mw, chunk_steps, progress)
+        index = load_p_mw.index
+        names, widths = self._tables()
+        out: dict[str, np.ndarray] = {
+            name: np.empty((len(index), w)) for name, w in zip(names, widths, strict=True)
+        }
+        out["losses"] = np.empty(len(index))
+        out["converged"] = np.zeros(len(index), dtype=bool)
+        for sl, chunk in sweep:
+            self._solve(chunk, {name: values[sl] for name, values in out.items()})
+        return self._result(out, index)
+
+    def run_chunks(
+        self,
+        load_p_mw: pd.DataFrame,
+        load_q_mvar: pd.DataFrame,
+        *,
+        sgen_p_mw: pd.DataFrame | None = None,
+        chunk_steps: int = 2880,
+    ) -> Iterator[TimeseriesResult]:
+        """:meth:`run` one chunk of steps at a time, for a reduction that needs no whole-period
+        result (the reinforcement planner's full-period check).
+
+        The steps are solved in the same order with the same start voltages (each chunk
+        continues from the last step of the one before), so the chunks, put one after the
+        other, equal :meth:`run`'s result bit for bit (tests/powerflow/test_radial.py). Only
+        one chunk's tables are held at a time: about ``chunk_steps`` / steps of the memory of
+        :meth:`run`'s result.
+
+        Parameters
+        ----------
+        load_p_mw, load_q_mvar, sgen_p_mw
+            As :meth:`run`.
+        chunk_steps : int
+            Steps per chunk [-].
+
+        Yields
+        ------
+        gridv2x.powerflow.TimeseriesResult
+            The load flow of the next ``chunk_steps`` steps (the last chunk may be shorter),
+            indexed by their time stamps.
+        """
+        sweep = self._sweep(load_p_mw, load_q_mvar, sgen_p_mw, chunk_steps, None)
+        return self._chunk_results(sweep, load_p_mw.index)
+
+    def _chunk_results(self, sweep: Iterator, index: pd.Index) -> Iterator[TimeseriesResult]:
+        """Each chunk of ``sweep`` solved into tables of its own, as a TimeseriesResult."""
+        names, widths = self._tables()
+        for sl, chunk in sweep:
+            m = sl.stop - sl.start
+            out: dict[str, np.ndarray] = {
+                name: np.empty((m, w)) for name, w in zip(names, widths, strict=True)
+            }
+            out["losses"] = np.empty(m)
+            out["converged"] = np.zeros(m, dtype=bool)
+            self._solve(chunk, out)
+            yield self._result(out, index[sl])
+            del out  # the consumer's chunk is not kept alive while the next is allocated
+
+    def _tables(self) -> tuple[list[str], list[int]]:
+        """Names and widths of the result tables (the kernels' output order)."""
+        n_bus, n_line, n_tr = len(self.bus_index), len(self.line_index), len(self.trafo_index)
+        names = ["vm", "line_i", "line_pct", "tr_pct", "tr_p"]
+        widths = [n_bus, n_line, n_line, n_tr, n_tr]
+        if self.asymmetric:
+            names[1:1] = ["va", "vb", "vc", "vuf"]
+            widths[1:1] = [n_bus] * 4
+            names.insert(6, "line_n")
+            widths.insert(6, n_line)
+        return names, widths
+
+    def _sweep(
+        self, load_p_mw, load_q_mvar, sgen_p_mw, chunk_steps, progress
+    ) -> Iterator[tuple[slice, tuple]]:
+        """Check the inputs (at once), then the chunks of steps in time order: their rows
+        and what :meth:`_solve` needs (load and generation of the chunk, the voltages the next
+        step starts from, the chunk's iteration counts); progress reported after each."""
+        from gridv2x.powerflow.engine import _check_inputs
 
         asym = self.asymmetric
         loads, loads_q = _check_inputs(
@@ -765,24 +846,7 @@ class RadialEngine:
             load_index=self.load_index,
             sgen_index=self.sgen_index,
         )
-
-        index = load_p_mw.index
-        n_steps = len(index)
-        n_bus, n_line, n_tr = len(self.bus_index), len(self.line_index), len(self.trafo_index)
-
-        def table(cols):
-            return np.empty((n_steps, cols))
-
-        names = ["vm", "line_i", "line_pct", "tr_pct", "tr_p"]
-        widths = [n_bus, n_line, n_line, n_tr, n_tr]
-        if asym:
-            names[1:1] = ["va", "vb", "vc", "vuf"]
-            widths[1:1] = [n_bus] * 4
-            names.insert(6, "line_n")
-            widths.insert(6, n_line)
-        out = {name: table(w) for name, w in zip(names, widths, strict=True)}
-        out["losses"] = np.empty(n_steps)
-        converged = np.zeros(n_steps, dtype=bool)
+        n_steps = len(load_p_mw.index)
         self.iterations = np.zeros(n_steps, dtype=np.int64)
         pos_p = self.load_index.get_indexer(loads)
         pos_q = self.load_index.get_indexer(loads_q)
@@ -790,33 +854,50 @@ class RadialEngine:
         p_vals = _chunks(load_p_mw, loads, asym)  # chunk by chunk: no copy of the whole input
         q_vals = _chunks(load_q_mvar, loads_q, asym)
         s_vals = None if sgen_p_mw is None else sgen_p_mw.to_numpy(float)
-        v = self._v_start.copy()
+        return self._prepared(n_steps, chunk_steps, p_vals, q_vals, pos_p, pos_q, s_vals,
+                              sgen_pos, progress)  # fmt: skip
+
+    def _prepared(
+        self, n_steps, chunk_steps, p_vals, q_vals, pos_p, pos_q, s_vals, sgen_pos, progress
+    ) -> Iterator[tuple[slice, tuple]]:
+        """The chunks of :meth:`_sweep`, their inputs formed one chunk at a time."""
+        v = self._v_start.copy()  # each step starts from the previous step's solution
         for start in range(0, n_steps, chunk_steps):
             stop = min(start + chunk_steps, n_steps)
             sl = slice(start, stop)
             p, q, gen = self._inputs(p_vals(sl), q_vals(sl), pos_p, pos_q, s_vals, sgen_pos, sl)
-            common = (p, q, self._load_pos, self._load_scales)
-            outputs = (
-                *(out[name][sl] for name in names),
-                out["losses"][sl],
-                converged[sl],
-                self.iterations[sl],
-            )
-            if asym:
-                radial_kernels.run_sequences(
-                    *common, gen, self._gen_pos, self._gen_scale, self._static, v,
-                    self._v_start, *self._tree_args, self.error_tolerance, self.max_iterations,
-                    *self._branch_args, *outputs,
-                )  # fmt: skip
-            else:
-                n_free, par, ipiv, ykp, lpk = self._tree_args
-                radial_kernels.run_balanced(
-                    *common, self._has_zip, gen, self._gen_pos, self._gen_scale, self._static,
-                    v, self._v_start, n_free[0], par, ipiv[0], ykp[0], lpk[0],
-                    self.error_tolerance, self.max_iterations, *self._branch_args, *outputs,
-                )  # fmt: skip
+            yield sl, (p, q, gen, v, self.iterations[sl])
             if progress is not None:
                 progress(stop, n_steps)
+
+    def _solve(self, chunk: tuple, out: Mapping[str, np.ndarray]) -> None:
+        """Solve a chunk that :meth:`_sweep` prepared into the tables ``out`` (its rows)."""
+        p, q, gen, v, iterations = chunk
+        names, _ = self._tables()
+        common = (p, q, self._load_pos, self._load_scales)
+        outputs = (
+            *(out[name] for name in names),
+            out["losses"],
+            out["converged"],
+            iterations,
+        )
+        if self.asymmetric:
+            radial_kernels.run_sequences(
+                *common, gen, self._gen_pos, self._gen_scale, self._static, v,
+                self._v_start, *self._tree_args, self.error_tolerance, self.max_iterations,
+                *self._branch_args, *outputs,
+            )  # fmt: skip
+        else:
+            n_free, par, ipiv, ykp, lpk = self._tree_args
+            radial_kernels.run_balanced(
+                *common, self._has_zip, gen, self._gen_pos, self._gen_scale, self._static,
+                v, self._v_start, n_free[0], par, ipiv[0], ykp[0], lpk[0],
+                self.error_tolerance, self.max_iterations, *self._branch_args, *outputs,
+            )  # fmt: skip
+
+    def _result(self, out: Mapping[str, np.ndarray], index: pd.Index) -> TimeseriesResult:
+        """The tables ``out`` over the steps ``index`` as a TimeseriesResult (no copies)."""
+        from gridv2x.powerflow.engine import TimeseriesResult
 
         def frame(values, columns):
             return pd.DataFrame(values, index=index, columns=columns, copy=False)
@@ -828,11 +909,11 @@ class RadialEngine:
             trafo_p_mw=frame(out["tr_p"], self.trafo_index),
             line_i_ka=frame(out["line_i"], self.line_index),
             losses_mw=pd.Series(out["losses"], index=index, name="losses_mw", copy=False),
-            converged=pd.Series(converged, index=index, name="converged", copy=False),
+            converged=pd.Series(out["converged"], index=index, name="converged", copy=False),
             engine="radial",
-            asymmetric=asym,
+            asymmetric=self.asymmetric,
         )
-        if asym:
+        if self.asymmetric:
             result.vm_a_pu = frame(out["va"], self.bus_index)
             result.vm_b_pu = frame(out["vb"], self.bus_index)
             result.vm_c_pu = frame(out["vc"], self.bus_index)

@@ -4,7 +4,9 @@ Both read one reduction of the load flow (:func:`extremes`): per element its wor
 the converged steps and the step where it occurs, per step the worst value over the elements.
 The reduction runs over :data:`BLOCK_STEPS` steps at a time, so checking a whole year needs
 no full-size temporary beside the load flow's own tables; maxima, minima and first positions
-are the same whatever the blocks.
+are the same whatever the blocks. :func:`extremes_of_chunks` reduces a load flow that comes
+one chunk of steps at a time (:meth:`gridv2x.powerflow.RadialEngine.run_chunks`), so that a
+whole-year check never holds the whole year's result: the same :class:`Extremes`, bit for bit.
 
 Criteria (``limits.criteria``): ``voltage`` (every step within [v_min_pu, v_max_pu] at every
 customer; per phase the lowest and the highest phase), ``transformer_loading``,
@@ -15,7 +17,7 @@ it, so it is left out (:data:`GRID_CRITERIA`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +30,7 @@ __all__ = [
     "Check",
     "Extremes",
     "extremes",
+    "extremes_of_chunks",
     "check",
     "judge",
     "critical_steps",
@@ -227,6 +230,74 @@ def extremes(pf: Any, customer_buses: Sequence[int]) -> Extremes:
         trafo_columns=pf.trafo_loading_percent.columns,
         line_columns=pf.line_loading_percent.columns,
         total_p_mw=np.nan_to_num(trafo_p).sum(axis=1),
+    )
+
+
+def extremes_of_chunks(
+    chunks: Iterable[Any], customer_buses: Sequence[int], index: pd.Index
+) -> Extremes:
+    """:func:`extremes` of a load flow given one chunk of steps at a time, in time order.
+
+    Each chunk is reduced and dropped before the next is asked for; per element the worst
+    value and its first position over all chunks, per step the chunks' values one after the
+    other. Equal to :func:`extremes` of the whole load flow.
+
+    Parameters
+    ----------
+    chunks : iterable of TimeseriesResult
+        Load flows of consecutive steps (e.g.
+        :meth:`gridv2x.powerflow.RadialEngine.run_chunks`).
+    customer_buses : sequence of int
+        pandapower buses of the customers.
+    index : pandas.Index
+        The steps of all chunks together (the load-flow input's index).
+
+    Returns
+    -------
+    Extremes
+    """
+    merged: Extremes | None = None
+    offset = 0
+    for pf in chunks:
+        part = extremes(pf, customer_buses)
+        del pf  # the chunk's tables go before the next chunk is solved
+        merged = part if merged is None else _merge(merged, part, offset)
+        offset += len(part.ok)
+    if merged is None or offset != len(index):
+        raise ValueError(f"extremes_of_chunks: the chunks have {offset} steps, not {len(index)}")
+    merged.index = index
+    return merged
+
+
+def _merge(a: Extremes, b: Extremes, offset: int) -> Extremes:
+    """``a`` (steps ``[0, offset)``) followed by ``b``: per element the worst of both (the
+    earlier position on a tie), per step both one after the other (the index is ``a``'s: the
+    caller sets the whole one)."""
+
+    def column(x: _Column, y: _Column, highest: bool) -> _Column:
+        fill = -np.inf if highest else np.inf
+        best = np.where(np.isnan(x.value), fill, x.value)
+        new = np.where(np.isnan(y.value), fill, y.value)
+        better = new > best if highest else new < best
+        best[better] = new[better]
+        position = x.position.copy()
+        position[better] = y.position[better] + offset
+        value = np.where(best == fill, np.nan, best)
+        return _Column(value, position, x.any_value or y.any_value, np.concatenate([x.row, y.row]))
+
+    return Extremes(
+        index=a.index,
+        ok=np.concatenate([a.ok, b.ok]),
+        buses=a.buses,
+        trafo=column(a.trafo, b.trafo, True),
+        line=column(a.line, b.line, True),
+        v_low=column(a.v_low, b.v_low, False),
+        v_high=column(a.v_high, b.v_high, True),
+        vuf=None if a.vuf is None or b.vuf is None else column(a.vuf, b.vuf, True),
+        phases=a.phases,
+        trafo_columns=a.trafo_columns,
+        line_columns=a.line_columns,
+        total_p_mw=np.concatenate([a.total_p_mw, b.total_p_mw]),
     )
 
 

@@ -291,7 +291,7 @@ def plan_reinforcement(
             break
         key = tuple(chosen)
         if key not in checked:
-            checked[key] = check(flows.run(state, load_p_mw, load_q_mvar), buses, limits)
+            checked[key] = flows.check_period(state, load_p_mw, load_q_mvar, buses, limits)
         full = result = checked[key]
         if full.passed:
             break

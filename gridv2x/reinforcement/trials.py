@@ -10,6 +10,11 @@ only the electrical parameters of its lines, which
 substation (a new branch, an opened line) builds a new engine from the changed net; so does
 every trial on a meshed feeder (power-grid-model engine).
 
+The finished plan's check over the whole period (:meth:`TrialFlows.check_period`) runs the
+radial engine chunk by chunk (:meth:`gridv2x.powerflow.RadialEngine.run_chunks`) and reduces
+each chunk for the checks at once, so the planner never holds a second whole-period load flow
+beside the task's own (per phase, a year at 15 min on se-villa-large: about 313 MB).
+
 The trial nets are shallow copies (:func:`gridv2x.reinforcement.measures.with_measures`) that
 share every table a measure does not change with the feeder's net.
 """
@@ -25,6 +30,7 @@ import pandas as pd
 
 from gridv2x.powerflow import RadialEngine, timeseries_engine
 from gridv2x.powerflow.radial import LINE_PARAMETERS
+from gridv2x.reinforcement.checks import Check, check, extremes_of_chunks, judge
 from gridv2x.reinforcement.measures import LINE_MEASURES, Measure, with_measures
 
 __all__ = ["FeederState", "TrialFlows"]
@@ -116,6 +122,23 @@ class TrialFlows:
     def run(self, state: FeederState, load_p_mw: pd.DataFrame, load_q_mvar: pd.DataFrame) -> Any:
         """Load flow of ``state`` over the steps of the load frames (TimeseriesResult)."""
         return state.engine.run(load_p_mw, load_q_mvar, chunk_steps=self._chunk_steps)
+
+    def check_period(
+        self,
+        state: FeederState,
+        load_p_mw: pd.DataFrame,
+        load_q_mvar: pd.DataFrame,
+        buses: Sequence[int],
+        limits: Mapping[str, Any],
+    ) -> Check:
+        """:func:`gridv2x.reinforcement.checks.check` of the load flow of ``state`` over the
+        steps of the load frames, reduced chunk by chunk (``chunk_steps``) where the engine
+        can (radial); the same Check as of :meth:`run`'s whole result."""
+        engine = state.engine
+        if isinstance(engine, RadialEngine):
+            chunks = engine.run_chunks(load_p_mw, load_q_mvar, chunk_steps=self._chunk_steps)
+            return judge(extremes_of_chunks(chunks, buses, load_p_mw.index), limits)
+        return check(self.run(state, load_p_mw, load_q_mvar), buses, limits)
 
 
 def _line_changes(

@@ -106,3 +106,45 @@ def test_blockwise_reduction_is_the_whole_table_answer(monkeypatch, block):
     monkeypatch.setattr(checks, "BLOCK_STEPS", block)
     assert checks.critical_steps(pf, reduced, top_steps=4).equals(steps)
     assert pf.vm_pu.index[want["v_low_step"]].difference(steps).empty
+
+
+def _rows(pf: TimeseriesResult, rows: slice) -> TimeseriesResult:
+    """The load flow of some steps (every table's rows)."""
+    out = TimeseriesResult(**{name: getattr(pf, name) for name in ("engine", "asymmetric")},
+                           **{name: getattr(pf, name).iloc[rows] for name in vars(pf)
+                              if isinstance(getattr(pf, name), pd.DataFrame | pd.Series)})  # fmt: skip
+    return out
+
+
+@pytest.mark.filterwarnings("ignore:All-NaN slice")
+@pytest.mark.parametrize("chunk", [1, 7, 13, 50])
+def test_reduction_chunk_by_chunk_is_the_whole_reduction(chunk):
+    """:func:`checks.extremes_of_chunks` (the planner's full-period check, one chunk of the
+    load flow at a time) gives the same reduction, check and critical steps as
+    :func:`checks.extremes` of the whole load flow, value for value."""
+    pf = _result(seed=100 + chunk)
+    pf.vm_a_pu.iloc[:, 2] = np.nan  # a bus without a value in one phase
+    pf.line_loading_percent.iloc[: min(chunk, 20), 0] = np.nan  # none in the first chunk(s)
+    tie = np.flatnonzero(pf.converged.to_numpy())[[25, 35]]  # two converged steps
+    pf.line_loading_percent.iloc[tie, 1] = 500.0  # the same maximum twice
+    buses = [3, 5, 7, 9, 11]
+    n = len(pf.converged)
+    whole = checks.extremes(pf, buses)
+    chunks = (_rows(pf, slice(s, s + chunk)) for s in range(0, n, chunk))
+    merged = checks.extremes_of_chunks(chunks, buses, pf.vm_pu.index)
+    assert merged.index.equals(whole.index)
+    for name in ("ok", "total_p_mw"):
+        np.testing.assert_array_equal(getattr(merged, name), getattr(whole, name))
+    for name in ("trafo", "line", "v_low", "v_high", "vuf"):
+        a, b = getattr(merged, name), getattr(whole, name)
+        for field in ("value", "position", "row"):
+            np.testing.assert_array_equal(getattr(a, field), getattr(b, field), err_msg=name)
+        assert a.any_value == b.any_value
+    assert whole.line.position[1] == tie[0]  # the first of two equal maxima, in both
+    one, other = checks.judge(merged, LIMITS), checks.judge(whole, LIMITS)
+    assert (one.violations, one.deficit) == (other.violations, other.deficit)
+    assert one.worst_steps.equals(other.worst_steps) and one.violations
+    steps = checks.critical_steps(None, whole, top_steps=4)
+    assert checks.critical_steps(None, merged, top_steps=4).equals(steps)
+    with pytest.raises(ValueError, match="steps"):
+        checks.extremes_of_chunks(iter([_rows(pf, slice(0, 10))]), buses, pf.vm_pu.index)
