@@ -203,3 +203,33 @@ def column_order_statistics(values, k):  # noqa: ANN001, ANN201
         low[j] = lo
         high[j] = hi
     return low, high
+
+
+@njit(cache=True, error_model="numpy")
+def band_scan(values, low, high):  # noqa: ANN001, ANN201
+    """One pass over ``values`` ``[time x column]`` against the band ``[low, high]``.
+
+    Returns the finite values, the finite values outside the band, the rows with a finite
+    value outside the band and the first row with any value outside it (-1: none; NaN is never
+    outside, an infinite value is).
+    """
+    n_t, n_c = values.shape
+    n_valid = 0
+    n_outside = 0
+    rows = 0
+    first = -1
+    for t in range(n_t):
+        row_outside = False
+        for j in range(n_c):
+            v = values[t, j]
+            outside = v < low or v > high
+            if outside and first < 0:
+                first = t
+            if v - v == 0.0:  # finite
+                n_valid += 1
+                if outside:
+                    n_outside += 1
+                    row_outside = True
+        if row_outside:
+            rows += 1
+    return n_valid, n_outside, rows, first

@@ -93,23 +93,34 @@ class ElementLoads:
 
 
 @njit(cache=True, error_model="numpy")
-def _split_over_phases(q_kvar, shares, divisor, out):  # noqa: ANN001, ANN202 (numba kernel)
-    """``out[t, j * n + k] = q_kvar[t, j] * shares[j, k]`` (then ``/ divisor`` unless it is 1).
+def _split_over_phases(values, shares, divisor, out):  # noqa: ANN001, ANN202 (numba kernel)
+    """``out[t, j * n + k] = values[t, j] * shares[j, k]`` (then ``/ divisor`` unless it is 1):
+    a customer's power ``[time x customer]`` split over its ``n`` phases.
 
     numpy's broadcast product over a last axis of three is a slow inner loop; this is one pass
-    with the same two roundings (product, then quotient) as ``q * s`` and ``q /= divisor``.
+    with the same two roundings (product, then quotient) as ``v * s`` and ``/= divisor``.
     """
-    n_t, n_c = q_kvar.shape
+    n_t, n_c = values.shape
     n_p = shares.shape[1]
     divide = divisor != 1.0
     for t in range(n_t):
         for j in range(n_c):
-            x = q_kvar[t, j]
+            x = values[t, j]
             for k in range(n_p):
                 v = x * shares[j, k]
                 if divide:
                     v = v / divisor
                 out[t, j * n_p + k] = v
+
+
+@njit(cache=True, error_model="numpy")
+def _add_columns(out, columns, values):  # noqa: ANN001, ANN202 (numba kernel)
+    """``out[:, columns[e]] += values[:, e]`` for unique ``columns`` (as numpy's fancy-index
+    addition, without its gathered temporaries)."""
+    n_t = out.shape[0]
+    for t in range(n_t):
+        for e in range(len(columns)):
+            out[t, columns[e]] += values[t, e]
 
 
 def _on_columns(frame: pd.DataFrame, ids: list) -> pd.DataFrame:
@@ -164,8 +175,13 @@ def customer_loads(
         return ElementLoads(total_p, base_q, pd.Index(loads))
     n_t, n_c = len(index), len(ids)
     shares = household_phase_shares(customers)
-    p = np.empty((n_t, n_c, len(PHASES)))  # one array per quantity, no temporaries
-    np.multiply(base_p.to_numpy()[:, :, None], shares[None, :, :], out=p)
+    p = np.empty((n_t, n_c * len(PHASES)))  # one array per quantity, no temporaries
+    _split_over_phases(
+        np.ascontiguousarray(base_p.to_numpy(dtype=float)),
+        np.ascontiguousarray(shares, dtype=float),
+        1.0,
+        p,
+    )
     if len(ev_kw.columns):
         position = pd.Index(ids).get_indexer(ev_kw.columns.get_level_values(0))
         phase = pd.Index(PHASES).get_indexer(ev_kw.columns.get_level_values(1))
@@ -177,8 +193,9 @@ def customer_loads(
         if not ev_kw.index.equals(index):
             ev_kw = ev_kw.reindex(index=index, fill_value=0.0)
         values = ev_kw.to_numpy(dtype=float)
-        p[:, position, phase] += values  # (customer, phase) pairs are unique columns
+        # (customer, phase) pairs are unique columns: one addition per value
+        _add_columns(p, (position * len(PHASES) + phase).astype(np.int64), values)
     columns = pd.MultiIndex.from_product([loads, list(PHASES)])
     per_customer = pd.MultiIndex.from_product([ids, list(PHASES)], names=["customer_id", "phase"])
-    customer_p = pd.DataFrame(p.reshape(n_t, -1), index=index, columns=per_customer, copy=False)
+    customer_p = pd.DataFrame(p, index=index, columns=per_customer, copy=False)
     return ElementLoads(customer_p, base_q, columns, shares)

@@ -14,7 +14,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gridv2x.metrics import _kernels, customer_statistics, customer_table, summarize
+from gridv2x.metrics import (
+    _kernels,
+    customer_statistics,
+    customer_table,
+    first_violation,
+    summarize,
+)
 from gridv2x.metrics.loading import fuse_current_a
 from gridv2x.metrics.voltage import column_quantile, voltage_quality
 
@@ -91,17 +97,21 @@ def _both(fn):
     return reference, fn()
 
 
-def test_customer_statistics_bit_identical(case):
+@pytest.mark.parametrize("scale", [1.0, 0.01], ids=["fuses-overloaded", "no-fuse-overloaded"])
+def test_customer_statistics_bit_identical(case, scale):
     pf, customers, index, p_kw, q_kvar = case
+    p_kw, q_kvar = p_kw * scale, q_kvar * scale
 
     def run():
         stats = customer_statistics(
             pf, customers, customer_p_kw=p_kw, customer_q_kvar=q_kvar, index=index
         )
         row = summarize(pf, customers, None, index, statistics=stats)
-        return stats, row, customer_table(pf, customers, statistics=stats)
+        first = first_violation(pf, customers, statistics=stats)
+        return stats, row, customer_table(pf, customers, statistics=stats), first
 
-    (ref, ref_row, ref_table), (new, new_row, new_table) = _both(run)
+    (ref, ref_row, ref_table, ref_first), (new, new_row, new_table, new_first) = _both(run)
+    pd.testing.assert_frame_equal(ref_first, new_first, check_exact=True)
     for name in ("vm", "vm_low", "vm_high", "quality", "fuse_pct"):
         pd.testing.assert_frame_equal(getattr(ref, name), getattr(new, name), check_exact=True)
     pd.testing.assert_series_equal(ref.low_p05_pu(), new.low_p05_pu(), check_exact=True)
@@ -125,6 +135,12 @@ def test_voltage_quality_counts_bit_identical(case):
     for v_min_all in (0.85, None):
         ref, new = _both(lambda v=v_min_all: voltage_quality(vm, en50160_v_min_all_pu=v))
         pd.testing.assert_frame_equal(ref, new, check_exact=True)
+
+
+def test_band_scan_is_numpys():
+    values = np.array([[1.0, np.nan], [0.85, 1.0], [np.inf, 1.2], [1.0, 1.0]])
+    n_valid, n_outside, rows, first = _kernels.band_scan(values, 0.9, 1.1)
+    assert (n_valid, n_outside, rows, first) == (6, 2, 2, 1)
 
 
 @pytest.mark.parametrize("n", [64, 65, 97, 1000, 35040])
