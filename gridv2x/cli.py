@@ -147,13 +147,15 @@ def validate(scenario: Path):
         variants = 1 + 2 * len(section["assumptions"])
         most = variants * per_level * section["seeds"] * (int(section["refine"]) + 2)
         count = f"up to {most} task(s) ({variants} variants, bisection)"
-    elif (
-        section["kind"] in ("hosting_capacity", "adoption_forecast")
-        and (section.get("max_seeds") or 0) > section["seeds"]
-    ):
+    elif section["kind"] in ("hosting_capacity", "adoption_forecast"):
+        from gridv2x.execution.sequential import SequentialPlan
+
+        first = len(SequentialPlan(study).next_round())
         levels = len(section["ev_shares" if section["kind"] == "hosting_capacity" else "years"])
-        most = per_level * (levels + int(section.get("refine") or 0)) * section["max_seeds"]
-        count += f" in the first round, up to {most} with study.max_seeds"
+        draws = max(section.get("max_seeds") or 0, section["seeds"])
+        most = per_level * (levels + int(section.get("refine") or 0)) * draws
+        if most > first:
+            count = f"{first} task(s) in the first round, up to {most}"
     click.echo(
         f"{scenario}: valid — {section['kind']} study, {len(study.feeder_names)} feeder(s), {count}"
     )

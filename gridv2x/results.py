@@ -24,11 +24,16 @@ digits of its SHA-256 (deterministic, so a rerun finds its files; never a path).
 The charted task
 ----------------
 Per feeder and strategy the report charts one task in detail: the lowest seed at the most
-stressed study level (the highest EV share of a hosting-capacity study, the last year of an
-adoption forecast; a compare study has one level). :func:`charted_rows` and
+stressed study level that every strategy of the feeder reached (the highest EV share of a
+hosting-capacity study, the last year of an adoption forecast; a compare study has one level).
+With ``study.sweep: full`` and in an adoption forecast every strategy draws every level, so
+that is the highest level listed; in a hosting-capacity study with ``ordered`` a strategy stops
+at its first share that violates, so it is the highest share drawn for every strategy (where
+the strategies are compared on the same draws). :func:`charted_rows` and
 :func:`charted_tasks` apply the rule to a summary after the run; :func:`keeps_time_series`
-applies it to a task before the run (scenario key ``study.time_series``), so that the tasks the
-report charts are the tasks that keep their whole-period tables.
+applies it to a task before the run (scenario key ``study.time_series``), so that the tasks
+the report charts are among the tasks that keep their whole-period tables: with ``ordered`` the charted share is known only after the run, so
+the lowest seed of every share keeps them.
 """
 
 from __future__ import annotations
@@ -73,6 +78,7 @@ __all__ = [
     "base_load_file",
     "keeps_time_series",
     "charted_rows",
+    "charted_level",
     "charted_tasks",
 ]
 
@@ -266,6 +272,8 @@ def keeps_time_series(
         return True
     if draw != 0:  # the lowest seed
         return False
+    if study.get("kind") == "hosting_capacity" and study.get("sweep", "ordered") == "ordered":
+        return True  # the charted level is known only after the run (module docs)
     if ev_share is not None:
         return ev_share == max(float(s) for s in study["ev_shares"])
     if year is not None:
@@ -278,7 +286,7 @@ def charted_rows(summary: pd.DataFrame) -> pd.DataFrame:
 
     A compare study has one level, so this keeps every row (all strategies and seeds). A
     hosting-capacity study (``ev_share_target``) or an adoption forecast (``year``) has many;
-    the highest target share or the last year is kept. The realised ``ev_share`` differs from
+    the highest target share or year drawn for every strategy of the feeder is kept. The realised ``ev_share`` differs from
     seed to seed and is therefore not used to pick rows.
     """
     if summary.empty:
@@ -287,9 +295,22 @@ def charted_rows(summary: pd.DataFrame) -> pd.DataFrame:
         if column in summary.columns:
             level = pd.to_numeric(summary[column], errors="coerce")
             if level.notna().any():
-                top = level.groupby(summary["feeder"]).transform("max")
+                strategy = summary["strategy"] if "strategy" in summary else summary["feeder"]
+                top = charted_level(summary["feeder"], strategy, level)
                 return summary[(level == top) | top.isna()]
     return summary
+
+
+def charted_level(feeder: pd.Series, strategy: pd.Series, level: pd.Series) -> pd.Series:
+    """Per row, its feeder's charted level: the highest level drawn for every strategy of the
+    feeder (module docs); the feeder's highest level where no level is common to all."""
+    frame = pd.DataFrame({"feeder": feeder, "strategy": strategy, "level": level}).dropna()
+    charted: dict[Any, float] = {}
+    for name, rows in frame.groupby("feeder", sort=False):
+        per_strategy = [set(g["level"]) for _, g in rows.groupby("strategy", sort=False)]
+        common = set.intersection(*per_strategy) if per_strategy else set()
+        charted[name] = max(common) if common else float(rows["level"].max())
+    return feeder.map(charted).astype(float)
 
 
 def charted_tasks(

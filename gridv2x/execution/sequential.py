@@ -8,7 +8,15 @@ round asks for
 * ``study.seeds`` more draws of every level that is still ``pending`` (fewer than
   ``study.max_seeds`` draws and its confidence interval straddles ``study.risk``), unless a
   lower level of the same feeder and strategy has already failed for good (``unsafe``,
-  ``not_demonstrable`` or ``undecided``): then the capacity lies below it and the level is moot;
+  ``not_demonstrable`` or ``undecided``): then the capacity lies below it and the level is moot.
+  In a hosting-capacity study with ``study.sweep: ordered`` (the default) only the lowest
+  share that is not yet decided
+  gets draws: a share is first drawn once every share below it is decided and either shown
+  safe or without a single violating draw (a design too small to show safety then still
+  climbs to the first share that violates, the EPRI first violation), so no draw is spent
+  above the capacity. With ``full``, and in an adoption forecast (which must climb past the
+  first violating year to show when the violation is demonstrated), the first round draws
+  every level;
 * once no level of a feeder and strategy is pending: one new level halfway between the
   largest level shown safe (with every level below it) and the first level that is not,
   ``study.refine`` times at most (bisection; shares to 1 EV per 100 customers, years to 1).
@@ -65,6 +73,9 @@ class SequentialPlan:
         self.kind = section["kind"]
         self.design = design_of(section)
         self.refine = int(section.get("refine", 0) or 0)
+        # an adoption forecast climbs past its first violating year: it shows when the
+        # violation probability is demonstrated above the risk (and V1G/V2G's deferral)
+        self.ordered = self.kind == "hosting_capacity" and section.get("sweep") == "ordered"
         if self.kind == "hosting_capacity":
             self.initial = [float(s) for s in section["ev_shares"]]
         else:
@@ -121,11 +132,15 @@ class SequentialPlan:
 
     def _more_draws(self, levels: dict) -> list[tuple[float | int, range]]:
         more = []
-        for level, (drawn, _done, _k, decision) in levels.items():
+        for level, (drawn, _done, k, decision) in levels.items():
             if decision == PENDING and drawn < self.design.max:
                 stop = min(self.design.max, drawn + self.design.first)
                 more.append((level, range(drawn, stop)))
+                if self.ordered:
+                    break  # the levels above wait until this one is decided
                 continue
+            if self.ordered and decision != PENDING and k == 0:
+                continue  # no violating draw: the next level is worth drawing (module docs)
             if decision != SAFE:
                 break  # a failed level: the levels above it are moot
         return more

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gridv2x.metrics import _kernels
 from gridv2x.metrics.statistics import (
     CustomerStatistics,
     _mask,
@@ -95,6 +96,12 @@ def first_violation(
 
     vm_w = to_window_means(stats.vm, lim["en50160_window"])
     values = vm_w.to_numpy(dtype=float)
+    if not _kernels.REFERENCE:  # only the first step outside the band is needed
+        first = _kernels.band_scan(
+            np.ascontiguousarray(values), float(lim["v_min_pu"]), float(lim["v_max_pu"])
+        )[3]
+        vm_w = vm_w.iloc[max(first, 0) : first + 1]  # empty without one
+        values = values[max(first, 0) : first + 1]
     dev = np.maximum(lim["v_min_pu"] - values, values - lim["v_max_pu"])
     t, el, v = _first_in(dev > 0, dev, vm_w, "customer")
     rows.append(("voltage", t, el, v, f"[{lim['v_min_pu']}, {lim['v_max_pu']}]"))
@@ -112,7 +119,11 @@ def first_violation(
 
     if stats.fuse_pct is not None:
         fl = stats.fuse_pct
-        t, el, v = _first_in(fl > lim["fuse_loading_pct"], fl, fl, "customer")
+        fuse_max = stats.fuse_max_pct()
+        if _kernels.REFERENCE or (fuse_max > lim["fuse_loading_pct"]).any():
+            t, el, v = _first_in(fl > lim["fuse_loading_pct"], fl, fl, "customer")
+        else:  # no fuse above the limit in any step
+            t, el, v = pd.NaT, "", float("nan")
         rows.append(("fuse", t, el, v, lim["fuse_loading_pct"]))
 
     bad = np.flatnonzero(~converged.to_numpy())

@@ -202,6 +202,9 @@ def hosting_capacity(
           ``risk`` (the capacity is below it); NaN if none;
         - ``first_violation_share`` / ``all_violate_share``: smallest share with at least one /
           with every draw violating (EPRI minimum / maximum hosting capacity); NaN if none;
+        - ``highest_share_drawn``: the largest share with draws (with ``study.sweep: ordered``
+          the shares above the first violating one are not drawn, so the two columns above
+          say nothing beyond it);
         - ``n_shares``, ``draws_total``, ``draws_per_share`` (``share:draws`` per share),
           ``confidence``, ``risk`` and ``statement`` (the sentence the report prints);
         - ``hosting_capacity_share_<criterion>`` for every ``violates_<criterion>`` column:
@@ -247,6 +250,7 @@ def hosting_capacity(
             "all_violate_share": _first(
                 shares, group["violations"].to_numpy() == group["n"].to_numpy()
             ),
+            "highest_share_drawn": float(shares[-1]),
             "n_shares": len(shares),
             "draws_total": int(group["n"].sum()),
             "draws_per_share": " ".join(

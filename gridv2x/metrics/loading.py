@@ -16,6 +16,7 @@ import pandas as pd
 
 from gridv2x.conventions import NOMINAL_PHASE_VOLTAGE_V
 from gridv2x.errors import InputError
+from gridv2x.metrics import _kernels
 from gridv2x.metrics._util import infer_step_hours, require_frame
 
 __all__ = [
@@ -362,6 +363,17 @@ def _fuse_current_per_phase(
     # customer by elementwise maxima; otherwise one voltage column per power column
     vm_cols = vm.columns.get_indexer(customers if blocked else owners)  # -1: unknown -> 1 pu
     current = np.empty((n_t, n_groups))
+    if blocked and not _kernels.REFERENCE:  # one compiled pass (the numpy code: reference)
+        _kernels.highest_phase_current(
+            np.ascontiguousarray(p_arr),
+            np.empty((n_t, 0)) if q_arr is None else np.ascontiguousarray(q_arr),
+            np.ascontiguousarray(vm_arr),
+            vm_cols.astype(np.int64),
+            width,
+            float(NOMINAL_PHASE_VOLTAGE_V),
+            current,
+        )
+        return current, customers
     for start in range(0, n_t, CHUNK_STEPS):
         rows = slice(start, start + CHUNK_STEPS)
         chunk = np.square(p_arr[rows])

@@ -391,7 +391,13 @@ METRICS: dict[str, Metric] = {
         "",
         "False when even the largest tested share passes (capacity is at least that share).",
     ),
-    "n_shares": _m("Shares tested", "-", "Number of EV shares in the sweep."),
+    "n_shares": _m("Shares tested", "-", "Number of EV shares with draws."),
+    "highest_share_drawn": _m(
+        "Highest share drawn",
+        "-",
+        "Largest EV share with draws (study.sweep: ordered draws none above the first "
+        "violating share).",
+    ),
     "draws_per_share": _m("Draws per share", "", "share:draws for every tested share."),
     "first_violation_share": _m(
         "First violation share", "-", "Smallest EV share with at least one violating draw."

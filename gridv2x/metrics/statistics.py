@@ -14,9 +14,10 @@ import pandas as pd
 
 from gridv2x.conventions import KW_PER_MW
 from gridv2x.errors import InputError
+from gridv2x.metrics import _kernels
 from gridv2x.metrics._util import is_float_frame
 from gridv2x.metrics.limits import resolve_limits
-from gridv2x.metrics.voltage import voltage_quality
+from gridv2x.metrics.voltage import column_max, column_quantile, voltage_quality
 
 __all__ = ["CustomerStatistics", "customer_statistics", "customer_voltage", "converged_mask"]
 
@@ -150,6 +151,27 @@ def _customer_voltages(
     single = np.flatnonzero(pd.notna(phase_pos))
     own = phase_pos[single].astype(int)
     n_t = len(vm.index)
+    if not _kernels.REFERENCE:  # one compiled pass for all three (numpy below: reference)
+        own_phase = np.full(len(ids), -1, dtype=np.int64)
+        own_phase[single] = own
+        band, low, high = (np.empty((n_t, len(ids))) for _ in range(3))
+        va, vb, vc = (np.ascontiguousarray(a) for a in arrays)
+        _kernels.customer_phase_voltages(
+            va,
+            vb,
+            vc,
+            np.array(cols, dtype=np.int64),
+            own_phase,
+            float(centre_pu),
+            band,
+            low,
+            high,
+        )
+        computed = {"band": band, "low": low, "high": high}
+        return {
+            w: _mask(pd.DataFrame(computed[w], index=vm.index, columns=ids), converged)
+            for w in which
+        }
     out_arrays = {w: np.empty((n_t, len(ids))) for w in which}
     for start in range(0, n_t, CHUNK_STEPS):
         rows = slice(start, min(start + CHUNK_STEPS, n_t))
@@ -217,12 +239,29 @@ class CustomerStatistics:
     customer_p_kw: pd.DataFrame | None
     customer_q_kvar: pd.DataFrame | None
     _low_p05: pd.Series | None = field(default=None, init=False, repr=False)
+    _fuse_max: pd.Series | None = field(default=None, init=False, repr=False)
+
+    def fuse_max_pct(self) -> pd.Series | None:
+        """Highest main-fuse loading of each customer [%] (NaN steps skipped; None without
+        ``fuse_pct``; computed once, shared by the summary row and the customer table)."""
+        if self.fuse_pct is None:
+            return None
+        if self._fuse_max is None:
+            self._fuse_max = pd.Series(
+                column_max(self.fuse_pct.to_numpy(dtype=float)), index=self.fuse_pct.columns
+            )
+        return self._fuse_max
 
     def low_p05_pu(self) -> pd.Series:
         """5th percentile of each customer's lowest phase voltage [pu] (``vm_low``; computed
         once, shared by the summary row and the customer table)."""
         if self._low_p05 is None:
-            self._low_p05 = self.vm_low.quantile(0.05, axis=0)
+            values = self.vm_low.to_numpy(dtype=float)
+            self._low_p05 = (
+                pd.Series(column_quantile(values, 0.05), index=self.vm_low.columns, name=0.05)
+                if not _kernels.REFERENCE and not np.isnan(values).any()
+                else self.vm_low.quantile(0.05, axis=0)
+            )
         return self._low_p05
 
 

@@ -29,6 +29,7 @@ import pandas as pd
 
 from gridv2x.conventions import KW_PER_MW
 from gridv2x.errors import InputError
+from gridv2x.metrics import _kernels
 from gridv2x.metrics._util import infer_step_hours
 from gridv2x.metrics.first_violation import first_violation
 from gridv2x.metrics.limits import resolve_limits
@@ -44,7 +45,7 @@ from gridv2x.metrics.statistics import (
     _total_trafo_kw,
     customer_statistics,
 )
-from gridv2x.metrics.voltage import to_window_means, voltage_violation_share
+from gridv2x.metrics.voltage import column_max, to_window_means, voltage_violation_share
 
 __all__ = ["summarize", "neutral_metrics", "EV_COLUMNS"]
 
@@ -77,7 +78,7 @@ def neutral_metrics(pf: Any, converged: pd.Series) -> dict[str, float]:
     rating_ka = _line_rating_ka(pf.line_i_ka, pf.line_loading_percent)
     # loading = current / rating x 100 rises with the current (rounding included), so the
     # highest loading of a line is that of its highest current: one value per line
-    highest_ka = i_n.max(axis=0).to_frame().T
+    highest_ka = pd.DataFrame([column_max(i_n.to_numpy(dtype=float))], columns=i_n.columns)
     loading = highest_ka / rating_ka.where(rating_ka > 0) * 100
     return {
         "neutral_max_current_a": _max(i_n) * 1e3,
@@ -233,13 +234,20 @@ def summarize(
         row["fuse_hours_above"] = 0.0
         row["fuse_energy_above_kwh"] = float("nan")
     else:
-        row["fuse_max_loading_pct"] = float(fuse_pct.max(axis=0).max())
-        row["fuse_overloads"] = int((fuse_pct > lim["fuse_loading_pct"]).any(axis=0).sum())
-        row["fuse_hours_above"] = hours_above(fuse_pct, lim["fuse_loading_pct"], step_h=step_h)
-        assert customer_p_kw is not None  # the fuse loading exists only with the customer power
-        row["fuse_energy_above_kwh"] = _fuse_energy_above_kwh(
-            customer_p_kw, fuse_pct, lim["fuse_loading_pct"], step_h
-        )
+        fuse_max = stats.fuse_max_pct()
+        assert fuse_max is not None  # there is a fuse loading
+        row["fuse_max_loading_pct"] = float(fuse_max.max())
+        # a customer's fuse is above the limit in some step exactly when its highest is
+        row["fuse_overloads"] = int((fuse_max > lim["fuse_loading_pct"]).sum())
+        if row["fuse_overloads"] or _kernels.REFERENCE:
+            row["fuse_hours_above"] = hours_above(fuse_pct, lim["fuse_loading_pct"], step_h=step_h)
+            assert customer_p_kw is not None  # the fuse loading exists only with customer power
+            row["fuse_energy_above_kwh"] = _fuse_energy_above_kwh(
+                customer_p_kw, fuse_pct, lim["fuse_loading_pct"], step_h
+            )
+        else:  # no step above the limit: what both give without one
+            row["fuse_hours_above"] = 0.0
+            row["fuse_energy_above_kwh"] = 0.0
 
     # EVs
     per_ev = pd.DataFrame() if per_ev is None else per_ev
@@ -340,5 +348,11 @@ def _hours_outside(vm_w: pd.DataFrame, v_min_pu: float, v_max_pu: float) -> floa
     if len(vm_w) < 2:
         return 0.0
     values = vm_w.to_numpy(dtype=float)
-    outside = (np.isfinite(values) & ((values < v_min_pu) | (values > v_max_pu))).any(axis=1)
-    return float(outside.sum()) * infer_step_hours(vm_w.index)
+    if _kernels.REFERENCE:
+        outside = (np.isfinite(values) & ((values < v_min_pu) | (values > v_max_pu))).any(axis=1)
+        n_rows = int(outside.sum())
+    else:  # one compiled pass, the same count
+        _, _, n_rows, _ = _kernels.band_scan(
+            np.ascontiguousarray(values), float(v_min_pu), float(v_max_pu)
+        )
+    return float(n_rows) * infer_step_hours(vm_w.index)

@@ -21,8 +21,14 @@ from gridv2x.metrics.statistics import (
     customer_statistics,
     customer_voltage,
 )
+from gridv2x.metrics.voltage import column_max, column_min
 
 __all__ = ["customer_table", "element_table", "timeseries_table"]
+
+
+def _per_column(reduce: Any, frame: pd.DataFrame) -> pd.Series:
+    """``reduce`` (:func:`column_min`, :func:`column_max`) of every column of ``frame``."""
+    return pd.Series(reduce(frame.to_numpy(dtype=float)), index=frame.columns)
 
 
 def customer_table(
@@ -78,8 +84,8 @@ def customer_table(
         {
             "customer_id": ids.to_numpy(),
             "bus": customers["bus"].to_numpy(),
-            "v_min_pu": vm_low.min(axis=0).reindex(ids).to_numpy(),
-            "v_max_pu": vm_high.max(axis=0).reindex(ids).to_numpy(),
+            "v_min_pu": _per_column(column_min, vm_low).reindex(ids).to_numpy(),
+            "v_max_pu": _per_column(column_max, vm_high).reindex(ids).to_numpy(),
             "v_p05_pu": stats.low_p05_pu().reindex(ids).to_numpy(),
         }
     )
@@ -93,7 +99,7 @@ def customer_table(
     if stats.fuse_pct is None:
         out["fuse_max_loading_pct"] = np.nan
     else:
-        out["fuse_max_loading_pct"] = stats.fuse_pct.max(axis=0).reindex(ids).to_numpy()
+        out["fuse_max_loading_pct"] = stats.fuse_max_pct().reindex(ids).to_numpy()  # type: ignore[union-attr]
     out["swedish_rule_compliant"] = vq["swedish_rule_compliant"].reindex(ids).to_numpy()
     out["en50160_compliant"] = vq["en50160_compliant"].reindex(ids).to_numpy()
     out["hours_outside"] = vq["hours_outside"].reindex(ids).to_numpy()
@@ -128,8 +134,8 @@ def element_table(pf: Any) -> pd.DataFrame:
                 "kind": "bus",
                 "index": vm.columns,
                 "max_loading_pct": np.nan,
-                "v_min_pu": vm.min(axis=0).to_numpy(),
-                "v_max_pu": vm.max(axis=0).to_numpy(),
+                "v_min_pu": column_min(vm.to_numpy(dtype=float)),
+                "v_max_pu": column_max(vm.to_numpy(dtype=float)),
             }
         )
     ]
@@ -140,7 +146,7 @@ def element_table(pf: Any) -> pd.DataFrame:
                 {
                     "kind": kind,
                     "index": masked.columns,
-                    "max_loading_pct": masked.max(axis=0).to_numpy(),
+                    "max_loading_pct": column_max(masked.to_numpy(dtype=float)),
                     "v_min_pu": np.nan,
                     "v_max_pu": np.nan,
                 }

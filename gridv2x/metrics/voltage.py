@@ -20,6 +20,7 @@ import pandas as pd
 
 from gridv2x.calendar import local_days, local_weeks
 from gridv2x.errors import InputError
+from gridv2x.metrics import _kernels
 from gridv2x.metrics._util import infer_step_hours, require_frame
 
 __all__ = [
@@ -136,15 +137,9 @@ def voltage_quality(
     window_means = to_window_means(vm_pu, window)
     window_h = infer_step_hours(window_means.index) if len(window_means) >= 2 else 0.0
     values = window_means.to_numpy(dtype=float)
-    valid = ~np.isnan(values)
-    inside = within_band(values, v_min_pu, v_max_pu)
-    outside = valid & ~inside
-    if en50160_v_min_all_pu is None:
-        all_ok = np.ones(values.shape[1], dtype=bool)
-    else:
-        all_ok = ~(valid & ~within_band(values, en50160_v_min_all_pu, v_max_pu)).any(axis=0)
-
-    weekly_in, weekly_n = _weekly_counts(window_means.index, inside, valid)
+    n_values, n_outside, all_ok, weekly_in, weekly_n = _band_counts(
+        window_means.index, values, v_min_pu, v_max_pu, en50160_v_min_all_pu
+    )
     with np.errstate(invalid="ignore", divide="ignore"):
         weekly_share = np.where(weekly_n > 0, weekly_in / weekly_n, np.nan)
     has_week = (weekly_n > 0).any(axis=0)
@@ -152,14 +147,12 @@ def voltage_quality(
     if len(weekly_share):
         worst_week[has_week] = np.nanmin(weekly_share[:, has_week], axis=0)
 
-    n_values = valid.sum(axis=0)
-    n_outside = outside.sum(axis=0)
     has_data = n_values > 0
     raw = vm_pu.to_numpy(dtype=float)
     out = pd.DataFrame(
         {
-            "v_min_pu": vm_pu.min(axis=0),
-            "v_max_pu": vm_pu.max(axis=0),
+            "v_min_pu": column_min(raw),
+            "v_max_pu": column_max(raw),
             "v_p05_pu": _column_quantile(raw, 0.05),
             "values": n_values.astype(int),
             "values_outside": n_outside.astype(int),
@@ -173,6 +166,60 @@ def voltage_quality(
     )
     out.index.name = vm_pu.columns.name
     return out
+
+
+def _band_counts(
+    index: pd.DatetimeIndex,
+    values: np.ndarray,
+    v_min_pu: float,
+    v_max_pu: float,
+    v_min_all_pu: float | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per column of ``values`` ``[time x column]`` [pu]: valid values, values outside the band,
+    whether every valid value lies in ``[v_min_all_pu, v_max_pu]`` (True when
+    ``v_min_all_pu`` is None) and per calendar week the values inside the band and the valid
+    values ``[week x column]``.
+
+    Time-ordered (each week one block of rows, as a study's index): one compiled pass
+    (:func:`gridv2x.metrics._kernels.band_counts`); otherwise the same counts with numpy.
+    """
+    if len(index) and not _kernels.REFERENCE:
+        codes, _ = pd.factorize(local_weeks(index))
+        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+        if len(starts) == codes.max() + 1:
+            return _kernels.band_counts(
+                np.ascontiguousarray(values),
+                starts.astype(np.int64),
+                float(v_min_pu),
+                float(v_max_pu),
+                float(v_min_all_pu if v_min_all_pu is not None else v_min_pu),
+                v_min_all_pu is not None,
+            )
+    valid = ~np.isnan(values)
+    inside = within_band(values, v_min_pu, v_max_pu)
+    outside = valid & ~inside
+    if v_min_all_pu is None:
+        all_ok = np.ones(values.shape[1], dtype=bool)
+    else:
+        all_ok = ~(valid & ~within_band(values, v_min_all_pu, v_max_pu)).any(axis=0)
+    weekly_in, weekly_n = _weekly_counts(index, inside, valid)
+    return valid.sum(axis=0), outside.sum(axis=0), all_ok, weekly_in, weekly_n
+
+
+def column_min(values: np.ndarray) -> np.ndarray:
+    """Lowest value of each column of ``values`` ``[time x column]``, NaN skipped (NaN for a
+    column without values; as pandas' ``DataFrame.min``, in one pass without a NaN mask)."""
+    if values.shape[0] == 0 or values.shape[1] == 0:
+        return np.full(values.shape[1], np.nan)
+    return np.fmin.reduce(values, axis=0)
+
+
+def column_max(values: np.ndarray) -> np.ndarray:
+    """Highest value of each column of ``values`` ``[time x column]``, NaN skipped (NaN for a
+    column without values; as pandas' ``DataFrame.max``)."""
+    if values.shape[0] == 0 or values.shape[1] == 0:
+        return np.full(values.shape[1], np.nan)
+    return np.fmax.reduce(values, axis=0)
 
 
 def _weekly_counts(
@@ -196,17 +243,43 @@ def _weekly_counts(
     return weekly_in, weekly_n
 
 
+QUANTILE_MIN_STEPS = 64
+"""Below this many steps a column quantile is numpy's own (the selection saves nothing) [-]."""
+
+
 def _column_quantile(values: np.ndarray, q: float) -> np.ndarray:
     """Quantile of each column, NaN skipped, linear interpolation (as pandas' ``quantile``)."""
     if values.shape[0] == 0:
         return np.full(values.shape[1], np.nan)
     if not np.isnan(values).any():
-        return np.quantile(values, q, axis=0)
+        return np.quantile(values, q, axis=0) if _kernels.REFERENCE else column_quantile(values, q)
     out = np.full(values.shape[1], np.nan)
     has = ~np.isnan(values).all(axis=0)
     if has.any():
         out[has] = np.nanquantile(values[:, has], q, axis=0)
     return out
+
+
+def column_quantile(values: np.ndarray, q: float) -> np.ndarray:
+    """``np.quantile(values, q, axis=0)`` (linear interpolation) of a ``[time x column]``
+    array without NaN, bit-identical, from the two order statistics around ``(n - 1) q``.
+
+    numpy partitions a strided copy of every whole column; the two order statistics are
+    selected instead among the few values below a sampled threshold
+    (:func:`gridv2x.metrics._kernels.column_order_statistics`) and interpolated as numpy's
+    ``_lerp`` does: ``a + (b - a) g``, or ``b - (b - a)(1 - g)`` for ``g >= 0.5``.
+    """
+    n_t, n_c = values.shape
+    virtual = (n_t - 1) * q  # numpy's virtual index of the linear method
+    k = int(np.floor(virtual))
+    if n_t < QUANTILE_MIN_STEPS or n_c == 0 or not 0 <= k < n_t - 1:
+        return np.quantile(values, q, axis=0)
+    gamma = virtual - k
+    low, high = _kernels.column_order_statistics(np.ascontiguousarray(values), k)
+    diff = high - low
+    if gamma >= 0.5:
+        return high - diff * (1 - gamma)
+    return low + diff * gamma
 
 
 def voltage_violation_share(vm_pu: pd.DataFrame, v_min_pu: float, v_max_pu: float) -> float:
@@ -231,6 +304,11 @@ def voltage_violation_share(vm_pu: pd.DataFrame, v_min_pu: float, v_max_pu: floa
     vm_pu = require_frame(vm_pu, "vm_pu")
     _check_band(v_min_pu, v_max_pu)
     values = vm_pu.to_numpy()
+    if not _kernels.REFERENCE:  # one compiled pass, the same counts
+        n, n_outside, _, _ = _kernels.band_scan(
+            np.ascontiguousarray(values, dtype=float), float(v_min_pu), float(v_max_pu)
+        )
+        return float(n_outside) / n if n else float("nan")
     valid = np.isfinite(values)
     n = int(valid.sum())
     if n == 0:

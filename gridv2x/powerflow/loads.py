@@ -16,6 +16,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from gridv2x.conventions import KW_PER_MW, PHASES
 from gridv2x.demand import household_phase_shares
@@ -55,13 +56,15 @@ class ElementLoads:
             customer_kw.to_numpy() / KW_PER_MW, index=customer_kw.index, columns=self._loads
         )
 
-    def _q_per_phase(self) -> np.ndarray:
-        """Reactive power per ``(customer, phase)`` ``[time x (customer, phase)]`` [kvar]."""
+    def _q_per_phase(self, divisor: float = 1.0) -> np.ndarray:
+        """Reactive power per ``(customer, phase)`` ``[time x (customer, phase)]`` [kvar],
+        divided by ``divisor`` (1000: [Mvar]) unless it is 1."""
         assert self._q_shares is not None
-        q_kvar = self._q_kvar.to_numpy()
-        q = np.empty((*q_kvar.shape, self._q_shares.shape[1]))
-        np.multiply(q_kvar[:, :, None], self._q_shares[None, :, :], out=q)
-        return q.reshape(len(q), -1)
+        q_kvar = np.ascontiguousarray(self._q_kvar.to_numpy(dtype=float))
+        shares = np.ascontiguousarray(self._q_shares, dtype=float)
+        q = np.empty((q_kvar.shape[0], q_kvar.shape[1] * shares.shape[1]))
+        _split_over_phases(q_kvar, shares, float(divisor), q)
+        return q
 
     @property
     def customer_q_kvar(self) -> pd.DataFrame:
@@ -82,12 +85,42 @@ class ElementLoads:
         """Reactive power per load element [Mvar]."""
         if self._q_shares is None:
             return self._elements(self._q_kvar)
-        q = self._q_per_phase()
-        q /= KW_PER_MW
+        q = self._q_per_phase(KW_PER_MW)
         return pd.DataFrame(q, index=self._q_kvar.index, columns=self._loads)
 
     def __iter__(self) -> Iterator[pd.DataFrame]:
         return iter((self.load_p_mw, self.load_q_mvar, self.customer_p_kw, self.customer_q_kvar))
+
+
+@njit(cache=True, error_model="numpy")
+def _split_over_phases(values, shares, divisor, out):  # noqa: ANN001, ANN202 (numba kernel)
+    """``out[t, j * n + k] = values[t, j] * shares[j, k]`` (then ``/ divisor`` unless it is 1):
+    a customer's power ``[time x customer]`` split over its ``n`` phases.
+
+    numpy's broadcast product over a last axis of three is a slow inner loop; this is one pass
+    with the same two roundings (product, then quotient) as ``v * s`` and ``/= divisor``.
+    """
+    n_t, n_c = values.shape
+    n_p = shares.shape[1]
+    divide = divisor != 1.0
+    for t in range(n_t):
+        for j in range(n_c):
+            x = values[t, j]
+            for k in range(n_p):
+                v = x * shares[j, k]
+                if divide:
+                    v = v / divisor
+                out[t, j * n_p + k] = v
+
+
+@njit(cache=True, error_model="numpy")
+def _add_columns(out, columns, values):  # noqa: ANN001, ANN202 (numba kernel)
+    """``out[:, columns[e]] += values[:, e]`` for unique ``columns`` (as numpy's fancy-index
+    addition, without its gathered temporaries)."""
+    n_t = out.shape[0]
+    for t in range(n_t):
+        for e in range(len(columns)):
+            out[t, columns[e]] += values[t, e]
 
 
 def _on_columns(frame: pd.DataFrame, ids: list) -> pd.DataFrame:
@@ -142,8 +175,13 @@ def customer_loads(
         return ElementLoads(total_p, base_q, pd.Index(loads))
     n_t, n_c = len(index), len(ids)
     shares = household_phase_shares(customers)
-    p = np.empty((n_t, n_c, len(PHASES)))  # one array per quantity, no temporaries
-    np.multiply(base_p.to_numpy()[:, :, None], shares[None, :, :], out=p)
+    p = np.empty((n_t, n_c * len(PHASES)))  # one array per quantity, no temporaries
+    _split_over_phases(
+        np.ascontiguousarray(base_p.to_numpy(dtype=float)),
+        np.ascontiguousarray(shares, dtype=float),
+        1.0,
+        p,
+    )
     if len(ev_kw.columns):
         position = pd.Index(ids).get_indexer(ev_kw.columns.get_level_values(0))
         phase = pd.Index(PHASES).get_indexer(ev_kw.columns.get_level_values(1))
@@ -155,8 +193,9 @@ def customer_loads(
         if not ev_kw.index.equals(index):
             ev_kw = ev_kw.reindex(index=index, fill_value=0.0)
         values = ev_kw.to_numpy(dtype=float)
-        p[:, position, phase] += values  # (customer, phase) pairs are unique columns
+        # (customer, phase) pairs are unique columns: one addition per value
+        _add_columns(p, (position * len(PHASES) + phase).astype(np.int64), values)
     columns = pd.MultiIndex.from_product([loads, list(PHASES)])
     per_customer = pd.MultiIndex.from_product([ids, list(PHASES)], names=["customer_id", "phase"])
-    customer_p = pd.DataFrame(p.reshape(n_t, -1), index=index, columns=per_customer, copy=False)
+    customer_p = pd.DataFrame(p, index=index, columns=per_customer, copy=False)
     return ElementLoads(customer_p, base_q, columns, shares)

@@ -669,10 +669,17 @@ def hosting_gain_table(hosting_capacity: pd.DataFrame) -> pd.DataFrame | None:
     ):
         if extra in hosting_capacity.columns and "uncontrolled" in strategies:
             sub = hosting_capacity[hosting_capacity["strategy"] == "uncontrolled"]
-            values = sub.set_index("feeder")[extra]
-            out[f"Uncontrolled: {label} [EVs per 100 customers]"] = values.reindex(out.index).map(
-                lambda v: "–" if pd.isna(v) else f"{100 * v:.0f}"
-            )
+            sub = sub.set_index("feeder")
+            top = sub["highest_share_drawn"] if "highest_share_drawn" in sub else None
+            texts = []
+            for feeder in out.index:
+                v = sub[extra].get(feeder, np.nan)
+                drawn = np.nan if top is None else top.get(feeder, np.nan)
+                if pd.notna(v):
+                    texts.append(f"{100 * v:.0f}")
+                else:  # none among the shares drawn (ordered: none drawn above the first)
+                    texts.append("–" if pd.isna(drawn) else f"none up to {100 * drawn:.0f}")
+            out[f"Uncontrolled: {label} [EVs per 100 customers]"] = texts
     if "uncontrolled" in wide.columns:
         for s in strategies:
             if s == "uncontrolled":

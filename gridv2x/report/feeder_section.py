@@ -82,9 +82,12 @@ def _feeder_section(data: ReportData, feeder: str, index: int, fig: _FigureCount
         c: pd.to_numeric(rep[c], errors="coerce").max() for c in assess.LEVEL_COLUMNS if c in rep
     }
     if pd.notna(level.get("ev_share_target", np.nan)):
-        shown.append(f"the highest EV share studied ({level['ev_share_target']:.0%} of customers)")
+        shown.append(
+            "the highest EV share drawn for every strategy "
+            f"({level['ev_share_target']:.0%} of customers)"
+        )
     elif pd.notna(level.get("year", np.nan)):
-        shown.append(f"the last forecast year ({int(level['year'])})")
+        shown.append(f"the last forecast year drawn for every strategy ({int(level['year'])})")
     seed_text = ("Detail charts show " + " at ".join(shown) + ".") if shown else ""
     section.intro = (_feeder_facts(data, feeder, rep) + " " + seed_text).strip()
 

@@ -17,6 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from gridv2x.report.figure_style import _layout, _t, strategy_color
+from gridv2x.results import charted_level
 
 __all__ = [
     "at_charted_level",
@@ -28,14 +29,16 @@ __all__ = [
 
 
 def at_charted_level(table: pd.DataFrame | None, feeder: str) -> pd.DataFrame | None:
-    """Rows of ``feeder`` at its highest EV share or last year (what the report charts)."""
+    """Rows of ``feeder`` at its highest EV share or last year that every strategy of the
+    table reached (:func:`gridv2x.results.charted_level`, the rule of the charted task)."""
     if table is None or table.empty or "feeder" not in table:
         return None
     rows = table[table["feeder"].astype(str) == str(feeder)]
     for level in ("ev_share", "year"):
         if level in rows and rows[level].notna().any():
             values = pd.to_numeric(rows[level], errors="coerce")
-            rows = rows[values == values.max()]
+            strategy = rows["strategy"] if "strategy" in rows else rows["feeder"]
+            rows = rows[values == charted_level(rows["feeder"], strategy, values)]
     return rows if len(rows) else None
 
 

@@ -20,6 +20,8 @@ ASSUMPTION_NAMES = (
 )
 """What a sensitivity study can vary (gridv2x.sensitivity.ASSUMPTIONS)."""
 TIME_SERIES = ("auto", "all", "shown")
+SWEEPS = ("ordered", "full")
+"""How a sequential study spends its draws over the shares or years (gridv2x.execution.sequential)."""
 
 
 def _increasing(values: list) -> str | None:
@@ -97,6 +99,17 @@ STUDY = Section(
             min=1,
             max=10000,
         ),
+        "sweep": Field(
+            "ordered",
+            str,
+            "hosting_capacity only: which shares get draws. "
+            "ordered: a share is drawn only once every smaller share of its feeder and "
+            "strategy is shown safe, so no draw is spent above the capacity (the same capacity "
+            "for the fewest draws; the violation probability is known only up to the first "
+            "share that is not shown safe). full: the first round draws `seeds` at every "
+            "share, which also shows how often the shares above the capacity violate.",
+            choices=SWEEPS,
+        ),
         "refine": Field(
             0,
             int,
@@ -135,7 +148,9 @@ STUDY = Section(
             "Which tasks keep their whole-period tables (results/<task>/timeseries.parquet, "
             "voltage_daily.parquet, soc.parquet; about 4.5 MB a task for a year at 15 min). "
             "all: every task. shown: per feeder and strategy only the task the report charts "
-            "in detail (the lowest seed at the highest EV share or the last year). auto: all "
+            "in detail (the lowest seed at the highest EV share or the last year; with "
+            "sweep: ordered the lowest seed of every share or year, since which one the "
+            "report charts is known only after the run). auto: all "
             "for compare, shown for hosting_capacity and adoption_forecast (hundreds of draws "
             "would fill gigabytes). The summary row, customers, elements and evs tables are "
             "kept for every task.",

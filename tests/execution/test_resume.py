@@ -32,7 +32,8 @@ COMPARE = [
 # 2 draws x 3 strategies x 2 shares = 12 tasks over 3 days: long enough to kill half way
 TEXT = small_scenario_text(name="resume", days=3).replace(
     "study: {kind: compare, seeds: 1, seed: 3}",
-    "study: {kind: hosting_capacity, seeds: 2, seed: 3, ev_shares: [0.3, 0.6]}",
+    # sweep full: all 12 tasks in one round (the ordered sweep's rounds: test_sequential)
+    "study: {kind: hosting_capacity, seeds: 2, seed: 3, ev_shares: [0.3, 0.6], sweep: full}",
 )
 
 

@@ -81,7 +81,7 @@ def test_design_needs_59_clean_draws_at_5_percent_and_95_percent():
 
 def test_sequential_plan_saves_draws_and_keeps_the_fixed_decision():
     sequential = _play(_study(ev_shares=[0.25, 0.5, 1.0, 1.5, 2.0], seeds=10, max_seeds=60))
-    fixed = _play(_study(ev_shares=[0.25, 0.5, 1.0, 1.5, 2.0], seeds=60))
+    fixed = _play(_study(ev_shares=[0.25, 0.5, 1.0, 1.5, 2.0], seeds=60, sweep="full"))
     assert len(fixed.results) == 5 * 60 * 2
     assert len(sequential.results) < 0.6 * len(fixed.results)
     design = design_of(sequential.study.scenario.study)
@@ -95,6 +95,44 @@ def test_sequential_plan_saves_draws_and_keeps_the_fixed_decision():
         assert hc_seq.loc[strategy, "hosting_capacity_evs"] == 54
     # the draws used per share: 60 where safety was shown, fewer where it could not be
     assert hc_seq.loc["uncontrolled", "draws_per_share"].startswith("0.25:60 0.5:60 1:10")
+
+
+def test_ordered_sweep_draws_nothing_above_the_capacity():
+    """study.sweep: ordered (the default) reaches the same capacity as the full sweep with
+    fewer draws, and no share above a failed one is ever drawn."""
+    shares = [0.25, 0.5, 0.75, 1.0, 1.5, 2.0]
+    ordered = _play(_study(ev_shares=shares, seeds=10, max_seeds=60))
+    full = _play(_study(ev_shares=shares, seeds=10, max_seeds=60, sweep="full"))
+    assert ordered.ordered and not full.ordered
+    assert len(ordered.results) < len(full.results)
+    assert {t.ev_share for t in full.results} == set(shares)  # the first round draws all
+    design = design_of(ordered.study.scenario.study)
+    hc_ord = hosting_capacity(_table(ordered), design=design).set_index("strategy")
+    hc_full = hosting_capacity(_table(full), design=design).set_index("strategy")
+    for strategy in ("uncontrolled", "v1g"):
+        assert hc_ord.loc[strategy, "hosting_capacity_share"] == 0.5
+        assert hc_full.loc[strategy, "hosting_capacity_share"] == 0.5
+        # 0.75 (p = 3 %) has a violating draw in the made-up response: 1.0 is never drawn
+        drawn = {t.ev_share for t in ordered.results if t.strategy == strategy}
+        assert drawn == {0.25, 0.5, 0.75}
+    # the first round of the ordered sweep is one batch of the lowest share per strategy
+    first = SequentialPlan(ordered.study).next_round()
+    assert {t.ev_share for t in first} == {0.25} and len(first) == 2 * 10
+
+
+def test_ordered_sweep_of_a_small_design_climbs_to_the_first_violation():
+    """A fixed design too small to show safety still draws every share up to the first one
+    with a violating draw (the EPRI first violation), not just the lowest share."""
+    plan = _play(_study(ev_shares=[0.25, 0.5, 1.0, 1.5, 2.0], seeds=5))
+    for strategy in ("uncontrolled", "v1g"):
+        by_share = {}
+        for task, violation in plan.results.items():
+            if task.strategy == strategy:
+                by_share.setdefault(task.ev_share, []).append(violation)
+        top = max(by_share)
+        assert any(by_share[top])  # it stopped at a share that violated
+        assert not any(v for share, vs in by_share.items() if share < top for v in vs)
+        assert all(len(v) == 5 for v in by_share.values())
 
 
 def test_bisection_refines_between_safe_and_unsafe_shares():
@@ -152,3 +190,32 @@ def test_sequential_hosting_capacity_on_se_urban_apartments(tmp_path):
     again = gridv2x.run(scenario, workers=0, progress=False, out=out)
     assert again.provenance["tasks_run_now"] == 0
     pd.testing.assert_frame_equal(again.hosting_capacity, result.hosting_capacity)
+
+
+@pytest.mark.slow
+def test_rounds_of_a_study_share_one_local_cluster(tmp_path, monkeypatch):
+    """Every round of a sequential study runs on the same dask cluster: its workers keep
+    their feeders, engines and compiled kernels from one round to the next."""
+    from gridv2x.execution import cluster
+
+    started = []
+    real = cluster.local_cluster
+
+    def counted(*args, **kwargs):
+        started.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cluster, "local_cluster", counted)
+    scenario = scenario_from_dict(
+        {
+            "name": "rounds",
+            "study": {"kind": "hosting_capacity", "ev_shares": [0.1, 0.2, 0.3], "seeds": 1},
+            "period": {"start": "2030-06-01", "days": 1},
+            "networks": [{"builtin": "se-urban-apartments"}],
+            "charging": {"strategies": ["uncontrolled"]},
+        }
+    )
+    result = gridv2x.run(scenario, workers=1, progress=False, out=tmp_path / "out")
+    rounds = result.summary["ev_share_target"].nunique()
+    assert rounds >= 2  # the ordered sweep drew the shares one round after the other
+    assert len(started) == 1

@@ -162,6 +162,14 @@ def test_hosting_gain_table_and_answer() -> None:
     )
     assert table.loc["f", "Gain of v1g over uncontrolled [EVs per 100 customers]"] == "n/a"
     assert "95% confidence" in assess.hosting_intro(shown, 0.05)
+    # study.sweep: ordered draws nothing above the first violating share: a share where every
+    # draw violates is "none up to" the highest share drawn, not a blank
+    ordered = hc.assign(all_violate_share=np.nan, highest_share_drawn=[0.6, 0.1, 0.3])
+    table = assess.hosting_gain_table(ordered)
+    assert table.loc["f", "Uncontrolled: every draw violates [EVs per 100 customers]"] == (
+        "none up to 10"
+    )
+    assert table.loc["f", "Uncontrolled: first violating draw [EVs per 100 customers]"] == "10"
     summary = pd.DataFrame([_row("uncontrolled")])
     answer = assess.feeder_answer(
         summary, assess.traffic_lights(summary, LIMITS), "f", hosting_capacity=hc

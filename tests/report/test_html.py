@@ -123,7 +123,10 @@ def test_hosting_capacity_sections(tmp_path: Path) -> None:
     # issue 16 (contract change): shares in EVs per 100 customers
     assert "Gain of v2g over uncontrolled [EVs per 100 customers]" in html
     assert "can host" in html  # the one-sentence answer uses the hosting capacity
-    assert "Detail charts show the lowest seed at the highest EV share studied (70% of" in html
+    assert (
+        "Detail charts show the lowest seed at the highest EV share drawn for every strategy (70% of"
+        in html
+    )
     assert "95 % confidence interval" in html  # band from probability_low / probability_high
 
 
