@@ -5,7 +5,8 @@
 
 The study is a copy of ``scenarios/hosting-capacity.yaml`` (both feeders, per phase, full
 year at 15 min, uncontrolled/V1G/V2G, reinforcement plans) cut to ``--shares`` (default
-0.25, 0.5, 1.0) and ``--seeds`` draws (default 4): 72 tasks. Each variant runs it in a fresh
+0.25, 0.5, 1.0) and ``--seeds`` draws (default 4), every share drawn (``sweep: full``): 72
+tasks. Each variant runs it in a fresh
 ``gridv2x run --workers 2`` (local dask cluster) with the variant's environment; a thread
 samples every worker process every :data:`SAMPLE_S` seconds: its largest resident memory, its
 last count of minor page faults and its CPU time, user and system (``/proc/<pid>/stat``). On a
@@ -13,8 +14,9 @@ shared machine the CPU time of the workers is the steadier measure of cost; the 
 includes the wait for a core. Variants run back to back and
 ``--repeat`` times in turn, so that each sees the same machine load; the table shows every
 run. A variant is ``POLICY`` (:data:`gridv2x.execution.memory.POLICIES`) or
-``POLICY+arena1`` (also ``MALLOC_ARENA_MAX=1``: the worker's task thread allocates from the
-main heap instead of an arena of its own).
+``POLICY+arenas`` (also ``MALLOC_ARENA_MAX=16``: the worker's task thread allocates from an
+arena of its own, as before gridv2x started its local workers with one arena; see
+:mod:`gridv2x.execution.memory` for the measured table).
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ SAMPLE_S = 0.5
 def _scenario(folder: Path, shares: list[float], seeds: int) -> Path:
     """The cut copy of scenarios/hosting-capacity.yaml."""
     data = yaml.safe_load((ROOT / "scenarios/hosting-capacity.yaml").read_text())
-    data["study"].update(ev_shares=shares, seeds=seeds, max_seeds=seeds)
+    data["study"].update(ev_shares=shares, seeds=seeds, max_seeds=seeds, sweep="full")
     path = folder / "worker-memory.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
@@ -58,8 +60,8 @@ def _run(variant: str, scenario: Path, out: Path) -> dict:
     """One ``gridv2x run`` with the variant's environment, its workers sampled."""
     policy, _, extra = variant.partition("+")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "GRIDV2X_MALLOC": policy}
-    if extra == "arena1":
-        env["MALLOC_ARENA_MAX"] = "1"
+    if extra == "arenas":
+        env["MALLOC_ARENA_MAX"] = "16"  # glibc's own limit is 8 per core
     elif extra:
         raise SystemExit(f"unknown variant {variant!r}")
     cmd = [shutil.which("gridv2x") or "gridv2x", "run", str(scenario), "--out", str(out)]
@@ -106,7 +108,7 @@ def _run(variant: str, scenario: Path, out: Path) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--variant", action="append", help="policy[+arena1] (repeat)")
+    parser.add_argument("--variant", action="append", help="policy[+arenas] (repeat)")
     parser.add_argument("--shares", type=float, nargs="+", default=[0.25, 0.5, 1.0])
     parser.add_argument("--seeds", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=1)

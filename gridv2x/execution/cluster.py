@@ -161,7 +161,12 @@ def local_cluster(workers: int, *, dashboard: bool = False):
         "host": "127.0.0.1",
         "silence_logs": logging.ERROR,
     }
-    config: dict[str, Any] = {}
+    from gridv2x.execution.memory import worker_environ
+
+    environ = dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {}
+    config: dict[str, Any] = {
+        "distributed.nanny.pre-spawn-environ": {**environ, **worker_environ()},
+    }
     if dashboard:
         options["dashboard_address"] = DASHBOARD_ADDRESS
     else:

@@ -11,17 +11,39 @@ high-water mark of memory: 2.5-2.8 GB per worker over the 360 per-phase feeder-y
 first round of ``scenarios/hosting-capacity.yaml`` (stop 14), where one task alone peaks at
 1.2-1.6 GB.
 
+Much of that was two heaps, not one: a dask worker runs its tasks in a thread, and glibc gives
+that thread a malloc arena of its own beside the main thread's (which (de)serialises the data),
+each holding its own high-water mark. Local-cluster workers are therefore started with
+``MALLOC_ARENA_MAX=1`` (:func:`worker_environ`): one heap per worker. Measured with
+bench/bench_worker_memory.py (72 full-year per-phase tasks, shares 0.25-0.75, 2 workers,
+2026-12-07, shared machine):
+
+=============  ======  ===================  ===========  ======================
+policy         wall    peak RSS per worker  page faults  system time per worker
+=============  ======  ===================  ===========  ======================
+keep           112 s   1.88 / 1.64 GB       350-390 k    10-11 s
+keep, 1 arena  108 s   1.59 / 1.58 GB       116-117 k    3 s
+keep-trim      128 s   1.58 / 1.55 GB       1.1-1.2 M    19-20 s
+keep-trim, 1   112 s   1.59 / 1.50 GB       0.81-0.87 M  15-16 s
+glibc          154 s   1.46 / 1.45 GB       6.7-7.7 M    42-46 s
+=============  ======  ===================  ===========  ======================
+
+(an ``M_MMAP_THRESHOLD`` of 16 MiB on top of ``keep-trim``, big arrays mapped afresh: 133 s,
+1.61 / 1.59 GB, no better). The default ``keep`` with one arena is the fastest and, but for
+glibc's own settings at 40 % more time, the lowest.
+
 Policies (:data:`POLICIES`; ``GRIDV2X_MALLOC`` chooses one for a process and the dask workers
 it starts, for bench/bench_worker_memory.py; default :data:`DEFAULT_POLICY`):
 
 ``keep``
     ``mallopt(M_MMAP_MAX, 0)`` and ``M_TRIM_THRESHOLD`` 1 GiB: every allocation from the heap,
-    freed memory kept for the next task.
+    freed memory kept for the next task; local-cluster workers with one arena.
 ``keep-trim``
-    ``keep``, and after each task ``malloc_trim`` returns the free pages to the system: the
+    ``keep`` (one arena too), and after each task ``malloc_trim`` returns the free pages to the system: the
     pages are reused within a task, faulted in afresh once per task.
 ``glibc``
-    glibc's own settings (as dask starts its workers: ``MALLOC_TRIM_THRESHOLD_`` 64 kB).
+    glibc's own settings (as dask starts its workers: ``MALLOC_TRIM_THRESHOLD_`` 64 kB, an
+    arena per thread).
 """
 
 from __future__ import annotations
@@ -32,7 +54,15 @@ import os
 import sys
 from typing import Any
 
-__all__ = ["keep_freed_memory", "after_task", "policy", "POLICIES", "DEFAULT_POLICY", "MALLOC_ENV"]
+__all__ = [
+    "keep_freed_memory",
+    "after_task",
+    "policy",
+    "worker_environ",
+    "POLICIES",
+    "DEFAULT_POLICY",
+    "MALLOC_ENV",
+]
 
 M_TRIM_THRESHOLD = -1  # glibc mallopt parameter numbers (malloc.h)
 M_MMAP_MAX = -4
@@ -47,6 +77,9 @@ POLICIES = ("keep", "keep-trim", "glibc")
 
 DEFAULT_POLICY = "keep"
 """The policy without ``GRIDV2X_MALLOC``."""
+
+WORKER_ARENAS = 1
+"""malloc arenas of a local-cluster worker under ``keep`` and ``keep-trim`` [-]."""
 
 _applied = False
 _libc: Any = None
@@ -64,6 +97,21 @@ def policy() -> str:
     if name not in POLICIES:
         raise ValueError(f"{MALLOC_ENV}={name!r}: not one of {', '.join(POLICIES)}")
     return name
+
+
+def worker_environ() -> dict[str, str]:
+    """Environment for the worker processes of a local cluster, set before they start (dask's
+    ``distributed.nanny.pre-spawn-environ``; glibc reads it when the process starts).
+
+    Returns
+    -------
+    dict
+        ``{"MALLOC_ARENA_MAX": "1"}`` under ``keep`` and ``keep-trim`` off Windows and macOS,
+        empty otherwise. A ``MALLOC_ARENA_MAX`` already in the environment wins (dask's rule).
+    """
+    if not sys.platform.startswith("linux") or policy() == "glibc":
+        return {}
+    return {"MALLOC_ARENA_MAX": str(WORKER_ARENAS)}
 
 
 def _glibc() -> Any:

@@ -83,3 +83,25 @@ def test_an_unknown_policy_is_refused(monkeypatch):
         memory.policy()
     monkeypatch.setenv(memory.MALLOC_ENV, "keep-trim")
     assert memory.policy() == "keep-trim"
+
+
+def test_worker_environ_gives_one_arena_except_under_glibc(monkeypatch):
+    from gridv2x.execution import memory
+
+    monkeypatch.delenv(memory.MALLOC_ENV, raising=False)
+    expected = {"MALLOC_ARENA_MAX": "1"} if sys.platform.startswith("linux") else {}
+    assert memory.worker_environ() == expected
+    monkeypatch.setenv(memory.MALLOC_ENV, "glibc")
+    assert memory.worker_environ() == {}
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc settings")
+def test_local_cluster_workers_start_with_one_malloc_arena(monkeypatch):
+    from gridv2x.execution import memory
+    from gridv2x.execution.cluster import local_cluster
+
+    monkeypatch.delenv(memory.MALLOC_ENV, raising=False)
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    with local_cluster(1) as client:
+        seen = client.run(lambda: os.environ.get("MALLOC_ARENA_MAX"))
+    assert list(seen.values()) == ["1"]
