@@ -16,6 +16,7 @@ import shutil
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from gridv2x.errors import InputError, ScenarioError
 from gridv2x.execution import outfolder
 from gridv2x.execution.cluster import check_scheduler
 from gridv2x.execution.fingerprint import content_sha256, study_fingerprint
-from gridv2x.execution.runner import execute
+from gridv2x.execution.runner import execute, study_client
 from gridv2x.execution.store import ResultsStore, write_frame_csv, write_json, write_text
 from gridv2x.scenario import Scenario, read_scenario
 from gridv2x.study import Study, Task
@@ -234,9 +235,15 @@ def run(
         store.write_feeder_geojson(name, feeder_geojson(study.feeder(name)))
 
     ran: list = []
+    clients = ExitStack()  # one cluster for every round of the study, started at first need
+    client: list[Any] = []
 
     def run_batch(todo: list, done_before: int, total: int) -> dict[str, str]:
         ran.extend(todo)
+        if todo and not client:
+            client.append(
+                clients.enter_context(study_client(scheduler, workers, dashboard=dashboard))
+            )
         if progress and done_before:
             print(
                 f"gridv2x: resuming in {root}: {done_before} of {total} tasks done before",
@@ -253,6 +260,7 @@ def run(
             first_strategy=study.strategies[0],
             study_key=fingerprint,
             dashboard=dashboard,
+            client=client[0] if client else None,
         )
 
     sensitivity_tables = None
@@ -293,16 +301,18 @@ def run(
     elif scenario.study["kind"] in ("hosting_capacity", "adoption_forecast"):
         from gridv2x.execution.sequential import run_rounds
 
-        tasks, failures = run_rounds(  # draws added where the interval straddles the risk
-            study,
-            store.is_done,
-            lambda task: bool(store.read_summary_row(task)["violation"]),
-            run_batch,
-        )
+        with clients:
+            tasks, failures = run_rounds(  # draws added where the interval straddles the risk
+                study,
+                store.is_done,
+                lambda task: bool(store.read_summary_row(task)["violation"]),
+                run_batch,
+            )
     else:
         tasks = study.tasks()
         todo = [task for task in tasks if not store.is_done(task)]
-        failures = run_batch(todo, len(tasks) - len(todo), len(tasks))
+        with clients:
+            failures = run_batch(todo, len(tasks) - len(todo), len(tasks))
     if sensitivity_tables is None:
         summary_rows = [store.read_summary_row(task) for task in tasks if store.is_done(task)]
     summary = pd.DataFrame(summary_rows)

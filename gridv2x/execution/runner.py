@@ -22,14 +22,14 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Iterable
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from gridv2x.execution.memory import keep_freed_memory
 from gridv2x.scenario import Scenario
 from gridv2x.study import Study, StudyInputs, Task, TaskOutput
 
-__all__ = ["execute", "default_workers"]
+__all__ = ["execute", "default_workers", "study_client"]
 
 log = logging.getLogger("gridv2x")
 
@@ -115,6 +115,22 @@ def _client(scheduler: str | None, workers: int | None, dashboard: bool = False)
         yield client
 
 
+@contextmanager
+def study_client(scheduler: str | None, workers: int | None, *, dashboard: bool = False):
+    """One dask client for every batch of a study (yields None where tasks run inline).
+
+    A sequential study runs in rounds (:mod:`gridv2x.execution.sequential`); handing the same
+    client to :func:`execute` for each round keeps the local cluster's worker processes, with
+    their feeders, load-flow engines and compiled kernels, instead of starting new ones per
+    round.
+    """
+    if workers == 0 and not scheduler:
+        yield None
+        return
+    with _client(scheduler, workers, dashboard) as client:
+        yield client
+
+
 class _Progress:
     """A progress bar with ETA on a terminal; one log line per task otherwise."""
 
@@ -169,6 +185,7 @@ def execute(
     first_strategy: str | None = None,
     study_key: str | None = None,
     dashboard: bool = False,
+    client: Any = None,
 ) -> dict[str, str]:
     """Run ``tasks`` and hand each finished :class:`TaskOutput` to ``on_result`` at once.
 
@@ -194,6 +211,9 @@ def execute(
         The study fingerprint: workers rebuild their feeders when it changes.
     dashboard : bool
         Serve the local cluster's dashboard on port 8787 (default: none).
+    client : distributed.Client, optional
+        A client from :func:`study_client` to run on (its cluster outlives this call); default:
+        a cluster for this call only (``scheduler`` and ``workers``).
 
     Returns
     -------
@@ -203,7 +223,7 @@ def execute(
     bar = _Progress(len(tasks) + already_done, already_done, progress)
     failures: dict[str, str] = {}
     try:
-        if workers == 0 and not scheduler:
+        if client is None and workers == 0 and not scheduler:
             _execute_inline(scenario, tasks, on_result, bar, failures, first_strategy, study_key)
         else:
             _execute_dask(
@@ -217,6 +237,7 @@ def execute(
                 workers,
                 study_key,
                 dashboard,
+                client,
             )
     finally:
         bar.close()
@@ -257,12 +278,14 @@ def _execute_dask(
     workers,
     study_key,
     dashboard=False,
+    given_client=None,
 ) -> None:
     from dask.distributed import CancelledError, as_completed
 
     from gridv2x.execution.cluster import Watchdog
 
-    with _client(scheduler, workers, dashboard) as client:
+    opened = nullcontext(given_client) if given_client is not None else None
+    with opened or _client(scheduler, workers, dashboard) as client:
         watchdog = Watchdog(client, scheduler or "the local cluster")
         # The scenario is small plain data: it travels inside each task rather than being
         # scattered, since scattered data cannot be recomputed when the worker holding it dies.

@@ -190,3 +190,32 @@ def test_sequential_hosting_capacity_on_se_urban_apartments(tmp_path):
     again = gridv2x.run(scenario, workers=0, progress=False, out=out)
     assert again.provenance["tasks_run_now"] == 0
     pd.testing.assert_frame_equal(again.hosting_capacity, result.hosting_capacity)
+
+
+@pytest.mark.slow
+def test_rounds_of_a_study_share_one_local_cluster(tmp_path, monkeypatch):
+    """Every round of a sequential study runs on the same dask cluster: its workers keep
+    their feeders, engines and compiled kernels from one round to the next."""
+    from gridv2x.execution import cluster
+
+    started = []
+    real = cluster.local_cluster
+
+    def counted(*args, **kwargs):
+        started.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cluster, "local_cluster", counted)
+    scenario = scenario_from_dict(
+        {
+            "name": "rounds",
+            "study": {"kind": "hosting_capacity", "ev_shares": [0.1, 0.2, 0.3], "seeds": 1},
+            "period": {"start": "2030-06-01", "days": 1},
+            "networks": [{"builtin": "se-urban-apartments"}],
+            "charging": {"strategies": ["uncontrolled"]},
+        }
+    )
+    result = gridv2x.run(scenario, workers=1, progress=False, out=tmp_path / "out")
+    rounds = result.summary["ev_share_target"].nunique()
+    assert rounds >= 2  # the ordered sweep drew the shares one round after the other
+    assert len(started) == 1
