@@ -50,10 +50,19 @@ def _windows(sessions, fleet, index, charger_cap_kw, arrivals_before=None) -> _W
     ``arrivals_before`` (default: the end of ``index``) count as outside the period."""
     n = len(index)
     dt_h = step_hours(index)
-    ev_col = pd.Series(np.arange(len(fleet)), index=fleet["ev_id"].to_numpy())
-    sess = sessions.copy()
-    sess["ev"] = ev_col.loc[sess["ev_id"].to_numpy()].to_numpy()
-    sess = sess.sort_values(["ev", "arrival"], kind="stable").reset_index(drop=True)
+    fleet_ids = pd.Index(fleet["ev_id"].to_numpy())
+    ev = fleet_ids.get_indexer(sessions["ev_id"].to_numpy()) if fleet_ids.is_unique else None
+    arrival = pd.DatetimeIndex(sessions["arrival"])
+    if ev is not None and (ev >= 0).all() and not arrival.hasnans:
+        # by EV, then arrival, ties in their order: the stable sort of ``sort_values``
+        order = np.lexsort((arrival.asi8, ev))
+        sess = sessions.take(order).reset_index(drop=True)
+        sess["ev"] = ev[order].astype(np.int64)
+    else:  # (an EV missing from the fleet raises here)
+        ev_col = pd.Series(np.arange(len(fleet)), index=fleet["ev_id"].to_numpy())
+        sess = sessions.copy()
+        sess["ev"] = ev_col.loc[sess["ev_id"].to_numpy()].to_numpy()
+        sess = sess.sort_values(["ev", "arrival"], kind="stable").reset_index(drop=True)
     sess["ordinal"] = sess.groupby("ev").cumcount()
     t0 = index[0]
     step = pd.Timedelta(hours=dt_h)
@@ -80,24 +89,25 @@ def _windows(sessions, fleet, index, charger_cap_kw, arrivals_before=None) -> _W
     lengths = np.maximum(lengths, 1)
     starts = np.r_[0, np.cumsum(lengths)[:-1]].astype(np.int64)[: len(lengths)]
     total = int(lengths.sum())
-    # flat arrays (one element per plugged-in step of every session: millions for a year)
-    # built by repeating per-session values, not by gathering through ``seg``
-    seg = np.repeat(np.arange(len(s_idx)), lengths)
-    flat_step = np.arange(total, dtype=np.int64) + np.repeat(k0[s_idx] - starts, lengths)
-    # plugged-in share of each step: 1 except possibly at the first and last step of a session
-    frac = np.ones(total)
-    if total:
-        a_s, b_s = a_c[s_idx], b_c[s_idx]
-        ends = starts + lengths - 1
-        last = flat_step[ends]
-        frac[ends] = np.clip(np.minimum(b_s, last + 1) - np.maximum(a_s, last), 0.0, 1.0)
-        first = k0[s_idx]
-        frac[starts] = np.clip(np.minimum(b_s, first + 1) - np.maximum(a_s, first), 0.0, 1.0)
+    # plugged-in share of the first and last step of a session (1 in between)
+    first = k0[s_idx]
+    last = first + lengths - 1
+    a_s, b_s = a_c[s_idx], b_c[s_idx]
+    frac_last = np.clip(np.minimum(b_s, last + 1) - np.maximum(a_s, last), 0.0, 1.0)
+    frac_first = np.clip(np.minimum(b_s, first + 1) - np.maximum(a_s, first), 0.0, 1.0)
     charger = fleet["charger_kw"].to_numpy(dtype=float)
     if charger_cap_kw is not None:
         charger = np.minimum(charger, float(charger_cap_kw))
-    ev_of = np.repeat(sess["ev"].to_numpy()[s_idx], lengths)
-    cap = charger[ev_of] * frac
+    # flat arrays (one element per plugged-in step of every session: millions for a year)
+    seg, flat_step, ev_of, frac, cap = _flat_windows(
+        first.astype(np.int64),
+        lengths.astype(np.int64),
+        sess["ev"].to_numpy()[s_idx].astype(np.int64),
+        frac_first,
+        frac_last,
+        charger,
+        total,
+    )
     # per-EV slices (in-period sessions are sorted by EV)
     ev_sess = sess["ev"].to_numpy()[s_idx]
     first = np.searchsorted(ev_sess, np.arange(len(fleet)), side="left")
@@ -124,6 +134,34 @@ def _windows(sessions, fleet, index, charger_cap_kw, arrivals_before=None) -> _W
         ev_slices,
         day_of_step,
     )
+
+
+@njit(cache=True, error_model="numpy")
+def _flat_windows(first, lengths, ev, frac_first, frac_last, charger, total):  # noqa: ANN001, ANN202
+    """The flat arrays of :class:`_Windows` in one pass over the sessions' steps: session
+    number, time step, EV column, plugged-in share (``frac_first`` / ``frac_last`` at a
+    session's first / last step, 1 in between; the first wins in a one-step session) and
+    charger limit ``charger[ev] * frac`` [kW]."""
+    seg = np.empty(total, dtype=np.int64)
+    step = np.empty(total, dtype=np.int64)
+    ev_of = np.empty(total, dtype=np.int64)
+    frac = np.empty(total)
+    cap = np.empty(total)
+    f = 0
+    for i in range(len(lengths)):
+        n = lengths[i]
+        for j in range(n):
+            seg[f + j] = i
+            step[f + j] = first[i] + j
+            ev_of[f + j] = ev[i]
+            frac[f + j] = 1.0
+        frac[f + n - 1] = frac_last[i]
+        frac[f] = frac_first[i]
+        c = charger[ev[i]]
+        for j in range(n):
+            cap[f + j] = c * frac[f + j]
+        f += n
+    return seg, step, ev_of, frac, cap
 
 
 def _lookahead_steps(sessions: pd.DataFrame, index: pd.DatetimeIndex) -> int:
