@@ -114,7 +114,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--keep", help="folder for the scenario and outputs (default: temporary)")
     args = parser.parse_args()
-    variants = args.variant or ["keep", "keep-trim", "glibc"]
+    variants = args.variant or ["map-large", "keep", "keep-trim", "glibc"]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(args.keep or tmp)
         folder.mkdir(parents=True, exist_ok=True)

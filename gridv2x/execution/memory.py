@@ -14,33 +14,42 @@ first round of ``scenarios/hosting-capacity.yaml`` (stop 14), where one task alo
 Much of that was two heaps, not one: a dask worker runs its tasks in a thread, and glibc gives
 that thread a malloc arena of its own beside the main thread's (which (de)serialises the data),
 each holding its own high-water mark. Local-cluster workers are therefore started with
-``MALLOC_ARENA_MAX=1`` (:func:`worker_environ`): one heap per worker. Measured with
-bench/bench_worker_memory.py (72 full-year per-phase tasks, shares 0.25-0.75, 2 workers,
-2026-12-07, shared machine):
+``MALLOC_ARENA_MAX=1`` (:func:`worker_environ`): one heap per worker. The rest is
+fragmentation: a heap that keeps everything grows wherever a freed hole is too small for the
+next big array. The default policy, ``map-large``, keeps the heap for arrays below
+:data:`MMAP_THRESHOLD_BYTES` and maps the larger ones afresh, returning them when freed.
+Measured with bench/bench_worker_memory.py (72 full-year per-phase tasks, shares 0.25-0.75,
+2 workers, 2026-12-07, one run each, the machine otherwise idle):
 
-=============  ======  ===================  ===========  ======================
-policy         wall    peak RSS per worker  page faults  system time per worker
-=============  ======  ===================  ===========  ======================
-keep           112 s   1.88 / 1.64 GB       350-390 k    10-11 s
-keep, 1 arena  108 s   1.59 / 1.58 GB       116-117 k    3 s
-keep-trim      128 s   1.58 / 1.55 GB       1.1-1.2 M    19-20 s
-keep-trim, 1   112 s   1.59 / 1.50 GB       0.81-0.87 M  15-16 s
-glibc          154 s   1.46 / 1.45 GB       6.7-7.7 M    42-46 s
-=============  ======  ===================  ===========  ======================
+==============  ======  ===================  ===========  ======================
+policy          wall    peak RSS per worker  page faults  system time per worker
+==============  ======  ===================  ===========  ======================
+keep            112 s   1.88 / 1.64 GB       350-390 k    10-11 s
+keep, 1 arena   108 s   1.59 / 1.58 GB       116-117 k    3 s
+map-large       119 s   1.50 / 1.46 GB       1.1 M        15-16 s
+keep-trim, 1    112 s   1.59 / 1.50 GB       0.81-0.87 M  15-16 s
+glibc           154 s   1.46 / 1.45 GB       6.7-7.7 M    42-46 s
+glibc, 1 arena  166 s   1.42 / 1.37 GB       7.9-8.1 M    48-51 s
+==============  ======  ===================  ===========  ======================
 
-(an ``M_MMAP_THRESHOLD`` of 16 MiB on top of ``keep-trim``, big arrays mapped afresh: 133 s,
-1.61 / 1.59 GB, no better). The default ``keep`` with one arena is the fastest and, but for
-glibc's own settings at 40 % more time, the lowest.
+Also tried, not better: a mapping threshold of 4 MiB (145 s, 1.50 / 1.42 GB), a heap trimmed
+from the top above 64 or 256 MiB (108 / 121 s, 1.56 / 1.55 and 1.60 / 1.58 GB). On the shipped
+``scenarios/hosting-capacity.yaml`` (430 feeder-years, 2 workers): ``keep`` with one arena
+385 s, 1.57 / 1.55 GB; ``glibc`` 584 s, 1.34 / 1.34 GB; ``map-large``: README, Speed.
 
 Policies (:data:`POLICIES`; ``GRIDV2X_MALLOC`` chooses one for a process and the dask workers
 it starts, for bench/bench_worker_memory.py; default :data:`DEFAULT_POLICY`):
 
+``map-large``
+    ``mallopt(M_MMAP_THRESHOLD, 16 MiB)`` and ``M_TRIM_THRESHOLD`` 1 GiB: arrays below 16 MiB
+    from the heap, kept for reuse; larger ones mapped afresh; local-cluster workers with one
+    arena.
 ``keep``
     ``mallopt(M_MMAP_MAX, 0)`` and ``M_TRIM_THRESHOLD`` 1 GiB: every allocation from the heap,
     freed memory kept for the next task; local-cluster workers with one arena.
 ``keep-trim``
-    ``keep`` (one arena too), and after each task ``malloc_trim`` returns the free pages to the system: the
-    pages are reused within a task, faulted in afresh once per task.
+    ``keep`` (one arena too), and after each task ``malloc_trim`` returns the free pages to the
+    system: the pages are reused within a task, faulted in afresh once per task.
 ``glibc``
     glibc's own settings (as dask starts its workers: ``MALLOC_TRIM_THRESHOLD_`` 64 kB, an
     arena per thread).
@@ -66,16 +75,22 @@ __all__ = [
 
 M_TRIM_THRESHOLD = -1  # glibc mallopt parameter numbers (malloc.h)
 M_MMAP_MAX = -4
+M_MMAP_THRESHOLD = -3
 TRIM_THRESHOLD_BYTES = 1 << 30
 """Free memory at the top of the heap that is kept rather than returned to the OS [bytes]."""
 
 MALLOC_ENV = "GRIDV2X_MALLOC"
 """Environment variable naming the policy (inherited by the workers of a local cluster)."""
 
-POLICIES = ("keep", "keep-trim", "glibc")
+MMAP_THRESHOLD_BYTES = 16 << 20
+"""Policy ``map-large``: allocations of this size or more are mapped afresh and returned when
+freed [bytes] (a year at 15 min is 35,040 steps: a float64 array of 60 columns; measured best of
+4, 16 MiB and no mapping, table above)."""
+
+POLICIES = ("map-large", "keep", "keep-trim", "glibc")
 """Allocator policies (module docstring)."""
 
-DEFAULT_POLICY = "keep"
+DEFAULT_POLICY = "map-large"
 """The policy without ``GRIDV2X_MALLOC``."""
 
 WORKER_ARENAS = 1
@@ -106,8 +121,8 @@ def worker_environ() -> dict[str, str]:
     Returns
     -------
     dict
-        ``{"MALLOC_ARENA_MAX": "1"}`` under ``keep`` and ``keep-trim`` off Windows and macOS,
-        empty otherwise. A ``MALLOC_ARENA_MAX`` already in the environment wins (dask's rule).
+        ``{"MALLOC_ARENA_MAX": "1"}`` on Linux unless the policy is ``glibc``, empty
+        otherwise. A ``MALLOC_ARENA_MAX`` already in the environment wins (dask's rule).
     """
     if not sys.platform.startswith("linux") or policy() == "glibc":
         return {}
@@ -131,10 +146,11 @@ def _glibc() -> Any:
 
 
 def keep_freed_memory() -> bool:
-    """Serve every allocation from malloc's heap and keep freed memory for reuse.
+    """Keep freed memory in malloc's heap for reuse (all of it, or below the mapping threshold).
 
-    Calls glibc's ``mallopt(M_MMAP_MAX, 0)`` and ``mallopt(M_TRIM_THRESHOLD, 1 GiB)`` for the
-    whole process (once), unless the policy (:func:`policy`) is ``glibc``. gridv2x calls it in
+    Calls glibc's ``mallopt(M_MMAP_THRESHOLD, 16 MiB)`` (policy ``map-large``) or
+    ``mallopt(M_MMAP_MAX, 0)`` (``keep``, ``keep-trim``), and ``mallopt(M_TRIM_THRESHOLD,
+    1 GiB)``, for the whole process (once), unless the policy (:func:`policy`) is ``glibc``. gridv2x calls it in
     its dask workers and in the ``gridv2x run`` process, not in a Python session that merely
     imports it.
 
@@ -149,10 +165,11 @@ def keep_freed_memory() -> bool:
     libc = _glibc()
     if libc is None or policy() == "glibc":
         return False
-    _applied = (
-        libc.mallopt(M_MMAP_MAX, 0) == 1
-        and libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES) == 1
-    )
+    if policy() == "map-large":
+        mapped = libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES) == 1
+    else:
+        mapped = libc.mallopt(M_MMAP_MAX, 0) == 1
+    _applied = mapped and libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES) == 1
     return _applied
 
 

@@ -29,8 +29,9 @@ SCRIPT = textwrap.dedent(
 
 
 def _page_faults(mode: str) -> int:
+    env = {**os.environ, "GRIDV2X_MALLOC": "keep"}  # every allocation from the heap
     out = subprocess.run(
-        [sys.executable, "-c", SCRIPT, mode], capture_output=True, text=True, check=True
+        [sys.executable, "-c", SCRIPT, mode], capture_output=True, text=True, check=True, env=env
     )
     return int(out.stdout.strip())
 
@@ -75,11 +76,54 @@ def test_keep_trim_returns_a_finished_tasks_memory_and_keep_holds_it():
     assert returned and after < 0.2 * before  # returned at the end of the task
 
 
+MAP_LARGE = textwrap.dedent(
+    """
+    import numpy as np, psutil
+    from gridv2x.execution.memory import keep_freed_memory
+    assert keep_freed_memory()
+    process = psutil.Process()
+    small, large = [], []
+    for _ in range(40):  # interleaved: 8 MB arrays (below 16 MiB) and 24 MB ones (above)
+        small.append(np.ones((1000, 1000)))
+        large.append(np.ones((3000, 1000)))
+    alive = process.memory_info().rss
+    del large
+    after_large = process.memory_info().rss
+    del small
+    print(alive - after_large, after_large - process.memory_info().rss)
+    """
+)
+
+
+def _returned(policy: str) -> tuple[float, float]:
+    env = {**os.environ, "GRIDV2X_MALLOC": policy}
+    out = subprocess.run(
+        [sys.executable, "-c", MAP_LARGE], capture_output=True, text=True, check=True, env=env
+    )
+    large, small = out.stdout.split()
+    return int(large) / 960e6, int(small) / 320e6  # shares of the arrays' bytes returned
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc settings")
+def test_map_large_returns_large_arrays_and_keeps_small_ones():
+    large, small = _returned("map-large")
+    assert large > 0.9 and small < 0.1  # large arrays unmapped at once, small ones kept
+    large, _ = _returned("keep")
+    assert large < 0.1  # kept in the heap (below the small arrays still alive)
+
+
+def test_the_default_policy_is_map_large(monkeypatch):
+    from gridv2x.execution import memory
+
+    monkeypatch.delenv(memory.MALLOC_ENV, raising=False)
+    assert memory.policy() == memory.DEFAULT_POLICY == "map-large"
+
+
 def test_an_unknown_policy_is_refused(monkeypatch):
     from gridv2x.execution import memory
 
     monkeypatch.setenv(memory.MALLOC_ENV, "jemalloc")
-    with pytest.raises(ValueError, match="GRIDV2X_MALLOC='jemalloc': not one of keep"):
+    with pytest.raises(ValueError, match="GRIDV2X_MALLOC='jemalloc': not one of map-large, keep"):
         memory.policy()
     monkeypatch.setenv(memory.MALLOC_ENV, "keep-trim")
     assert memory.policy() == "keep-trim"
