@@ -21,28 +21,42 @@ next big array. The default policy, ``map-large``, keeps the heap for arrays bel
 Measured with bench/bench_worker_memory.py (72 full-year per-phase tasks, shares 0.25-0.75,
 2 workers, 2026-12-07, one run each, the machine otherwise idle):
 
-==============  ======  ===================  ===========  ======================
-policy          wall    peak RSS per worker  page faults  system time per worker
-==============  ======  ===================  ===========  ======================
-keep            112 s   1.88 / 1.64 GB       350-390 k    10-11 s
-keep, 1 arena   108 s   1.59 / 1.58 GB       116-117 k    3 s
-map-large       119 s   1.50 / 1.46 GB       1.1 M        15-16 s
-keep-trim, 1    112 s   1.59 / 1.50 GB       0.81-0.87 M  15-16 s
-glibc           154 s   1.46 / 1.45 GB       6.7-7.7 M    42-46 s
-glibc, 1 arena  166 s   1.42 / 1.37 GB       7.9-8.1 M    48-51 s
-==============  ======  ===================  ===========  ======================
+=====================  ======  ===================  ===========  ======================
+policy                 wall    peak RSS per worker  page faults  system time per worker
+=====================  ======  ===================  ===========  ======================
+keep                   112 s   1.88 / 1.64 GB       350-390 k    10-11 s
+keep, 1 arena          108 s   1.59 / 1.58 GB       116-117 k    3 s
+map-large, untrimmed   119 s   1.50 / 1.46 GB       1.1 M        15-16 s
+keep-trim, 1 arena     112 s   1.59 / 1.50 GB       0.81-0.87 M  15-16 s
+glibc                  154 s   1.46 / 1.45 GB       6.7-7.7 M    42-46 s
+glibc, 1 arena         166 s   1.42 / 1.37 GB       7.9-8.1 M    48-51 s
+=====================  ======  ===================  ===========  ======================
 
 Also tried, not better: a mapping threshold of 4 MiB (145 s, 1.50 / 1.42 GB), a heap trimmed
 from the top above 64 or 256 MiB (108 / 121 s, 1.56 / 1.55 and 1.60 / 1.58 GB). On the shipped
-``scenarios/hosting-capacity.yaml`` (430 feeder-years, 2 workers): ``keep`` with one arena
-385 s, 1.57 / 1.55 GB; ``glibc`` 584 s, 1.34 / 1.34 GB; ``map-large``: README, Speed.
+``scenarios/hosting-capacity.yaml`` (430 feeder-years, whole ``gridv2x run`` on 2 workers, the
+same machine idle otherwise):
+
+====================================  ======  ===================
+policy                                wall    peak RSS per worker
+====================================  ======  ===================
+keep, 1 arena                         385 s   1.57 / 1.55 GB
+map-large, never trimmed              429 s   1.54 / 1.44 GB
+map-large, trimmed above 1.2 GB       476 s   1.47 / 1.44 GB
+map-large, trimmed after every task   529 s   1.45 / 1.43 GB
+glibc                                 584 s   1.34 / 1.34 GB
+====================================  ======  ===================
+
+The default is ``map-large`` trimmed above :data:`TRIM_ABOVE_BYTES`: the fastest within 1.5 GB
+per worker.
 
 Policies (:data:`POLICIES`; ``GRIDV2X_MALLOC`` chooses one for a process and the dask workers
 it starts, for bench/bench_worker_memory.py; default :data:`DEFAULT_POLICY`):
 
 ``map-large``
     ``mallopt(M_MMAP_THRESHOLD, 16 MiB)`` and ``M_TRIM_THRESHOLD`` 1 GiB: arrays below 16 MiB
-    from the heap, kept for reuse; larger ones mapped afresh; local-cluster workers with one
+    from the heap, kept for reuse; larger ones mapped afresh; after a task that leaves the
+    worker above :data:`TRIM_ABOVE_BYTES`, ``malloc_trim``; local-cluster workers with one
     arena.
 ``keep``
     ``mallopt(M_MMAP_MAX, 0)`` and ``M_TRIM_THRESHOLD`` 1 GiB: every allocation from the heap,
@@ -68,6 +82,7 @@ __all__ = [
     "after_task",
     "policy",
     "worker_environ",
+    "resident_bytes",
     "POLICIES",
     "DEFAULT_POLICY",
     "MALLOC_ENV",
@@ -86,6 +101,11 @@ MMAP_THRESHOLD_BYTES = 16 << 20
 """Policy ``map-large``: allocations of this size or more are mapped afresh and returned when
 freed [bytes] (a year at 15 min is 35,040 steps: a float64 array of 60 columns; measured best of
 4, 16 MiB and no mapping, table above)."""
+
+TRIM_ABOVE_BYTES = 1_200_000_000
+"""Policy ``map-large``: a worker whose resident memory exceeds this after a task returns its
+free heap pages [bytes] (most tasks stay below and keep their pages for the next; after a heavy
+one, the next task starts from its live data, not from the heavy task's high-water mark)."""
 
 POLICIES = ("map-large", "keep", "keep-trim", "glibc")
 """Allocator policies (module docstring)."""
@@ -174,8 +194,9 @@ def keep_freed_memory() -> bool:
 
 
 def after_task() -> bool:
-    """End of a task in a worker: with policy ``keep-trim`` return the free heap pages to
-    the system (``malloc_trim(0)``).
+    """End of a task in a worker: return the free heap pages to the system (``malloc_trim(0)``)
+    after every task with policy ``keep-trim``, with ``map-large`` only where the process's
+    resident memory exceeds :data:`TRIM_ABOVE_BYTES`.
 
     Returns
     -------
@@ -183,6 +204,18 @@ def after_task() -> bool:
         Whether memory was returned.
     """
     libc = _glibc()
-    if libc is None or not _applied or policy() != "keep-trim":
+    if libc is None or not _applied:
         return False
-    return bool(libc.malloc_trim(0))
+    name = policy()
+    if name == "keep-trim" or (name == "map-large" and resident_bytes() > TRIM_ABOVE_BYTES):
+        return bool(libc.malloc_trim(0))
+    return False
+
+
+def resident_bytes() -> int:
+    """Resident memory of this process [bytes] (``/proc/self/statm``; 0 where there is none)."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0

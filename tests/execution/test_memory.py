@@ -112,6 +112,38 @@ def test_map_large_returns_large_arrays_and_keeps_small_ones():
     assert large < 0.1  # kept in the heap (below the small arrays still alive)
 
 
+TRIM_ABOVE = textwrap.dedent(
+    """
+    import sys
+    import numpy as np
+    from gridv2x.execution import memory
+    assert memory.keep_freed_memory()
+    memory.TRIM_ABOVE_BYTES = int(sys.argv[1])
+    alive = [np.ones((1000, 1000)) for _ in range(60)]  # 8 MB arrays: kept in the heap
+    del alive[::2]
+    del alive
+    before = memory.resident_bytes()
+    print(memory.after_task(), before - memory.resident_bytes())
+    """
+)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc settings")
+@pytest.mark.parametrize("above, trimmed", [(0, True), (10**12, False)])
+def test_map_large_trims_after_a_task_only_above_its_threshold(above, trimmed):
+    env = {**os.environ, "GRIDV2X_MALLOC": "map-large"}
+    out = subprocess.run(
+        [sys.executable, "-c", TRIM_ABOVE, str(above)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+    returned, freed = out.stdout.split()
+    assert (returned == "True") is trimmed
+    assert (int(freed) > 300e6) is trimmed  # the 480 MB of freed arrays go back, or stay
+
+
 def test_the_default_policy_is_map_large(monkeypatch):
     from gridv2x.execution import memory
 
