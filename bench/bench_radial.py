@@ -30,6 +30,10 @@ side, no ``hypot``; whole call, one thread each; ratios within each run)::
     targets (issue 14)          4x, 1000x   20x, 2000x      4x, 1000x   20x, 2000x
     physical limit [us/step]        1-3        10-20            1-3        10-20
 
+Again on the otherwise idle machine (2026-12-07, stop 16, load ~1): radial 9.8 / 45.2 us/step
+CPU (balanced / per phase), pgm / radial 8.8x / 28.5x, pandapower / radial 1592x / 3100x;
+radial / physical limit 3.3-9.8x / 2.3-4.5x.
+
 pandapower: ``timeseries.run_timeseries`` (warm, 200 steps) balanced, a ``runpp_3ph`` loop
 (30 steps) per phase. Before this round (same machine, load ~3-7): radial 35.9 / 96.6 us/step
 CPU, pgm / radial 3.3x / 15.3x. Where the radial time goes (per phase, kernel alone, 2 880
