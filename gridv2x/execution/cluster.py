@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from gridv2x.errors import ClusterLost, InputError
+from gridv2x.execution.memory import worker_environ
 
 __all__ = [
     "check_scheduler",
@@ -161,8 +162,6 @@ def local_cluster(workers: int, *, dashboard: bool = False):
         "host": "127.0.0.1",
         "silence_logs": logging.ERROR,
     }
-    from gridv2x.execution.memory import worker_environ
-
     environ = dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {}
     config: dict[str, Any] = {
         "distributed.nanny.pre-spawn-environ": {**environ, **worker_environ()},

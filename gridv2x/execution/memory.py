@@ -114,7 +114,7 @@ DEFAULT_POLICY = "map-large"
 """The policy without ``GRIDV2X_MALLOC``."""
 
 WORKER_ARENAS = 1
-"""malloc arenas of a local-cluster worker under ``keep`` and ``keep-trim`` [-]."""
+"""malloc arenas of a local-cluster worker under every policy but ``glibc`` [-]."""
 
 _applied = False
 _libc: Any = None
@@ -170,9 +170,9 @@ def keep_freed_memory() -> bool:
 
     Calls glibc's ``mallopt(M_MMAP_THRESHOLD, 16 MiB)`` (policy ``map-large``) or
     ``mallopt(M_MMAP_MAX, 0)`` (``keep``, ``keep-trim``), and ``mallopt(M_TRIM_THRESHOLD,
-    1 GiB)``, for the whole process (once), unless the policy (:func:`policy`) is ``glibc``. gridv2x calls it in
-    its dask workers and in the ``gridv2x run`` process, not in a Python session that merely
-    imports it.
+    1 GiB)``, for the whole process (once), unless the policy (:func:`policy`) is ``glibc``.
+    gridv2x calls it in its dask workers and in the ``gridv2x run`` process, not in a Python
+    session that merely imports it.
 
     Returns
     -------
@@ -183,9 +183,10 @@ def keep_freed_memory() -> bool:
     if _applied:
         return True
     libc = _glibc()
-    if libc is None or policy() == "glibc":
+    name = policy()
+    if libc is None or name == "glibc":
         return False
-    if policy() == "map-large":
+    if name == "map-large":
         mapped = libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES) == 1
     else:
         mapped = libc.mallopt(M_MMAP_MAX, 0) == 1

@@ -118,6 +118,11 @@ def _client(scheduler: str | None, workers: int | None, dashboard: bool = False)
         yield client
 
 
+def _inline(scheduler: str | None, workers: int | None) -> bool:
+    """Whether tasks run in this process, without dask (``--workers 0`` and no scheduler)."""
+    return workers == 0 and not scheduler
+
+
 @contextmanager
 def study_client(scheduler: str | None, workers: int | None, *, dashboard: bool = False):
     """One dask client for every batch of a study (yields None where tasks run inline).
@@ -127,7 +132,7 @@ def study_client(scheduler: str | None, workers: int | None, *, dashboard: bool 
     their feeders, load-flow engines and compiled kernels, instead of starting new ones per
     round.
     """
-    if workers == 0 and not scheduler:
+    if _inline(scheduler, workers):
         yield None
         return
     with _client(scheduler, workers, dashboard) as client:
@@ -226,7 +231,7 @@ def execute(
     bar = _Progress(len(tasks) + already_done, already_done, progress)
     failures: dict[str, str] = {}
     try:
-        if client is None and workers == 0 and not scheduler:
+        if client is None and _inline(scheduler, workers):
             _execute_inline(scenario, tasks, on_result, bar, failures, first_strategy, study_key)
         else:
             _execute_dask(
@@ -287,8 +292,12 @@ def _execute_dask(
 
     from gridv2x.execution.cluster import Watchdog
 
-    opened = nullcontext(given_client) if given_client is not None else None
-    with opened or _client(scheduler, workers, dashboard) as client:
+    opened = (
+        nullcontext(given_client)
+        if given_client is not None
+        else _client(scheduler, workers, dashboard)
+    )
+    with opened as client:
         watchdog = Watchdog(client, scheduler or "the local cluster")
         # The scenario is small plain data: it travels inside each task rather than being
         # scattered, since scattered data cannot be recomputed when the worker holding it dies.
