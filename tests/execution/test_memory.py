@@ -28,12 +28,17 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def _page_faults(mode: str) -> int:
-    env = {**os.environ, "GRIDV2X_MALLOC": "keep"}  # every allocation from the heap
+def _run(script: str, policy: str, *args: str) -> list[str]:
+    """The words ``script`` prints, run in a fresh Python with allocator ``policy``."""
+    env = {**os.environ, "GRIDV2X_MALLOC": policy}
     out = subprocess.run(
-        [sys.executable, "-c", SCRIPT, mode], capture_output=True, text=True, check=True, env=env
+        [sys.executable, "-c", script, *args], capture_output=True, text=True, check=True, env=env
     )
-    return int(out.stdout.strip())
+    return out.stdout.split()
+
+
+def _page_faults(mode: str) -> int:
+    return int(_run(SCRIPT, "keep", mode)[0])  # keep: every allocation from the heap
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc settings")
@@ -44,27 +49,22 @@ def test_freed_arrays_are_reused_without_page_faults():
 
 RETAIN = textwrap.dedent(
     """
-    import numpy as np, psutil
-    from gridv2x.execution.memory import after_task, keep_freed_memory
+    import numpy as np
+    from gridv2x.execution.memory import after_task, keep_freed_memory, resident_bytes
     assert keep_freed_memory()
-    process = psutil.Process()
     alive = [np.ones((1000, 1000)) for _ in range(100)]  # 0.8 GB of 8 MB arrays, as in a task
     del alive[::2]  # the heap is fragmented: its top is still in use
-    before = process.memory_info().rss
+    before = resident_bytes()
     del alive
-    freed = process.memory_info().rss
+    freed = resident_bytes()
     returned = after_task()
-    print(before, freed, process.memory_info().rss, returned)
+    print(before, freed, resident_bytes(), returned)
     """
 )
 
 
 def _retained(policy: str) -> tuple[int, int, int, bool]:
-    env = {**os.environ, "GRIDV2X_MALLOC": policy}
-    out = subprocess.run(
-        [sys.executable, "-c", RETAIN], capture_output=True, text=True, check=True, env=env
-    )
-    before, freed, after, returned = out.stdout.split()
+    before, freed, after, returned = _run(RETAIN, policy)
     return int(before), int(freed), int(after), returned == "True"
 
 
@@ -78,29 +78,24 @@ def test_keep_trim_returns_a_finished_tasks_memory_and_keep_holds_it():
 
 MAP_LARGE = textwrap.dedent(
     """
-    import numpy as np, psutil
-    from gridv2x.execution.memory import keep_freed_memory
+    import numpy as np
+    from gridv2x.execution.memory import keep_freed_memory, resident_bytes
     assert keep_freed_memory()
-    process = psutil.Process()
     small, large = [], []
     for _ in range(40):  # interleaved: 8 MB arrays (below 16 MiB) and 24 MB ones (above)
         small.append(np.ones((1000, 1000)))
         large.append(np.ones((3000, 1000)))
-    alive = process.memory_info().rss
+    alive = resident_bytes()
     del large
-    after_large = process.memory_info().rss
+    after_large = resident_bytes()
     del small
-    print(alive - after_large, after_large - process.memory_info().rss)
+    print(alive - after_large, after_large - resident_bytes())
     """
 )
 
 
 def _returned(policy: str) -> tuple[float, float]:
-    env = {**os.environ, "GRIDV2X_MALLOC": policy}
-    out = subprocess.run(
-        [sys.executable, "-c", MAP_LARGE], capture_output=True, text=True, check=True, env=env
-    )
-    large, small = out.stdout.split()
+    large, small = _run(MAP_LARGE, policy)
     return int(large) / 960e6, int(small) / 320e6  # shares of the arrays' bytes returned
 
 
@@ -131,15 +126,7 @@ TRIM_ABOVE = textwrap.dedent(
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc settings")
 @pytest.mark.parametrize("above, trimmed", [(0, True), (10**12, False)])
 def test_map_large_trims_after_a_task_only_above_its_threshold(above, trimmed):
-    env = {**os.environ, "GRIDV2X_MALLOC": "map-large"}
-    out = subprocess.run(
-        [sys.executable, "-c", TRIM_ABOVE, str(above)],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=env,
-    )
-    returned, freed = out.stdout.split()
+    returned, freed = _run(TRIM_ABOVE, "map-large", str(above))
     assert (returned == "True") is trimmed
     assert (int(freed) > 300e6) is trimmed  # the 480 MB of freed arrays go back, or stay
 
